@@ -1,0 +1,43 @@
+# frugal — top-level entry points. `make test` is what CI runs (.ci/run).
+#   make            release build (build/)
+#   make test       install deps, release build + every test, then the ASan+UBSan (clang) build
+#                   of the suite and a bounded libFuzzer run of the GGUF reader
+#   make test-fast  release build + tests only (the inner loop)
+#   make serve      the README's first command
+JOBS ?= $(shell nproc)
+BUILD ?= build
+SAN_BUILD ?= build-asan
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build test test-fast test-sanitize fuzz clean serve
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test-fast: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-sanitize: deps
+	@cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DFRUGAL_SANITIZE=ON -DFRUGAL_FUZZ=ON >/dev/null
+	@cmake --build $(SAN_BUILD) -j $(JOBS)
+	@cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) -E '_slow'
+
+fuzz: test-sanitize
+	@scripts/run-fuzz $(SAN_BUILD) $(FUZZ_SECONDS)
+
+test: test-fast test-sanitize fuzz
+
+serve: build
+	@scripts/serve-demo
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)
