@@ -25,6 +25,7 @@ class [[nodiscard]] Expected {
   T&& value() && { CHECK(has_value(), "Expected::value() on error"); return std::get<0>(std::move(storage_)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 

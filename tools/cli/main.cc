@@ -1,7 +1,16 @@
-// frugal: the command-line entry point (tools layer). Subcommands are registered in cli_*.cc.
-#include <cstdio>
+// frugal: the command-line entry point (tools layer). Each subcommand lives in cli_<name>.cc.
+#include <CLI/CLI.hpp>
+
+#include "cli_common.h"
 
 int main(int argc, char** argv) {
-  std::fprintf(stderr, "frugal: no subcommands yet\n");
-  return 2;
+  CLI::App app{"frugal: self-hosted LLM inference that knows its cost per token"};
+  app.require_subcommand(1);
+  frugal::cli::register_run(app);
+  frugal::cli::register_inspect(app);
+  frugal::cli::register_tokenize(app);
+  frugal::cli::register_logits(app);
+  frugal::cli::register_mkmodel(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
 }

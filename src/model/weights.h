@@ -1,0 +1,42 @@
+// ModelWeights: the tensors of a decoder-only transformer, bound to a GGUF mapping (model layer).
+// Matrices stay in the file's format (views into the mmap); 1-D norms and biases are converted to
+// f32 once at load time.
+#pragma once
+
+#include <vector>
+
+#include "core/expected.h"
+#include "gguf/gguf_reader.h"
+#include "model/config.h"
+#include "tensor/tensor_view.h"
+
+namespace frugal {
+
+struct LayerWeights {
+  std::vector<float> attn_norm;  // [n_embd]
+  TensorView wq;                 // [q_dim, n_embd]   (ne = {n_embd, q_dim})
+  TensorView wk;                 // [kv_dim, n_embd]
+  TensorView wv;                 // [kv_dim, n_embd]
+  TensorView wo;                 // [n_embd, q_dim]
+  std::vector<float> bq;         // [q_dim]  (empty without QKV bias)
+  std::vector<float> bk;         // [kv_dim]
+  std::vector<float> bv;         // [kv_dim]
+  std::vector<float> ffn_norm;   // [n_embd]
+  TensorView w_gate;             // [n_ff, n_embd]
+  TensorView w_up;               // [n_ff, n_embd]
+  TensorView w_down;             // [n_embd, n_ff]
+};
+
+struct ModelWeights {
+  TensorView token_embd;          // [n_vocab, n_embd]
+  std::vector<float> output_norm; // [n_embd]
+  TensorView output;              // [n_vocab, n_embd]; == token_embd when tied
+  std::vector<LayerWeights> layers;
+};
+
+// Binds and validates every tensor (presence, shape, type). Fills config.n_vocab and
+// config.tied_output, and config.rope.freq_factors from `rope_freqs.weight` when present.
+// Errors name the tensor, the expected and the actual shape.
+Expected<ModelWeights> bind_weights(const GgufFile& file, ModelConfig& config);
+
+}  // namespace frugal

@@ -1,0 +1,22 @@
+// Element-wise and row-wise f32 ops of a transformer block (ops layer): RMSNorm, SwiGLU, residual add,
+// bias add. Plain loops the compiler vectorizes; they are a small share of a forward pass.
+#pragma once
+
+#include <cstdint>
+
+namespace frugal {
+
+// out[t, :] = x[t, :] / sqrt(mean(x[t, :]^2) + eps) * weight[:]   x, out: [n_rows, n]; weight: [n]
+// out may alias x.
+void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t n, float eps, float* out);
+
+// gate[i] = silu(gate[i]) * up[i]   (SwiGLU), gate/up: [count]
+void swiglu_inplace(float* gate, const float* up, int64_t count);
+
+// x[i] += y[i]
+void add_inplace(float* x, const float* y, int64_t count);
+
+// x[t, :] += bias[:]   x: [n_rows, n]
+void add_bias_rows(float* x, const float* bias, int64_t n_rows, int64_t n);
+
+}  // namespace frugal

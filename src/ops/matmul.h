@@ -1,0 +1,35 @@
+// Matrix multiplication of a weight matrix with a batch of activation rows (ops layer).
+// Backend-neutral: sees only TensorView, DType and the kernel table.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "tensor/tensor_view.h"
+
+namespace frugal {
+
+// Which arithmetic a matmul uses.
+enum class MatmulPath {
+  kFast,       // activations converted to the weight type's activation format, ISA kernels (llama.cpp's numerics)
+  kReference,  // weights dequantized to f32, f32 activations, plain scalar loop with double accumulation
+};
+
+// Reusable scratch for quantized activations; one per compute thread context.
+struct MatmulScratch {
+  std::vector<uint8_t> act_bytes;
+  std::vector<float> row_f32;  // reference path: one dequantized weight row per thread
+};
+
+// y[t, r] = sum_i w[r, i] * x[t, i]
+//   w: [n_out, k] (ne = {k, n_out}), any supported dtype
+//   x: [n_tokens, k] f32, row-major
+//   y: [n_tokens, n_out] f32, row-major
+void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            MatmulScratch& scratch, MatmulPath path = MatmulPath::kFast);
+
+// Dequantizes rows `ids` of an embedding table [n_rows, k] into out [ids.size(), k] (exact, f32).
+void get_rows(const TensorView& table, const int32_t* ids, int64_t n_ids, float* out);
+
+}  // namespace frugal

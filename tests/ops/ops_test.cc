@@ -1,0 +1,159 @@
+// Op tests: RoPE, attention and RMSNorm against direct double-precision formulas, and matmul's fast
+// path against its reference path for every weight type.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "core/fp16.h"
+#include "kernels/kernel_table.h"
+#include "ops/attention.h"
+#include "ops/elementwise.h"
+#include "ops/matmul.h"
+#include "ops/rope.h"
+#include "quant/quantize.h"
+
+namespace frugal {
+namespace {
+
+std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+TEST(Rope, NormalModeRotatesAdjacentPairs) {
+  const int64_t n_heads = 3, head_dim = 8;
+  const int32_t positions[] = {0, 1, 7, 100};
+  auto x = random_vector(4 * n_heads * head_dim, 1);
+  const auto orig = x;
+  RopeParams params;
+  params.n_rot = static_cast<int32_t>(head_dim);
+  params.freq_base = 10000.0f;
+  RopeTable(params).apply(x.data(), 4, n_heads, head_dim, positions);
+  for (int t = 0; t < 4; ++t) {
+    for (int64_t h = 0; h < n_heads; ++h) {
+      for (int64_t i = 0; i < head_dim / 2; ++i) {
+        const double theta = positions[t] * std::pow(10000.0, -2.0 * i / head_dim);
+        const size_t base = static_cast<size_t>((t * n_heads + h) * head_dim);
+        const double a = orig[base + 2 * i], b = orig[base + 2 * i + 1];
+        EXPECT_NEAR(x[base + 2 * i], a * std::cos(theta) - b * std::sin(theta), 2e-4);
+        EXPECT_NEAR(x[base + 2 * i + 1], a * std::sin(theta) + b * std::cos(theta), 2e-4);
+      }
+    }
+  }
+}
+
+TEST(Rope, NeoxModeRotatesHalves) {
+  const int64_t head_dim = 8;
+  const int32_t positions[] = {5};
+  auto x = random_vector(head_dim, 2);
+  const auto orig = x;
+  RopeParams params;
+  params.mode = RopeMode::kNeox;
+  params.n_rot = static_cast<int32_t>(head_dim);
+  params.freq_factors = {1.0f, 2.0f, 1.0f, 8.0f};
+  RopeTable(params).apply(x.data(), 1, 1, head_dim, positions);
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const double theta = 5 * std::pow(10000.0, -2.0 * i / head_dim) / params.freq_factors[static_cast<size_t>(i)];
+    const double a = orig[static_cast<size_t>(i)], b = orig[static_cast<size_t>(i + head_dim / 2)];
+    EXPECT_NEAR(x[static_cast<size_t>(i)], a * std::cos(theta) - b * std::sin(theta), 1e-5);
+    EXPECT_NEAR(x[static_cast<size_t>(i + head_dim / 2)], a * std::sin(theta) + b * std::cos(theta), 1e-5);
+  }
+}
+
+TEST(RmsNorm, MatchesFormula) {
+  const int64_t n = 37;
+  auto x = random_vector(2 * n, 3);
+  auto w = random_vector(n, 4);
+  std::vector<float> y(2 * n);
+  rms_norm(x.data(), w.data(), 2, n, 1e-5f, y.data());
+  for (int r = 0; r < 2; ++r) {
+    double ss = 0;
+    for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[r * n + i]) * x[r * n + i];
+    const double scale = 1.0 / std::sqrt(ss / n + 1e-5);
+    for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(y[r * n + i], x[r * n + i] * scale * w[i], 1e-5);
+  }
+}
+
+// Naive causal GQA attention in double.
+TEST(Attention, MatchesNaiveGqaCausal) {
+  const int64_t n_head = 4, n_head_kv = 2, hd = 16, n_kv = 9, n_tokens = 3;
+  const int32_t positions[] = {6, 7, 8};
+  auto q = random_vector(n_tokens * n_head * hd, 5);
+  auto k = random_vector(n_kv * n_head_kv * hd, 6);
+  auto v = random_vector(n_kv * n_head_kv * hd, 7);
+  std::vector<float> out(n_tokens * n_head * hd);
+  KvHistory kv{k.data(), v.data(), n_head_kv * hd, n_kv};
+  AttentionShape shape{n_head, n_head_kv, hd, 0.25f};
+  ThreadPool pool(2);
+  attention(q.data(), positions, n_tokens, kv, shape, out.data(), pool);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t h = 0; h < n_head; ++h) {
+      const int64_t g = h / (n_head / n_head_kv);
+      std::vector<double> s(static_cast<size_t>(positions[t] + 1));
+      double mx = -1e300;
+      for (int64_t p = 0; p <= positions[t]; ++p) {
+        double dot = 0;
+        for (int64_t i = 0; i < hd; ++i) dot += static_cast<double>(q[(t * n_head + h) * hd + i]) * k[(p * n_head_kv + g) * hd + i];
+        s[static_cast<size_t>(p)] = dot * 0.25;
+        mx = std::max(mx, s[static_cast<size_t>(p)]);
+      }
+      double sum = 0;
+      for (auto& e : s) sum += (e = std::exp(e - mx));
+      for (int64_t i = 0; i < hd; ++i) {
+        double o = 0;
+        for (int64_t p = 0; p <= positions[t]; ++p) o += s[static_cast<size_t>(p)] / sum * v[(p * n_head_kv + g) * hd + i];
+        EXPECT_NEAR(out[(t * n_head + h) * hd + i], o, 1e-5) << t << " " << h << " " << i;
+      }
+    }
+  }
+}
+
+// The fast path (activations converted like llama.cpp) agrees with the f32 reference path within
+// the error of the activation format; for F32 weights the two are the same arithmetic.
+TEST(Matmul, FastPathAgreesWithReferenceForEveryType) {
+  const int64_t k = 512, n_out = 37, n_tokens = 5;
+  const auto w_f32 = random_vector(k * n_out, 8, 0.05f);
+  const auto x = random_vector(k * n_tokens, 9);
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  struct Case { DType dtype; double tol; };
+  for (const Case c : {Case{DType::kF32, 1e-4}, Case{DType::kF16, 3e-3}, Case{DType::kBF16, 2e-2}, Case{DType::kQ8_0, 2e-2},
+                       Case{DType::kQ4_0, 2e-2}, Case{DType::kQ5_0, 2e-2}, Case{DType::kQ4_K, 2e-2}, Case{DType::kQ5_K, 2e-2},
+                       Case{DType::kQ6_K, 2e-2}}) {
+    std::vector<uint8_t> bytes;
+    if (c.dtype == DType::kF32) {
+      bytes.resize(w_f32.size() * 4);
+      std::memcpy(bytes.data(), w_f32.data(), bytes.size());
+    } else if (c.dtype == DType::kF16 || c.dtype == DType::kBF16) {
+      bytes.resize(w_f32.size() * 2);
+      auto* h = reinterpret_cast<uint16_t*>(bytes.data());
+      for (size_t i = 0; i < w_f32.size(); ++i) h[i] = c.dtype == DType::kF16 ? f32_to_f16(w_f32[i]) : f32_to_bf16(w_f32[i]);
+    } else {
+      auto q = quantize_rows(c.dtype, w_f32.data(), n_out, k);
+      ASSERT_TRUE(q.has_value()) << q.error().to_string();
+      bytes = std::move(*q);
+    }
+    TensorView w;
+    w.dtype = c.dtype;
+    w.ne = {k, n_out, 1, 1};
+    w.n_dims = 2;
+    w.data = bytes.data();
+    std::vector<float> fast(n_tokens * n_out), ref(n_tokens * n_out);
+    matmul(w, x.data(), n_tokens, fast.data(), pool, scratch, MatmulPath::kFast);
+    matmul(w, x.data(), n_tokens, ref.data(), pool, scratch, MatmulPath::kReference);
+    double max_diff = 0, max_ref = 0;
+    for (size_t i = 0; i < fast.size(); ++i) {
+      max_diff = std::max(max_diff, std::fabs(static_cast<double>(fast[i]) - ref[i]));
+      max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
+    }
+    EXPECT_LE(max_diff, c.tol * max_ref) << dtype_name(c.dtype) << " max diff " << max_diff << " of " << max_ref;
+  }
+}
+
+}  // namespace
+}  // namespace frugal

@@ -1,0 +1,42 @@
+#include "cli_common.h"
+
+#include <cstdio>
+
+namespace frugal::cli {
+
+Expected<LoadedModel> load_model(const std::string& path) {
+  auto model = Model::load(path);
+  if (!model) return model.error();
+  auto tokenizer = Tokenizer::from_gguf((*model)->file());
+  if (!tokenizer) return tokenizer.error();
+  LoadedModel loaded;
+  loaded.model = std::move(*model);
+  loaded.tokenizer = std::make_unique<Tokenizer>(std::move(*tokenizer));
+  return loaded;
+}
+
+void add_sampling_flags(CLI::App& app, SamplingParams& p) {
+  app.add_option("--temp", p.temperature, "Sampling temperature (0 = greedy)")->capture_default_str();
+  app.add_option("--top-k", p.top_k, "Keep the k most likely tokens (0 = off)")->capture_default_str();
+  app.add_option("--top-p", p.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str();
+  app.add_option("--min-p", p.min_p, "Drop tokens below min-p x the top probability (0 = off)")->capture_default_str();
+  app.add_option("--repeat-penalty", p.repeat_penalty, "Penalty for repeated tokens (1 = off)")->capture_default_str();
+  app.add_option("--repeat-last-n", p.repeat_last_n, "Tokens of history the penalties look at (-1 = all)")
+      ->capture_default_str();
+  app.add_option("--presence-penalty", p.presence_penalty, "OpenAI presence penalty")->capture_default_str();
+  app.add_option("--frequency-penalty", p.frequency_penalty, "OpenAI frequency penalty")->capture_default_str();
+  app.add_option("--seed", p.seed, "RNG seed (same seed and inputs give the same output)");
+}
+
+int report_error(const Status& status) {
+  std::fprintf(stderr, "frugal: error: %s\n", status.to_string().c_str());
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace frugal::cli

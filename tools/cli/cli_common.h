@@ -1,0 +1,39 @@
+// Shared pieces of the `frugal` subcommands (tools layer): loading a model with its tokenizer,
+// sampling flags, error printing.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include "core/expected.h"
+#include "model/model.h"
+#include "sampling/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace frugal::cli {
+
+struct LoadedModel {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;
+};
+
+// Loads and validates the model and its tokenizer; errors are printed by the caller.
+Expected<LoadedModel> load_model(const std::string& path);
+
+// Adds --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --presence-penalty,
+// --frequency-penalty, --seed to a subcommand, writing into params.
+void add_sampling_flags(CLI::App& app, SamplingParams& params);
+
+// Prints "frugal: error: <status>" to stderr and returns the process exit code for it.
+int report_error(const Status& status);
+
+// Subcommand registration (one file each: cli_<name>.cc).
+void register_run(CLI::App& app);
+void register_inspect(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_logits(CLI::App& app);
+void register_mkmodel(CLI::App& app);
+
+}  // namespace frugal::cli
