@@ -1,0 +1,230 @@
+#include "tokenizer/chat_template.h"
+
+#include <string>
+
+#include "core/logging.h"
+
+namespace frugal {
+namespace {
+
+// Qwen2.5-Instruct's template inserts this system message when the conversation has none.
+constexpr std::string_view kQwen2DefaultSystem = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
+
+bool contains(std::string_view text, std::string_view needle) { return text.find(needle) != std::string_view::npos; }
+
+// Jinja's `trim` filter / Python's str.strip() on the ASCII whitespace set.
+std::string trim(std::string_view text) {
+  constexpr std::string_view kWhitespace = " \t\n\r\f\v";
+  const size_t begin = text.find_first_not_of(kWhitespace);
+  if (begin == std::string_view::npos) return {};
+  const size_t end = text.find_last_not_of(kWhitespace);
+  return std::string(text.substr(begin, end - begin + 1));
+}
+
+bool is_known_role(const std::string& role) { return role == "system" || role == "user" || role == "assistant"; }
+
+// The [INST]-style and Gemma templates take an optional leading system message, then strictly
+// alternating user/assistant turns starting with a user turn.
+struct AlternatingTurns {
+  const std::string* system = nullptr;  // the leading system message's content, if any
+  std::vector<const ChatMessage*> turns;
+};
+
+Expected<AlternatingTurns> split_alternating(ChatFormat format, const std::vector<ChatMessage>& messages) {
+  AlternatingTurns result;
+  size_t first_turn = 0;
+  if (messages.front().role == "system") {
+    result.system = &messages.front().content;
+    first_turn = 1;
+  }
+  for (size_t message_idx = first_turn; message_idx < messages.size(); ++message_idx) {
+    const std::string_view expected_role = (message_idx - first_turn) % 2 == 0 ? "user" : "assistant";
+    if (messages[message_idx].role != expected_role) {
+      return invalid_argument(std::string(chat_format_name(format)) + " chat format: message " +
+                              std::to_string(message_idx) + " has role '" + messages[message_idx].role +
+                              "' but roles must alternate user/assistant/... after an optional leading system message");
+    }
+    result.turns.push_back(&messages[message_idx]);
+  }
+  if (result.turns.empty()) {
+    return invalid_argument(std::string(chat_format_name(format)) + " chat format: needs at least one user message");
+  }
+  return result;
+}
+
+std::string render_llama3(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                          std::string_view bos_text) {
+  std::string out(bos_text);
+  for (const ChatMessage& message : messages) {
+    out += "<|start_header_id|>" + message.role + "<|end_header_id|>\n\n" + trim(message.content) + "<|eot_id|>";
+  }
+  if (add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
+  return out;
+}
+
+std::string render_chatml(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                          std::string_view default_system) {
+  std::string out;
+  if (!default_system.empty() && messages.front().role != "system") {
+    out += "<|im_start|>system\n" + std::string(default_system) + "<|im_end|>\n";
+  }
+  for (const ChatMessage& message : messages) {
+    out += "<|im_start|>" + message.role + "\n" + message.content + "<|im_end|>\n";
+  }
+  if (add_generation_prompt) out += "<|im_start|>assistant\n";
+  return out;
+}
+
+// Mistral-7B-Instruct v0.2: "{bos}[INST] {user} [/INST]{assistant}{eos}[INST] ..." (no stripping).
+std::string render_mistral(const AlternatingTurns& chat, std::string_view bos_text, std::string_view eos_text) {
+  std::string out(bos_text);
+  for (size_t turn_idx = 0; turn_idx < chat.turns.size(); ++turn_idx) {
+    const std::string& content = chat.turns[turn_idx]->content;
+    if (turn_idx % 2 == 1) {
+      out += content + std::string(eos_text);
+    } else if (turn_idx == 0 && chat.system != nullptr) {
+      out += "[INST] " + *chat.system + "\n\n" + content + " [/INST]";
+    } else {
+      out += "[INST] " + content + " [/INST]";
+    }
+  }
+  return out;
+}
+
+// Llama-2-chat: every user turn "{bos}[INST] {strip(c)} [/INST]", assistant " {strip(c)} {eos}", the
+// system block inside the first user turn.
+std::string render_llama2(const AlternatingTurns& chat, std::string_view bos_text, std::string_view eos_text) {
+  std::string out;
+  for (size_t turn_idx = 0; turn_idx < chat.turns.size(); ++turn_idx) {
+    std::string content = chat.turns[turn_idx]->content;
+    if (turn_idx == 0 && chat.system != nullptr) {
+      content = "<<SYS>>\n" + *chat.system + "\n<</SYS>>\n\n" + content;
+    }
+    if (turn_idx % 2 == 1) {
+      // Appended piecewise: GCC 12 raises a false -Wrestrict on `" " + std::string&&`.
+      out.append(" ").append(trim(content)).append(" ").append(eos_text);
+    } else {
+      out += std::string(bos_text) + "[INST] " + trim(content) + " [/INST]";
+    }
+  }
+  return out;
+}
+
+// Gemma / Gemma 2: "{bos}<start_of_turn>{user|model}\n{trim(c)}<end_of_turn>\n".
+std::string render_gemma(const AlternatingTurns& chat, bool add_generation_prompt, std::string_view bos_text) {
+  std::string out(bos_text);
+  for (size_t turn_idx = 0; turn_idx < chat.turns.size(); ++turn_idx) {
+    std::string content = trim(chat.turns[turn_idx]->content);
+    if (turn_idx == 0 && chat.system != nullptr) content = trim(*chat.system) + "\n\n" + content;
+    out += std::string("<start_of_turn>") + (turn_idx % 2 == 0 ? "user" : "model") + "\n" + content +
+           "<end_of_turn>\n";
+  }
+  if (add_generation_prompt) out += "<start_of_turn>model\n";
+  return out;
+}
+
+// Zephyr: "<|{role}|>\n{content}{eos}\n" per message; the prompt is "<|assistant|>\n".
+std::string render_zephyr(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                          std::string_view eos_text) {
+  std::string out;
+  for (const ChatMessage& message : messages) {
+    out += "<|" + message.role + "|>\n" + message.content + std::string(eos_text) + "\n";
+  }
+  if (add_generation_prompt) out += "<|assistant|>\n";
+  return out;
+}
+
+bool format_uses_eos(ChatFormat format) {
+  return format == ChatFormat::kMistral || format == ChatFormat::kLlama2 || format == ChatFormat::kZephyr;
+}
+
+Status check_inputs(ChatFormat format, const std::vector<ChatMessage>& messages, std::string_view bos_text,
+                    std::string_view eos_text) {
+  if (messages.empty()) return invalid_argument("chat template: the message list is empty");
+  for (size_t message_idx = 0; message_idx < messages.size(); ++message_idx) {
+    if (!is_known_role(messages[message_idx].role)) {
+      return invalid_argument("chat template: message " + std::to_string(message_idx) + " has unknown role '" +
+                              messages[message_idx].role + "' (expected system, user or assistant)");
+    }
+  }
+  if (template_adds_bos(format) && bos_text.empty()) {
+    return invalid_argument(std::string(chat_format_name(format)) + " chat format needs the BOS token text");
+  }
+  if (format_uses_eos(format) && eos_text.empty()) {
+    return invalid_argument(std::string(chat_format_name(format)) + " chat format needs the EOS token text");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+std::string_view chat_format_name(ChatFormat format) {
+  switch (format) {
+    case ChatFormat::kLlama3: return "llama3";
+    case ChatFormat::kChatML: return "chatml";
+    case ChatFormat::kQwen2: return "qwen2";
+    case ChatFormat::kMistral: return "mistral";
+    case ChatFormat::kLlama2: return "llama2";
+    case ChatFormat::kGemma: return "gemma";
+    case ChatFormat::kZephyr: return "zephyr";
+  }
+  return "unknown";
+}
+
+ChatFormat detect_chat_format(std::string_view jinja_template, bool* fell_back) {
+  if (fell_back != nullptr) *fell_back = false;
+  const std::string_view t = jinja_template;
+  // Most specific markers first: Llama 2's template also contains "[INST]".
+  if (contains(t, "<|start_header_id|>") && contains(t, "<|eot_id|>")) return ChatFormat::kLlama3;
+  if (contains(t, "<|im_start|>")) {
+    return contains(t, "You are Qwen, created by Alibaba Cloud") ? ChatFormat::kQwen2 : ChatFormat::kChatML;
+  }
+  if (contains(t, "<start_of_turn>")) return ChatFormat::kGemma;
+  if (contains(t, "<<SYS>>") && contains(t, "[INST]")) return ChatFormat::kLlama2;
+  if (contains(t, "[INST]")) return ChatFormat::kMistral;
+  // Phi-3 also uses <|user|> but ends turns with <|end|> rather than the EOS token.
+  if (contains(t, "<|user|>") && contains(t, "<|assistant|>") && contains(t, "eos_token") && !contains(t, "<|end|>")) {
+    return ChatFormat::kZephyr;
+  }
+  log_warn(t.empty() ? "model has no chat template; falling back to ChatML"
+                     : "unrecognised chat template; falling back to ChatML");
+  if (fell_back != nullptr) *fell_back = true;
+  return ChatFormat::kChatML;
+}
+
+bool template_adds_bos(ChatFormat format) {
+  switch (format) {
+    case ChatFormat::kLlama3:
+    case ChatFormat::kMistral:
+    case ChatFormat::kLlama2:
+    case ChatFormat::kGemma:
+      return true;
+    case ChatFormat::kChatML:
+    case ChatFormat::kQwen2:
+    case ChatFormat::kZephyr:
+      return false;
+  }
+  return false;
+}
+
+Expected<std::string> apply_chat_template(ChatFormat format, const std::vector<ChatMessage>& messages,
+                                          bool add_generation_prompt, std::string_view bos_text,
+                                          std::string_view eos_text) {
+  if (Status status = check_inputs(format, messages, bos_text, eos_text); !status.is_ok()) return status;
+  switch (format) {
+    case ChatFormat::kLlama3: return render_llama3(messages, add_generation_prompt, bos_text);
+    case ChatFormat::kChatML: return render_chatml(messages, add_generation_prompt, {});
+    case ChatFormat::kQwen2: return render_chatml(messages, add_generation_prompt, kQwen2DefaultSystem);
+    case ChatFormat::kZephyr: return render_zephyr(messages, add_generation_prompt, eos_text);
+    case ChatFormat::kMistral:
+    case ChatFormat::kLlama2:
+    case ChatFormat::kGemma: break;
+  }
+  Expected<AlternatingTurns> chat = split_alternating(format, messages);
+  if (!chat) return chat.error();
+  if (format == ChatFormat::kMistral) return render_mistral(*chat, bos_text, eos_text);
+  if (format == ChatFormat::kLlama2) return render_llama2(*chat, bos_text, eos_text);
+  return render_gemma(*chat, add_generation_prompt, bos_text);
+}
+
+}  // namespace frugal
