@@ -1,0 +1,111 @@
+// Kernel table selection (kernels layer): per-ISA tables completed entry by entry from ref, and
+// the process-wide choice (FRUGAL_ISA override, else the best this CPU supports).
+#include "kernels/kernel_table.h"
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include "core/logging.h"
+#include "kernels/cpu_features.h"
+#include "kernels/isa_tables.h"
+
+namespace frugal {
+namespace {
+
+// Copies `isa_table`, filling every null entry from the ref table.
+KernelTable complete_from_ref(const KernelTable& isa_table) {
+  const KernelTable& ref = ref_kernel_table();
+  KernelTable t = isa_table;
+  for (size_t i = 0; i < kDTypeTableSize; ++i) {
+    if (!t.quantize_row[i]) t.quantize_row[i] = ref.quantize_row[i];
+    if (!t.dequantize_row[i]) t.dequantize_row[i] = ref.dequantize_row[i];
+    if (!t.vec_dot[i]) t.vec_dot[i] = ref.vec_dot[i];
+  }
+  if (!t.mul_mat) t.mul_mat = ref.mul_mat;
+  return t;
+}
+
+std::optional<Isa> parse_isa(std::string_view name) {
+  for (Isa isa : {Isa::kRef, Isa::kAvx2, Isa::kAvx512, Isa::kAmx}) {
+    if (isa_name(isa) == name) return isa;
+  }
+  return std::nullopt;
+}
+
+const KernelTable& select_table() {
+  const std::vector<Isa> isas = available_isas();
+  const Isa best = isas.back();
+  const char* forced = std::getenv("FRUGAL_ISA");
+  if (forced == nullptr || *forced == '\0') return *kernels_for(best);
+  const std::optional<Isa> isa = parse_isa(forced);
+  if (!isa) {
+    log_warn("FRUGAL_ISA=" + std::string(forced) + " is not one of ref|avx2|avx512|amx; using " +
+             std::string(isa_name(best)));
+    return *kernels_for(best);
+  }
+  if (const KernelTable* t = kernels_for(*isa)) return *t;
+  log_warn("FRUGAL_ISA=" + std::string(forced) + " is not available on this CPU/build; using " +
+           std::string(isa_name(best)));
+  return *kernels_for(best);
+}
+
+}  // namespace
+
+std::string_view isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kRef: return "ref";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512: return "avx512";
+    case Isa::kAmx: return "amx";
+  }
+  return "unknown";
+}
+
+DType activation_dtype(DType weight_dtype) {
+  switch (weight_dtype) {
+    case DType::kQ4_0:
+    case DType::kQ5_0:
+    case DType::kQ8_0: return DType::kQ8_0;
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: return DType::kQ8_K;
+    case DType::kF16: return DType::kF16;
+    case DType::kBF16: return DType::kBF16;
+    default: return DType::kF32;
+  }
+}
+
+const KernelTable* kernels_for(Isa isa) {
+  switch (isa) {
+    case Isa::kRef: return &ref_kernel_table();
+#if defined(FRUGAL_HAVE_X86_KERNELS)
+    case Isa::kAvx2: {
+      if (!cpu_features().supports_avx2_table()) return nullptr;
+      static const KernelTable table = complete_from_ref(avx2_kernel_table());
+      return &table;
+    }
+    case Isa::kAvx512: {
+      if (!cpu_features().supports_avx512_table()) return nullptr;
+      static const KernelTable table = complete_from_ref(avx512_kernel_table());
+      return &table;
+    }
+#endif
+    default: return nullptr;  // AMX tables: not implemented yet (issue #3).
+  }
+}
+
+std::vector<Isa> available_isas() {
+  std::vector<Isa> isas;
+  for (Isa isa : {Isa::kRef, Isa::kAvx2, Isa::kAvx512, Isa::kAmx}) {
+    if (kernels_for(isa) != nullptr) isas.push_back(isa);
+  }
+  return isas;
+}
+
+const KernelTable& kernels() {
+  static const KernelTable& table = select_table();
+  return table;
+}
+
+}  // namespace frugal

@@ -1,0 +1,67 @@
+// The complete scalar reference kernel table (kernels layer): every supported dtype's
+// quantize_row, dequantize_row and vec_dot, and mul_mat as a loop over vec_dot.
+#include "core/check.h"
+#include "kernels/isa_tables.h"
+#include "kernels/mul_mat_loop.h"
+#include "kernels/ref/ref_dot.h"
+#include "quant/float_formats.h"
+#include "quant/q4_0.h"
+#include "quant/q4_k.h"
+#include "quant/q5_0.h"
+#include "quant/q5_k.h"
+#include "quant/q6_k.h"
+#include "quant/q8_0.h"
+#include "quant/q8_k.h"
+#include "quant/row_codec.h"
+
+namespace frugal {
+namespace {
+
+size_t slot(DType dtype) { return static_cast<size_t>(dtype); }
+
+template <typename Format>
+void add_float_format(KernelTable& t) {
+  t.quantize_row[slot(Format::kDType)] = quantize_row_floats<Format>;
+  t.dequantize_row[slot(Format::kDType)] = dequantize_row_floats<Format>;
+  t.vec_dot[slot(Format::kDType)] = ref::vec_dot_float<Format>;
+}
+
+template <typename Format, typename DotFamily>
+void add_block_format(KernelTable& t, DotFamily vec_dot) {
+  t.quantize_row[slot(Format::kDType)] = quantize_row_blocks<Format>;
+  t.dequantize_row[slot(Format::kDType)] = dequantize_row_blocks<Format>;
+  t.vec_dot[slot(Format::kDType)] = vec_dot;
+}
+
+void ref_mul_mat(DType weight_dtype, const MulMatArgs& args) {
+  const KernelTable::VecDotFn vec_dot = ref_kernel_table().vec_dot[slot(weight_dtype)];
+  CHECK(vec_dot != nullptr, "mul_mat: unsupported weight dtype");
+  mul_mat_by_vec_dot(vec_dot, args);
+}
+
+KernelTable make_ref_table() {
+  KernelTable t;
+  t.isa = Isa::kRef;
+  add_float_format<F32Format>(t);
+  add_float_format<F16Format>(t);
+  add_float_format<BF16Format>(t);
+  add_block_format<Q4_0>(t, ref::vec_dot_type0<Q4_0>);
+  add_block_format<Q5_0>(t, ref::vec_dot_type0<Q5_0>);
+  add_block_format<Q8_0>(t, ref::vec_dot_type0<Q8_0>);
+  add_block_format<Q4_K>(t, ref::vec_dot_k<Q4_K>);
+  add_block_format<Q5_K>(t, ref::vec_dot_k<Q5_K>);
+  add_block_format<Q6_K>(t, ref::vec_dot_k<Q6_K>);
+  t.quantize_row[slot(DType::kQ8_K)] = quantize_row_blocks<Q8_K>;
+  t.dequantize_row[slot(DType::kQ8_K)] = dequantize_row_q8_k;
+  t.mul_mat = ref_mul_mat;
+  return t;
+}
+
+}  // namespace
+
+const KernelTable& ref_kernel_table() {
+  static const KernelTable table = make_ref_table();
+  return table;
+}
+
+}  // namespace frugal

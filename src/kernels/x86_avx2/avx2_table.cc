@@ -1,0 +1,13 @@
+// The AVX2 + FMA + F16C kernel table (kernels layer). Compiled with -mavx2 -mfma -mf16c -mbmi2.
+#include "kernels/isa_tables.h"
+#include "kernels/x86_common/x86_table.h"
+
+namespace frugal {
+
+// 16 ymm registers: a 4-row x 2-token tile keeps 8 accumulators + 4 unpacked weight vectors live.
+const KernelTable& avx2_kernel_table() {
+  static const KernelTable table = x86::X86Kernels<4, 2>::make(Isa::kAvx2);
+  return table;
+}
+
+}  // namespace frugal

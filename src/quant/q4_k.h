@@ -1,0 +1,51 @@
+// Q4_K block format: 256 weights in 8 sub-blocks of 32 with 6-bit scales/mins (quant layer;
+// GGML type 12).
+#pragma once
+
+#include <cstdint>
+
+#include "core/fp16.h"
+#include "quant/k_scales.h"
+#include "quant/unpacked.h"
+#include "tensor/dtype.h"
+
+namespace frugal {
+
+// Element 64c + l (l < 32) is the low nibble of qs[32c + l] (sub-block 2c); element 64c + 32 + l
+// is its high nibble (sub-block 2c+1). value = d*scale[s]*level - dmin*min[s].
+struct BlockQ4_K {
+  uint16_t d;                       // f16 super-block scale of the scales
+  uint16_t dmin;                    // f16 super-block scale of the mins
+  uint8_t scales[kKScaleBytes];     // packed 6-bit scales/mins, see k_scales.h
+  uint8_t qs[128];                  // nibbles
+};
+static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block is 144 bytes in GGUF");
+
+struct Q4_K {
+  using Block = BlockQ4_K;
+  using Unpacked = UnpackedK;
+  static constexpr DType kDType = DType::kQ4_K;
+  static constexpr DType kActDType = DType::kQ8_K;
+  static constexpr int64_t kBlockElems = 256;
+  static constexpr int kMaxLevel = 15;
+
+  static void unpack(const Block& b, Unpacked& u) {
+    u.d = f16_to_f32(b.d);
+    u.dmin = f16_to_f32(b.dmin);
+    uint8_t sc[kKSubBlocks], mn[kKSubBlocks];
+    unpack_k_scales(b.scales, sc, mn);
+    for (int g = 0; g < UnpackedK::kGroups; ++g) {
+      u.scale[g] = sc[g / 2];
+      u.min[g] = mn[g / 2];
+    }
+    for (int c = 0; c < 4; ++c) {
+      for (int l = 0; l < 32; ++l) {
+        u.q[64 * c + l] = static_cast<int8_t>(b.qs[32 * c + l] & 0x0f);
+        u.q[64 * c + 32 + l] = static_cast<int8_t>(b.qs[32 * c + l] >> 4);
+      }
+    }
+  }
+  static void quantize(const float* x, Block& b);  // x[256]
+};
+
+}  // namespace frugal

@@ -1,0 +1,35 @@
+// Q8_0 block format: 32 values, f16 scale + int8 levels (quant layer; GGML type 8).
+// Also the activation format dotted with Q4_0/Q5_0/Q8_0 weights.
+#pragma once
+
+#include <cstdint>
+
+#include "core/fp16.h"
+#include "quant/unpacked.h"
+#include "tensor/dtype.h"
+
+namespace frugal {
+
+struct BlockQ8_0 {
+  uint16_t d;      // f16 scale
+  int8_t qs[32];   // value = qs[i] * d
+};
+static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block is 34 bytes in GGUF");
+
+struct Q8_0 {
+  using Block = BlockQ8_0;
+  using Unpacked = Unpacked32;
+  static constexpr DType kDType = DType::kQ8_0;
+  static constexpr DType kActDType = DType::kQ8_0;
+  static constexpr int64_t kBlockElems = 32;
+
+  static void unpack(const Block& b, Unpacked& u) {
+    u.d = f16_to_f32(b.d);
+    for (int i = 0; i < 32; ++i) u.q[i] = b.qs[i];
+  }
+  // ggml's reference: amax = max|x|, d = amax/127, id = d ? 1/d : 0, q = roundf(x*id)
+  // (ties away from zero), d stored as f16. Used for weights and activations alike.
+  static void quantize(const float* x, Block& b);  // x[32]
+};
+
+}  // namespace frugal
