@@ -35,6 +35,19 @@ enum class GgufValueType : uint32_t {
 
 std::string_view gguf_value_type_name(GgufValueType type);
 
+// Alignment of the data section and of every tensor when `general.alignment` is absent.
+inline constexpr uint64_t kGgufDefaultAlignment = 32;
+// Deepest array nesting the reader accepts (an array of arrays has depth 2): bounds recursion
+// on hostile input. Real files use depth 1.
+inline constexpr int kGgufMaxArrayDepth = 8;
+// Most array elements (summed over all keys and nesting levels) the reader materializes. Each
+// element becomes a GgufValue of ~100 bytes while it may take 1 byte in the file, so this bounds
+// memory on a large hostile file. Real files hold ~1M (a 256k vocab: tokens, scores, types, merges).
+// Top-level keys count as values too.
+inline constexpr uint64_t kGgufMaxMetadataValues = uint64_t{1} << 24;
+// Most tensors the reader indexes (real models hold < 10k); bounds memory the same way.
+inline constexpr uint64_t kGgufMaxTensors = uint64_t{1} << 20;
+
 // One metadata value. Scalars use the field matching their type class; arrays hold elements of
 // one type (which may itself be kArray: nested arrays are allowed by the spec).
 struct GgufValue {
@@ -48,6 +61,14 @@ struct GgufValue {
 
   bool is_integer() const;
   bool is_float() const;
+  // Builders (CHECK that `type` belongs to the builder's class: kUint8/16/32/64 for make_uint, ...).
+  static GgufValue make_uint(GgufValueType type, uint64_t value);
+  static GgufValue make_int(GgufValueType type, int64_t value);
+  static GgufValue make_float(GgufValueType type, double value);
+  static GgufValue make_bool(bool value);
+  static GgufValue make_string(std::string value);
+  // Every element must have type elem_type (CHECKed).
+  static GgufValue make_array(GgufValueType elem_type, std::vector<GgufValue> elems);
   // Human-readable rendering; arrays longer than max_elems are elided ("[1, 2, ... (N total)]").
   std::string to_string(size_t max_elems = 8) const;
 };
