@@ -1,0 +1,59 @@
+// Special-token partitioning (tokenizer layer).
+#include "tokenizer/special_tokens.h"
+
+#include <algorithm>
+
+namespace frugal {
+
+SpecialTokenMatcher SpecialTokenMatcher::create(const Vocab& vocab) {
+  SpecialTokenMatcher matcher;
+  for (int32_t id = 0; id < vocab.n_vocab(); ++id) {
+    const TokenData& token = vocab.tokens[id];
+    const bool special = token.type == TokenType::kControl || token.type == TokenType::kUserDefined ||
+                         token.type == TokenType::kUnknown;
+    if (special && !token.text.empty()) matcher.ids_.push_back(id);
+  }
+  std::stable_sort(matcher.ids_.begin(), matcher.ids_.end(), [&](int32_t a, int32_t b) {
+    return vocab.tokens[a].text.size() > vocab.tokens[b].text.size();
+  });
+  return matcher;
+}
+
+std::vector<TextFragment> SpecialTokenMatcher::partition(const Vocab& vocab, std::string_view text,
+                                                         bool parse_special) const {
+  std::vector<TextFragment> fragments;
+  if (text.empty()) return fragments;
+  fragments.push_back({-1, text});
+  std::vector<TextFragment> next;
+  for (const int32_t id : ids_) {
+    const TokenData& token = vocab.tokens[id];
+    if (!parse_special && token.type != TokenType::kUserDefined) continue;
+    const std::string_view needle = token.text;
+    bool found = false;
+    for (const TextFragment& fragment : fragments) {
+      if (fragment.token < 0 && fragment.text.find(needle) != std::string_view::npos) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) continue;
+    next.clear();
+    for (const TextFragment& fragment : fragments) {
+      if (fragment.token >= 0) {
+        next.push_back(fragment);
+        continue;
+      }
+      std::string_view rest = fragment.text;
+      for (size_t pos = rest.find(needle); pos != std::string_view::npos; pos = rest.find(needle)) {
+        if (pos > 0) next.push_back({-1, rest.substr(0, pos)});
+        next.push_back({id, {}});
+        rest.remove_prefix(pos + needle.size());
+      }
+      if (!rest.empty()) next.push_back({-1, rest});
+    }
+    fragments.swap(next);
+  }
+  return fragments;
+}
+
+}  // namespace frugal
