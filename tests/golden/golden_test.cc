@@ -23,28 +23,37 @@ using testing::read_f32_file;
 using testing::read_text_file;
 
 struct Tolerance {
-  double max_abs;        // max |Δ| over every logit
+  double max_abs;        // max |Δ| over every logit of the prompt (batched) positions
+  double max_abs_decode; // max |Δ| over the positions llama.cpp computed one token at a time
   double min_cosine;     // per position (0 = not checked)
   double top1_margin;    // top-1 must agree wherever llama.cpp's top1-top2 margin exceeds this
 };
 
 // The bounds: F32 ≤ 1e-3, F16 ≤ 1e-2, Q8_0/Q4_0 cosine ≥ 0.999 and ≤ 0.25.
+// One exception, for F16 decode positions: llama.cpp computed those one token per llama_decode,
+// and for a single token llamafile_sgemm declines (n < 2), so ggml_vec_dot_f16 runs, which on the
+// reference machine (AVX512-FP16) accumulates in half precision. Exact math (our reference path,
+// double accumulation) is itself up to 0.011 away from those rows, so they get 1.5e-2; the test
+// F16FastPathStaysCloseToExactMath below pins our own accuracy instead.
 Tolerance tolerance_for(const std::string& model) {
-  if (model.find("f32") != std::string::npos) return {1e-3, 0.0, 0.3};
-  if (model.find("f16") != std::string::npos) return {1e-2, 0.0, 0.3};
-  return {0.25, 0.999, 0.3};
+  if (model.find("f32") != std::string::npos) return {1e-3, 1e-3, 0.0, 0.3};
+  if (model.find("f16") != std::string::npos) return {1e-2, 1.5e-2, 0.0, 0.3};
+  return {0.25, 0.25, 0.999, 0.3};
 }
 
 struct PositionStats {
   double max_abs = 0.0;
+  double max_abs_decode = 0.0;
   double min_cosine = 1.0;
   int top1_mismatches = 0;
 };
 
-void compare_row(const float* ours, const float* ref, int64_t n_vocab, double top1_margin, PositionStats& stats) {
+void compare_row(const float* ours, const float* ref, int64_t n_vocab, double top1_margin, bool decode_row,
+                 PositionStats& stats) {
   double dot = 0, n_ours = 0, n_ref = 0;
+  double& max_abs = decode_row ? stats.max_abs_decode : stats.max_abs;
   for (int64_t i = 0; i < n_vocab; ++i) {
-    stats.max_abs = std::max(stats.max_abs, std::fabs(static_cast<double>(ours[i]) - ref[i]));
+    max_abs = std::max(max_abs, std::fabs(static_cast<double>(ours[i]) - ref[i]));
     dot += static_cast<double>(ours[i]) * ref[i];
     n_ours += static_cast<double>(ours[i]) * ours[i];
     n_ref += static_cast<double>(ref[i]) * ref[i];
@@ -96,12 +105,14 @@ void check_model(const std::string& model_name, MatmulPath path, const Tolerance
       const float* ours = logits->data() + row * static_cast<size_t>(n_vocab);
       const float* ref = row < prompt_ids.size() ? ref_prompt.data() + row * n_vocab
                                                  : ref_gen.data() + (row - prompt_ids.size()) * n_vocab;
-      compare_row(ours, ref, n_vocab, tol.top1_margin, stats);
+      compare_row(ours, ref, n_vocab, tol.top1_margin, row >= prompt_ids.size(), stats);
     }
   }
-  std::printf("[golden] %-16s %-9s max|d|=%.3g  min cosine=%.6f  top-1 mismatches=%d\n", model_name.c_str(),
-              path == MatmulPath::kFast ? "fast" : "reference", stats.max_abs, stats.min_cosine, stats.top1_mismatches);
+  std::printf("[golden] %-16s %-9s max|d| prompt=%.3g decode=%.3g  min cosine=%.6f  top-1 mismatches=%d\n",
+              model_name.c_str(), path == MatmulPath::kFast ? "fast" : "reference", stats.max_abs, stats.max_abs_decode,
+              stats.min_cosine, stats.top1_mismatches);
   EXPECT_LE(stats.max_abs, tol.max_abs) << model_name;
+  EXPECT_LE(stats.max_abs_decode, tol.max_abs_decode) << model_name;
   if (tol.min_cosine > 0) EXPECT_GE(stats.min_cosine, tol.min_cosine) << model_name;
   EXPECT_EQ(stats.top1_mismatches, 0) << model_name;
 }
@@ -112,7 +123,7 @@ TEST_P(GoldenTest, TeacherForcedLogitsMatchLlamaCpp) { check_model(GetParam(), M
 // close on float models; on quantized ones it differs from llama.cpp's Q8 activations by design.
 TEST_P(GoldenTest, ReferencePathMatchesLlamaCpp) {
   Tolerance tol = tolerance_for(GetParam());
-  if (tol.min_cosine > 0) tol = {0.25, 0.999, 0.5};
+  if (tol.min_cosine > 0) tol = {0.25, 0.25, 0.999, 0.5};
   check_model(GetParam(), MatmulPath::kReference, tol);
 }
 
@@ -147,6 +158,34 @@ TEST_P(GoldenTest, GreedyContinuationMatches) {
       EXPECT_EQ(result->tokens[k], gen_ids[k]) << model_name << " step " << k;
       if (result->tokens[k] != gen_ids[k]) break;
     }
+  }
+}
+
+// Our F16 path (activations rounded to F16, f32 accumulation, like llama.cpp's batched path) stays
+// within the F16 bound (1e-2) of exact math (weights dequantized, f32 activations, double accumulation).
+TEST(GoldenF16, F16FastPathStaysCloseToExactMath) {
+  for (const std::string model_name : {"tiny-f16", "small-f16"}) {
+    auto model = Model::load(data_path("models/" + model_name + ".gguf"));
+    ASSERT_TRUE(model.has_value());
+    const auto meta = nlohmann::json::parse(read_text_file(data_path("llama/vectors/" + model_name + "/meta.json")));
+    std::vector<int32_t> ids = meta["prompts"][2]["prompt_ids"].get<std::vector<int32_t>>();
+    for (int32_t id : meta["prompts"][2]["gen_ids"]) ids.push_back(id);
+    std::vector<float> by_path[2];
+    for (int path_idx = 0; path_idx < 2; ++path_idx) {
+      SessionOptions options;
+      options.num_threads = 2;
+      options.path = path_idx == 0 ? MatmulPath::kFast : MatmulPath::kReference;
+      Session session(**model, options);
+      auto logits = session.eval(ids, LogitsMode::kAll);
+      ASSERT_TRUE(logits.has_value());
+      by_path[path_idx] = std::move(*logits);
+    }
+    double max_diff = 0;
+    for (size_t i = 0; i < by_path[0].size(); ++i) {
+      max_diff = std::max(max_diff, std::fabs(static_cast<double>(by_path[0][i]) - by_path[1][i]));
+    }
+    std::printf("[golden] %-16s fast vs exact max|d|=%.3g\n", model_name.c_str(), max_diff);
+    EXPECT_LE(max_diff, 1e-2) << model_name;
   }
 }
 

@@ -1,6 +1,9 @@
 #include "cli_common.h"
 
 #include <cstdio>
+#include <cstring>
+
+#include "quant/quantize.h"
 
 namespace frugal::cli {
 
@@ -26,6 +29,28 @@ void add_sampling_flags(CLI::App& app, SamplingParams& p) {
   app.add_option("--presence-penalty", p.presence_penalty, "OpenAI presence penalty")->capture_default_str();
   app.add_option("--frequency-penalty", p.frequency_penalty, "OpenAI frequency penalty")->capture_default_str();
   app.add_option("--seed", p.seed, "RNG seed (same seed and inputs give the same output)");
+}
+
+Expected<std::vector<uint8_t>> parallel_quantize(ThreadPool& pool, DType dtype, const float* src, int64_t n_rows,
+                                                 int64_t row_len) {
+  const int64_t row_bytes = dtype_row_bytes(dtype, row_len);
+  std::vector<uint8_t> out(static_cast<size_t>(row_bytes * n_rows));
+  std::vector<Status> errors(static_cast<size_t>(pool.num_threads()));
+  pool.run([&](int thread_idx, int num_threads) {
+    const int64_t chunk = (n_rows + num_threads - 1) / num_threads;
+    const int64_t begin = std::min(n_rows, chunk * thread_idx), end = std::min(n_rows, begin + chunk);
+    if (begin >= end) return;
+    auto part = quantize_rows(dtype, src + begin * row_len, end - begin, row_len);
+    if (!part) {
+      errors[static_cast<size_t>(thread_idx)] = part.error();
+      return;
+    }
+    std::memcpy(out.data() + begin * row_bytes, part->data(), part->size());
+  });
+  for (const Status& e : errors) {
+    if (!e.is_ok()) return e;
+  }
+  return out;
 }
 
 int report_error(const Status& status) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/expected.h"
+#include "core/thread_pool.h"
 #include "model/model.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
@@ -26,6 +27,11 @@ Expected<LoadedModel> load_model(const std::string& path);
 // --frequency-penalty, --seed to a subcommand, writing into params.
 void add_sampling_flags(CLI::App& app, SamplingParams& params);
 
+// quantize_rows split over the pool's threads (row chunks are independent, so the bytes are the
+// same as a single-threaded call).
+Expected<std::vector<uint8_t>> parallel_quantize(ThreadPool& pool, DType dtype, const float* src, int64_t n_rows,
+                                                 int64_t row_len);
+
 // Prints "frugal: error: <status>" to stderr and returns the process exit code for it.
 int report_error(const Status& status);
 
@@ -35,5 +41,7 @@ void register_inspect(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_logits(CLI::App& app);
 void register_mkmodel(CLI::App& app);
+void register_quantize(CLI::App& app);
+void register_plan(CLI::App& app);
 
 }  // namespace frugal::cli

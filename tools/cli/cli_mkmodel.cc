@@ -8,12 +8,10 @@
 #include <vector>
 
 #include "cli_common.h"
-#include "core/fp16.h"
 #include "core/thread_pool.h"
 #include "gguf/gguf_writer.h"
 #include "model/presets.h"
 #include "model/quant_recipe.h"
-#include "quant/quantize.h"
 
 namespace frugal::cli {
 namespace {
@@ -60,25 +58,6 @@ class NormalStream {
   bool has_spare_ = false;
 };
 
-Expected<std::vector<uint8_t>> encode_rows(DType dtype, const std::vector<float>& values, int64_t n_rows, int64_t row_len) {
-  std::vector<uint8_t> out;
-  switch (dtype) {
-    case DType::kF32:
-      out.resize(values.size() * 4);
-      std::memcpy(out.data(), values.data(), out.size());
-      return out;
-    case DType::kF16:
-    case DType::kBF16: {
-      out.resize(values.size() * 2);
-      auto* dst = reinterpret_cast<uint16_t*>(out.data());
-      for (size_t i = 0; i < values.size(); ++i) dst[i] = dtype == DType::kF16 ? f32_to_f16(values[i]) : f32_to_bf16(values[i]);
-      return out;
-    }
-    default:
-      return quantize_rows(dtype, values.data(), n_rows, row_len);
-  }
-}
-
 // Adds one tensor: random (scale > 0: N(0, scale)) or constant 1 (scale == 0), converted to the recipe's type.
 Status add_tensor(GgufWriter& writer, ThreadPool& pool, const MkmodelArgs& a, FileType type, uint64_t tensor_idx,
                   const std::string& name, std::vector<int64_t> ne, float scale, bool is_output) {
@@ -95,7 +74,7 @@ Status add_tensor(GgufWriter& writer, ThreadPool& pool, const MkmodelArgs& a, Fi
     });
   }
   const DType dtype = recipe_dtype(type, name, static_cast<int>(ne.size()), row_len, a.shape.n_layer, is_output);
-  auto bytes = encode_rows(dtype, values, n_rows, row_len);
+  auto bytes = parallel_quantize(pool, dtype, values.data(), n_rows, row_len);
   if (!bytes) return bytes.error();
   writer.add_tensor(name, dtype, std::move(ne), std::move(*bytes));
   return Status::ok();

@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   frugal::cli::register_tokenize(app);
   frugal::cli::register_logits(app);
   frugal::cli::register_mkmodel(app);
+  frugal::cli::register_quantize(app);
+  frugal::cli::register_plan(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

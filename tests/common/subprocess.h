@@ -1,0 +1,17 @@
+// Test helper: run a shell command and capture its output and exit status.
+#pragma once
+
+#include <string>
+
+namespace frugal::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout (and stderr when the command redirects it)
+};
+
+CommandResult run_command(const std::string& command);
+// Path of the built `frugal` binary (FRUGAL_BINARY_DIR/frugal).
+std::string frugal_binary();
+
+}  // namespace frugal::testing

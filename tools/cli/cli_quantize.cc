@@ -1,0 +1,76 @@
+// `frugal quantize`: convert a GGUF model to another weight type with frugal's own quantizers,
+// using the same per-tensor mixtures as llama.cpp's default recipes (see model/quant_recipe.h).
+#include <cstdio>
+#include <string>
+
+#include "cli_common.h"
+#include "gguf/gguf_writer.h"
+#include "model/quant_recipe.h"
+#include "quant/quantize.h"
+
+namespace frugal::cli {
+namespace {
+
+struct QuantizeArgs {
+  std::string in_path;
+  std::string out_path;
+  std::string type_name;
+  int threads = 0;
+};
+
+int quantize(const QuantizeArgs& a) {
+  auto type = file_type_from_name(a.type_name);
+  if (!type) return report_error(invalid_argument("unknown type '" + a.type_name + "'"));
+  auto file = GgufFile::open(a.in_path);
+  if (!file) return report_error(file.error());
+  auto n_layer = file->get_uint_or(file->get_string_or("general.architecture", "llama").value() + ".block_count", 0);
+  if (!n_layer) return report_error(n_layer.error());
+  const bool tied = file->find_tensor("output.weight") == nullptr;
+
+  GgufWriter writer(file->alignment());
+  for (const auto& [key, value] : file->metadata()) writer.set(key, value);
+  writer.set_uint32("general.file_type", file_type_gguf_id(*type));
+  writer.set_uint32("general.quantization_version", 2);
+
+  ThreadPool pool(a.threads > 0 ? a.threads : default_num_threads());
+  size_t done = 0;
+  for (const auto& info : file->tensors()) {
+    const bool is_output = info.name == "output.weight" || (tied && info.name == "token_embd.weight");
+    const DType dst = recipe_dtype(*type, info.name, info.n_dims, info.ne[0], static_cast<int64_t>(*n_layer), is_output);
+    const TensorView view = file->tensor_view(info);
+    std::vector<int64_t> ne(info.ne.begin(), info.ne.begin() + info.n_dims);
+    if (dst == info.dtype) {
+      const auto* bytes = static_cast<const uint8_t*>(view.data);
+      writer.add_tensor(info.name, dst, ne, std::vector<uint8_t>(bytes, bytes + info.size_bytes));
+    } else {
+      auto values = dequantize_rows(info.dtype, view.data, view.num_rows(), info.ne[0]);
+      if (!values) return report_error(values.error());
+      auto bytes = parallel_quantize(pool, dst, values->data(), view.num_rows(), info.ne[0]);
+      if (!bytes) return report_error(bytes.error());
+      writer.add_tensor(info.name, dst, ne, std::move(*bytes));
+    }
+    std::fprintf(stderr, "\rquantize: %zu/%zu tensors", ++done, file->tensors().size());
+  }
+  std::fprintf(stderr, "\n");
+  Status st = writer.write(a.out_path);
+  if (!st.is_ok()) return report_error(st);
+  std::fprintf(stderr, "quantize: wrote %s (%s)\n", a.out_path.c_str(), std::string(file_type_name(*type)).c_str());
+  return 0;
+}
+
+}  // namespace
+
+void register_quantize(CLI::App& app) {
+  auto a = std::make_shared<QuantizeArgs>();
+  CLI::App* cmd = app.add_subcommand("quantize", "Convert a GGUF model's weights to another type (frugal's quantizers)");
+  cmd->add_option("input", a->in_path, "Input GGUF")->required();
+  cmd->add_option("output", a->out_path, "Output GGUF")->required();
+  cmd->add_option("type", a->type_name, "f32, f16, bf16, q8_0, q4_0, q5_0, q4_k_m, q5_k_m, q6_k")->required();
+  cmd->add_option("-t,--threads", a->threads, "Threads");
+  cmd->callback([a] {
+    const int code = quantize(*a);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace frugal::cli
