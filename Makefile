@@ -9,7 +9,7 @@ BUILD ?= build
 SAN_BUILD ?= build-asan
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build test test-fast test-sanitize fuzz clean serve
+.PHONY: all deps build test test-fast test-sanitize fuzz bench clean serve
 
 all: build
 
@@ -26,7 +26,7 @@ test-fast: build
 test-sanitize: deps
 	@cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-	  -DFRUGAL_SANITIZE=ON -DFRUGAL_FUZZ=ON >/dev/null
+	  -DFRUGAL_SANITIZE=ON -DFRUGAL_FUZZ=ON -DFRUGAL_BUILD_BENCH=OFF >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	@cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -E '_slow'
@@ -35,6 +35,9 @@ fuzz: test-sanitize
 	@scripts/run-fuzz $(SAN_BUILD) $(FUZZ_SECONDS)
 
 test: test-fast test-sanitize fuzz
+
+bench: build
+	@for b in $(BUILD)/*_bench; do echo "== $$b"; $$b; done
 
 serve: build
 	@scripts/serve-demo

@@ -121,24 +121,12 @@ INSTANTIATE_TEST_SUITE_P(Models, GgufModelTest, ::testing::ValuesIn(model_names(
                            return name;
                          });
 
-TEST(GgufVocabTest, Llama3VocabParsesFast) {
-#if defined(__SANITIZE_ADDRESS__)
-  constexpr double kLimitSeconds = 30.0;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  constexpr double kLimitSeconds = 30.0;
-#else
-  constexpr double kLimitSeconds = 1.0;
-#endif
-#else
-  constexpr double kLimitSeconds = 1.0;
-#endif
+TEST(GgufVocabTest, Llama3VocabParses) {
   const auto start = std::chrono::steady_clock::now();
   auto file = GgufFile::open(kModelsDir + "/llama3-vocab.gguf");
   const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(file) << file.error().to_string();
   std::printf("llama3-vocab.gguf parsed in %.1f ms\n", elapsed_s * 1e3);
-  EXPECT_LT(elapsed_s, kLimitSeconds);
   EXPECT_EQ(file->tensors().size(), 0u);
   EXPECT_EQ(*file->get_string("general.architecture"), "llama");
   EXPECT_EQ(*file->get_string("tokenizer.ggml.pre"), "llama-bpe");

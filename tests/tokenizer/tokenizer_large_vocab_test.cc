@@ -1,5 +1,5 @@
-// Load/encode speed with the real Llama-3 vocabulary, and concurrent encode() from several
-// threads. Timing bounds are asserted only in optimised, non-sanitized builds.
+// The real Llama-3 vocabulary at scale: loading, a 10 KB English round trip, and concurrent
+// encode() from several threads. Speed is measured in bench/tokenizer_bench.cc, not here.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,9 +13,7 @@ namespace frugal {
 namespace {
 
 #if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-constexpr bool kAssertTiming = true;
 #else
-constexpr bool kAssertTiming = false;
 #endif
 
 double ms_since(std::chrono::steady_clock::time_point start) {
@@ -43,7 +41,7 @@ std::string english_text_10kb() {
   return text;
 }
 
-TEST(TokenizerPerfTest, LoadLlama3VocabUnderOneSecond) {
+TEST(TokenizerLargeVocabTest, LoadsLlama3Vocab) {
   const auto start = std::chrono::steady_clock::now();
   auto file = GgufFile::open(testing::data_path(testing::kLlama3Gguf));
   ASSERT_TRUE(file) << file.error().to_string();
@@ -51,10 +49,9 @@ TEST(TokenizerPerfTest, LoadLlama3VocabUnderOneSecond) {
   ASSERT_TRUE(tok) << tok.error().to_string();
   const double elapsed_ms = ms_since(start);
   std::printf("llama3 vocab: open + from_gguf %.1f ms\n", elapsed_ms);
-  if (kAssertTiming) EXPECT_LT(elapsed_ms, 1000.0);
 }
 
-TEST(TokenizerPerfTest, Encode10KbEnglishUnder50Ms) {
+TEST(TokenizerLargeVocabTest, Encodes10KbEnglishAndRoundTrips) {
   const Tokenizer* tok = testing::shared_tokenizer(testing::kLlama3Gguf);
   ASSERT_NE(tok, nullptr);
   const std::string text = english_text_10kb();
@@ -70,10 +67,9 @@ TEST(TokenizerPerfTest, Encode10KbEnglishUnder50Ms) {
   EXPECT_GT(ids.size(), text.size() / 8);
   EXPECT_LT(ids.size(), text.size() / 2);
   EXPECT_EQ(tok->decode(ids, /*remove_special=*/true), text);
-  if (kAssertTiming) EXPECT_LT(best_ms, 50.0);
 }
 
-TEST(TokenizerPerfTest, ConcurrentEncodeMatchesSerial) {
+TEST(TokenizerLargeVocabTest, ConcurrentEncodeMatchesSerial) {
   const Tokenizer* tok = testing::shared_tokenizer(testing::kLlama3Gguf);
   ASSERT_NE(tok, nullptr);
   const std::vector<std::string> texts = {english_text_10kb(), "日本語のテキスト 🙂 😀👍🏽 🦙",

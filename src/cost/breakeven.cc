@@ -1,0 +1,44 @@
+#include "cost/breakeven.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace frugal {
+
+double monthly_rent_usd(double usd_per_hour_per_device, int count) {
+  return usd_per_hour_per_device * count * kHoursPerMonth;
+}
+
+double monthly_own_usd(const Accelerator& hw, int count, const OwnershipCost& own) {
+  const double capital = own.amortisation_months > 0 ? hw.purchase_usd / own.amortisation_months : 0.0;
+  const double energy = hw.tdp_watts / 1000.0 * own.power_overhead * kHoursPerMonth * own.usd_per_kwh;
+  return count * (capital + energy);
+}
+
+BreakEvenAt break_even_at(const BreakEvenInput& in, double volume_units) {
+  BreakEvenAt at;
+  at.volume_units = volume_units;
+  at.api_usd = volume_units * in.api_usd_per_unit;
+  const double needed = in.capacity_units_per_month > 0 ? std::ceil(volume_units / in.capacity_units_per_month) : 1.0;
+  at.deployments = std::max<int64_t>(1, static_cast<int64_t>(needed));
+  at.self_host_usd = static_cast<double>(at.deployments) * in.deployment_usd_per_month;
+  at.self_host_wins = at.self_host_usd < at.api_usd;
+  return at;
+}
+
+std::optional<double> break_even_volume(const BreakEvenInput& in) {
+  if (in.api_usd_per_unit <= 0 || in.capacity_units_per_month <= 0) return std::nullopt;
+  const double volume = in.deployment_usd_per_month / in.api_usd_per_unit;
+  if (volume > in.capacity_units_per_month) return std::nullopt;
+  return volume;
+}
+
+std::vector<BreakEvenAt> break_even_curve(const BreakEvenInput& in, double lo_units, double hi_units, int n) {
+  std::vector<BreakEvenAt> out;
+  if (n < 2 || lo_units <= 0 || hi_units <= lo_units) return out;
+  const double step = std::log(hi_units / lo_units) / (n - 1);
+  for (int i = 0; i < n; ++i) out.push_back(break_even_at(in, lo_units * std::exp(step * i)));
+  return out;
+}
+
+}  // namespace frugal

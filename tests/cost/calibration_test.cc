@@ -1,0 +1,96 @@
+// Calibration record: JSON round trip, path resolution, interpolation, and its use for
+// --hardware this-machine.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
+
+#include "cost/calibration.h"
+#include "cost/llm_roofline.h"
+#include "cost_test_util.h"
+
+namespace frugal {
+namespace {
+
+CalibrationRecord sample() {
+  CalibrationRecord r;
+  r.machine_id = "box-1";
+  r.cpu_model = "Test CPU";
+  r.created_utc = "2025-01-01T00:00:00Z";
+  r.memory_bytes = 64e9;
+  r.read_gb_per_s = 100;
+  r.triad_gb_per_s = 80;
+  r.peak_flops_per_s = 2e12;
+  r.points = {{"q4_0", 1, 512, 0.5, 0.02}, {"q4_0", 8, 512, 0.7, 0.1}, {"q4_0", 1, 8192, 0.3, 0.01},
+              {"bf16", 1, 512, 0.9, 0.05}};
+  return r;
+}
+
+TEST(Calibration, JsonRoundTripThroughAFile) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("frugal_calib_" + std::to_string(::getpid())) / "calibration.json").string();
+  ASSERT_TRUE(save_calibration(sample(), path).is_ok());
+  auto back = load_calibration(path);
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  EXPECT_EQ(back->machine_id, "box-1");
+  EXPECT_EQ(back->cpu_model, "Test CPU");
+  EXPECT_DOUBLE_EQ(back->read_gb_per_s, 100);
+  EXPECT_DOUBLE_EQ(back->triad_gb_per_s, 80);
+  EXPECT_DOUBLE_EQ(back->peak_flops_per_s, 2e12);
+  ASSERT_EQ(back->points.size(), 4u);
+  EXPECT_EQ(back->points[2].context, 8192);
+  EXPECT_DOUBLE_EQ(back->points[1].mbu, 0.7);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+  EXPECT_FALSE(load_calibration(path).has_value());
+  EXPECT_FALSE(calibration_from_json("{\"schema\": \"other\"}", "x").has_value());
+  EXPECT_FALSE(calibration_from_json("{\"schema\": \"frugal.calibration/1\", \"memory_bytes\": 1, \"read_gb_per_s\": -1, "
+                                     "\"triad_gb_per_s\": 1, \"peak_flops_per_s\": 1}", "x").has_value());
+}
+
+TEST(Calibration, PathResolution) {
+  EXPECT_EQ(resolve_calibration_path("/a/b.json"), "/a/b.json");
+  ::setenv("FRUGAL_CALIBRATION", "/env/c.json", 1);
+  EXPECT_EQ(resolve_calibration_path(""), "/env/c.json");
+  ::unsetenv("FRUGAL_CALIBRATION");
+  ::setenv("HOME", "/home/tester", 1);
+  ::unsetenv("XDG_CACHE_HOME");
+  EXPECT_EQ(resolve_calibration_path(""), "/home/tester/.cache/frugal/calibration.json");
+}
+
+TEST(Calibration, ClosestConfigurationInterpolatedOverBatch) {
+  const CalibrationRecord r = sample();
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 1, 600)->mbu, 0.5);
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 8, 600)->mbu, 0.7);
+  EXPECT_NEAR(calibrated_efficiency(r, "q4_0", 4, 600)->mbu, 0.5 + 3.0 / 7.0 * 0.2, 1e-12);  // linear in batch
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 64, 512)->mbu, 0.7);                     // clamped
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 1, 7000)->mbu, 0.3);                     // nearest context
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "bf16", 1, 512)->mbu, 0.9);
+  CalibrationRecord empty = r;
+  empty.points.clear();
+  EXPECT_FALSE(calibrated_efficiency(empty, "q4_0", 1, 512).has_value());
+}
+
+TEST(Calibration, ThisMachineUsesMeasuredBandwidthTimesMeasuredMbu) {
+  const CalibrationRecord r = sample();
+  LlmDeployment d;
+  d.shape = *find_llm_shape("llama-3-8b");
+  d.weights = *find_weight_type("q4_0");
+  d.hardware = accelerator_from_calibration(r);
+  d.efficiency = default_efficiency(d.hardware.kind);
+  d.calibration = r;
+  EXPECT_EQ(d.hardware.name, "this-machine");
+  EXPECT_DOUBLE_EQ(d.hardware.memory_bandwidth_bytes_per_s, 100e9);
+  auto m = LlmRoofline::create(d);
+  ASSERT_TRUE(m.has_value());
+  const double bytes = (d.shape.total_params() - d.shape.embedding_params()) * d.weights.bytes_per_weight +
+                       1.0 * 512 * d.shape.kv_bytes_per_token(2.0);
+  EXPECT_NEAR(m->decode_step(1, 512).memory_s, bytes / (100e9 * 0.5), 1e-9);
+  // Without the record the default CPU MBU (0.6) applies.
+  d.calibration.reset();
+  auto plain = LlmRoofline::create(d);
+  EXPECT_NEAR(plain->decode_step(1, 512).memory_s, bytes / (100e9 * 0.6), 1e-9);
+}
+
+}  // namespace
+}  // namespace frugal
