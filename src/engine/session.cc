@@ -21,7 +21,7 @@ Expected<std::vector<float>> Session::eval(const std::vector<int32_t>& tokens, L
   options.path = path_;
   options.logits = mode;
   std::vector<float> logits;
-  Status st = model_.forward(tokens.data(), n_new, n_past(), kv_, pool_, scratch_, options, logits);
+  Status st = model_.forward_sequence(tokens.data(), n_new, n_past(), kv_, pool_, scratch_, options, logits);
   if (!st.is_ok()) return st;
   history_.insert(history_.end(), tokens.begin(), tokens.end());
   return logits;

@@ -22,7 +22,7 @@ class Session {
   Session(const Model& model, const SessionOptions& options);
 
   const Model& model() const { return model_; }
-  int64_t n_ctx() const { return kv_.n_ctx(); }
+  int64_t n_ctx() const { return kv_.n_rows(); }
   int64_t n_past() const { return static_cast<int64_t>(history_.size()); }
   const std::vector<int32_t>& history() const { return history_; }
   ThreadPool& pool() { return pool_; }
@@ -36,7 +36,7 @@ class Session {
  private:
   const Model& model_;
   ThreadPool pool_;
-  KvCache kv_;
+  KvStore kv_;
   ForwardScratch scratch_;
   MatmulPath path_;
   std::vector<int32_t> history_;

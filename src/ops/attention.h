@@ -1,4 +1,7 @@
-// Causal multi-head attention with grouped-query heads over an f32 K/V history (ops layer).
+// Causal multi-head attention with grouped-query heads over K/V rows addressed through slot
+// tables (ops layer). A sequence's position p lives in K/V row slots[p]: contiguous caches use
+// slots = 0..n-1, the paged cache gives block_table[p / block_size] * block_size + p % block_size.
+// Several sequences can be attended in one call (a continuous-batching step).
 #pragma once
 
 #include <cstdint>
@@ -14,20 +17,24 @@ struct AttentionShape {
   float scale = 1.0f;     // usually 1/sqrt(head_dim)
 };
 
-// One sequence's keys and values for positions [0, n_kv): row p is at base + p * row_stride,
-// each row [n_head_kv, head_dim].
-struct KvHistory {
+// K/V rows of one layer: row r of keys is at keys + r * row_stride ([n_head_kv, head_dim] floats).
+struct KvRows {
   const float* keys = nullptr;
   const float* values = nullptr;
-  int64_t row_stride = 0;  // floats between consecutive positions
+  int64_t row_stride = 0;
+};
+
+// One sequence's history: position p (0 <= p < n_kv) is K/V row slots[p].
+struct AttentionSeq {
+  const int32_t* slots = nullptr;
   int64_t n_kv = 0;
 };
 
-// out[t, h, :] = softmax(q[t, h, :] . K[p, g(h), :] * scale, p <= positions[t]) . V[:, g(h), :]
-//   q:   [n_tokens, n_head, head_dim]
-//   out: [n_tokens, n_head, head_dim]
-//   positions[t] < kv.n_kv; keys after positions[t] are masked (causal).
-void attention(const float* q, const int32_t* positions, int64_t n_tokens, const KvHistory& kv,
-               const AttentionShape& shape, float* out, ThreadPool& pool);
+// For each token t of sequence seqs[seq_of_token[t]] at position positions[t]:
+//   out[t, h, :] = softmax_p(q[t, h, :] . K[slot(p), g(h), :] * scale, p <= positions[t]) . V[slot(p), g(h), :]
+//   q, out: [n_tokens, n_head, head_dim]. Softmax is computed online (one pass, running max and
+//   sum in double), so no score buffer grows with the context.
+void attention(const float* q, const int32_t* positions, const int32_t* seq_of_token, int64_t n_tokens,
+               const KvRows& kv, const AttentionSeq* seqs, const AttentionShape& shape, float* out, ThreadPool& pool);
 
 }  // namespace frugal

@@ -34,12 +34,12 @@ Expected<std::unique_ptr<Model>> load_edited(const GgufEdit& edit, std::vector<u
 
 std::vector<float> run_all_logits(const Model& model, const std::vector<int32_t>& ids) {
   ThreadPool pool(2);
-  KvCache kv(model.config(), 64);
+  KvStore kv(model.config(), 64);
   ForwardScratch scratch;
   ForwardOptions options;
   options.logits = LogitsMode::kAll;
   std::vector<float> logits;
-  Status st = model.forward(ids.data(), static_cast<int64_t>(ids.size()), 0, kv, pool, scratch, options, logits);
+  Status st = model.forward_sequence(ids.data(), static_cast<int64_t>(ids.size()), 0, kv, pool, scratch, options, logits);
   EXPECT_TRUE(st.is_ok()) << st.to_string();
   return logits;
 }
@@ -130,14 +130,14 @@ TEST(Model, TokenOutsideVocabularyIsRejected) {
   auto model = Model::load(data_path("models/tiny-f32.gguf"));
   ASSERT_TRUE(model.has_value());
   ThreadPool pool(1);
-  KvCache kv((*model)->config(), 16);
+  KvStore kv((*model)->config(), 16);
   ForwardScratch scratch;
   std::vector<float> logits;
   const int32_t bad[] = {509, 512};
-  Status st = (*model)->forward(bad, 2, 0, kv, pool, scratch, {}, logits);
+  Status st = (*model)->forward_sequence(bad, 2, 0, kv, pool, scratch, {}, logits);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   const int32_t ok[] = {1};
-  st = (*model)->forward(ok, 1, 16, kv, pool, scratch, {}, logits);  // position 16 is past a 16-slot cache
+  st = (*model)->forward_sequence(ok, 1, 16, kv, pool, scratch, {}, logits);  // position 16 is past a 16-slot cache
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
 }
 

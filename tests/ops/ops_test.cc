@@ -80,37 +80,76 @@ TEST(RmsNorm, MatchesFormula) {
   }
 }
 
-// Naive causal GQA attention in double.
-TEST(Attention, MatchesNaiveGqaCausal) {
-  const int64_t n_head = 4, n_head_kv = 2, hd = 16, n_kv = 9, n_tokens = 3;
-  const int32_t positions[] = {6, 7, 8};
+// Naive causal GQA attention in double, for two sequences whose K/V rows are scattered through a
+// shared pool by slot tables (as the paged cache lays them out).
+TEST(Attention, MatchesNaiveGqaCausalThroughSlotTables) {
+  const int64_t n_head = 4, n_head_kv = 2, hd = 16, n_rows = 40;
+  auto k = random_vector(n_rows * n_head_kv * hd, 6);
+  auto v = random_vector(n_rows * n_head_kv * hd, 7);
+  const std::vector<int32_t> slots0 = {17, 3, 25, 8, 39, 0, 12, 30, 21};
+  std::vector<int32_t> slots1;
+  for (int32_t r = 0; r < 30; ++r) slots1.push_back((r * 7 + 5) % n_rows);
+  const AttentionSeq seqs[2] = {{slots0.data(), 9}, {slots1.data(), 30}};
+  const int32_t positions[] = {6, 7, 8, 29, 0};
+  const int32_t seq_of_token[] = {0, 0, 0, 1, 1};
+  const int64_t n_tokens = 5;
   auto q = random_vector(n_tokens * n_head * hd, 5);
-  auto k = random_vector(n_kv * n_head_kv * hd, 6);
-  auto v = random_vector(n_kv * n_head_kv * hd, 7);
   std::vector<float> out(n_tokens * n_head * hd);
-  KvHistory kv{k.data(), v.data(), n_head_kv * hd, n_kv};
-  AttentionShape shape{n_head, n_head_kv, hd, 0.25f};
+  const KvRows rows{k.data(), v.data(), n_head_kv * hd};
+  const AttentionShape shape{n_head, n_head_kv, hd, 0.25f};
   ThreadPool pool(2);
-  attention(q.data(), positions, n_tokens, kv, shape, out.data(), pool);
+  attention(q.data(), positions, seq_of_token, n_tokens, rows, seqs, shape, out.data(), pool);
   for (int64_t t = 0; t < n_tokens; ++t) {
+    const int32_t* slots = seqs[seq_of_token[t]].slots;
     for (int64_t h = 0; h < n_head; ++h) {
       const int64_t g = h / (n_head / n_head_kv);
-      std::vector<double> s(static_cast<size_t>(positions[t] + 1));
+      std::vector<double> sc(static_cast<size_t>(positions[t] + 1));
       double mx = -1e300;
       for (int64_t p = 0; p <= positions[t]; ++p) {
         double dot = 0;
-        for (int64_t i = 0; i < hd; ++i) dot += static_cast<double>(q[(t * n_head + h) * hd + i]) * k[(p * n_head_kv + g) * hd + i];
-        s[static_cast<size_t>(p)] = dot * 0.25;
-        mx = std::max(mx, s[static_cast<size_t>(p)]);
+        for (int64_t i = 0; i < hd; ++i) dot += static_cast<double>(q[(t * n_head + h) * hd + i]) * k[(slots[p] * n_head_kv + g) * hd + i];
+        sc[static_cast<size_t>(p)] = dot * 0.25;
+        mx = std::max(mx, sc[static_cast<size_t>(p)]);
       }
       double sum = 0;
-      for (auto& e : s) sum += (e = std::exp(e - mx));
+      for (auto& e : sc) sum += (e = std::exp(e - mx));
       for (int64_t i = 0; i < hd; ++i) {
         double o = 0;
-        for (int64_t p = 0; p <= positions[t]; ++p) o += s[static_cast<size_t>(p)] / sum * v[(p * n_head_kv + g) * hd + i];
+        for (int64_t p = 0; p <= positions[t]; ++p) o += sc[static_cast<size_t>(p)] / sum * v[(slots[p] * n_head_kv + g) * hd + i];
         EXPECT_NEAR(out[(t * n_head + h) * hd + i], o, 1e-5) << t << " " << h << " " << i;
       }
     }
+  }
+}
+
+// Online softmax across many tiles with a score spike late in the context (the running maximum
+// must be rescaled correctly).
+TEST(Attention, LongContextOnlineSoftmaxMatchesNaive) {
+  const int64_t n_head = 1, hd = 8, n_kv = 1000;
+  auto k = random_vector(n_kv * hd, 11);
+  auto v = random_vector(n_kv * hd, 12);
+  auto q = random_vector(hd, 13);
+  for (int64_t i = 0; i < hd; ++i) k[900 * hd + i] = q[static_cast<size_t>(i)] * 3.0f;  // a late, dominant key
+  std::vector<int32_t> slots(n_kv);
+  for (int64_t p = 0; p < n_kv; ++p) slots[static_cast<size_t>(p)] = static_cast<int32_t>(p);
+  const AttentionSeq seq{slots.data(), n_kv};
+  const int32_t position = static_cast<int32_t>(n_kv - 1), seq_idx = 0;
+  std::vector<float> out(hd);
+  ThreadPool pool(1);
+  attention(q.data(), &position, &seq_idx, 1, KvRows{k.data(), v.data(), hd}, &seq, AttentionShape{1, 1, hd, 0.35f},
+            out.data(), pool);
+  std::vector<double> sc(n_kv);
+  double mx = -1e300, sum = 0;
+  for (int64_t p = 0; p < n_kv; ++p) {
+    double dot = 0;
+    for (int64_t i = 0; i < hd; ++i) dot += static_cast<double>(q[i]) * k[p * hd + i];
+    mx = std::max(mx, sc[p] = dot * 0.35);
+  }
+  for (auto& e : sc) sum += (e = std::exp(e - mx));
+  for (int64_t i = 0; i < hd; ++i) {
+    double o = 0;
+    for (int64_t p = 0; p < n_kv; ++p) o += sc[p] / sum * v[p * hd + i];
+    EXPECT_NEAR(out[i], o, 1e-5);
   }
 }
 
