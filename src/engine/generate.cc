@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "sampling/stop_strings.h"
 
 namespace frugal {
 namespace {
@@ -45,15 +44,6 @@ int64_t reuse_prefix(Session& session, const std::vector<int32_t>& prompt) {
 
 }  // namespace
 
-std::string_view finish_reason_name(FinishReason reason) {
-  switch (reason) {
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kContextFull: return "context_full";
-  }
-  return "unknown";
-}
-
 Expected<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, const GenerateRequest& request,
                                   const TextCallback& on_text) {
   Status valid = validate(session, request);
@@ -70,41 +60,39 @@ Expected<GenerateResult> generate(Session& session, const Tokenizer& tokenizer, 
 
   Sampler sampler(request.sampling, static_cast<int32_t>(session.model().config().n_vocab));
   for (int32_t token : request.prompt) sampler.accept(token);
-  StreamingDecoder decoder(tokenizer, /*special=*/false);
-  StopStringMatcher stops(request.stop);
-  auto emit = [&](const std::string& text) -> bool {
-    if (text.empty()) return true;
-    result.text += text;
-    return on_text ? on_text(text) : true;
-  };
-
+  OutputProcessor output(tokenizer, request.stop, request.ignore_eos, request.max_tokens);
   const auto gen_start = std::chrono::steady_clock::now();
   bool keep_going = true;
-  result.finish = FinishReason::kLength;
-  while (keep_going) {
-    if (request.max_tokens >= 0 && static_cast<int64_t>(result.tokens.size()) >= request.max_tokens) break;
+  OutputProcessor::Step step;
+  if (request.max_tokens == 0) step = output.finish(FinishReason::kLength);
+  while (!output.finished()) {
     const int32_t token = sampler.sample(logits->data());
-    if (!request.ignore_eos && tokenizer.is_eog(token)) {
-      result.finish = FinishReason::kStop;
+    step = output.on_token(token);
+    if (step.accepted) {
+      sampler.accept(token);
+      result.tokens.push_back(token);
+    }
+    if (!step.text.empty()) {
+      result.text += step.text;
+      if (on_text) keep_going = on_text(step.text);
+    }
+    if (output.finished()) break;
+    if (!keep_going) {
+      step = output.finish(FinishReason::kStop);
       break;
     }
-    sampler.accept(token);
-    result.tokens.push_back(token);
-    keep_going = emit(stops.push(decoder.push(token)));
-    if (stops.stopped()) {
-      result.finish = FinishReason::kStop;
-      break;
-    }
-    if (!keep_going) break;
-    if (request.max_tokens >= 0 && static_cast<int64_t>(result.tokens.size()) >= request.max_tokens) break;
     if (session.n_past() + 1 > session.n_ctx()) {
-      result.finish = FinishReason::kContextFull;
+      step = output.finish(FinishReason::kContextFull);
+      if (!step.text.empty()) {
+        result.text += step.text;
+        if (on_text) on_text(step.text);
+      }
       break;
     }
     logits = session.eval({token});
     if (!logits) return logits.error();
   }
-  if (!stops.stopped()) emit(stops.push(decoder.flush()) + stops.flush());
+  result.finish = step.reason;
   result.generate_seconds = seconds_since(gen_start);
   return result;
 }

@@ -8,14 +8,12 @@
 #include <vector>
 
 #include "core/expected.h"
+#include "engine/output_processor.h"
 #include "engine/session.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
 
 namespace frugal {
-
-enum class FinishReason { kStop, kLength, kContextFull };
-std::string_view finish_reason_name(FinishReason reason);  // "stop" | "length" | "context_full"
 
 struct GenerateRequest {
   std::vector<int32_t> prompt;     // token ids, BOS included where the model wants one
