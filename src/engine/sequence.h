@@ -1,0 +1,56 @@
+// Sequence: one request's state inside the serving engine (engine layer): its tokens, how many
+// have K/V computed, its place in the scheduling order, and its per-request sampler and output.
+// Owned by the engine; touched only on the engine thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "engine/output_processor.h"
+#include "engine/request.h"
+#include "kv/kv_cache_manager.h"
+#include "sampling/sampler.h"
+
+namespace frugal {
+
+enum class SeqStatus { kWaiting, kRunning, kFinished };
+
+struct Sequence {
+  using Clock = std::chrono::steady_clock;
+
+  Sequence(SeqId id_, int64_t arrival_order_, EngineRequest request_, std::shared_ptr<RequestStream> stream_,
+           const Tokenizer& tokenizer, int32_t n_vocab);
+
+  SeqId id;
+  int64_t arrival_order;            // FCFS rank within a priority (kept across preemptions)
+  EngineRequest request;
+  std::shared_ptr<RequestStream> stream;
+  std::vector<int32_t> tokens;      // prompt + generated so far
+  int32_t num_prompt_tokens = 0;
+  int32_t num_computed_tokens = 0;  // tokens[0..num_computed) have K/V in the cache
+  int32_t num_cached_prompt_tokens = -1;  // prefix-cache hit of the first admission (-1 = not yet)
+  int32_t num_preemptions = 0;
+  SeqStatus status = SeqStatus::kWaiting;
+  Sampler sampler;
+  OutputProcessor output;
+
+  Clock::time_point arrival_time;
+  std::optional<Clock::time_point> first_scheduled_time;
+  std::optional<Clock::time_point> first_token_time;
+  std::optional<Clock::time_point> last_token_time;
+
+  int32_t priority() const { return request.priority; }
+  int32_t num_generated() const { return static_cast<int32_t>(tokens.size()) - num_prompt_tokens; }
+  bool prefill_done() const { return num_computed_tokens >= static_cast<int32_t>(tokens.size()); }
+};
+
+// Scheduling order: higher priority first, then earlier arrival. "Runs before".
+inline bool runs_before(const Sequence& a, const Sequence& b) {
+  if (a.priority() != b.priority()) return a.priority() > b.priority();
+  return a.arrival_order < b.arrival_order;
+}
+
+}  // namespace frugal
