@@ -37,6 +37,11 @@ struct Sequence {
   Sampler sampler;
   OutputProcessor output;
 
+  // Tokens (and their logprobs) sampled since the last event: text can lag behind tokens while a
+  // UTF-8 sequence or a possible stop string is incomplete.
+  std::vector<int32_t> pending_token_ids;
+  std::vector<TokenLogprobs> pending_logprobs;
+
   Clock::time_point arrival_time;
   std::optional<Clock::time_point> first_scheduled_time;
   std::optional<Clock::time_point> first_token_time;

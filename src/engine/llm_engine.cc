@@ -1,0 +1,389 @@
+#include "engine/llm_engine.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/logging.h"
+#include "engine/scheduler.h"
+#include "engine/step_batch.h"
+#include "kv/kv_cache_manager.h"
+#include "metrics/serving_metrics.h"
+
+namespace frugal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+// OpenAI's logprobs API returns at most 20 alternatives.
+constexpr int32_t kMaxTopLogprobs = 20;
+constexpr size_t kMaxStopStrings = 16;
+// When nothing is given, the KV cache may take this share of the memory still available.
+constexpr double kDefaultKvShareOfFreeMemory = 0.25;
+
+int64_t available_memory_bytes() {
+  const long pages = ::sysconf(_SC_AVPHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : int64_t{1} << 30;
+}
+
+class LlmEngineImpl final : public LlmEngine {
+ public:
+  LlmEngineImpl(const Model& model, const Tokenizer& tokenizer, const EngineOptions& options, int32_t num_blocks,
+                int64_t max_context, MetricsRegistry* metrics);
+  ~LlmEngineImpl() override { shutdown(std::chrono::milliseconds(0)); }
+
+  Expected<std::shared_ptr<RequestStream>> submit(EngineRequest request) override;
+  EngineSnapshot snapshot() const override;
+  void shutdown(std::chrono::milliseconds drain) override;
+
+ private:
+  Status validate(const EngineRequest& request) const;
+  void loop();
+  bool wait_for_work();
+  void take_intake();
+  void reap_cancelled();
+  void fail_all(const Status& status);
+  void run_step(const SchedulerOutput& out);
+  void sample_and_stream(Sequence& seq, const float* logits);
+  void finish(Sequence& seq, FinishReason reason, std::string text);
+  void emit_text(Sequence& seq, std::string text);
+  void update_gauges();
+
+  const Model& model_;
+  const Tokenizer& tokenizer_;
+  EngineOptions options_;
+  int64_t max_context_;
+  KvCacheManager kv_manager_;
+  KvStore kv_store_;
+  Scheduler scheduler_;
+  ThreadPool pool_;
+  ForwardScratch scratch_;
+  StepBatch batch_;
+  std::vector<float> logits_;
+  std::optional<ServingMetrics> metrics_;
+
+  mutable std::mutex mutex_;           // guards intake_, shutting_down_, drain_deadline_, stop_
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Sequence>> intake_;
+  bool shutting_down_ = false;
+  bool stop_ = false;
+  Clock::time_point drain_deadline_;
+  int64_t next_id_ = 0;
+
+  std::map<SeqId, std::unique_ptr<Sequence>> live_;  // engine thread only
+  std::atomic<int32_t> num_running_{0}, num_waiting_{0}, kv_used_{0};
+  std::atomic<int32_t> num_intake_{0};
+  std::thread thread_;
+};
+
+LlmEngineImpl::LlmEngineImpl(const Model& model, const Tokenizer& tokenizer, const EngineOptions& options,
+                             int32_t num_blocks, int64_t max_context, MetricsRegistry* metrics)
+    : model_(model),
+      tokenizer_(tokenizer),
+      options_(options),
+      max_context_(max_context),
+      kv_manager_(KvCacheConfig{.num_blocks = num_blocks,
+                                .block_size_tokens = options.block_size_tokens,
+                                .enable_prefix_caching = options.prefix_caching}),
+      kv_store_(model.config(), static_cast<int64_t>(num_blocks) * options.block_size_tokens),
+      scheduler_(SchedulerConfig{.max_running = options.max_running,
+                                 .step_token_budget = options.step_token_budget,
+                                 .prefix_caching = options.prefix_caching},
+                 kv_manager_),
+      pool_(options.num_threads > 0 ? options.num_threads : default_num_threads()) {
+  if (metrics != nullptr) {
+    metrics_ = register_serving_metrics(*metrics);
+    metrics_->kv_total->with().set(num_blocks);
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+Status LlmEngineImpl::validate(const EngineRequest& r) const {
+  if (r.prompt.empty()) return invalid_argument("prompt is empty");
+  const int64_t n_prompt = static_cast<int64_t>(r.prompt.size());
+  if (n_prompt + 1 > max_context_) {
+    return invalid_argument("prompt of " + std::to_string(n_prompt) + " tokens does not fit the context of " +
+                            std::to_string(max_context_) + " tokens (it needs room for at least one more)");
+  }
+  for (int32_t id : r.prompt) {
+    if (id < 0 || id >= model_.config().n_vocab) {
+      return invalid_argument("prompt token id " + std::to_string(id) + " is outside the vocabulary");
+    }
+  }
+  if (r.stop.size() > kMaxStopStrings) {
+    return invalid_argument("too many stop strings: " + std::to_string(r.stop.size()) + " (max " +
+                            std::to_string(kMaxStopStrings) + ")");
+  }
+  for (const auto& s : r.stop) {
+    if (s.empty()) return invalid_argument("stop strings must not be empty");
+  }
+  if (r.top_logprobs > kMaxTopLogprobs) return invalid_argument("top_logprobs must be at most 20");
+  return r.sampling.validate();
+}
+
+Expected<std::shared_ptr<RequestStream>> LlmEngineImpl::submit(EngineRequest request) {
+  Status valid = validate(request);
+  if (!valid.is_ok()) return valid;
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (shutting_down_) return unavailable("the server is shutting down");
+  if (num_intake_.load() + num_waiting_.load() >= options_.max_waiting) {
+    return resource_exhausted("the request queue is full (" + std::to_string(options_.max_waiting) + " waiting)");
+  }
+  const SeqId id = next_id_++;
+  auto stream = std::make_shared<RequestStream>(static_cast<RequestId>(id));
+  intake_.push_back(std::make_unique<Sequence>(id, id, std::move(request), stream, tokenizer_,
+                                               static_cast<int32_t>(model_.config().n_vocab)));
+  num_intake_.fetch_add(1);
+  lock.unlock();
+  wake_.notify_one();
+  return stream;
+}
+
+EngineSnapshot LlmEngineImpl::snapshot() const {
+  EngineSnapshot s;
+  s.running = num_running_.load();
+  s.waiting = num_waiting_.load() + num_intake_.load();
+  s.kv_blocks_used = kv_used_.load();
+  s.kv_blocks_total = kv_manager_.num_total_blocks();
+  s.block_size_tokens = options_.block_size_tokens;
+  s.max_context = max_context_;
+  std::lock_guard<std::mutex> lock(mutex_);
+  s.shutting_down = shutting_down_;
+  return s;
+}
+
+void LlmEngineImpl::shutdown(std::chrono::milliseconds drain) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!shutting_down_) {
+      shutting_down_ = true;
+      drain_deadline_ = Clock::now() + drain;
+    } else {
+      drain_deadline_ = std::min(drain_deadline_, Clock::now() + drain);
+    }
+  }
+  wake_.notify_all();
+  if (thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) thread_.join();
+}
+
+bool LlmEngineImpl::wait_for_work() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  // Idle: park until a request arrives or shutdown begins. Busy: poll the deadline each step.
+  if (live_.empty()) wake_.wait(lock, [&] { return !intake_.empty() || shutting_down_; });
+  if (shutting_down_ && (Clock::now() >= drain_deadline_ || (live_.empty() && intake_.empty()))) {
+    stop_ = true;
+    return false;
+  }
+  return true;
+}
+
+void LlmEngineImpl::take_intake() {
+  std::deque<std::unique_ptr<Sequence>> incoming;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    incoming.swap(intake_);
+  }
+  for (auto& seq : incoming) {
+    Sequence* raw = seq.get();
+    live_.emplace(raw->id, std::move(seq));
+    scheduler_.add_waiting(raw);
+    num_intake_.fetch_sub(1);
+  }
+}
+
+void LlmEngineImpl::reap_cancelled() {
+  std::vector<Sequence*> cancelled;
+  for (auto& [id, seq] : live_) {
+    if (seq->stream->cancelled()) cancelled.push_back(seq.get());
+  }
+  for (Sequence* seq : cancelled) {
+    scheduler_.remove(seq);  // frees its blocks before the next step
+    live_.erase(seq->id);
+  }
+}
+
+void LlmEngineImpl::fail_all(const Status& status) {
+  take_intake();
+  for (auto& [id, seq] : live_) {
+    GenerationEvent event;
+    event.kind = GenerationEvent::Kind::kError;
+    event.error = status;
+    seq->stream->push(std::move(event));
+    scheduler_.remove(seq.get());
+  }
+  live_.clear();
+  update_gauges();
+}
+
+void LlmEngineImpl::loop() {
+  while (wait_for_work()) {
+    take_intake();
+    reap_cancelled();
+    if (live_.empty()) continue;
+    const SchedulerOutput out = scheduler_.schedule();
+    if (metrics_) metrics_->preemptions->with().inc(static_cast<double>(out.preempted.size()));
+    if (out.chunks.empty()) {
+      // Nothing fits while nothing runs: the head request can never be served by this cache.
+      if (scheduler_.num_running() == 0 && scheduler_.num_waiting() > 0) {
+        Sequence* head = scheduler_.waiting().front();
+        GenerationEvent event;
+        event.kind = GenerationEvent::Kind::kError;
+        event.error = resource_exhausted("the request needs more KV cache than the server has");
+        head->stream->push(std::move(event));
+        scheduler_.remove(head);
+        live_.erase(head->id);
+      }
+      continue;
+    }
+    run_step(out);
+    update_gauges();
+  }
+  fail_all(unavailable("the server shut down before the request finished"));
+}
+
+void LlmEngineImpl::run_step(const SchedulerOutput& out) {
+  const auto start = Clock::now();
+  for (const CopyOp& op : out.copy_ops) {
+    const int64_t block_size = options_.block_size_tokens;
+    kv_store_.copy_rows(static_cast<int64_t>(op.src) * block_size, static_cast<int64_t>(op.dst) * block_size, block_size);
+  }
+  batch_.build(out, kv_manager_);
+  Status st = model_.forward(batch_.view(), kv_store_, pool_, scratch_, MatmulPath::kFast, logits_);
+  if (!st.is_ok()) {
+    log_error("engine: forward pass failed: " + st.to_string());
+    fail_all(internal_error("forward pass failed: " + st.message()));
+    return;
+  }
+  if (metrics_) {
+    metrics_->step_duration->with({out.num_prefill_tokens > 0 ? "prefill" : "decode"})
+        .observe(seconds_between(start, Clock::now()));
+  }
+  int64_t logit_row = 0;
+  for (const ScheduledChunk& chunk : out.chunks) {
+    Sequence& seq = *chunk.seq;
+    if (!seq.first_scheduled_time) {
+      seq.first_scheduled_time = start;
+      if (metrics_) {
+        metrics_->queue_time->with().observe(seconds_between(seq.arrival_time, start));
+        metrics_->prompt_tokens->with().inc(seq.num_prompt_tokens);
+        metrics_->cached_tokens->with().inc(std::max(0, seq.num_cached_prompt_tokens));
+      }
+    }
+    seq.num_computed_tokens += chunk.num_new_tokens;
+    if (options_.prefix_caching) {
+      kv_manager_.commit_tokens(seq.id, std::span<const int32_t>(seq.tokens.data(), seq.num_computed_tokens));
+    }
+  }
+  for (const ScheduledChunk& chunk : out.chunks) {
+    if (!chunk.wants_logits) continue;
+    sample_and_stream(*chunk.seq, logits_.data() + logit_row * model_.config().n_vocab);
+    ++logit_row;
+  }
+}
+
+void LlmEngineImpl::sample_and_stream(Sequence& seq, const float* logits) {
+  const int32_t token = seq.sampler.sample(logits);
+  if (seq.request.top_logprobs >= 0) {
+    TokenLogprobs lp;
+    lp.token = token;
+    lp.logprob = seq.sampler.token_logprob(logits, token);
+    if (seq.request.top_logprobs > 0) lp.top = seq.sampler.top_logprobs(logits, seq.request.top_logprobs);
+    seq.pending_logprobs.push_back(std::move(lp));
+  }
+  OutputProcessor::Step step = seq.output.on_token(token);
+  if (step.accepted) {
+    seq.sampler.accept(token);
+    seq.tokens.push_back(token);
+    seq.pending_token_ids.push_back(token);
+    seq.last_token_time = Clock::now();
+    if (!seq.first_token_time) seq.first_token_time = seq.last_token_time;
+    if (metrics_) metrics_->generation_tokens->with().inc();
+  } else if (!seq.pending_logprobs.empty()) {
+    seq.pending_logprobs.pop_back();  // an end-of-generation token is not part of the output
+  }
+  if (step.finished) return finish(seq, step.reason, std::move(step.text));
+  if (static_cast<int64_t>(seq.tokens.size()) >= max_context_) {
+    return finish(seq, FinishReason::kContextFull, std::move(step.text) + seq.output.finish(FinishReason::kContextFull).text);
+  }
+  emit_text(seq, std::move(step.text));
+}
+
+void LlmEngineImpl::emit_text(Sequence& seq, std::string text) {
+  if (text.empty()) return;  // tokens wait for their text (partial UTF-8 or a possible stop string)
+  GenerationEvent event;
+  event.kind = GenerationEvent::Kind::kText;
+  event.text = std::move(text);
+  event.token_ids.swap(seq.pending_token_ids);
+  event.logprobs.swap(seq.pending_logprobs);
+  seq.stream->push(std::move(event));
+}
+
+void LlmEngineImpl::finish(Sequence& seq, FinishReason reason, std::string text) {
+  if (!text.empty() || !seq.pending_token_ids.empty()) {
+    GenerationEvent event;
+    event.kind = GenerationEvent::Kind::kText;
+    event.text = std::move(text);
+    event.token_ids.swap(seq.pending_token_ids);
+    event.logprobs.swap(seq.pending_logprobs);
+    seq.stream->push(std::move(event));
+  }
+  GenerationEvent done;
+  done.kind = GenerationEvent::Kind::kFinished;
+  done.finish = reason;
+  done.usage.prompt_tokens = seq.num_prompt_tokens;
+  done.usage.completion_tokens = seq.num_generated();
+  done.usage.cached_tokens = std::max(0, seq.num_cached_prompt_tokens);
+  seq.stream->push(std::move(done));
+  scheduler_.remove(&seq);
+  live_.erase(seq.id);
+}
+
+void LlmEngineImpl::update_gauges() {
+  num_running_.store(scheduler_.num_running());
+  num_waiting_.store(scheduler_.num_waiting());
+  kv_used_.store(kv_manager_.num_used_blocks());
+  if (metrics_) {
+    metrics_->running->with().set(scheduler_.num_running());
+    metrics_->waiting->with().set(scheduler_.num_waiting() + num_intake_.load());
+    metrics_->kv_used->with().set(kv_manager_.num_used_blocks());
+  }
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<LlmEngine>> LlmEngine::create(const Model& model, const Tokenizer& tokenizer,
+                                                       const EngineOptions& options, MetricsRegistry* metrics) {
+  if (options.block_size_tokens <= 0 || options.max_running <= 0 || options.max_waiting <= 0 ||
+      options.step_token_budget <= 0) {
+    return invalid_argument("engine: block size, max running, max waiting and token budget must be positive");
+  }
+  const int64_t bytes_per_token = KvStore::bytes_per_row(model.config());
+  int64_t max_context = options.max_context > 0 ? options.max_context : model.config().n_ctx_train;
+  int64_t kv_bytes = options.kv_mem_bytes;
+  if (kv_bytes <= 0) {
+    const int64_t wanted = static_cast<int64_t>(options.max_running) * max_context * bytes_per_token;
+    kv_bytes = std::min<int64_t>(wanted, static_cast<int64_t>(available_memory_bytes() * kDefaultKvShareOfFreeMemory));
+  }
+  const int32_t num_blocks = KvCacheManager::blocks_for_budget(kv_bytes, bytes_per_token, options.block_size_tokens);
+  if (num_blocks < 1) {
+    return invalid_argument("engine: --kv-mem of " + std::to_string(kv_bytes) + " bytes holds no KV block (one block of " +
+                            std::to_string(options.block_size_tokens) + " tokens needs " +
+                            std::to_string(bytes_per_token * options.block_size_tokens) + " bytes)");
+  }
+  max_context = std::min<int64_t>(max_context, static_cast<int64_t>(num_blocks) * options.block_size_tokens);
+  log_info("engine: KV cache " + std::to_string(num_blocks) + " blocks x " + std::to_string(options.block_size_tokens) +
+           " tokens (" + std::to_string(static_cast<int64_t>(num_blocks) * options.block_size_tokens * bytes_per_token >> 20) +
+           " MiB), max context " + std::to_string(max_context));
+  return std::unique_ptr<LlmEngine>(new LlmEngineImpl(model, tokenizer, options, num_blocks, max_context, metrics));
+}
+
+}  // namespace frugal
