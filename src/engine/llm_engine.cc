@@ -228,7 +228,10 @@ void LlmEngineImpl::loop() {
   while (wait_for_work()) {
     take_intake();
     reap_cancelled();
-    if (live_.empty()) continue;
+    if (live_.empty()) {
+      update_gauges();
+      continue;
+    }
     const SchedulerOutput out = scheduler_.schedule();
     if (metrics_) metrics_->preemptions->with().inc(static_cast<double>(out.preempted.size()));
     if (out.chunks.empty()) {
