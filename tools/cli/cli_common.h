@@ -43,5 +43,8 @@ void register_logits(CLI::App& app);
 void register_mkmodel(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_plan(CLI::App& app);
+void register_serve(CLI::App& app);
+void register_bench(CLI::App& app);
+void register_loadgen(CLI::App& app);
 
 }  // namespace frugal::cli

@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   frugal::cli::register_mkmodel(app);
   frugal::cli::register_quantize(app);
   frugal::cli::register_plan(app);
+  frugal::cli::register_serve(app);
+  frugal::cli::register_bench(app);
+  frugal::cli::register_loadgen(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
