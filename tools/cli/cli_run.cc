@@ -68,6 +68,7 @@ int run(const RunArgs& args) {
     return true;
   });
   std::fputc('\n', stdout);
+  std::fflush(stdout);
   if (!result) return report_error(result.error());
   const double prompt_tps = result->prompt_seconds > 0 ? (result->n_prompt - result->n_prompt_cached) / result->prompt_seconds : 0;
   const double gen_tps = result->generate_seconds > 0 ? result->tokens.size() / result->generate_seconds : 0;
