@@ -207,15 +207,23 @@ TEST_F(LlmEngineTest, CancelledRequestFreesItsBlocks) {
   EXPECT_EQ(engine->snapshot().running, 0);
 }
 
-TEST_F(LlmEngineTest, ShutdownDrainsThenFailsTheRest) {
+TEST_F(LlmEngineTest, ShutdownLetsInFlightRequestsFinishWithinTheDrain) {
   auto engine = make_engine();
-  auto quick = *engine->submit(request("hi", 2));
-  auto endless = *engine->submit(request("The quick brown fox", -1));
-  engine->shutdown(std::chrono::milliseconds(300));
+  auto quick = *engine->submit(request("hi", 4));
+  engine->shutdown(std::chrono::seconds(60));  // returns once the engine has drained
   EXPECT_EQ(engine->submit(request("late")).error().code(), StatusCode::kUnavailable);
   const Collected q = collect(*quick);
   EXPECT_FALSE(q.error);
+  EXPECT_EQ(q.final_event->usage.completion_tokens, 4);
+}
+
+TEST_F(LlmEngineTest, ShutdownFailsRequestsStillRunningAfterTheDrain) {
+  auto engine = make_engine();
+  auto endless = *engine->submit(request("The quick brown fox", -1));
+  ASSERT_TRUE(endless->pop(std::chrono::milliseconds(20000)).has_value());  // it is running
+  engine->shutdown(std::chrono::milliseconds(0));
   const Collected e = collect(*endless);
+  ASSERT_TRUE(e.final_event.has_value());
   EXPECT_TRUE(e.error);
   EXPECT_EQ(e.final_event->error.code(), StatusCode::kUnavailable);
 }

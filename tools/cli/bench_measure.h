@@ -1,0 +1,49 @@
+// What `frugal bench` measures on one model (tools layer): the fast-vs-reference check run before
+// any timing, the pp/tg timings, and the bytes and FLOPs each timed token costs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/expected.h"
+#include "model/model.h"
+
+namespace frugal::cli {
+
+// Result of comparing MatmulPath::kFast logits with MatmulPath::kReference on a short prompt.
+struct ValidationResult {
+  int64_t n_tokens = 0;
+  double min_cosine = 1;        // worst position
+  double max_abs_diff = 0;
+  int64_t top1_checked = 0;     // positions whose reference top-1 margin is clear
+  int64_t top1_mismatches = 0;
+};
+
+inline constexpr double kMinValidationCosine = 0.999;
+
+// Runs n_tokens random ids (fixed seed) through both paths in fresh sessions and compares every
+// position. inject_error corrupts the fast logits first (to test that the check fails loudly).
+Expected<ValidationResult> compare_fast_with_reference(const Model& model, int threads, int64_t n_tokens,
+                                                       bool inject_error);
+// kInternal naming the figures when the result is below kMinValidationCosine or a clear top-1 differs.
+Status check_validation(const ValidationResult& result);
+
+// Tokens per second of each repetition, after one untimed warm-up.
+// pp: one forward over n_prompt random ids in a fresh Session.
+Expected<std::vector<double>> time_prompt(const Model& model, int threads, int64_t n_prompt, int repetitions);
+// tg: n_gen single-token steps after a 1-token context in a fresh Session (llama-bench's tg).
+Expected<std::vector<double>> time_generation(const Model& model, int threads, int64_t n_gen, int repetitions);
+
+// Bytes read and FLOPs done per timed token, averaged over the test.
+struct TokenCost {
+  double bytes_per_token = 0;   // weights (matrices + one embedding row) + KV cache reads
+  double flops_per_token = 0;   // 2 per matmul weight + attention (QK^T and AV)
+};
+TokenCost prompt_token_cost(const Model& model, int64_t n_prompt);
+TokenCost generation_token_cost(const Model& model, int64_t n_gen);
+
+// "q4_k_m", "q8_0", "f16", ... from general.file_type, else the FFN weights' dtype (lower case).
+std::string model_weight_type(const Model& model);
+
+}  // namespace frugal::cli

@@ -1,0 +1,157 @@
+#include "bench_report.h"
+
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+namespace frugal::cli {
+namespace {
+
+using nlohmann::json;
+
+std::vector<double> sorted(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+double achieved_fraction(double achieved, double peak) { return peak > 0 ? achieved / peak : 0.0; }
+
+std::string hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string cpu_model_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  }
+  return "";
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string BenchRow::test_name() const {
+  return n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
+}
+double BenchRow::tps_min() const { return tokens_per_s.empty() ? 0 : sorted(tokens_per_s).front(); }
+double BenchRow::tps_max() const { return tokens_per_s.empty() ? 0 : sorted(tokens_per_s).back(); }
+double BenchRow::tps_median() const {
+  if (tokens_per_s.empty()) return 0;
+  const std::vector<double> s = sorted(tokens_per_s);
+  const size_t mid = s.size() / 2;
+  return s.size() % 2 == 1 ? s[mid] : 0.5 * (s[mid - 1] + s[mid]);
+}
+double BenchRow::mbu() const { return achieved_fraction(bytes_per_token * tps_median(), probe.read_gb_per_s * 1e9); }
+double BenchRow::mfu() const { return achieved_fraction(flops_per_token * tps_median(), probe.peak_flops_per_s); }
+
+void print_table_header() {
+  std::printf("| %-28s | %-7s | %9s | %7s | %7s | %11s | %10s | %10s | %6s | %6s |\n", "model", "type", "size", "threads",
+              "test", "t/s median", "t/s min", "t/s max", "MBU", "MFU");
+  std::printf("| :--------------------------- | :------ | --------: | ------: | ------: | ----------: | ---------: | ---------: | -----: | -----: |\n");
+}
+
+void print_table_row(const BenchRow& r) {
+  std::string name = r.model.substr(r.model.find_last_of('/') == std::string::npos ? 0 : r.model.find_last_of('/') + 1);
+  const bool gib = r.model_bytes >= 1024.0 * 1024.0 * 1024.0;
+  const double size = r.model_bytes / (gib ? 1024.0 * 1024.0 * 1024.0 : 1024.0 * 1024.0);
+  std::printf("| %-28s | %-7s | %5.2f %s | %7d | %7s | %11.2f | %10.2f | %10.2f | %5.1f%% | %5.1f%% |\n", name.c_str(),
+              r.weight_type.c_str(), size, gib ? "GiB" : "MiB", r.threads, r.test_name().c_str(),
+              r.tps_median(), r.tps_min(), r.tps_max(), 100 * r.mbu(), 100 * r.mfu());
+  std::fflush(stdout);
+}
+
+std::string row_to_json_line(const BenchRow& r) {
+  json j = {{"model", r.model},
+            {"weight_type", r.weight_type},
+            {"model_bytes", r.model_bytes},
+            {"n_params", r.n_params},
+            {"threads", r.threads},
+            {"test", r.test_name()},
+            {"n_prompt", r.n_prompt},
+            {"n_gen", r.n_gen},
+            {"repetitions", r.tokens_per_s.size()},
+            {"tokens_per_s", r.tokens_per_s},
+            {"tokens_per_s_min", r.tps_min()},
+            {"tokens_per_s_median", r.tps_median()},
+            {"tokens_per_s_max", r.tps_max()},
+            {"bytes_per_token", r.bytes_per_token},
+            {"flops_per_token", r.flops_per_token},
+            {"mbu", r.mbu()},
+            {"mfu", r.mfu()},
+            {"read_gb_per_s", r.probe.read_gb_per_s},
+            {"peak_flops_per_s", r.probe.peak_flops_per_s}};
+  return j.dump();
+}
+
+void print_probe_table_header() {
+  std::printf("| %7s | %9s | %13s | %13s | %14s | %16s | %-8s |\n", "threads", "array", "read GB/s", "copy GB/s",
+              "triad GB/s", "peak GFLOP/s f32", "FMA loop");
+  std::printf("| ------: | --------: | ------------: | ------------: | -------------: | ---------------: | -------- |\n");
+}
+
+void print_probe_row(const ProbeFigures& p, int64_t array_mib) {
+  std::printf("| %7d | %5lld MiB | %13.2f | %13.2f | %14.2f | %16.1f | %-8s |\n", p.threads,
+              static_cast<long long>(array_mib), p.read_gb_per_s, p.copy_gb_per_s, p.triad_gb_per_s,
+              p.peak_flops_per_s / 1e9, p.flops_variant.c_str());
+  std::fflush(stdout);
+}
+
+std::string probe_to_json_line(const ProbeFigures& p, int64_t array_mib) {
+  json j = {{"threads", p.threads},           {"array_mib", array_mib},
+            {"read_gb_per_s", p.read_gb_per_s}, {"copy_gb_per_s", p.copy_gb_per_s},
+            {"triad_gb_per_s", p.triad_gb_per_s}, {"peak_flops_per_s", p.peak_flops_per_s},
+            {"flops_variant", p.flops_variant}};
+  return j.dump();
+}
+
+CalibrationRecord build_calibration(const std::vector<BenchRow>& rows, const ProbeFigures& machine) {
+  CalibrationRecord rec;
+  rec.machine_id = hostname();
+  rec.cpu_model = cpu_model_name();
+  rec.created_utc = utc_now_iso8601();
+  rec.read_gb_per_s = machine.read_gb_per_s;
+  rec.triad_gb_per_s = machine.triad_gb_per_s;
+  rec.peak_flops_per_s = machine.peak_flops_per_s;
+  int point_threads = 0;
+  for (const BenchRow& r : rows) {
+    if (r.threads == machine.threads) point_threads = machine.threads;
+  }
+  if (point_threads == 0) {
+    for (const BenchRow& r : rows) point_threads = std::max(point_threads, r.threads);
+  }
+  for (const BenchRow& r : rows) {
+    if (r.threads != point_threads) continue;
+    CalibrationPoint p;
+    p.weight_type = r.weight_type;
+    // pp: the planner's prefill looks up (batch = prompt tokens, context = prompt tokens);
+    // tg: one sequence at the test's mean context (step s attends over s + 1 positions).
+    p.batch = r.n_prompt > 0 ? r.n_prompt : 1;
+    p.context = r.n_prompt > 0 ? r.n_prompt : 1 + (r.n_gen + 1) / 2;
+    p.mbu = std::clamp(achieved_fraction(r.bytes_per_token * r.tps_median(), machine.read_gb_per_s * 1e9), 0.0, 1.0);
+    p.mfu = std::clamp(achieved_fraction(r.flops_per_token * r.tps_median(), machine.peak_flops_per_s), 0.0, 1.0);
+    rec.points.push_back(p);
+  }
+  return rec;
+}
+
+}  // namespace frugal::cli

@@ -1,0 +1,59 @@
+// `frugal bench` output (tools layer): one result row per model x threads x test, printed as a
+// llama-bench-style markdown table or as JSON lines, and turned into a CalibrationRecord.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cost/calibration.h"
+
+namespace frugal::cli {
+
+// This machine's probe figures at one thread count.
+struct ProbeFigures {
+  int threads = 0;
+  double read_gb_per_s = 0;
+  double copy_gb_per_s = 0;
+  double triad_gb_per_s = 0;
+  double peak_flops_per_s = 0;  // f32 FMA probe
+  std::string flops_variant;    // "avx512", "avx2", "portable"
+};
+
+struct BenchRow {
+  std::string model;         // path as given
+  std::string weight_type;   // "q8_0"
+  double model_bytes = 0;    // file size
+  double n_params = 0;       // elements of every tensor
+  int threads = 0;
+  int64_t n_prompt = 0;      // pp test: prompt length (0 for tg)
+  int64_t n_gen = 0;         // tg test: generated tokens (0 for pp)
+  std::vector<double> tokens_per_s;  // one per repetition
+  double bytes_per_token = 0;
+  double flops_per_token = 0;
+  ProbeFigures probe;        // at the same thread count
+
+  std::string test_name() const;  // "pp512" / "tg128"
+  double tps_min() const;
+  double tps_median() const;
+  double tps_max() const;
+  // Achieved bytes/s over the probe's read bandwidth; achieved FLOP/s over its peak.
+  double mbu() const;
+  double mfu() const;
+};
+
+void print_table_header();
+void print_table_row(const BenchRow& row);
+// One JSON object on one line (no trailing newline).
+std::string row_to_json_line(const BenchRow& row);
+
+void print_probe_table_header();
+void print_probe_row(const ProbeFigures& p, int64_t array_mib);
+std::string probe_to_json_line(const ProbeFigures& p, int64_t array_mib);
+
+// A record for the planner: the machine's figures from `machine` (all cores) and one point per
+// row run at `machine.threads` threads, or at the largest thread count measured when none was;
+// MBU and MFU are taken against `machine`'s figures and clamped to [0, 1].
+CalibrationRecord build_calibration(const std::vector<BenchRow>& rows, const ProbeFigures& machine);
+
+}  // namespace frugal::cli

@@ -1,0 +1,222 @@
+// `frugal bench`: llama-bench-style prompt (pp) and generation (tg) throughput with MBU and MFU
+// against this machine's measured bandwidth and peak FLOP/s, after validating the fast path
+// against the reference path; `--membw` prints the bandwidth and FLOP/s probes alone. A run saves
+// a CalibrationRecord for the planner (`frugal plan --hardware this-machine`).
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench_measure.h"
+#include "bench_report.h"
+#include "cli_common.h"
+#include "cost/calibration.h"
+#include "engine/flops_probe.h"
+#include "engine/membw.h"
+
+namespace frugal::cli {
+namespace {
+
+struct BenchArgs {
+  std::vector<std::string> models;
+  std::vector<int64_t> n_prompt = {512};
+  std::vector<int64_t> n_gen = {128};
+  std::vector<int> threads;
+  int repetitions = 5;
+  bool json = false;
+  bool membw = false;
+  int64_t membw_mib = 128;
+  bool no_save = false;
+  std::string calibration_path;
+  bool validate_only = false;
+  int64_t validate_tokens = 8;
+  bool inject_validation_error = false;
+};
+
+// Probe repetitions: STREAM's default of 10 best-of runs is more than a 128 MiB array needs.
+constexpr int kProbeRepetitions = 5;
+
+Expected<std::map<int, ProbeFigures>> measure_probes(const std::vector<int>& thread_counts, int64_t array_mib,
+                                                     bool quiet) {
+  auto probe = MembwProbe::create(array_mib << 20);
+  if (!probe) return probe.error();
+  std::map<int, ProbeFigures> out;
+  for (int threads : thread_counts) {
+    if (out.count(threads) != 0) continue;
+    if (!quiet) std::fprintf(stderr, "frugal bench: probing memory bandwidth and peak FLOP/s on %d threads\n", threads);
+    ThreadPool pool(threads);
+    const MembwResult bw = probe->measure(pool, kProbeRepetitions);
+    const FlopsProbeResult fl = measure_peak_flops(pool);
+    out[threads] = ProbeFigures{threads, bw.read_gb_per_s, bw.copy_gb_per_s, bw.triad_gb_per_s, fl.f32_flops_per_s,
+                                std::string(fl.variant)};
+  }
+  return out;
+}
+
+int run_membw(const BenchArgs& a) {
+  auto probes = measure_probes(a.threads, a.membw_mib, a.json);
+  if (!probes) return report_error(probes.error());
+  if (!a.json) print_probe_table_header();
+  for (int threads : a.threads) {
+    const ProbeFigures& p = probes->at(threads);
+    if (a.json) {
+      std::printf("%s\n", probe_to_json_line(p, a.membw_mib).c_str());
+    } else {
+      print_probe_row(p, a.membw_mib);
+    }
+  }
+  return 0;
+}
+
+Status validate_model(const Model& model, const BenchArgs& a, const std::string& path) {
+  const int threads = *std::max_element(a.threads.begin(), a.threads.end());
+  auto v = compare_fast_with_reference(model, threads, a.validate_tokens, a.inject_validation_error);
+  if (!v) return v.error();
+  Status st = check_validation(*v);
+  if (!st.is_ok()) return Status(st.code(), path + ": " + st.message());
+  std::fprintf(stderr, "frugal bench: %s: fast path matches the reference on %lld tokens (min cosine %.6f, max |diff| %.3g)\n",
+               path.c_str(), static_cast<long long>(v->n_tokens), v->min_cosine, v->max_abs_diff);
+  return Status::ok();
+}
+
+void emit_row(const BenchRow& row, bool json) {
+  if (json) {
+    std::printf("%s\n", row_to_json_line(row).c_str());
+    std::fflush(stdout);
+  } else {
+    print_table_row(row);
+  }
+}
+
+// One pp (n_prompt > 0) or tg (n_gen > 0) test at one thread count.
+Expected<BenchRow> run_test(const Model& model, BenchRow row, const BenchArgs& a) {
+  const bool pp = row.n_prompt > 0;
+  auto tps = pp ? time_prompt(model, row.threads, row.n_prompt, a.repetitions)
+                : time_generation(model, row.threads, row.n_gen, a.repetitions);
+  if (!tps) return tps.error();
+  row.tokens_per_s = std::move(*tps);
+  const TokenCost cost = pp ? prompt_token_cost(model, row.n_prompt) : generation_token_cost(model, row.n_gen);
+  row.bytes_per_token = cost.bytes_per_token;
+  row.flops_per_token = cost.flops_per_token;
+  return row;
+}
+
+// One model: every thread count x every pp and tg size, printed as each finishes.
+Status bench_model(const std::string& path, const BenchArgs& a, const std::map<int, ProbeFigures>& probes,
+                   std::vector<BenchRow>& rows) {
+  auto model = Model::load(path);
+  if (!model) return model.error();
+  Status st = validate_model(**model, a, path);
+  if (!st.is_ok() || a.validate_only) return st;
+  BenchRow base;
+  base.model = path;
+  base.weight_type = model_weight_type(**model);
+  base.model_bytes = static_cast<double>((*model)->file().file_size_bytes());
+  for (const GgufTensorInfo& t : (*model)->file().tensors()) base.n_params += static_cast<double>(t.num_elements());
+  std::vector<BenchRow> tests;
+  for (int64_t n : a.n_prompt) {
+    if (n <= 0) continue;
+    tests.push_back(base);
+    tests.back().n_prompt = n;
+  }
+  for (int64_t n : a.n_gen) {
+    if (n <= 0) continue;
+    tests.push_back(base);
+    tests.back().n_gen = n;
+  }
+  for (int threads : a.threads) {
+    for (BenchRow test : tests) {
+      test.threads = threads;
+      test.probe = probes.at(threads);
+      auto row = run_test(**model, std::move(test), a);
+      if (!row) return row.error();
+      emit_row(*row, a.json);
+      rows.push_back(std::move(*row));
+    }
+  }
+  return Status::ok();
+}
+
+int run_bench(const BenchArgs& a) {
+  if (a.models.empty()) return report_error(invalid_argument("bench: -m/--model is required (or use --membw)"));
+  std::map<int, ProbeFigures> probes;
+  const int machine_threads = default_num_threads();
+  if (!a.validate_only) {
+    std::vector<int> counts = a.threads;
+    counts.push_back(machine_threads);
+    auto measured = measure_probes(counts, a.membw_mib, false);
+    if (!measured) return report_error(measured.error());
+    probes = std::move(*measured);
+    if (!a.json) {
+      const ProbeFigures& m = probes.at(machine_threads);
+      std::printf("# memory read %.2f GB/s, triad %.2f GB/s, peak f32 %.1f GFLOP/s (%s FMA loop), %d threads\n",
+                  m.read_gb_per_s, m.triad_gb_per_s, m.peak_flops_per_s / 1e9, m.flops_variant.c_str(), machine_threads);
+      print_table_header();
+    }
+  }
+  std::vector<BenchRow> rows;
+  for (const std::string& path : a.models) {
+    Status st = bench_model(path, a, probes, rows);
+    if (!st.is_ok()) return report_error(st);
+  }
+  if (a.validate_only) {
+    std::printf("validation passed: %zu model(s)\n", a.models.size());
+    return 0;
+  }
+  if (a.no_save || rows.empty()) return 0;
+  const std::string path = resolve_calibration_path(a.calibration_path);
+  Status st = save_calibration(build_calibration(rows, probes.at(machine_threads)), path);
+  if (!st.is_ok()) return report_error(st);
+  std::fprintf(stderr, "frugal bench: calibration saved to %s\n", path.c_str());
+  return 0;
+}
+
+Status check_args(const BenchArgs& a) {
+  if (a.repetitions < 1) return invalid_argument("bench: -r must be >= 1");
+  if (a.membw_mib < 1) return invalid_argument("bench: --membw-mib must be >= 1");
+  if (a.validate_tokens < 1) return invalid_argument("bench: --validate-tokens must be >= 1");
+  for (int t : a.threads) {
+    if (t < 1) return invalid_argument("bench: thread counts must be >= 1");
+  }
+  for (int64_t n : a.n_prompt) {
+    if (n < 0) return invalid_argument("bench: -p values must be >= 0");
+  }
+  for (int64_t n : a.n_gen) {
+    if (n < 0) return invalid_argument("bench: -n values must be >= 0");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure pp/tg tokens/s, MBU and MFU (llama-bench style); --membw for bandwidth");
+  cmd->add_option("-m,--model", args->models, "GGUF model (repeatable or comma list)")->delimiter(',');
+  cmd->add_option("-p,--n-prompt", args->n_prompt, "Prompt lengths for pp tests (comma list; 0 = none)")
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("-n,--n-gen", args->n_gen, "Generated tokens for tg tests (comma list; 0 = none)")
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("-t,--threads", args->threads, "Thread counts (comma list; default: all cores)")->delimiter(',');
+  cmd->add_option("-r,--repetitions", args->repetitions, "Timed repetitions per test")->capture_default_str();
+  cmd->add_flag("--json", args->json, "One JSON object per line and test");
+  cmd->add_flag("--membw", args->membw, "Only measure memory bandwidth (read, copy, triad) and peak FLOP/s");
+  cmd->add_option("--membw-mib", args->membw_mib, "MiB per bandwidth-probe array (3 arrays; >> LLC)")
+      ->capture_default_str();
+  cmd->add_flag("--no-save", args->no_save, "Do not save the calibration record");
+  cmd->add_option("--calibration", args->calibration_path,
+                  "Calibration record to write (default $FRUGAL_CALIBRATION or ~/.cache/frugal/calibration.json)");
+  cmd->add_flag("--validate-only", args->validate_only, "Only check fast-path logits against the reference path");
+  cmd->add_option("--validate-tokens", args->validate_tokens, "Prompt length of the validation")->capture_default_str();
+  // Test hook: corrupts the fast logits before the comparison, so tests can see the check fail.
+  cmd->add_flag("--inject-validation-error", args->inject_validation_error)->group("");
+  cmd->callback([args] {
+    if (args->threads.empty()) args->threads = {default_num_threads()};
+    Status st = check_args(*args);
+    const int code = !st.is_ok() ? report_error(st) : args->membw ? run_membw(*args) : run_bench(*args);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace frugal::cli
