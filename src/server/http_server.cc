@@ -1,0 +1,263 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+
+#include <fstream>
+
+#include "core/logging.h"
+#include "server/error_mapping.h"
+#include "server/openai_routes.h"
+#include "tokenizer/chat_template.h"
+
+namespace frugal {
+namespace {
+
+// After the engine has drained, responses still being written get this long to finish.
+constexpr std::chrono::milliseconds kFlushGrace{5000};
+
+std::string trim(const std::string& s) {
+  const size_t begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
+}
+
+// Compares without an early exit, so response timing does not reveal how much of a key matched.
+bool same_key(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t char_idx = 0; char_idx < a.size(); ++char_idx) {
+    diff |= static_cast<unsigned char>(a[char_idx] ^ b[char_idx]);
+  }
+  return diff == 0;
+}
+
+bool is_known_path(const std::string& path) {
+  return path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/models" ||
+         path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics";
+}
+
+void send_error(httplib::Response& res, const ApiError& error) {
+  res.status = error.http_status;
+  if (error.retry_after_seconds > 0) res.set_header("Retry-After", std::to_string(error.retry_after_seconds));
+  res.set_content(api_error_body(error), "application/json");
+}
+
+// Adapts httplib's DataSink to the session's sink.
+class HttplibSink final : public SseSink {
+ public:
+  explicit HttplibSink(httplib::DataSink& sink) : sink_(sink) {}
+  bool write(std::string_view bytes) override {
+    if (sink_.is_writable && !sink_.is_writable()) return false;
+    return sink_.write(bytes.data(), bytes.size());
+  }
+  void done() override { sink_.done(); }
+
+ private:
+  httplib::DataSink& sink_;
+};
+
+}  // namespace
+
+Expected<std::vector<std::string>> read_api_key_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return not_found("cannot open API key file " + path);
+  std::vector<std::string> keys;
+  std::string line;
+  while (std::getline(file, line)) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    keys.push_back(line);
+  }
+  if (keys.empty()) return invalid_argument("API key file " + path + " holds no keys");
+  return keys;
+}
+
+struct HttpServer::Impl {
+  LlmEngine* engine = nullptr;
+  MetricsRegistry* registry = nullptr;
+  ServingMetrics metrics;
+  HttpServerOptions options;
+  ApiContext context;
+  int64_t created = 0;
+  httplib::Server server;
+};
+
+HttpServer::HttpServer(LlmEngine& engine, const Tokenizer& tokenizer, MetricsRegistry* metrics,
+                       HttpServerOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& impl = *impl_;
+  impl.engine = &engine;
+  impl.registry = metrics;
+  impl.options = std::move(options);
+  if (metrics != nullptr) impl.metrics = register_serving_metrics(*metrics);
+  impl.context.engine = &engine;
+  impl.context.tokenizer = &tokenizer;
+  impl.context.chat_format = detect_chat_format(impl.options.chat_template);
+  impl.context.model_name = impl.options.model_name;
+  impl.context.metrics = metrics != nullptr ? &impl.metrics : nullptr;
+  impl.context.request_timeout = impl.options.request_timeout;
+  impl.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+
+  install_guards();
+  install_routes();
+}
+
+// Thread pool, body limit, and the hooks that run around every route: shutdown and API-key checks
+// before the body is read, OpenAI bodies for httplib's own errors, exceptions -> 500.
+void HttpServer::install_guards() {
+  httplib::Server& svr = impl_->server;
+  const int num_threads = std::max(2, impl_->options.num_http_threads);
+  svr.new_task_queue = [num_threads] { return new httplib::ThreadPool(static_cast<size_t>(num_threads)); };
+  svr.set_payload_max_length(impl_->options.max_body_bytes);
+
+  // Shutdown and authentication are decided before the body is read.
+  svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    if (shutting_down_.load()) {
+      send_error(res, shutting_down_error());
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const auto& keys = impl_->options.api_keys;
+    if (keys.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string header = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (header.rfind(prefix, 0) != 0) {
+      send_error(res, auth_error("Missing API key: send 'Authorization: Bearer <key>'"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const std::string key = trim(header.substr(prefix.size()));
+    bool accepted = false;
+    for (const std::string& candidate : keys) accepted |= same_key(candidate, key);
+    if (accepted) return httplib::Server::HandlerResponse::Unhandled;
+    send_error(res, auth_error("Incorrect API key provided"));
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  // Errors httplib produces itself (unknown route, 413, unparsable HTTP) get OpenAI bodies too.
+  svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
+    int status = res.status;
+    if (status == 404 && is_known_path(req.path)) status = 405;
+    send_error(res, http_layer_error(status, req.path));
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log_error("http handler threw: " + what);
+    send_error(res, api_error_from_status(internal_error("internal server error")));
+  });
+}
+
+void HttpServer::install_routes() {
+  httplib::Server& svr = impl_->server;
+
+  auto post = [this](ApiEndpoint endpoint) {
+    return [this, endpoint](const httplib::Request& req, httplib::Response& res) {
+      const auto arrival = SteadyClock::now();
+      // Counts this response as in flight until its last byte is written (streams outlive the handler).
+      in_flight_.fetch_add(1);
+      std::shared_ptr<void> in_flight_guard(nullptr, [this](void*) { in_flight_.fetch_sub(1); });
+      ApiReply reply = handle_api_request(impl_->context, endpoint, req.body, arrival);
+      if (!reply.stream) {
+        res.status = reply.http_status;
+        if (reply.retry_after_seconds > 0) res.set_header("Retry-After", std::to_string(reply.retry_after_seconds));
+        res.set_content(reply.body, "application/json");
+        return;
+      }
+      std::shared_ptr<StreamSession> session = reply.stream;
+      res.set_header("Cache-Control", "no-cache");
+      res.set_header("X-Accel-Buffering", "no");
+      res.set_chunked_content_provider(
+          "text/event-stream",
+          [session, in_flight_guard](size_t, httplib::DataSink& sink) {
+            HttplibSink adapter(sink);
+            return session->pump(adapter);
+          },
+          [session, in_flight_guard](bool success) {
+            if (!success) session->abandon();
+          });
+    };
+  };
+  svr.Post("/v1/completions", post(ApiEndpoint::kCompletions));
+  svr.Post("/v1/chat/completions", post(ApiEndpoint::kChatCompletions));
+
+  svr.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(models_list_json(impl_->options.model_name, impl_->created), "application/json");
+  });
+  svr.Get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1];
+    if (id != impl_->options.model_name) return send_error(res, unknown_model_error(id));
+    res.set_content(model_json(impl_->options.model_name, impl_->created), "application/json");
+  });
+  svr.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+    const bool down = shutting_down_.load();
+    res.status = down ? 503 : 200;
+    res.set_content(down ? R"({"status":"shutting_down"})" : R"({"status":"ok"})", "application/json");
+  });
+  svr.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::string text;
+    if (impl_->registry != nullptr) {
+      const EngineSnapshot snap = impl_->engine->snapshot();
+      impl_->metrics.running->with().set(snap.running);
+      impl_->metrics.waiting->with().set(snap.waiting);
+      impl_->metrics.kv_used->with().set(snap.kv_blocks_used);
+      impl_->metrics.kv_total->with().set(snap.kv_blocks_total);
+      text = impl_->registry->render();
+    }
+    res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+HttpServer::~HttpServer() {
+  impl_->server.stop();
+  if (background_.joinable()) background_.join();
+}
+
+Status HttpServer::bind() {
+  const std::string& host = impl_->options.host;
+  if (impl_->options.port == 0) {
+    port_ = impl_->server.bind_to_any_port(host);
+    if (port_ > 0) return Status::ok();
+  } else if (impl_->server.bind_to_port(host, impl_->options.port)) {
+    port_ = impl_->options.port;
+    return Status::ok();
+  }
+  return unavailable("cannot listen on " + host + ":" + std::to_string(impl_->options.port) +
+                     " (address in use or not available)");
+}
+
+Status HttpServer::run() {
+  if (!impl_->server.listen_after_bind()) return unavailable("the HTTP listener stopped with an error");
+  return Status::ok();
+}
+
+Status HttpServer::start_background() {
+  Status status = bind();
+  if (!status.is_ok()) return status;
+  background_ = std::thread([this] { (void)run(); });
+  // Bounded wait until the accept loop is up, so a test's first request is not refused.
+  for (int attempt = 0; attempt < 500 && !impl_->server.is_running(); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return impl_->server.is_running() ? Status::ok() : unavailable("the HTTP listener did not start");
+}
+
+void HttpServer::shutdown(std::chrono::milliseconds drain) {
+  if (shutting_down_.exchange(true)) return;
+  log_info("shutting down: draining in-flight requests");
+  impl_->engine->shutdown(drain);
+  const auto flush_deadline = SteadyClock::now() + kFlushGrace;
+  while (in_flight_.load() > 0 && SteadyClock::now() < flush_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  impl_->server.stop();
+}
+
+}  // namespace frugal

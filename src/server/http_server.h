@@ -1,0 +1,75 @@
+// The HTTP front end (server layer): cpp-httplib routes for the OpenAI API, /health and /metrics,
+// API keys, body-size and time limits, and graceful shutdown.
+//
+// Routes: POST /v1/completions, POST /v1/chat/completions (stream: true -> SSE), GET /v1/models,
+// GET /v1/models/{id}, GET /health, GET /metrics (Prometheus text; see metrics/serving_metrics.h
+// for every metric name and who updates it). API keys guard /v1/* only; /health and /metrics stay
+// open for probes and scrapers.
+// Threading contract: start()/run() on one thread; shutdown() from any thread (e.g. a signal
+// waiter), once. Handlers run on httplib's worker threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/expected.h"
+#include "engine/llm_engine.h"
+#include "metrics/serving_metrics.h"
+#include "tokenizer/tokenizer.h"
+
+namespace frugal {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";        // loopback unless the operator asks otherwise
+  int port = 8080;                       // 0: an ephemeral port (see port())
+  std::string model_name = "frugal";     // the id clients send as "model"
+  std::string chat_template;             // the GGUF's tokenizer.chat_template ("" -> ChatML)
+  std::vector<std::string> api_keys;     // empty: no authentication
+  size_t max_body_bytes = 1 << 20;       // larger bodies -> 413
+  std::chrono::milliseconds request_timeout{std::chrono::minutes(10)};  // 0: none
+  int num_http_threads = 32;             // concurrent connections served (each stream holds one)
+};
+
+// Reads --api-key-file: one key per line; blank lines and '#' comments are skipped.
+Expected<std::vector<std::string>> read_api_key_file(const std::string& path);
+
+class HttpServer {
+ public:
+  // engine, tokenizer and metrics (may be null) must outlive the server.
+  HttpServer(LlmEngine& engine, const Tokenizer& tokenizer, MetricsRegistry* metrics, HttpServerOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds the socket; errors: kUnavailable (address in use, bad host).
+  Status bind();
+  int port() const { return port_; }
+  // Serves until shutdown(); call after bind().
+  Status run();
+  // bind() + run() on a background thread (tests).
+  Status start_background();
+
+  // Graceful shutdown: new API requests get 503 at once, the engine drains for up to `drain`
+  // (then fails the rest with an error event), in-flight responses finish, the listener closes.
+  void shutdown(std::chrono::milliseconds drain);
+  bool shutting_down() const { return shutting_down_.load(); }
+  int64_t in_flight() const { return in_flight_.load(); }
+
+ private:
+  void install_guards();
+  void install_routes();
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<int64_t> in_flight_{0};
+  std::thread background_;
+};
+
+}  // namespace frugal

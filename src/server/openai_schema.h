@@ -1,0 +1,58 @@
+// OpenAI request bodies -> validated request structs (server layer). Checks JSON types and value
+// ranges field by field and names the offending field; unknown fields are ignored. Checks that need
+// the model (context length, vocabulary) happen later, in request_builder.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sampling/sampling_params.h"
+#include "tokenizer/chat_template.h"
+
+namespace frugal {
+
+enum class ApiEndpoint { kCompletions, kChatCompletions };
+
+// OpenAI's limits, which we keep so clients see the same behaviour.
+inline constexpr size_t kMaxStopStrings = 4;
+inline constexpr int32_t kMaxChoices = 16;         // n; each choice is an engine request
+inline constexpr int32_t kMaxTopLogprobs = 20;     // chat top_logprobs (the engine's limit too)
+inline constexpr int32_t kMaxCompletionLogprobs = 5;  // completions `logprobs`
+
+struct PromptInput {
+  bool is_tokens = false;
+  std::string text;             // !is_tokens
+  std::vector<int32_t> tokens;  // is_tokens: used as-is (no BOS added)
+};
+
+struct ApiRequest {
+  ApiEndpoint endpoint = ApiEndpoint::kCompletions;
+  std::string model;                  // "" when absent
+  std::vector<PromptInput> prompts;   // completions: one or more prompts
+  std::vector<ChatMessage> messages;  // chat
+  SamplingParams sampling;            // OpenAI defaults: temperature 1, no truncation, no penalties
+  bool seed_given = false;
+  std::optional<int64_t> max_tokens;  // absent: completions 16 (OpenAI), chat until the context ends
+  std::vector<std::string> stop;
+  int32_t n = 1;
+  bool stream = false;
+  bool include_usage = false;         // stream_options.include_usage
+  int32_t top_logprobs = -1;          // -1: no logprobs
+  int32_t priority = 0;
+  bool ignore_eos = false;            // extension (llama.cpp's name)
+};
+
+// A rejected field: `param` is the JSON path ("messages[1].content", "stop").
+struct InvalidField {
+  std::string param;
+  std::string message;
+};
+
+// Parses a request body already decoded as JSON. On failure returns the field to report.
+std::optional<InvalidField> parse_api_request(ApiEndpoint endpoint, const nlohmann::json& body, ApiRequest& out);
+
+}  // namespace frugal

@@ -1,0 +1,133 @@
+// The HTTP server over the real engine and the small test model, in-process on 127.0.0.1: limits
+// that depend on the real context, bad inputs, and that a client hanging up mid-stream frees the
+// request's KV blocks.
+#include <httplib.h>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "engine/llm_engine.h"
+#include "server/http_server.h"
+#include "server/server_test_util.h"
+
+namespace frugal {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int64_t kContext = 64;
+
+class RealEngineServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto model = Model::load(testing::data_path("models/small-q8_0.gguf"));
+    ASSERT_TRUE(model) << model.error().to_string();
+    model_ = std::move(*model);
+    auto tokenizer = Tokenizer::from_gguf(model_->file());
+    ASSERT_TRUE(tokenizer);
+    tokenizer_ = std::make_unique<Tokenizer>(std::move(*tokenizer));
+    EngineOptions engine_options;
+    engine_options.num_threads = 2;
+    engine_options.max_context = kContext;
+    engine_options.max_running = 4;
+    engine_options.max_waiting = 8;
+    auto engine = LlmEngine::create(*model_, *tokenizer_, engine_options, &registry_);
+    ASSERT_TRUE(engine) << engine.error().to_string();
+    engine_ = std::move(*engine);
+    HttpServerOptions options;
+    options.port = 0;
+    options.model_name = "small";
+    server_ = std::make_unique<HttpServer>(*engine_, *tokenizer_, &registry_, options);
+    ASSERT_TRUE(server_->start_background().is_ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(30, 0);
+  }
+  void TearDown() override {
+    if (server_) server_->shutdown(std::chrono::milliseconds(1000));
+    server_.reset();
+    engine_.reset();
+  }
+  // The value of an unlabelled sample in /metrics, -1 if absent.
+  double metric(const std::string& name) {
+    auto res = client_->Get("/metrics");
+    if (!res) return -1;
+    const std::string key = "\n" + name + " ";
+    const size_t pos = res->body.find(key);
+    if (pos == std::string::npos) return -1;
+    return std::stod(res->body.substr(pos + key.size()));
+  }
+
+  MetricsRegistry registry_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<LlmEngine> engine_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(RealEngineServer, ContextLimitsAndBadInputsAre400s) {
+  struct Case {
+    const char* name;
+    std::string body;
+    const char* param;
+  };
+  const Case cases[] = {
+      {"prompt longer than the context", json{{"prompt", std::vector<int>(kContext, 5)}}.dump(), "prompt"},
+      {"max_tokens beyond the context", R"({"prompt": "a", "max_tokens": 65})", "max_tokens"},
+      {"negative max_tokens", R"({"prompt": "a", "max_tokens": -1})", "max_tokens"},
+      {"token outside the vocabulary", R"({"prompt": [1, 512]})", "prompt"},
+      {"too many stop strings", R"({"prompt": "a", "stop": ["a","b","c","d","e"]})", "stop"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto res = client_->Post("/v1/completions", c.body, "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    EXPECT_EQ(json::parse(res->body)["error"]["param"], c.param) << res->body;
+  }
+  // The longest prompt that fits (context - 1 tokens) is accepted and gets exactly one token.
+  auto ok = client_->Post("/v1/completions", json{{"prompt", std::vector<int>(kContext - 1, 5)}, {"max_tokens", 8}}.dump(),
+                          "application/json");
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(json::parse(ok->body)["usage"]["prompt_tokens"], kContext - 1);
+  EXPECT_LE(json::parse(ok->body)["usage"]["completion_tokens"], 1);
+}
+
+TEST_F(RealEngineServer, ClientDisconnectFreesTheKvBlocks) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.set_header("Content-Type", "application/json");
+  req.body = R"({"prompt": "a b c d e f g h", "max_tokens": 50, "temperature": 0, "ignore_eos": true, "stream": true})";
+  std::string received;
+  req.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
+    received.append(data, length);
+    return received.find("\"text\"") == std::string::npos;  // hang up after the first token chunk
+  };
+  {
+    httplib::Client client("127.0.0.1", server_->port());
+    client.set_read_timeout(30, 0);
+    auto res = client.send(req);
+    EXPECT_FALSE(res);
+  }
+  ASSERT_NE(received.find("data: {"), std::string::npos) << received;
+  // First the server notices the hang-up and cancels (counted), then the engine frees the blocks.
+  bool cancelled = false;
+  for (int attempt = 0; attempt < 500 && !cancelled; ++attempt) {
+    auto res = client_->Get("/metrics");
+    cancelled = res && res->body.find("frugal_requests_total{outcome=\"cancelled\"} 1") != std::string::npos;
+    if (!cancelled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(cancelled) << "the server did not cancel the disconnected request";
+  bool freed = false;
+  for (int attempt = 0; attempt < 500 && !freed; ++attempt) {
+    freed = metric("frugal_kv_blocks_used") == 0 && metric("frugal_requests_running") == 0;
+    if (!freed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(freed) << "the engine still holds the disconnected request's KV blocks";
+}
+
+}  // namespace
+}  // namespace frugal
