@@ -166,3 +166,39 @@ TEST(Cli, QuantizeProducesAModelCloseToLlamaCppsQuantization) {
 
 }  // namespace
 }  // namespace frugal
+
+#include "common/serve_process.h"
+
+namespace frugal {
+namespace {
+
+// `frugal loadgen` against a real `frugal serve`: every request completes and the report has its keys.
+TEST(Cli, LoadgenDrivesAServerAndReportsLatencies) {
+  testing::ServeProcess server({});
+  const int port = server.wait_for_port();
+  ASSERT_GT(port, 0) << server.log();
+  auto r = run_command(frugal_binary() + " loadgen --port " + std::to_string(port) +
+                       " -c 3 -n 6 --prompt-tokens 24 --max-tokens 8 --shared-prefix-tokens 16 --vocab-low 10 "
+                       "--vocab-high 500 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto report = nlohmann::json::parse(r.output);
+  EXPECT_EQ(report["requests_ok"], 6);
+  EXPECT_EQ(report["requests_failed"], 0);
+  EXPECT_EQ(report["output_tokens"], 6 * 8);
+  EXPECT_GT(report["output_tokens_per_s"].get<double>(), 0.0);
+  EXPECT_GT(report["ttft_s"]["p50"].get<double>(), 0.0);
+  EXPECT_LE(report["ttft_s"]["p50"].get<double>(), report["ttft_s"]["p99"].get<double>());
+  EXPECT_GT(report["itl_s"]["mean"].get<double>(), 0.0);
+  // The shared prefix was served from the prefix cache.
+  auto metrics = run_command("curl -s http://127.0.0.1:" + std::to_string(port) + "/metrics");
+  EXPECT_EQ(metrics.output.find("frugal_cached_prompt_tokens_total 0\n"), std::string::npos) << metrics.output;
+}
+
+TEST(Cli, LoadgenRefusesNonLoopbackTargets) {
+  auto r = run_command(frugal_binary() + " loadgen --host 10.1.2.3 -n 1 2>&1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("loopback"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace frugal

@@ -3,6 +3,7 @@
 // arrays (exact lengths, optional shared prefix), until N requests or a duration. Reports
 // throughput and TTFT / inter-token / end-to-end latency percentiles. Loopback targets only.
 #include <httplib.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -25,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 struct LoadgenArgs {
   std::string host = "127.0.0.1";
   int port = 8080;
-  std::string model = "default";
+  std::string model;              // empty: the first model the server lists at /v1/models
   int concurrency = 8;
   int num_requests = 0;          // 0: use duration
   double duration_s = 0.0;
@@ -160,13 +161,27 @@ void report(const LoadgenArgs& a, const std::vector<RequestSample>& samples, dou
   }
 }
 
-int loadgen(const LoadgenArgs& a) {
+// The first model id the server lists (GET /v1/models), or "" when it cannot be read.
+std::string first_served_model(const LoadgenArgs& a) {
+  httplib::Client client(a.host, a.port);
+  client.set_read_timeout(10, 0);
+  auto res = client.Get("/v1/models");
+  if (!res || res->status != 200) return "";
+  const auto body = nlohmann::json::parse(res->body, nullptr, false);
+  if (body.is_discarded() || !body.contains("data") || !body["data"].is_array() || body["data"].empty()) return "";
+  return body["data"][0].value("id", std::string());
+}
+
+int loadgen(LoadgenArgs a) {
   if (!is_loopback(a.host)) return report_error(invalid_argument("loadgen only targets loopback hosts (127.0.0.0/8, localhost, ::1)"));
   if (a.concurrency <= 0 || a.prompt_tokens <= 0 || a.max_tokens <= 0 || (a.num_requests <= 0 && a.duration_s <= 0) ||
       a.shared_prefix_tokens > a.prompt_tokens || a.vocab_low >= a.vocab_high) {
     return report_error(invalid_argument("need concurrency, prompt and output lengths > 0, -n or --duration, "
                                          "shared prefix <= prompt tokens, vocab range non-empty"));
   }
+  if (a.model.empty()) a.model = first_served_model(a);
+  if (a.model.empty()) return report_error(unavailable("no model listed at http://" + a.host + ":" + std::to_string(a.port) + "/v1/models"));
+  const bool show_progress = !a.json && ::isatty(2);
   std::vector<RequestSample> samples;
   std::mutex samples_mutex;
   std::atomic<uint64_t> next_request{0};
@@ -187,12 +202,12 @@ int loadgen(const LoadgenArgs& a) {
         std::lock_guard<std::mutex> lock(samples_mutex);
         samples.push_back(std::move(s));
         const int64_t n = done.fetch_add(1) + 1;
-        if (!a.json) std::fprintf(stderr, "\rloadgen: %lld requests done", static_cast<long long>(n));
+        if (show_progress) std::fprintf(stderr, "\rloadgen: %lld requests done", static_cast<long long>(n));
       }
     });
   }
   for (auto& t : workers) t.join();
-  if (!a.json) std::fprintf(stderr, "\n");
+  if (show_progress) std::fprintf(stderr, "\n");
   report(a, samples, std::chrono::duration<double>(Clock::now() - start).count());
   for (const auto& s : samples) {
     if (!s.ok) return 1;
@@ -207,7 +222,7 @@ void register_loadgen(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("loadgen", "Drive an OpenAI-compatible server on loopback and report latency/throughput");
   cmd->add_option("--host", a->host, "Server host (loopback only)")->capture_default_str();
   cmd->add_option("--port", a->port, "Server port")->capture_default_str();
-  cmd->add_option("--model", a->model, "Model name sent in requests")->capture_default_str();
+  cmd->add_option("--model", a->model, "Model name sent in requests (default: the first at /v1/models)");
   cmd->add_option("-c,--concurrency", a->concurrency, "Concurrent clients")->capture_default_str();
   cmd->add_option("-n,--requests", a->num_requests, "Total requests (or use --duration)");
   cmd->add_option("--duration", a->duration_s, "Seconds to run");
