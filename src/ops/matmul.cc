@@ -11,6 +11,9 @@ namespace {
 // Rows per work item when splitting the output dimension across threads: large enough that a
 // thread streams contiguous weight memory, small enough to balance 2..16 threads.
 constexpr int64_t kRowsPerChunk = 16;
+// Up to this many activation rows are quantized without a parallel region (~1 us per 2048 floats,
+// about the cost of one pool wake-up and barrier).
+constexpr int64_t kInlineQuantizeTokens = 4;
 
 void matmul_fast(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
                  MatmulScratch& scratch) {
@@ -24,10 +27,15 @@ void matmul_fast(const TensorView& w, const float* x, int64_t n_tokens, float* y
   scratch.act_bytes.resize(static_cast<size_t>(act_row_bytes * n_tokens) + 64);
   uint8_t* acts = scratch.act_bytes.data();
 
-  // Phase 1: convert activations (one row per token) to the weight's activation format.
-  pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) quantize(x + t * k, acts + t * act_row_bytes, k);
-  });
+  // Phase 1: convert activations (one row per token) to the weight's activation format. A few
+  // rows (decode) cost less than waking the pool, so they are converted on the calling thread.
+  if (n_tokens <= kInlineQuantizeTokens) {
+    for (int64_t t = 0; t < n_tokens; ++t) quantize(x + t * k, acts + t * act_row_bytes, k);
+  } else {
+    pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) quantize(x + t * k, acts + t * act_row_bytes, k);
+    });
+  }
 
   // Phase 2: each thread takes contiguous chunks of output rows for all tokens.
   const int64_t n_chunks = (n_out + kRowsPerChunk - 1) / kRowsPerChunk;
