@@ -18,6 +18,24 @@ inline void cpu_relax() {
 // Spin this many iterations (~tens of microseconds) before parking: ops in a forward pass come
 // back-to-back, and a futex wake costs more than a short spin.
 constexpr int kSpinIterations = 20000;
+// parallel_for: chunks per thread, so that a descheduled thread's share is small and the others
+// take over the rest.
+constexpr int64_t kChunksPerThread = 4;
+
+// Spins on `done`, then yields: when the machine is oversubscribed a worker may be descheduled,
+// and spinning the caller's whole time slice would only delay it further.
+template <typename Done>
+void wait_until(const Done& done) {
+  for (int spins = 0; !done(); ++spins) {
+    if (spins < kSpinIterations) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
+uint64_t claim_word(uint64_t generation, uint64_t chunk_idx) { return (generation << 32) | chunk_idx; }
 
 }  // namespace
 
@@ -43,38 +61,68 @@ ThreadPool::~ThreadPool() {
   for (auto& worker : workers_) worker.join();
 }
 
+void ThreadPool::publish(JobKind kind) {
+  kind_.store(kind, std::memory_order_seq_cst);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+  }
+  wake_.notify_all();
+}
+
 void ThreadPool::run(const std::function<void(int, int)>& fn) {
   if (num_threads_ == 1) {
     fn(0, 1);
     return;
   }
   job_ = &fn;
-  pending_.store(num_threads_ - 1, std::memory_order_release);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
-  }
-  wake_.notify_all();
+  pending_.store(num_threads_ - 1, std::memory_order_seq_cst);
+  publish(JobKind::kPerThread);
   fn(0, num_threads_);
-  // Spin, then yield: when the machine is oversubscribed a worker may be descheduled, and
-  // spinning the caller's whole time slice would only delay it further.
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
-    if (spins < kSpinIterations) {
-      cpu_relax();
-    } else {
-      std::this_thread::yield();
-    }
-  }
+  wait_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
   job_ = nullptr;
+}
+
+void ThreadPool::run_chunks(int64_t n_chunks, const std::function<void(int64_t)>& fn) {
+  if (n_chunks <= 0) return;
+  if (num_threads_ == 1 || n_chunks == 1) {
+    for (int64_t c = 0; c < n_chunks; ++c) fn(c);
+    return;
+  }
+  // The claim word carries the generation, so a late worker of an earlier job can never claim a
+  // chunk of this one; every field below is written before the generation moves on.
+  const uint64_t generation = (generation_.load(std::memory_order_relaxed) + 1) & 0xffffffffu;
+  chunk_job_.store(&fn, std::memory_order_seq_cst);
+  n_chunks_.store(n_chunks, std::memory_order_seq_cst);
+  done_chunks_.store(0, std::memory_order_seq_cst);
+  next_chunk_.store(claim_word(generation, 0), std::memory_order_seq_cst);
+  publish(JobKind::kChunks);
+  claim_chunks(static_cast<uint32_t>(generation));
+  wait_until([&] { return done_chunks_.load(std::memory_order_acquire) == n_chunks; });
+}
+
+void ThreadPool::claim_chunks(uint32_t generation) {
+  uint64_t word = next_chunk_.load(std::memory_order_seq_cst);
+  for (;;) {
+    if ((word >> 32) != generation) return;  // a later job: this one is over
+    const uint64_t chunk_idx = word & 0xffffffffu;
+    if (static_cast<int64_t>(chunk_idx) >= n_chunks_.load(std::memory_order_seq_cst)) return;
+    if (!next_chunk_.compare_exchange_weak(word, word + 1, std::memory_order_seq_cst)) continue;
+    // The claim succeeded, so this job cannot finish (and its fields cannot change) before the
+    // chunk is counted done.
+    (*chunk_job_.load(std::memory_order_seq_cst))(static_cast<int64_t>(chunk_idx));
+    done_chunks_.fetch_add(1, std::memory_order_seq_cst);
+    word = next_chunk_.load(std::memory_order_seq_cst);
+  }
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
-  run([&](int thread_idx, int num_threads) {
-    const int64_t chunk = (n + num_threads - 1) / num_threads;
-    const int64_t begin = std::min<int64_t>(n, chunk * thread_idx);
-    const int64_t end = std::min<int64_t>(n, begin + chunk);
-    if (begin < end) fn(begin, end);
+  const int64_t n_chunks = std::min<int64_t>(n, kChunksPerThread * num_threads_);
+  const int64_t chunk = (n + n_chunks - 1) / n_chunks;
+  run_chunks((n + chunk - 1) / chunk, [&](int64_t chunk_idx) {
+    const int64_t begin = chunk_idx * chunk;
+    fn(begin, std::min(n, begin + chunk));
   });
 }
 
@@ -90,10 +138,18 @@ void ThreadPool::worker_loop(int thread_idx) {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
     }
-    seen = generation_.load(std::memory_order_acquire);
+    // Read the job's kind, then check that the generation did not move meanwhile (a chunk job
+    // can finish without this worker); a per-thread job cannot move on without this worker.
+    seen = generation_.load(std::memory_order_seq_cst);
     if (stop_.load()) return;
-    (*job_)(thread_idx, num_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    const JobKind kind = kind_.load(std::memory_order_seq_cst);
+    if (generation_.load(std::memory_order_seq_cst) != seen) continue;
+    if (kind == JobKind::kChunks) {
+      claim_chunks(static_cast<uint32_t>(seen & 0xffffffffu));
+    } else {
+      (*job_)(thread_idx, num_threads_);
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
+    }
   }
 }
 

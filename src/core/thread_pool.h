@@ -1,8 +1,8 @@
 // ThreadPool: persistent workers for data-parallel ops (core layer).
 // The calling thread takes part as thread 0, so a pool of n threads starts n-1 workers.
-// Threading contract: run() is called from one thread at a time (the engine's compute thread);
-// it returns only when every thread has finished fn. Workers spin briefly, then park on a
-// condition variable, so an idle pool costs no CPU.
+// Threading contract: run(), run_chunks() and parallel_for() are called from one thread at a time
+// (the engine's compute thread); each returns only when all of its work is done. Workers spin
+// briefly, then park on a condition variable, so an idle pool costs no CPU.
 #pragma once
 
 #include <atomic>
@@ -24,20 +24,37 @@ class ThreadPool {
 
   int num_threads() const { return num_threads_; }
 
-  // Calls fn(thread_idx, num_threads) once on each thread; blocks until all return.
+  // Calls fn(thread_idx, num_threads) once on each thread; blocks until all return. Use it when
+  // every thread must really run its share at the same time (bandwidth/FLOP probes).
   void run(const std::function<void(int thread_idx, int num_threads)>& fn);
 
-  // Splits [0, n) into contiguous ranges, one per thread: fn(begin, end).
+  // Calls fn(chunk_idx) exactly once for every chunk_idx in [0, n_chunks), in increasing order of
+  // claim, on whichever threads claim them first. A worker that is descheduled (an oversubscribed
+  // machine) or wakes late simply claims fewer chunks: nobody waits for a thread that has no work
+  // in flight. Returns when every chunk has finished.
+  void run_chunks(int64_t n_chunks, const std::function<void(int64_t chunk_idx)>& fn);
+
+  // Splits [0, n) into contiguous ranges, fn(begin, end) for each (claimed as in run_chunks).
   void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn);
 
  private:
+  enum class JobKind { kPerThread, kChunks };
+  void publish(JobKind kind);
   void worker_loop(int thread_idx);
+  void claim_chunks(uint32_t generation);
 
   int num_threads_;
   std::vector<std::thread> workers_;
-  const std::function<void(int, int)>* job_ = nullptr;
+  // The current job: written by the caller before `generation_` moves on, read by workers after.
+  // Atomics because a late worker may read them while the caller already writes the next job's.
+  std::atomic<JobKind> kind_{JobKind::kPerThread};
+  const std::function<void(int, int)>* job_ = nullptr;  // read only by workers the caller waits for
+  std::atomic<const std::function<void(int64_t)>*> chunk_job_{nullptr};
+  std::atomic<int64_t> n_chunks_{0};
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<int> pending_{0};        // kPerThread: workers that have not finished fn
+  std::atomic<uint64_t> next_chunk_{0};  // kChunks: (generation << 32) | next unclaimed chunk
+  std::atomic<int64_t> done_chunks_{0};  // kChunks: chunks finished
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

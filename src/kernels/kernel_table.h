@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/fma_probe.h"
 #include "tensor/dtype.h"
 
 namespace frugal {
@@ -43,6 +44,7 @@ struct KernelTable {
   std::array<DequantizeRowFn, kDTypeTableSize> dequantize_row{};  // indexed by source dtype
   std::array<VecDotFn, kDTypeTableSize> vec_dot{};                // indexed by weight dtype
   MulMatFn mul_mat = nullptr;                                     // all weight dtypes
+  FmaProbe fma_probe;  // peak-f32 FLOP/s probe loop at this ISA's vector width (engine/flops_probe)
 };
 
 // The activation format a weight dtype's vec_dot consumes.

@@ -126,9 +126,11 @@ void Model::run_layer(int64_t layer_idx, const ForwardBatch& b, KvStore& kv, Thr
 
   // Attention block: x += Wo · attention(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))
   rms_norm(s.x.data(), l.attn_norm.data(), n_tokens, c.n_embd, c.rms_eps, s.xn.data());
-  matmul(l.wq, s.xn.data(), n_tokens, s.q.data(), pool, s.matmul, path);  // q: [n_tokens, n_head, head_dim]
-  matmul(l.wk, s.xn.data(), n_tokens, s.k.data(), pool, s.matmul, path);  // k: [n_tokens, n_head_kv, head_dim]
-  matmul(l.wv, s.xn.data(), n_tokens, s.v.data(), pool, s.matmul, path);  // v: [n_tokens, n_head_kv, head_dim]
+  // One quantization of n(x) and one parallel region for the three projections.
+  const MatmulTarget qkv[] = {{&l.wq, s.q.data()},   // q: [n_tokens, n_head, head_dim]
+                              {&l.wk, s.k.data()},   // k: [n_tokens, n_head_kv, head_dim]
+                              {&l.wv, s.v.data()}};  // v: [n_tokens, n_head_kv, head_dim]
+  matmul_multi(qkv, 3, s.xn.data(), n_tokens, pool, s.matmul, path);
   if (c.qkv_bias) {
     add_bias_rows(s.q.data(), l.bq.data(), n_tokens, c.q_dim());
     add_bias_rows(s.k.data(), l.bk.data(), n_tokens, c.kv_dim());
@@ -152,8 +154,9 @@ void Model::run_layer(int64_t layer_idx, const ForwardBatch& b, KvStore& kv, Thr
 
   // Feed-forward block (SwiGLU): x += W_down · (silu(W_gate·n(x)) * W_up·n(x))
   rms_norm(s.x.data(), l.ffn_norm.data(), n_tokens, c.n_embd, c.rms_eps, s.xn.data());
-  matmul(l.w_gate, s.xn.data(), n_tokens, s.gate.data(), pool, s.matmul, path);  // [n_tokens, n_ff]
-  matmul(l.w_up, s.xn.data(), n_tokens, s.up.data(), pool, s.matmul, path);      // [n_tokens, n_ff]
+  const MatmulTarget gate_up[] = {{&l.w_gate, s.gate.data()},  // [n_tokens, n_ff]
+                                  {&l.w_up, s.up.data()}};     // [n_tokens, n_ff]
+  matmul_multi(gate_up, 2, s.xn.data(), n_tokens, pool, s.matmul, path);
   swiglu_inplace(s.gate.data(), s.up.data(), n_tokens * c.n_ff);
   matmul(l.w_down, s.gate.data(), n_tokens, s.proj.data(), pool, s.matmul, path);  // [n_tokens, n_embd]
   add_inplace(s.x.data(), s.proj.data(), n_tokens * c.n_embd);

@@ -1,6 +1,7 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
+#include <array>
 
 #include "core/check.h"
 #include "kernels/kernel_table.h"
@@ -14,44 +15,117 @@ constexpr int64_t kRowsPerChunk = 16;
 // Up to this many activation rows are quantized without a parallel region (~1 us per 2048 floats,
 // about the cost of one pool wake-up and barrier).
 constexpr int64_t kInlineQuantizeTokens = 4;
+// matmul_multi: at most this many weights per call (Q/K/V is the largest group a layer has).
+constexpr int kMaxTargets = 4;
 
-void matmul_fast(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-                 MatmulScratch& scratch) {
-  const KernelTable& table = kernels();
-  const int64_t k = w.row_elems();
-  const int64_t n_out = w.num_rows();
-  const DType act_dtype = activation_dtype(w.dtype);
-  const int64_t act_row_bytes = dtype_row_bytes(act_dtype, k);
-  const auto quantize = table.quantize_row[static_cast<size_t>(act_dtype)];
+// Activations converted to one activation format: [n_tokens, row_bytes].
+struct ActBuffer {
+  DType dtype = DType::kF32;
+  const uint8_t* data = nullptr;
+  int64_t row_bytes = 0;
+};
+
+// x [n_tokens, k] -> `dtype` rows in `storage`.
+ActBuffer quantize_acts(DType dtype, const float* x, int64_t k, int64_t n_tokens, ThreadPool& pool,
+                        std::vector<uint8_t>& storage) {
+  const auto quantize = kernels().quantize_row[static_cast<size_t>(dtype)];
   CHECK(quantize != nullptr, "no activation quantizer for this weight type");
-  scratch.act_bytes.resize(static_cast<size_t>(act_row_bytes * n_tokens) + 64);
-  uint8_t* acts = scratch.act_bytes.data();
-
-  // Phase 1: convert activations (one row per token) to the weight's activation format. A few
-  // rows (decode) cost less than waking the pool, so they are converted on the calling thread.
+  const int64_t row_bytes = dtype_row_bytes(dtype, k);
+  storage.resize(static_cast<size_t>(row_bytes * n_tokens) + 64);
+  uint8_t* acts = storage.data();
+  // A few rows (decode) cost less than waking the pool: converted on the calling thread.
   if (n_tokens <= kInlineQuantizeTokens) {
-    for (int64_t t = 0; t < n_tokens; ++t) quantize(x + t * k, acts + t * act_row_bytes, k);
+    for (int64_t t = 0; t < n_tokens; ++t) quantize(x + t * k, acts + t * row_bytes, k);
   } else {
     pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t) quantize(x + t * k, acts + t * act_row_bytes, k);
+      for (int64_t t = begin; t < end; ++t) quantize(x + t * k, acts + t * row_bytes, k);
     });
   }
+  return ActBuffer{dtype, acts, row_bytes};
+}
 
-  // Phase 2: each thread takes contiguous chunks of output rows for all tokens.
-  const int64_t n_chunks = (n_out + kRowsPerChunk - 1) / kRowsPerChunk;
-  pool.parallel_for(n_chunks, [&](int64_t chunk_begin, int64_t chunk_end) {
-    MulMatArgs args;
-    args.k = k;
-    args.weights = w.data;
-    args.weight_row_bytes = w.row_bytes();
-    args.row_begin = chunk_begin * kRowsPerChunk;
-    args.row_end = std::min(n_out, chunk_end * kRowsPerChunk);
-    args.acts = acts;
-    args.act_row_bytes = act_row_bytes;
-    args.n_tokens = n_tokens;
-    args.out = y;
-    args.out_row_stride = n_out;
-    table.mul_mat(w.dtype, args);
+// Runs rows [row_begin, row_end) of w for every token.
+void run_rows(const TensorView& w, const ActBuffer& acts, int64_t n_tokens, float* y, int64_t row_begin,
+              int64_t row_end) {
+  if (row_begin >= row_end) return;
+  MulMatArgs args;
+  args.k = w.row_elems();
+  args.weights = w.data;
+  args.weight_row_bytes = w.row_bytes();
+  args.row_begin = row_begin;
+  args.row_end = row_end;
+  args.acts = acts.data;
+  args.act_row_bytes = acts.row_bytes;
+  args.n_tokens = n_tokens;
+  args.out = y;
+  args.out_row_stride = w.num_rows();
+  kernels().mul_mat(w.dtype, args);
+}
+
+// Weight bytes per work item. Decode streams weights: 256 KiB items keep each thread's reads long
+// and contiguous (the kernels prefetch a few rows ahead, which is wasted at an item's end) while
+// leaving a dozen or more items per projection to share out. Prefill items may be larger because
+// a kernel call repacks the activations of all tokens once (amortized over the item's rows).
+constexpr int64_t kDecodeChunkBytes = 256 << 10;
+constexpr int64_t kPrefillChunkBytes = 256 << 10;
+// Prefill: at least this many items per thread over the whole call (load balance).
+constexpr int64_t kPrefillChunksPerThread = 3;
+
+// The rows of all targets, cut into work items of whole kRowsPerChunk-row groups.
+struct ChunkPlan {
+  std::array<int64_t, kMaxTargets + 1> first_chunk{};  // first item of target i; [n_targets] = total
+  std::array<int64_t, kMaxTargets> rows_per_chunk{};
+};
+
+ChunkPlan plan_chunks(const MatmulTarget* targets, int n_targets, int64_t n_tokens, int num_threads) {
+  int64_t total_bytes = 0;
+  for (int i = 0; i < n_targets; ++i) total_bytes += targets[i].w->num_rows() * targets[i].w->row_bytes();
+  int64_t chunk_bytes = kDecodeChunkBytes;
+  if (num_threads == 1) {
+    chunk_bytes = total_bytes;  // nothing to share: one kernel call per weight
+  } else if (n_tokens > kInlineQuantizeTokens) {
+    chunk_bytes = std::max(kPrefillChunkBytes, total_bytes / (kPrefillChunksPerThread * num_threads));
+  }
+  ChunkPlan plan;
+  for (int i = 0; i < n_targets; ++i) {
+    const TensorView& w = *targets[i].w;
+    const int64_t groups = std::max<int64_t>(1, chunk_bytes / (kRowsPerChunk * w.row_bytes()));
+    const int64_t rows = groups * kRowsPerChunk;
+    plan.rows_per_chunk[static_cast<size_t>(i)] = rows;
+    plan.first_chunk[static_cast<size_t>(i) + 1] =
+        plan.first_chunk[static_cast<size_t>(i)] + (w.num_rows() + rows - 1) / rows;
+  }
+  return plan;
+}
+
+void matmul_multi_fast(const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens,
+                       ThreadPool& pool, MatmulScratch& scratch) {
+  const int64_t k = targets[0].w->row_elems();
+  // At most two distinct activation formats (each weight dtype maps to one).
+  std::array<ActBuffer, kMaxTargets> acts{};
+  std::array<ActBuffer, 2> formats{};
+  int n_formats = 0;
+  for (int i = 0; i < n_targets; ++i) {
+    CHECK(targets[i].w->row_elems() == k, "matmul_multi: weights must share k");
+    const DType dtype = activation_dtype(targets[i].w->dtype);
+    int f = 0;
+    while (f < n_formats && formats[static_cast<size_t>(f)].dtype != dtype) ++f;
+    if (f == n_formats) {
+      CHECK(n_formats < 2, "matmul_multi: more than two activation formats");
+      formats[static_cast<size_t>(f)] =
+          quantize_acts(dtype, x, k, n_tokens, pool, f == 0 ? scratch.act_bytes : scratch.act_bytes_alt);
+      ++n_formats;
+    }
+    acts[static_cast<size_t>(i)] = formats[static_cast<size_t>(f)];
+  }
+  const ChunkPlan plan = plan_chunks(targets, n_targets, n_tokens, pool.num_threads());
+  pool.run_chunks(plan.first_chunk[static_cast<size_t>(n_targets)], [&](int64_t chunk_idx) {
+    size_t i = 0;
+    while (chunk_idx >= plan.first_chunk[i + 1]) ++i;
+    const int64_t rows = plan.rows_per_chunk[i];
+    const int64_t row_begin = (chunk_idx - plan.first_chunk[i]) * rows;
+    const int64_t n_out = targets[i].w->num_rows();
+    run_rows(*targets[i].w, acts[i], n_tokens, targets[i].y, row_begin, std::min(n_out, row_begin + rows));
   });
 }
 
@@ -80,11 +154,18 @@ void matmul_reference(const TensorView& w, const float* x, int64_t n_tokens, flo
 
 void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
             MatmulScratch& scratch, MatmulPath path) {
-  if (n_tokens <= 0) return;
+  const MatmulTarget target{&w, y};
+  matmul_multi(&target, 1, x, n_tokens, pool, scratch, path);
+}
+
+void matmul_multi(const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens, ThreadPool& pool,
+                  MatmulScratch& scratch, MatmulPath path) {
+  if (n_tokens <= 0 || n_targets <= 0) return;
+  CHECK(n_targets <= kMaxTargets, "matmul_multi: too many weights");
   if (path == MatmulPath::kReference) {
-    matmul_reference(w, x, n_tokens, y, pool);
+    for (int i = 0; i < n_targets; ++i) matmul_reference(*targets[i].w, x, n_tokens, targets[i].y, pool);
   } else {
-    matmul_fast(w, x, n_tokens, y, pool, scratch);
+    matmul_multi_fast(targets, n_targets, x, n_tokens, pool, scratch);
   }
 }
 

@@ -18,7 +18,8 @@ enum class MatmulPath {
 
 // Reusable scratch for quantized activations; one per compute thread context.
 struct MatmulScratch {
-  std::vector<uint8_t> act_bytes;
+  std::vector<uint8_t> act_bytes;      // [n_tokens, act_row_bytes] of the first activation format
+  std::vector<uint8_t> act_bytes_alt;  // matmul_multi: a second activation format (e.g. Q8_0 and Q8_K)
   std::vector<float> row_f32;  // reference path: one dequantized weight row per thread
 };
 
@@ -28,6 +29,20 @@ struct MatmulScratch {
 //   y: [n_tokens, n_out] f32, row-major
 void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
             MatmulScratch& scratch, MatmulPath path = MatmulPath::kFast);
+
+// One weight of a matmul_multi call: y = w · x.
+struct MatmulTarget {
+  const TensorView* w = nullptr;  // [n_out, k]
+  float* y = nullptr;             // [n_tokens, n_out]
+};
+
+// Several weights sharing one input (Q/K/V; gate/up): y_i[t, r] = sum_j w_i[r, j] * x[t, j].
+// The activations are converted once per activation format, and the rows of ALL weights are split
+// across the threads in one parallel region, balanced by weight bytes. Every output equals what
+// matmul() computes for that weight alone (bitwise). All weights must share k = x's row length.
+//   x: [n_tokens, k] f32, row-major
+void matmul_multi(const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens, ThreadPool& pool,
+                  MatmulScratch& scratch, MatmulPath path = MatmulPath::kFast);
 
 // Dequantizes rows `ids` of an embedding table [n_rows, k] into out [ids.size(), k] (exact, f32).
 void get_rows(const TensorView& table, const int32_t* ids, int64_t n_ids, float* out);

@@ -34,5 +34,25 @@ TEST(ThreadPool, RunGivesEachThreadItsIndex) {
   for (auto& s : seen) EXPECT_EQ(s.load(), 1);
 }
 
+// run_chunks claims chunks dynamically; interleaving it with per-thread jobs checks that a late
+// worker of one job never claims or runs a chunk of the next.
+TEST(ThreadPool, RunChunksRunsEveryChunkOnceInterleavedWithRun) {
+  for (int num_threads : {1, 2, 3, 5}) {
+    ThreadPool pool(num_threads);
+    for (int rep = 0; rep < 200; ++rep) {
+      const int64_t n = 1 + (rep * 37) % 300;
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      pool.run_chunks(n, [&](int64_t chunk_idx) { hits[static_cast<size_t>(chunk_idx)].fetch_add(1); });
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[static_cast<size_t>(i)].load(), 1) << n << " " << i;
+      if (rep % 3 == 0) {
+        std::atomic<int> calls{0};
+        pool.run([&](int, int) { calls.fetch_add(1); });
+        ASSERT_EQ(calls.load(), num_threads);
+      }
+    }
+    pool.run_chunks(0, [](int64_t) { FAIL() << "no chunks to run"; });
+  }
+}
+
 }  // namespace
 }  // namespace frugal

@@ -125,7 +125,7 @@ TEST(Attention, MatchesNaiveGqaCausalThroughSlotTables) {
 // Online softmax across many tiles with a score spike late in the context (the running maximum
 // must be rescaled correctly).
 TEST(Attention, LongContextOnlineSoftmaxMatchesNaive) {
-  const int64_t n_head = 1, hd = 8, n_kv = 1000;
+  const int64_t hd = 8, n_kv = 1000;
   auto k = random_vector(n_kv * hd, 11);
   auto v = random_vector(n_kv * hd, 12);
   auto q = random_vector(hd, 13);

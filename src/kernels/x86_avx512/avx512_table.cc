@@ -6,6 +6,7 @@
 // (false positive, GCC bug 105593); silenced for this ISA TU only.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "kernels/fma_probe.h"
 #include "kernels/isa_tables.h"
 #include "kernels/x86_avx512/zmm_float.h"
 #include "kernels/x86_avx512/zmm_kquant.h"
@@ -58,6 +59,7 @@ const KernelTable& avx512_kernel_table() {
     t.vec_dot[static_cast<size_t>(DType::kQ4_K)] = avx512_vec_dot<DType::kQ4_K>;
     t.vec_dot[static_cast<size_t>(DType::kQ6_K)] = avx512_vec_dot<DType::kQ6_K>;
     t.vec_dot[static_cast<size_t>(DType::kF16)] = avx512_vec_dot<DType::kF16>;
+    t.fma_probe = make_fma_probe<16, 8>("avx512");  // FMA latency 4 cycles x 2 ports
     return t;
   }();
   return table;
