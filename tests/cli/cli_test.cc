@@ -202,3 +202,34 @@ TEST(Cli, LoadgenRefusesNonLoopbackTargets) {
 
 }  // namespace
 }  // namespace frugal
+
+namespace frugal {
+namespace {
+
+// `frugal chat` on the bundled target model, driven through stdin: two turns stream replies (the
+// second turn reuses the first's KV), /reset starts over, /exit quits. Greedy, so reproducible.
+TEST(Cli, ChatStreamsRepliesTurnByTurn) {
+  const std::string model = std::string(FRUGAL_TEST_DATA_DIR) + "/../../models/kjv-target-f16.gguf";
+  const std::string cmd = "printf 'And God said\\nWho is the LORD?\\n/reset\\nAmen\\n/exit\\nnever read\\n' | " +
+                          frugal_binary() + " chat -m " + model + " -n 12 --temp 0 -t 2 2>&1";
+  auto r = run_command(cmd);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Three replies, one line each (12 tokens at most), in KJV style: the model names the LORD.
+  size_t lines = 0;
+  for (char c : r.output) lines += c == '\n';
+  EXPECT_GE(lines, 3u) << r.output;
+  EXPECT_NE(r.output.find("LORD"), std::string::npos) << r.output;
+  // The same first turn alone gives the same first reply (greedy, fresh session).
+  auto once = run_command("printf 'And God said\\n' | " + frugal_binary() + " chat -m " + model + " -n 12 --temp 0 -t 2 2>&1");
+  ASSERT_EQ(once.exit_code, 0);
+  EXPECT_EQ(r.output.substr(0, r.output.find('\n')), once.output.substr(0, once.output.find('\n')));
+}
+
+TEST(Cli, ChatRejectsBadSamplingFlags) {
+  auto r = run_command(frugal_binary() + " chat -m " + data_path("models/small-q8_0.gguf") + " --top-p 7 </dev/null 2>&1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("top_p"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace frugal

@@ -46,6 +46,7 @@ void register_plan(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_loadgen(CLI::App& app);
+void register_chat(CLI::App& app);
 void register_perplexity(CLI::App& app);
 void register_convert(CLI::App& app);
 

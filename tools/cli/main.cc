@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   frugal::cli::register_serve(app);
   frugal::cli::register_bench(app);
   frugal::cli::register_loadgen(app);
+  frugal::cli::register_chat(app);
   frugal::cli::register_perplexity(app);
   frugal::cli::register_convert(app);
   CLI11_PARSE(app, argc, argv);
