@@ -52,20 +52,19 @@ ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads))
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_.store(true);
-    generation_.fetch_add(1);
-  }
-  wake_.notify_all();
+  stop_.store(true);
+  publish(next_generation(JobKind::kPerThread));
   for (auto& worker : workers_) worker.join();
 }
 
-void ThreadPool::publish(JobKind kind) {
-  kind_.store(kind, std::memory_order_seq_cst);
+uint64_t ThreadPool::next_generation(JobKind kind) const {
+  return (((generation_.load(std::memory_order_relaxed) >> 1) + 1) << 1) | (kind == JobKind::kChunks ? 1u : 0u);
+}
+
+void ThreadPool::publish(uint64_t generation) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_seq_cst);
+    generation_.store(generation, std::memory_order_seq_cst);
   }
   wake_.notify_all();
 }
@@ -77,7 +76,7 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   }
   job_ = &fn;
   pending_.store(num_threads_ - 1, std::memory_order_seq_cst);
-  publish(JobKind::kPerThread);
+  publish(next_generation(JobKind::kPerThread));
   fn(0, num_threads_);
   wait_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
   job_ = nullptr;
@@ -91,13 +90,14 @@ void ThreadPool::run_chunks(int64_t n_chunks, const std::function<void(int64_t)>
   }
   // The claim word carries the generation, so a late worker of an earlier job can never claim a
   // chunk of this one; every field below is written before the generation moves on.
-  const uint64_t generation = (generation_.load(std::memory_order_relaxed) + 1) & 0xffffffffu;
+  const uint64_t generation = next_generation(JobKind::kChunks);
+  const uint64_t tag = generation & 0xffffffffu;
   chunk_job_.store(&fn, std::memory_order_seq_cst);
   n_chunks_.store(n_chunks, std::memory_order_seq_cst);
   done_chunks_.store(0, std::memory_order_seq_cst);
-  next_chunk_.store(claim_word(generation, 0), std::memory_order_seq_cst);
-  publish(JobKind::kChunks);
-  claim_chunks(static_cast<uint32_t>(generation));
+  next_chunk_.store(claim_word(tag, 0), std::memory_order_seq_cst);
+  publish(generation);
+  claim_chunks(static_cast<uint32_t>(tag));
   wait_until([&] { return done_chunks_.load(std::memory_order_acquire) == n_chunks; });
 }
 
@@ -138,13 +138,12 @@ void ThreadPool::worker_loop(int thread_idx) {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
     }
-    // Read the job's kind, then check that the generation did not move meanwhile (a chunk job
-    // can finish without this worker); a per-thread job cannot move on without this worker.
+    // One load gives the job and its kind. A chunk job may already be over (its claim word then
+    // belongs to a later job and nothing is claimed); a per-thread job cannot move on without
+    // this worker, so it is seen exactly once.
     seen = generation_.load(std::memory_order_seq_cst);
     if (stop_.load()) return;
-    const JobKind kind = kind_.load(std::memory_order_seq_cst);
-    if (generation_.load(std::memory_order_seq_cst) != seen) continue;
-    if (kind == JobKind::kChunks) {
+    if (kind_of(seen) == JobKind::kChunks) {
       claim_chunks(static_cast<uint32_t>(seen & 0xffffffffu));
     } else {
       (*job_)(thread_idx, num_threads_);

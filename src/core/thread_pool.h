@@ -39,7 +39,12 @@ class ThreadPool {
 
  private:
   enum class JobKind { kPerThread, kChunks };
-  void publish(JobKind kind);
+  // The generation word carries the job kind in its lowest bit, so a worker reads the kind and the
+  // job's identity in one load (reading them separately let a worker pair a new kind with an old
+  // generation and run a per-thread job twice).
+  uint64_t next_generation(JobKind kind) const;
+  static JobKind kind_of(uint64_t generation) { return (generation & 1u) != 0 ? JobKind::kChunks : JobKind::kPerThread; }
+  void publish(uint64_t generation);
   void worker_loop(int thread_idx);
   void claim_chunks(uint32_t generation);
 
@@ -47,11 +52,10 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   // The current job: written by the caller before `generation_` moves on, read by workers after.
   // Atomics because a late worker may read them while the caller already writes the next job's.
-  std::atomic<JobKind> kind_{JobKind::kPerThread};
   const std::function<void(int, int)>* job_ = nullptr;  // read only by workers the caller waits for
   std::atomic<const std::function<void(int64_t)>*> chunk_job_{nullptr};
   std::atomic<int64_t> n_chunks_{0};
-  std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> generation_{0};  // (job sequence number << 1) | kind bit; written by the caller only
   std::atomic<int> pending_{0};        // kPerThread: workers that have not finished fn
   std::atomic<uint64_t> next_chunk_{0};  // kChunks: (generation << 32) | next unclaimed chunk
   std::atomic<int64_t> done_chunks_{0};  // kChunks: chunks finished

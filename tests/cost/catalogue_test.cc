@@ -59,7 +59,8 @@ TEST(Catalogue, BuiltInHasEveryRequiredDeviceWithEveryFieldAndSource) {
     EXPECT_LE(a->cloud_usd_per_hour_low, a->cloud_usd_per_hour_high) << name;
   }
   // Every key is present in the file itself (null allowed only where documented).
-  for (const json& e : raw_catalogue()["entries"]) {
+  const json raw = raw_catalogue();  // kept alive: a range-for over raw_catalogue()["entries"] dangles
+  for (const json& e : raw["entries"]) {
     for (const char* key : {"name", "description", "kind", "memory_bytes", "memory_bandwidth_bytes_per_s",
                             "bf16_dense_flops_per_s", "bf16_sparse_flops_per_s", "fp8_dense_flops_per_s",
                             "fp8_sparse_flops_per_s", "int8_dense_ops_per_s", "int8_sparse_ops_per_s", "tdp_watts",
