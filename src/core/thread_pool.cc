@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/check.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -36,6 +38,8 @@ void wait_until(const Done& done) {
 }
 
 uint64_t claim_word(uint64_t generation, uint64_t chunk_idx) { return (generation << 32) | chunk_idx; }
+// A chunk index no job reaches: the claim word of a job whose fields are being written.
+constexpr uint64_t kClosedChunk = 0xffffffffu;
 
 }  // namespace
 
@@ -84,6 +88,7 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
 
 void ThreadPool::run_chunks(int64_t n_chunks, const std::function<void(int64_t)>& fn) {
   if (n_chunks <= 0) return;
+  CHECK(n_chunks < static_cast<int64_t>(kClosedChunk), "run_chunks: too many chunks");
   if (num_threads_ == 1 || n_chunks == 1) {
     for (int64_t c = 0; c < n_chunks; ++c) fn(c);
     return;
@@ -92,6 +97,10 @@ void ThreadPool::run_chunks(int64_t n_chunks, const std::function<void(int64_t)>
   // chunk of this one; every field below is written before the generation moves on.
   const uint64_t generation = next_generation(JobKind::kChunks);
   const uint64_t tag = generation & 0xffffffffu;
+  // Close the claim word under the new tag before touching the job's fields: a late worker of the
+  // previous job may still hold that job's claim word, and must not be able to pair it with this
+  // job's chunk count (its compare-exchange now fails and it sees the new tag).
+  next_chunk_.store(claim_word(tag, kClosedChunk), std::memory_order_seq_cst);
   chunk_job_.store(&fn, std::memory_order_seq_cst);
   n_chunks_.store(n_chunks, std::memory_order_seq_cst);
   done_chunks_.store(0, std::memory_order_seq_cst);
