@@ -33,6 +33,19 @@ struct MulMatArgs {
   int64_t out_row_stride = 0;    // floats between consecutive tokens' outputs
 };
 
+// Arguments of a one-row, one-token mul_mat: how ISA tables express vec_dot through their tiles.
+inline MulMatArgs single_dot_args(int64_t k, const void* w_row, const void* act_row, float* out) {
+  MulMatArgs args;
+  args.k = k;
+  args.weights = w_row;
+  args.row_end = 1;
+  args.acts = act_row;
+  args.n_tokens = 1;
+  args.out = out;
+  args.out_row_stride = 1;
+  return args;
+}
+
 struct KernelTable {
   using QuantizeRowFn = void (*)(const float* x, void* y, int64_t k);     // x[k] -> y (k % block == 0)
   using DequantizeRowFn = void (*)(const void* x, float* y, int64_t k);   // x -> y[k]

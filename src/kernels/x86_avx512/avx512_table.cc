@@ -36,14 +36,7 @@ void avx512_mul_mat(DType weight_dtype, const MulMatArgs& args) {
 template <DType kWeight>
 float avx512_vec_dot(int64_t k, const void* w_row, const void* act_row) {
   float out = 0.0f;
-  MulMatArgs args;
-  args.k = k;
-  args.weights = w_row;
-  args.row_end = 1;
-  args.acts = act_row;
-  args.n_tokens = 1;
-  args.out = &out;
-  args.out_row_stride = 1;
+  const MulMatArgs args = single_dot_args(k, w_row, act_row, &out);
   avx512_mul_mat(kWeight, args);
   return out;
 }

@@ -189,14 +189,7 @@ void blocked_mul_mat(const MulMatArgs& args) {
 template <template <int, int> class Tile>
 float tile_vec_dot(int64_t k, const void* w_row, const void* act_row) {
   float out = 0.0f;
-  MulMatArgs args;
-  args.k = k;
-  args.weights = w_row;
-  args.row_end = 1;
-  args.acts = act_row;
-  args.n_tokens = 1;
-  args.out = &out;
-  args.out_row_stride = 1;
+  const MulMatArgs args = single_dot_args(k, w_row, act_row, &out);
   Tile<1, 1>::run(args, 0, 0);
   return out;
 }
