@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -11,10 +12,13 @@
 #include <thread>
 
 #include "core/logging.h"
+#include "engine/cost_meter.h"
+#include "engine/draft_runner.h"
 #include "engine/scheduler.h"
 #include "engine/step_batch.h"
 #include "kv/kv_cache_manager.h"
 #include "metrics/serving_metrics.h"
+#include "metrics/spec_metrics.h"
 
 namespace frugal {
 namespace {
@@ -29,6 +33,19 @@ constexpr size_t kMaxStopStrings = 16;
 // When nothing is given, the KV cache may take this share of the memory still available.
 constexpr double kDefaultKvShareOfFreeMemory = 0.25;
 
+Status validate_speculation(const Model& model, const SpecOptions& spec, const Model* draft) {
+  if (spec.max_draft_tokens < 1 || spec.max_draft_tokens > 32) return invalid_argument("speculation: k must be in [1, 32]");
+  if (spec.ngram_min < 1 || spec.ngram_max < spec.ngram_min) return invalid_argument("speculation: bad n-gram sizes");
+  if (spec.max_catchup_tokens < 1) return invalid_argument("speculation: max catch-up tokens must be positive");
+  if (spec.mode != SpecMode::kDraft) return Status::ok();
+  if (draft == nullptr) return invalid_argument("speculation: draft mode needs a draft model (--draft)");
+  if (draft->config().n_vocab != model.config().n_vocab) {
+    return invalid_argument("speculation: the draft's vocabulary (" + std::to_string(draft->config().n_vocab) +
+                            " tokens) differs from the target's (" + std::to_string(model.config().n_vocab) + ")");
+  }
+  return Status::ok();
+}
+
 int64_t available_memory_bytes() {
   const long pages = ::sysconf(_SC_AVPHYS_PAGES);
   const long page_size = ::sysconf(_SC_PAGESIZE);
@@ -38,7 +55,7 @@ int64_t available_memory_bytes() {
 class LlmEngineImpl final : public LlmEngine {
  public:
   LlmEngineImpl(const Model& model, const Tokenizer& tokenizer, const EngineOptions& options, int32_t num_blocks,
-                int64_t max_context, MetricsRegistry* metrics);
+                int64_t max_context, MetricsRegistry* metrics, const Model* draft);
   ~LlmEngineImpl() override { shutdown(std::chrono::milliseconds(0)); }
 
   Expected<std::shared_ptr<RequestStream>> submit(EngineRequest request) override;
@@ -52,8 +69,16 @@ class LlmEngineImpl final : public LlmEngine {
   void take_intake();
   void reap_cancelled();
   void fail_all(const Status& status);
-  void run_step(const SchedulerOutput& out);
+  void run_step(SchedulerOutput& out);
+  // Speculation for this step: picks the decode chunks that may speculate, has the drafter propose
+  // and widens their chunks over the proposals. Returns whether any chunk carries proposals.
+  bool propose(SchedulerOutput& out);
   void sample_and_stream(Sequence& seq, const float* logits);
+  // Verifies seq.spec_tokens against the target's rows [1 + k, n_vocab]; streams what is accepted.
+  void verify_and_stream(Sequence& seq, const float* logits);
+  // Streams one chosen token; false when the sequence finished (and is destroyed).
+  bool emit_token(Sequence& seq, int32_t token, const float* logits);
+  void record_switch(const SchedulerOutput& out, bool speculated, double step_seconds);
   void finish(Sequence& seq, FinishReason reason, std::string text);
   void emit_text(Sequence& seq, std::string text);
   void update_gauges();
@@ -70,6 +95,11 @@ class LlmEngineImpl final : public LlmEngine {
   StepBatch batch_;
   std::vector<float> logits_;
   std::optional<ServingMetrics> metrics_;
+  CostMeter cost_meter_;
+  std::optional<DraftRunner> drafter_;  // speculation configured
+  SpecSwitch spec_switch_;
+  std::optional<SpecMetrics> spec_metrics_;
+  int64_t tokens_emitted_in_step_ = 0;
 
   mutable std::mutex mutex_;           // guards intake_, shutting_down_, drain_deadline_, stop_
   std::condition_variable wake_;
@@ -86,7 +116,7 @@ class LlmEngineImpl final : public LlmEngine {
 };
 
 LlmEngineImpl::LlmEngineImpl(const Model& model, const Tokenizer& tokenizer, const EngineOptions& options,
-                             int32_t num_blocks, int64_t max_context, MetricsRegistry* metrics)
+                             int32_t num_blocks, int64_t max_context, MetricsRegistry* metrics, const Model* draft)
     : model_(model),
       tokenizer_(tokenizer),
       options_(options),
@@ -99,10 +129,18 @@ LlmEngineImpl::LlmEngineImpl(const Model& model, const Tokenizer& tokenizer, con
                                  .step_token_budget = options.step_token_budget,
                                  .prefix_caching = options.prefix_caching},
                  kv_manager_),
-      pool_(options.num_threads > 0 ? options.num_threads : default_num_threads()) {
+      pool_(options.num_threads > 0 ? options.num_threads : default_num_threads()),
+      cost_meter_(CostMeter::Options{.usd_per_hour = options.usd_per_hour,
+                                     .window_seconds = options.cost_window_seconds}),
+      spec_switch_(options.speculation.load_aware) {
   if (metrics != nullptr) {
     metrics_ = register_serving_metrics(*metrics);
     metrics_->kv_total->with().set(num_blocks);
+    cost_meter_.attach_metrics(*metrics_);
+  }
+  if (options.speculation.mode != SpecMode::kOff) {
+    drafter_.emplace(options.speculation, draft, static_cast<int64_t>(num_blocks) * options.block_size_tokens);
+    if (metrics != nullptr) spec_metrics_ = register_spec_metrics(*metrics);
   }
   thread_ = std::thread([this] { loop(); });
 }
@@ -232,7 +270,7 @@ void LlmEngineImpl::loop() {
       update_gauges();
       continue;
     }
-    const SchedulerOutput out = scheduler_.schedule();
+    SchedulerOutput out = scheduler_.schedule();
     if (metrics_) metrics_->preemptions->with().inc(static_cast<double>(out.preempted.size()));
     if (out.chunks.empty()) {
       // Nothing fits while nothing runs: the head request can never be served by this cache.
@@ -253,24 +291,27 @@ void LlmEngineImpl::loop() {
   fail_all(unavailable("the server shut down before the request finished"));
 }
 
-void LlmEngineImpl::run_step(const SchedulerOutput& out) {
+void LlmEngineImpl::run_step(SchedulerOutput& out) {
   const auto start = Clock::now();
   for (const CopyOp& op : out.copy_ops) {
     const int64_t block_size = options_.block_size_tokens;
     kv_store_.copy_rows(static_cast<int64_t>(op.src) * block_size, static_cast<int64_t>(op.dst) * block_size, block_size);
+    if (drafter_) drafter_->copy_rows(static_cast<int64_t>(op.src) * block_size, static_cast<int64_t>(op.dst) * block_size, block_size);
   }
+  const bool speculated = drafter_ && propose(out);
   batch_.build(out, kv_manager_);
+  const auto forward_start = Clock::now();
   Status st = model_.forward(batch_.view(), kv_store_, pool_, scratch_, MatmulPath::kFast, logits_);
   if (!st.is_ok()) {
     log_error("engine: forward pass failed: " + st.to_string());
     fail_all(internal_error("forward pass failed: " + st.message()));
     return;
   }
-  if (metrics_) {
-    metrics_->step_duration->with({out.num_prefill_tokens > 0 ? "prefill" : "decode"})
-        .observe(seconds_between(start, Clock::now()));
-  }
-  int64_t logit_row = 0;
+  const double step_seconds = seconds_between(start, Clock::now());
+  if (drafter_ && out.num_prefill_tokens == 0) drafter_->observe_target_step(seconds_between(forward_start, Clock::now()));
+  // Before sampling: sampling may finish a sequence and build its Usage from compute_seconds.
+  cost_meter_.charge_step(step_seconds, out);
+  if (metrics_) metrics_->step_duration->with({out.num_prefill_tokens > 0 ? "prefill" : "decode"}).observe(step_seconds);
   for (const ScheduledChunk& chunk : out.chunks) {
     Sequence& seq = *chunk.seq;
     if (!seq.first_scheduled_time) {
@@ -281,20 +322,111 @@ void LlmEngineImpl::run_step(const SchedulerOutput& out) {
         metrics_->cached_tokens->with().inc(std::max(0, seq.num_cached_prompt_tokens));
       }
     }
-    seq.num_computed_tokens += chunk.num_new_tokens;
-    if (options_.prefix_caching) {
+    // Proposals' K/V counts only once verified (verify_and_stream).
+    seq.num_computed_tokens += chunk.num_new_tokens - static_cast<int32_t>(seq.spec_tokens.size());
+    if (options_.prefix_caching && seq.spec_tokens.empty()) {
       kv_manager_.commit_tokens(seq.id, std::span<const int32_t>(seq.tokens.data(), seq.num_computed_tokens));
     }
   }
+  tokens_emitted_in_step_ = 0;
+  int64_t logit_row = 0;
+  const int64_t n_vocab = model_.config().n_vocab;
   for (const ScheduledChunk& chunk : out.chunks) {
     if (!chunk.wants_logits) continue;
-    sample_and_stream(*chunk.seq, logits_.data() + logit_row * model_.config().n_vocab);
-    ++logit_row;
+    Sequence& seq = *chunk.seq;
+    const int64_t n_rows = 1 + static_cast<int64_t>(seq.spec_tokens.size());
+    const float* rows = logits_.data() + logit_row * n_vocab;
+    logit_row += n_rows;
+    if (n_rows > 1) {
+      verify_and_stream(seq, rows);  // may destroy seq
+    } else {
+      sample_and_stream(seq, rows);  // may destroy seq
+    }
+  }
+  if (drafter_) record_switch(out, speculated, seconds_between(start, Clock::now()));
+}
+
+bool LlmEngineImpl::propose(SchedulerOutput& out) {
+  std::vector<ScheduledChunk*> candidates;
+  std::vector<int32_t> k_limit;
+  int32_t budget_left = options_.step_token_budget - out.num_tokens;
+  for (ScheduledChunk& chunk : out.chunks) {
+    Sequence& seq = *chunk.seq;
+    seq.spec_tokens.clear();
+    // Preemption (recompute) or a prefix-cache admission leaves the draft's K/V behind the target's.
+    seq.draft_computed_tokens = std::min(seq.draft_computed_tokens, seq.num_computed_tokens);
+    const int32_t n_tokens = static_cast<int32_t>(seq.tokens.size());
+    const bool decode = chunk.num_new_tokens == 1 && chunk.wants_logits && seq.num_computed_tokens == n_tokens - 1 &&
+                        seq.num_generated() > 0;
+    if (!decode || !seq.request.allow_speculation) continue;
+    // A verification emits up to k + 1 tokens: stay within max_tokens, the context and the budget.
+    int64_t k = std::min<int64_t>(drafter_->options().max_draft_tokens, max_context_ - n_tokens - 1);
+    if (seq.request.max_tokens >= 0) k = std::min<int64_t>(k, seq.request.max_tokens - seq.num_generated() - 1);
+    k = std::min<int64_t>(k, drafter_->max_context() - n_tokens);
+    k = std::min<int64_t>(k, budget_left);
+    if (k <= 0) continue;
+    candidates.push_back(&chunk);
+    k_limit.push_back(static_cast<int32_t>(k));
+    budget_left -= static_cast<int32_t>(k);
+  }
+  if (candidates.empty() || !spec_switch_.decide(static_cast<int32_t>(candidates.size()))) return false;
+  drafter_->propose(candidates, k_limit, kv_manager_, kv_store_, pool_);
+  bool any = false;
+  for (ScheduledChunk* chunk : candidates) {
+    const int32_t k = static_cast<int32_t>(chunk->seq->spec_tokens.size());
+    chunk->num_new_tokens += k;
+    out.num_tokens += k;
+    any = any || k > 0;
+  }
+  return any;
+}
+
+void LlmEngineImpl::verify_and_stream(Sequence& seq, const float* logits) {
+  const int64_t n_vocab = model_.config().n_vocab;
+  const std::vector<int32_t> proposals = std::move(seq.spec_tokens);
+  seq.spec_tokens.clear();
+  const int32_t k = static_cast<int32_t>(proposals.size());
+  int32_t accepted = 0;
+  for (int32_t row = 0; row <= k; ++row) {
+    const float* row_logits = logits + row * n_vocab;
+    Sampler::Verdict verdict{};
+    if (row < k) {
+      verdict = seq.sampler.verify(row_logits, proposals[static_cast<size_t>(row)]);
+    } else {
+      verdict.token = seq.sampler.sample(row_logits);  // every proposal accepted: the bonus token
+    }
+    accepted += verdict.accepted ? 1 : 0;
+    if (verdict.accepted) cost_meter_.add_generated_tokens(1);
+    const bool alive = emit_token(seq, verdict.token, row_logits);
+    if (spec_metrics_ && (!alive || !verdict.accepted)) {
+      spec_metrics_->proposed->with().inc(k);
+      spec_metrics_->accepted->with().inc(accepted);
+      spec_metrics_->verifications->with().inc();
+      spec_metrics_->tokens_per_verification->with().observe(row + 1);
+    }
+    if (!alive) return;  // finished (stop, length, context): seq is gone
+    if (!verdict.accepted) break;
+    ++seq.num_computed_tokens;  // the accepted proposal's K/V was written by this step
+  }
+  seq.draft_length.observe(k, accepted);
+  seq.draft_computed_tokens = std::min(seq.draft_computed_tokens, seq.num_computed_tokens);
+  kv_manager_.truncate(seq.id, seq.num_computed_tokens);  // roll back the rejected proposals' slots
+  if (options_.prefix_caching) {
+    kv_manager_.commit_tokens(seq.id, std::span<const int32_t>(seq.tokens.data(), seq.num_computed_tokens));
   }
 }
 
+void LlmEngineImpl::record_switch(const SchedulerOutput& out, bool speculated, double step_seconds) {
+  if (out.num_prefill_tokens > 0) return;  // only pure decode steps compare like with like
+  spec_switch_.record(static_cast<int32_t>(out.chunks.size()), speculated, tokens_emitted_in_step_, step_seconds);
+  if (spec_metrics_) spec_metrics_->step_seconds->with({speculated ? "on" : "off"}).inc(step_seconds);
+}
+
 void LlmEngineImpl::sample_and_stream(Sequence& seq, const float* logits) {
-  const int32_t token = seq.sampler.sample(logits);
+  emit_token(seq, seq.sampler.sample(logits), logits);
+}
+
+bool LlmEngineImpl::emit_token(Sequence& seq, int32_t token, const float* logits) {
   if (seq.request.top_logprobs >= 0) {
     TokenLogprobs lp;
     lp.token = token;
@@ -309,15 +441,21 @@ void LlmEngineImpl::sample_and_stream(Sequence& seq, const float* logits) {
     seq.pending_token_ids.push_back(token);
     seq.last_token_time = Clock::now();
     if (!seq.first_token_time) seq.first_token_time = seq.last_token_time;
+    ++tokens_emitted_in_step_;
     if (metrics_) metrics_->generation_tokens->with().inc();
   } else if (!seq.pending_logprobs.empty()) {
     seq.pending_logprobs.pop_back();  // an end-of-generation token is not part of the output
   }
-  if (step.finished) return finish(seq, step.reason, std::move(step.text));
+  if (step.finished) {
+    finish(seq, step.reason, std::move(step.text));
+    return false;
+  }
   if (static_cast<int64_t>(seq.tokens.size()) >= max_context_) {
-    return finish(seq, FinishReason::kContextFull, std::move(step.text) + seq.output.finish(FinishReason::kContextFull).text);
+    finish(seq, FinishReason::kContextFull, std::move(step.text) + seq.output.finish(FinishReason::kContextFull).text);
+    return false;
   }
   emit_text(seq, std::move(step.text));
+  return true;
 }
 
 void LlmEngineImpl::emit_text(Sequence& seq, std::string text) {
@@ -345,6 +483,8 @@ void LlmEngineImpl::finish(Sequence& seq, FinishReason reason, std::string text)
   done.usage.prompt_tokens = seq.num_prompt_tokens;
   done.usage.completion_tokens = seq.num_generated();
   done.usage.cached_tokens = std::max(0, seq.num_cached_prompt_tokens);
+  done.usage.compute_seconds = seq.compute_seconds;
+  done.usage.cost_usd = cost_meter_.usd_for_seconds(seq.compute_seconds);
   seq.stream->push(std::move(done));
   scheduler_.remove(&seq);
   live_.erase(seq.id);
@@ -354,6 +494,7 @@ void LlmEngineImpl::update_gauges() {
   num_running_.store(scheduler_.num_running());
   num_waiting_.store(scheduler_.num_waiting());
   kv_used_.store(kv_manager_.num_used_blocks());
+  cost_meter_.refresh();
   if (metrics_) {
     metrics_->running->with().set(scheduler_.num_running());
     metrics_->waiting->with().set(scheduler_.num_waiting() + num_intake_.load());
@@ -364,12 +505,21 @@ void LlmEngineImpl::update_gauges() {
 }  // namespace
 
 Expected<std::unique_ptr<LlmEngine>> LlmEngine::create(const Model& model, const Tokenizer& tokenizer,
-                                                       const EngineOptions& options, MetricsRegistry* metrics) {
+                                                       const EngineOptions& options, MetricsRegistry* metrics,
+                                                       const Model* draft) {
   if (options.block_size_tokens <= 0 || options.max_running <= 0 || options.max_waiting <= 0 ||
       options.step_token_budget <= 0) {
     return invalid_argument("engine: block size, max running, max waiting and token budget must be positive");
   }
-  const int64_t bytes_per_token = KvStore::bytes_per_row(model.config());
+  if (!(options.usd_per_hour >= 0 && std::isfinite(options.usd_per_hour)) ||
+      !(options.cost_window_seconds > 0 && std::isfinite(options.cost_window_seconds))) {
+    return invalid_argument("engine: the price per hour must be >= 0 and the cost window > 0 seconds");
+  }
+  Status spec = validate_speculation(model, options.speculation, draft);
+  if (!spec.is_ok()) return spec;
+  // The draft's K/V shares the target's slots (draft_runner.h): a token costs both rows.
+  const bool drafting = options.speculation.mode == SpecMode::kDraft;
+  const int64_t bytes_per_token = KvStore::bytes_per_row(model.config()) + (drafting ? KvStore::bytes_per_row(draft->config()) : 0);
   int64_t max_context = options.max_context > 0 ? options.max_context : model.config().n_ctx_train;
   int64_t kv_bytes = options.kv_mem_bytes;
   if (kv_bytes <= 0) {
@@ -386,7 +536,8 @@ Expected<std::unique_ptr<LlmEngine>> LlmEngine::create(const Model& model, const
   log_info("engine: KV cache " + std::to_string(num_blocks) + " blocks x " + std::to_string(options.block_size_tokens) +
            " tokens (" + std::to_string(static_cast<int64_t>(num_blocks) * options.block_size_tokens * bytes_per_token >> 20) +
            " MiB), max context " + std::to_string(max_context));
-  return std::unique_ptr<LlmEngine>(new LlmEngineImpl(model, tokenizer, options, num_blocks, max_context, metrics));
+  return std::unique_ptr<LlmEngine>(new LlmEngineImpl(model, tokenizer, options, num_blocks, max_context, metrics,
+                                                      drafting ? draft : nullptr));
 }
 
 }  // namespace frugal

@@ -11,6 +11,7 @@
 
 #include "core/expected.h"
 #include "engine/request.h"
+#include "engine/speculation.h"
 #include "metrics/metrics.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -26,6 +27,9 @@ struct EngineOptions {
   int32_t step_token_budget = 512;  // tokens per forward pass (decodes + prefill chunks)
   int64_t max_context = 0;          // per-sequence token limit; 0 = the model's n_ctx_train
   bool prefix_caching = true;
+  double usd_per_hour = 0;          // live cost meter price; 0 = none (cost_usd 0, compute seconds still metered)
+  double cost_window_seconds = 60;  // sliding window of the $/million-tokens gauges
+  SpecOptions speculation;          // speculative decoding (off by default; see speculation.h)
 };
 
 struct EngineSnapshot {
@@ -40,9 +44,11 @@ struct EngineSnapshot {
 
 class LlmEngine {
  public:
-  // The model and tokenizer must outlive the engine. `metrics` may be null.
+  // The model, tokenizer and draft must outlive the engine. `metrics` may be null; `draft` is the
+  // draft model for options.speculation.mode == kDraft (same vocabulary as the target).
   static Expected<std::unique_ptr<LlmEngine>> create(const Model& model, const Tokenizer& tokenizer,
-                                                     const EngineOptions& options, MetricsRegistry* metrics);
+                                                     const EngineOptions& options, MetricsRegistry* metrics,
+                                                     const Model* draft = nullptr);
   virtual ~LlmEngine() = default;
 
   // Queues a request. Errors: kInvalidArgument (empty prompt, prompt + 1 > max_context, bad

@@ -27,6 +27,7 @@ struct EngineRequest {
   bool ignore_eos = false;
   int32_t priority = 0;            // higher runs first; FCFS within a priority
   int32_t top_logprobs = -1;       // -1: no logprobs; 0..20: chosen token's logprob + this many alternatives
+  bool allow_speculation = true;   // false: this request never speculates (per-request opt-out)
 };
 
 struct TokenLogprobs {
@@ -39,6 +40,8 @@ struct Usage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t cached_tokens = 0;       // prompt tokens served from the prefix cache
+  double compute_seconds = 0;      // the request's share of the engine steps it ran in (see cost_meter.h)
+  double cost_usd = 0;             // compute_seconds at the engine's price per hour; 0 = no price set
 };
 
 struct GenerationEvent {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/output_processor.h"
+#include "engine/speculation.h"
 #include "engine/request.h"
 #include "kv/kv_cache_manager.h"
 #include "sampling/sampler.h"
@@ -33,6 +34,7 @@ struct Sequence {
   int32_t num_computed_tokens = 0;  // tokens[0..num_computed) have K/V in the cache
   int32_t num_cached_prompt_tokens = -1;  // prefix-cache hit of the first admission (-1 = not yet)
   int32_t num_preemptions = 0;
+  double compute_seconds = 0;       // share of step time, recomputation after preemption included
   SeqStatus status = SeqStatus::kWaiting;
   Sampler sampler;
   OutputProcessor output;
@@ -41,6 +43,12 @@ struct Sequence {
   // UTF-8 sequence or a possible stop string is incomplete.
   std::vector<int32_t> pending_token_ids;
   std::vector<TokenLogprobs> pending_logprobs;
+
+  // Speculative decoding (see draft_runner.h): this step's proposals (verified after tokens.back()),
+  // how many leading tokens the draft model's KV covers, and the sequence's draft-length policy.
+  std::vector<int32_t> spec_tokens;
+  int32_t draft_computed_tokens = 0;
+  DraftLength draft_length;
 
   Clock::time_point arrival_time;
   std::optional<Clock::time_point> first_scheduled_time;

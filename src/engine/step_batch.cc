@@ -1,5 +1,9 @@
 #include "engine/step_batch.h"
 
+#include <algorithm>
+
+#include "core/check.h"
+
 namespace frugal {
 
 void StepBatch::build(const SchedulerOutput& out, const KvCacheManager& kv) {
@@ -21,13 +25,19 @@ void StepBatch::build(const SchedulerOutput& out, const KvCacheManager& kv) {
     for (int32_t pos = 0; pos < n_kv; ++pos) {
       seq_slots[static_cast<size_t>(pos)] = table[static_cast<size_t>(pos / block_size)] * block_size + pos % block_size;
     }
+    // Positions past the committed tokens hold this step's speculative proposals; the last
+    // committed token and every proposal get a logits row (the verifier needs each).
+    const int32_t n_committed = static_cast<int32_t>(seq.tokens.size());
+    DCHECK(n_kv <= n_committed + static_cast<int32_t>(seq.spec_tokens.size()), "chunk past the proposals");
+    const int32_t first_logit_pos = chunk.wants_logits ? std::max(seq.num_computed_tokens, n_committed - 1) : n_kv;
     for (int32_t pos = seq.num_computed_tokens; pos < n_kv; ++pos) {
-      tokens_.push_back(seq.tokens[static_cast<size_t>(pos)]);
+      tokens_.push_back(pos < n_committed ? seq.tokens[static_cast<size_t>(pos)]
+                                          : seq.spec_tokens[static_cast<size_t>(pos - n_committed)]);
       positions_.push_back(pos);
       slots_.push_back(seq_slots[static_cast<size_t>(pos)]);
       seq_of_token_.push_back(static_cast<int32_t>(chunk_idx));
+      if (pos >= first_logit_pos) logit_rows_.push_back(static_cast<int32_t>(tokens_.size()) - 1);
     }
-    if (chunk.wants_logits) logit_rows_.push_back(static_cast<int32_t>(tokens_.size()) - 1);
     seqs_.push_back(AttentionSeq{seq_slots.data(), n_kv});
   }
   batch_.tokens = tokens_.data();

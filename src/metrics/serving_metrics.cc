@@ -23,10 +23,17 @@ ServingMetrics register_serving_metrics(MetricsRegistry& r) {
   m.waiting = r.gauge("frugal_requests_waiting", "Requests waiting in the queue.");
   m.kv_used = r.gauge("frugal_kv_blocks_used", "KV cache blocks in use.");
   m.kv_total = r.gauge("frugal_kv_blocks_capacity", "KV cache blocks in the pool.");
+  m.compute_seconds = r.counter("frugal_compute_seconds_total", "Engine step seconds metered by the live cost meter.");
+  m.cost_usd = r.counter("frugal_cost_usd_total", "Metered compute cost in US dollars (compute seconds at the price).");
+  m.cost_per_million_tokens = r.gauge("frugal_cost_usd_per_million_tokens",
+                                      "US dollars per million tokens over the cost meter's sliding window.", {"tokens"});
+  m.price_usd_per_hour = r.gauge("frugal_price_usd_per_hour", "Price per hour used by the live cost meter (0 = none).");
   // Every label value exists from the start, so rates and dashboards see zeros, not gaps.
   for (const char* outcome : {kOutcomeStop, kOutcomeLength, kOutcomeCancelled, kOutcomeError, kOutcomeRejected}) {
     m.requests->with({outcome});
   }
+  m.cost_per_million_tokens->with({kCostTokensAll});
+  m.cost_per_million_tokens->with({kCostTokensGenerated});
   m.step_duration->with({"prefill"});
   m.step_duration->with({"decode"});
   return m;

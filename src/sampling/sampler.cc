@@ -42,12 +42,18 @@ void Sampler::penalized_logits(const float* logits, std::vector<float>& out) con
 }
 
 int32_t Sampler::sample(const float* logits) {
-  penalized_logits(logits, scratch_logits_);
   if (params_.temperature <= 0.0f) {
+    penalized_logits(logits, scratch_logits_);
     // max_element returns the first maximum: the lowest id on ties.
     return static_cast<int32_t>(std::max_element(scratch_logits_.begin(), scratch_logits_.end()) -
                                 scratch_logits_.begin());
   }
+  build_candidates(logits);
+  return draw(candidates_);
+}
+
+void Sampler::build_candidates(const float* logits) {
+  penalized_logits(logits, scratch_logits_);
   if (params_.top_k > 0 && params_.top_k < n_vocab_) {
     select_top_k(scratch_logits_.data(), n_vocab_, params_.top_k, candidates_);
   } else {
@@ -58,7 +64,31 @@ int32_t Sampler::sample(const float* logits) {
   apply_top_p(candidates_, params_.top_p);
   apply_min_p(candidates_, params_.min_p);
   for (TokenCandidate& c : candidates_.items) c.logit /= params_.temperature;
-  return draw(candidates_);
+}
+
+Sampler::Verdict Sampler::verify(const float* logits, int32_t proposed) {
+  if (params_.temperature <= 0.0f) {
+    const int32_t best = sample(logits);
+    return {best, best == proposed};
+  }
+  build_candidates(logits);
+  double max_value = -INFINITY;
+  for (const TokenCandidate& c : candidates_.items) max_value = std::max(max_value, static_cast<double>(c.logit));
+  if (std::isinf(max_value) && max_value < 0.0) {
+    const int32_t only = candidates_.items.front().id;  // nothing to weigh: sample() returns this
+    return {only, only == proposed};
+  }
+  double total = 0.0, proposed_weight = 0.0;
+  for (const TokenCandidate& c : candidates_.items) {
+    const double weight = std::exp(static_cast<double>(c.logit) - max_value);
+    total += weight;
+    if (c.id == proposed) proposed_weight = weight;
+  }
+  if (rng_.uniform() * total < proposed_weight) return {proposed, true};
+  // Rejected: the residual max(0, p - q) with a one-hot q is p without the proposed token.
+  std::erase_if(candidates_.items, [&](const TokenCandidate& c) { return c.id == proposed; });
+  if (candidates_.items.empty()) return {proposed, true};  // unreachable: p(proposed) was 1
+  return {draw(candidates_), false};
 }
 
 // Inverse-CDF draw over softmax(list logits), walking the list in its (deterministic) order.

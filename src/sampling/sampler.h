@@ -23,6 +23,17 @@ class Sampler {
   // penalized logits, lowest id on ties, and draws no random number.
   int32_t sample(const float* logits);
 
+  // Speculative decoding with a deterministic proposal (a draft model's or an n-gram's guess):
+  // accepts `proposed` with probability p(proposed) under exactly the distribution sample() draws
+  // from, otherwise draws from p with `proposed` removed (renormalized). The result is distributed
+  // exactly as sample(logits) (the standard rejection rule with a one-hot draft distribution);
+  // greedy accepts iff proposed is sample()'s argmax. Like sample(), adds nothing to the history.
+  struct Verdict {
+    int32_t token = -1;
+    bool accepted = false;
+  };
+  Verdict verify(const float* logits, int32_t proposed);
+
   // Adds a token to the penalty history (prompt tokens too if they should be penalized).
   void accept(int32_t token);
 
@@ -50,6 +61,8 @@ class Sampler {
   void penalized_logits(const float* logits, std::vector<float>& out) const;  // out: [n_vocab]
   std::vector<float> log_softmax_scaled(const float* logits) const;            // [n_vocab]
   int32_t draw(const CandidateList& list);
+  // Fills candidates_ with the chain's truncated, temperature-scaled candidates (temperature > 0).
+  void build_candidates(const float* logits);
   void trim_history();
 
   SamplingParams params_;

@@ -124,7 +124,10 @@ TEST(ServingMetrics, ExposesEveryDocumentedNameWithAllOutcomes) {
         "frugal_requests_total{outcome=\"stop\"} 0", "frugal_requests_total{outcome=\"length\"} 0",
         "frugal_requests_total{outcome=\"cancelled\"} 0", "frugal_requests_total{outcome=\"error\"} 0",
         "frugal_requests_total{outcome=\"rejected\"} 0", "frugal_preemptions_total 0", "frugal_requests_running 0",
-        "frugal_requests_waiting 0", "frugal_kv_blocks_used 0", "frugal_kv_blocks_capacity 0"}) {
+        "frugal_requests_waiting 0", "frugal_kv_blocks_used 0", "frugal_kv_blocks_capacity 0",
+        "frugal_compute_seconds_total 0", "frugal_cost_usd_total 0", "frugal_price_usd_per_hour 0",
+        "frugal_cost_usd_per_million_tokens{tokens=\"all\"} 0",
+        "frugal_cost_usd_per_million_tokens{tokens=\"generated\"} 0"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name;
   }
 }
@@ -140,6 +143,8 @@ TEST(ServingMetrics, PassesPromtoolCheckMetrics) {
   m.ttft->with().observe(0.2);
   m.step_duration->with({"decode"}).observe(0.01);
   m.requests->with({"stop"}).inc();
+  m.cost_usd->with().inc(0.0042);
+  m.cost_per_million_tokens->with({kCostTokensAll}).set(1.25);
   const std::string path = ::testing::TempDir() + "frugal_metrics_promtool.txt";
   std::ofstream(path) << registry.render();
   const std::string command = "promtool check metrics < " + path + " > " + path + ".out 2>&1";

@@ -1,9 +1,13 @@
 // `frugal run`: generate text from a prompt, streaming it to stdout, then a one-line summary.
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "cli_common.h"
 #include "engine/generate.h"
+#include "engine/llm_engine.h"
+#include "spec_flags.h"
 #include "tokenizer/chat_template.h"
 
 namespace frugal::cli {
@@ -21,7 +25,67 @@ struct RunArgs {
   bool reference = false;
   std::vector<std::string> stop;
   SamplingParams sampling;
+  SpecFlags spec;
 };
+
+// Speculative decoding runs in the batched engine (one request): streams the text, then prints the
+// summary with the acceptance rate read from the engine's metrics.
+int run_speculative(const LoadedModel& loaded, const RunArgs& args, std::vector<int32_t> prompt) {
+  auto setup = resolve_spec_flags(args.spec, *loaded.model);
+  if (!setup) return report_error(setup.error());
+  EngineOptions options;
+  options.num_threads = args.threads;
+  options.max_context = args.n_ctx;
+  options.max_running = 1;
+  options.speculation = setup->options;
+  MetricsRegistry registry;
+  auto engine = LlmEngine::create(*loaded.model, *loaded.tokenizer, options, &registry, setup->draft.get());
+  if (!engine) return report_error(engine.error());
+  EngineRequest request;
+  const int64_t n_prompt = static_cast<int64_t>(prompt.size());
+  request.prompt = std::move(prompt);
+  request.sampling = args.sampling;
+  request.max_tokens = args.n_predict;
+  request.stop = args.stop;
+  request.ignore_eos = args.ignore_eos;
+  const auto start = std::chrono::steady_clock::now();
+  auto stream = (*engine)->submit(std::move(request));
+  if (!stream) return report_error(stream.error());
+  std::optional<std::chrono::steady_clock::time_point> first_token;
+  GenerationEvent last;
+  for (;;) {
+    auto event = (*stream)->pop(std::chrono::milliseconds(100));
+    if (!event) continue;
+    if (event->kind != GenerationEvent::Kind::kText) {
+      last = std::move(*event);
+      break;
+    }
+    if (!first_token && !event->token_ids.empty()) first_token = std::chrono::steady_clock::now();
+    std::fwrite(event->text.data(), 1, event->text.size(), stdout);
+    std::fflush(stdout);
+  }
+  std::fputc('\n', stdout);
+  const auto end = std::chrono::steady_clock::now();
+  (*engine)->shutdown(std::chrono::milliseconds(0));
+  if (last.kind == GenerationEvent::Kind::kError) return report_error(last.error);
+  const double gen_s = first_token ? std::chrono::duration<double>(end - *first_token).count() : 0;
+  const int64_t n_gen = last.usage.completion_tokens;
+  const std::string text = registry.render();
+  auto counter = [&](const std::string& name) {
+    const size_t at = text.find("\n" + name + " ");
+    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + name.size() + 2));
+  };
+  const double proposed = counter("frugal_spec_proposed_tokens_total");
+  const double accepted = counter("frugal_spec_accepted_tokens_total");
+  std::fprintf(stderr,
+               "frugal: prompt %lld tokens, generated %lld tokens in %.2f s (%.1f tok/s after the first), "
+               "speculation %s: %.0f/%.0f proposals accepted (%.1f %%), finish: %s\n",
+               static_cast<long long>(n_prompt), static_cast<long long>(n_gen),
+               std::chrono::duration<double>(end - start).count(), gen_s > 0 ? (n_gen - 1) / gen_s : 0.0,
+               std::string(spec_mode_name(setup->options.mode)).c_str(), accepted, proposed,
+               proposed > 0 ? 100.0 * accepted / proposed : 0.0, std::string(finish_reason_name(last.finish)).c_str());
+  return 0;
+}
 
 // The prompt's token ids: raw text with BOS, or the chat template's rendering with specials parsed.
 Expected<std::vector<int32_t>> build_prompt(const LoadedModel& loaded, const RunArgs& args) {
@@ -46,6 +110,11 @@ int run(const RunArgs& args) {
   if (!loaded) return report_error(loaded.error());
   auto prompt = build_prompt(*loaded, args);
   if (!prompt) return report_error(prompt.error());
+  if (!args.spec.draft_path.empty() || (!args.spec.mode.empty() && args.spec.mode != "off")) {
+    if (args.reference) return report_error(invalid_argument("--reference does not combine with speculation"));
+    if (!args.chat) std::fputs(args.prompt.c_str(), stdout);
+    return run_speculative(*loaded, args, std::move(*prompt));
+  }
 
   SessionOptions options;
   options.num_threads = args.threads;
@@ -96,6 +165,7 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--ignore-eos", args->ignore_eos, "Keep generating past end-of-generation tokens");
   cmd->add_flag("--reference", args->reference, "Use the plain f32 reference path (slow; for checking)");
   add_sampling_flags(*cmd, args->sampling);
+  add_spec_flags(*cmd, args->spec);
   cmd->callback([args] {
     const int code = run(*args);
     if (code != 0) throw CLI::RuntimeError(code);

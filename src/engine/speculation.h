@@ -1,0 +1,90 @@
+// Speculative decoding policy (engine layer): the options, the draftless n-gram proposer, the
+// per-sequence choice of how many tokens to draft, and the load-aware on/off switch. The step
+// itself (draft passes, one verifying target pass, rollback) lives in spec_step.h.
+//
+// NOTE (why these rules):
+//  - Proposals are deterministic (a draft model's argmax or an n-gram continuation), so the
+//    verifier's rejection rule is Sampler::verify's one-hot form; the output distribution is
+//    exactly the target's whatever the proposals are: they only change the speed.
+//  - k per sequence: with a per-token acceptance rate a, a verify step yields
+//    E(k) = (1 - a^(k+1)) / (1 - a) tokens and costs 1 + c*k target-decode equivalents, where c is
+//    the measured cost of one drafted token (a draft pass + the extra verified row). The chosen k
+//    maximises E(k) / (1 + c*k).
+//  - On/off: at a large batch the verifier's extra rows stop being free (the step becomes
+//    compute-bound), so speculation can cost more than it saves. The switch keeps, per batch-size
+//    bucket, the measured generated tokens per second of decode steps with and without
+//    speculation, uses the better one and re-measures the other every kExploreEvery steps.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/expected.h"
+
+namespace frugal {
+
+enum class SpecMode { kOff, kDraft, kNgram };
+std::string_view spec_mode_name(SpecMode mode);  // "off" | "draft" | "ngram"
+Expected<SpecMode> parse_spec_mode(std::string_view text);
+
+struct SpecOptions {
+  SpecMode mode = SpecMode::kOff;  // kDraft needs a draft model passed to LlmEngine::create
+  int32_t max_draft_tokens = 6;    // k never exceeds this
+  int32_t ngram_max = 4;           // n-gram proposer: longest suffix matched ...
+  int32_t ngram_min = 2;           // ... down to this
+  bool load_aware = true;          // false: speculate on every decode step ("always on")
+  int32_t max_catchup_tokens = 256;  // draft tokens a sequence may catch up on in one step
+};
+
+// Draftless proposal: the continuation (up to k tokens) of the most recent earlier occurrence of the
+// context's last n tokens, trying n = ngram_max down to ngram_min. Empty when nothing matches.
+std::vector<int32_t> ngram_propose(std::span<const int32_t> tokens, int32_t k, int32_t ngram_max, int32_t ngram_min);
+
+// Per-sequence draft length from its acceptance history.
+class DraftLength {
+ public:
+  // Records one verification: `accepted` of `proposed` draft tokens were accepted.
+  void observe(int32_t proposed, int32_t accepted);
+  // The k in [1, k_max] maximising expected tokens per unit cost, where one drafted token costs
+  // `token_cost` target-decode-steps (measured by the engine).
+  int32_t choose(int32_t k_max, double token_cost) const;
+  double acceptance() const { return acceptance_; }
+
+ private:
+  double acceptance_ = 0.6;  // prior: a reasonable draft; moves quickly with evidence
+};
+
+// Expected tokens from one verification of k proposals with per-token acceptance a.
+double expected_tokens_per_verify(double acceptance, int32_t k);
+
+// The load-aware switch. Not thread-safe (engine thread).
+class SpecSwitch {
+ public:
+  static constexpr int32_t kExploreEvery = 24;  // steps between re-measurements of the idle mode
+  static constexpr int32_t kBuckets = 8;        // batch sizes 1, 2-3, 4-7, ..., 128+
+
+  explicit SpecSwitch(bool load_aware) : load_aware_(load_aware) {}
+  // Whether this decode step (num_decoding sequences) should speculate.
+  bool decide(int32_t num_decoding);
+  // A decode-only step's outcome: tokens generated in step_seconds, with or without speculation.
+  void record(int32_t num_decoding, bool speculated, int64_t tokens_generated, double step_seconds);
+  // Measured generated tokens per second (0 = not measured yet) for a batch size.
+  double throughput(int32_t num_decoding, bool speculated) const;
+
+ private:
+  struct Arm {
+    double tokens_per_s = 0;  // EMA; 0 until measured
+    int32_t samples = 0;
+  };
+  static int32_t bucket(int32_t num_decoding);
+
+  bool load_aware_;
+  std::array<std::array<Arm, 2>, kBuckets> arms_{};   // [bucket][speculated]
+  std::array<int32_t, kBuckets> steps_since_explore_{};
+};
+
+}  // namespace frugal

@@ -1,0 +1,78 @@
+// The speculation policy pieces: n-gram proposals, the per-sequence draft length and the
+// load-aware switch, each against hand-derived expectations.
+#include "engine/speculation.h"
+
+#include <gtest/gtest.h>
+
+namespace frugal {
+namespace {
+
+TEST(NgramPropose, ContinuesTheMostRecentEarlierMatchOfTheLongestSuffix) {
+  //                        0  1  2  3  4  5  6  7  8  9 10
+  const std::vector<int32_t> tokens = {1, 2, 3, 9, 1, 2, 3, 7, 8, 1, 2};
+  // Suffix [1, 2] (n=2) last occurred at 4..5 -> continuation 3, 7, 8.
+  EXPECT_EQ(ngram_propose(tokens, 3, 4, 2), (std::vector<int32_t>{3, 7, 8}));
+  EXPECT_EQ(ngram_propose(tokens, 1, 4, 2), (std::vector<int32_t>{3}));
+  // The continuation stops at the end of the context.
+  EXPECT_EQ(ngram_propose(tokens, 10, 2, 2), (std::vector<int32_t>{3, 7, 8, 1, 2}));
+  // n=3: the suffix [8, 1, 2] has no earlier occurrence, so n=2 answers.
+  EXPECT_EQ(ngram_propose(tokens, 2, 3, 2), (std::vector<int32_t>{3, 7}));
+  EXPECT_EQ(ngram_propose(std::vector<int32_t>{5, 6, 7, 5, 6}, 2, 2, 2), (std::vector<int32_t>{7, 5}));
+  // No earlier occurrence of any suffix of length 2..3.
+  EXPECT_TRUE(ngram_propose(std::vector<int32_t>{1, 2, 3, 4}, 2, 3, 2).empty());
+  EXPECT_TRUE(ngram_propose(std::vector<int32_t>{}, 2, 3, 1).empty());
+}
+
+TEST(DraftLength, LongerDraftsWhenAcceptedShorterWhenRejected) {
+  EXPECT_NEAR(expected_tokens_per_verify(0.5, 1), 1.5, 1e-12);
+  EXPECT_NEAR(expected_tokens_per_verify(0.5, 3), 1.875, 1e-12);
+  EXPECT_NEAR(expected_tokens_per_verify(0.0, 4), 1.0, 1e-12);
+  DraftLength good;
+  for (int i = 0; i < 20; ++i) good.observe(4, 4);
+  EXPECT_GT(good.acceptance(), 0.95);
+  EXPECT_EQ(good.choose(8, 0.05), 8);
+  DraftLength bad;
+  for (int i = 0; i < 20; ++i) bad.observe(4, 0);
+  EXPECT_LT(bad.acceptance(), 0.01);
+  EXPECT_EQ(bad.choose(8, 0.05), 1);
+  // a = 0.6 with cost 0.2/token: E(k)/(1+0.2k) is 1.6/1.2=1.333 (k=1), 1.96/1.4=1.4 (k=2),
+  // 2.176/1.6=1.36 (k=3) -> k = 2.
+  DraftLength prior;
+  EXPECT_EQ(prior.choose(8, 0.2), 2);
+}
+
+TEST(SpecSwitch, MeasuresBothArmsThenKeepsTheFasterAndReexplores) {
+  SpecSwitch sw(/*load_aware=*/true);
+  // Warm-up: three speculative steps, then three plain ones.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(sw.decide(32));
+    sw.record(32, true, 40, 1.0);  // 40 tok/s speculating
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(sw.decide(32));
+    sw.record(32, false, 64, 1.0);  // 64 tok/s plain: speculation loses at this batch
+  }
+  int on = 0;
+  for (int i = 0; i < SpecSwitch::kExploreEvery * 2; ++i) on += sw.decide(32) ? 1 : 0;
+  EXPECT_EQ(on, 2) << "off, except one re-measurement every kExploreEvery steps";
+  // Another batch-size bucket learns separately: at batch 1 speculation wins.
+  for (int i = 0; i < 3; ++i) sw.record(1, true, 30, 1.0);
+  for (int i = 0; i < 3; ++i) sw.record(1, false, 10, 1.0);
+  EXPECT_TRUE(sw.decide(1));
+  EXPECT_DOUBLE_EQ(sw.throughput(1, false), 10);
+  // Always-on ignores measurements.
+  SpecSwitch always(/*load_aware=*/false);
+  for (int i = 0; i < 3; ++i) always.record(4, true, 1, 1.0);
+  for (int i = 0; i < 3; ++i) always.record(4, false, 100, 1.0);
+  EXPECT_TRUE(always.decide(4));
+}
+
+TEST(SpecMode, ParsesNames) {
+  EXPECT_EQ(*parse_spec_mode("draft"), SpecMode::kDraft);
+  EXPECT_EQ(*parse_spec_mode("ngram"), SpecMode::kNgram);
+  EXPECT_EQ(*parse_spec_mode("off"), SpecMode::kOff);
+  EXPECT_FALSE(parse_spec_mode("medusa").has_value());
+}
+
+}  // namespace
+}  // namespace frugal

@@ -1,0 +1,153 @@
+#include "bench_spec.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "engine/llm_engine.h"
+
+namespace frugal::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char* const kDefaultPrompts[] = {
+    "And the LORD said unto Moses,",
+    "In the beginning God created the heaven and the earth.",
+    "The LORD is my shepherd; I shall not want.",
+    "Blessed are the meek: for they shall inherit the earth.",
+};
+
+struct Arm {
+  const char* name;
+  bool speculate;
+  bool load_aware;
+};
+constexpr Arm kArms[] = {{"off", false, false}, {"always", true, false}, {"load-aware", true, true}};
+
+struct Sample {
+  double tokens_per_s = 0;
+  double proposed = 0, accepted = 0;
+};
+
+double counter(const std::string& text, const std::string& name) {
+  const size_t at = text.find("\n" + name + " ");
+  return at == std::string::npos ? 0.0 : std::stod(text.substr(at + name.size() + 2));
+}
+
+// One run: `concurrency` greedy requests of n_gen tokens; generated tokens / wall seconds from the
+// first token of any request to the last event (prefill excluded: this measures decoding).
+Expected<Sample> run_once(const LoadedModel& loaded, const SpecSetup& setup, const Arm& arm, const SpecBenchArgs& args,
+                          int64_t n_gen, int concurrency) {
+  EngineOptions options;
+  options.num_threads = args.threads;
+  options.max_running = std::max(concurrency, 1);
+  if (arm.speculate) {
+    options.speculation = setup.options;
+    options.speculation.load_aware = arm.load_aware;
+  }
+  MetricsRegistry registry;
+  auto engine = LlmEngine::create(*loaded.model, *loaded.tokenizer, options, &registry,
+                                  arm.speculate ? setup.draft.get() : nullptr);
+  if (!engine) return engine.error();
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (int i = 0; i < concurrency; ++i) {
+    EngineRequest request;
+    const std::string text = args.prompt.empty() ? kDefaultPrompts[i % 4] : args.prompt;
+    request.prompt = loaded.tokenizer->encode(text + (i >= 4 ? " " + std::to_string(i) : ""), true, false);
+    request.sampling.temperature = 0.0f;
+    request.max_tokens = n_gen;
+    request.ignore_eos = true;
+    auto stream = (*engine)->submit(std::move(request));
+    if (!stream) return stream.error();
+    streams.push_back(*stream);
+  }
+  std::optional<Clock::time_point> first;
+  int64_t generated = 0;
+  for (auto& stream : streams) {
+    for (;;) {
+      auto event = stream->pop(std::chrono::milliseconds(100));
+      if (!event) continue;
+      if (event->kind == GenerationEvent::Kind::kError) return event->error;
+      if (event->kind == GenerationEvent::Kind::kFinished) break;
+      if (!first && !event->token_ids.empty()) first = Clock::now();
+      generated += static_cast<int64_t>(event->token_ids.size());
+    }
+  }
+  const double seconds = first ? std::chrono::duration<double>(Clock::now() - *first).count() : 0;
+  (*engine)->shutdown(std::chrono::milliseconds(0));
+  const std::string text = registry.render();
+  Sample sample;
+  sample.tokens_per_s = seconds > 0 ? static_cast<double>(generated - concurrency) / seconds : 0;
+  sample.proposed = counter(text, "frugal_spec_proposed_tokens_total");
+  sample.accepted = counter(text, "frugal_spec_accepted_tokens_total");
+  return sample;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+int run_spec_bench(const SpecBenchArgs& args) {
+  auto loaded = load_model(args.model_path);
+  if (!loaded) return report_error(loaded.error());
+  auto setup = resolve_spec_flags(args.spec, *loaded->model);
+  if (!setup) return report_error(setup.error());
+  if (setup->options.mode == SpecMode::kOff) return report_error(invalid_argument("--spec off: nothing to compare"));
+  if (!args.json) {
+    std::printf("| %-10s | %5s | %11s | %10s | %10s | %10s | %8s | %10s |\n", "spec", "conc", "test", "t/s median",
+                "t/s min", "t/s max", "vs off", "accepted");
+  }
+  for (const int concurrency : args.concurrency) {
+    for (const int64_t n_gen : args.n_gen) {
+      std::vector<std::vector<Sample>> samples(std::size(kArms));
+      for (int rep = 0; rep < args.repetitions; ++rep) {
+        for (size_t arm = 0; arm < std::size(kArms); ++arm) {
+          auto sample = run_once(*loaded, *setup, kArms[arm], args, n_gen, concurrency);
+          if (!sample) return report_error(sample.error());
+          samples[arm].push_back(*sample);
+        }
+      }
+      double off_median = 0;
+      for (size_t arm = 0; arm < std::size(kArms); ++arm) {
+        std::vector<double> tps;
+        double proposed = 0, accepted = 0;
+        for (const Sample& s : samples[arm]) {
+          tps.push_back(s.tokens_per_s);
+          proposed += s.proposed;
+          accepted += s.accepted;
+        }
+        const double med = median(tps);
+        if (arm == 0) off_median = med;
+        const double ratio = off_median > 0 ? med / off_median : 0;
+        const double acceptance = proposed > 0 ? accepted / proposed : 0;
+        const std::string test = "tg" + std::to_string(n_gen);
+        if (args.json) {
+          nlohmann::json row{{"model", args.model_path}, {"draft", args.spec.draft_path},
+                             {"spec_mode", std::string(spec_mode_name(setup->options.mode))},
+                             {"arm", kArms[arm].name}, {"concurrency", concurrency}, {"n_gen", n_gen},
+                             {"threads", args.threads}, {"tokens_per_s_median", med},
+                             {"tokens_per_s_min", *std::min_element(tps.begin(), tps.end())},
+                             {"tokens_per_s_max", *std::max_element(tps.begin(), tps.end())},
+                             {"speedup_vs_off", ratio}, {"acceptance_rate", acceptance},
+                             {"proposed_tokens", proposed}};
+          std::printf("%s\n", row.dump().c_str());
+        } else {
+          std::printf("| %-10s | %5d | %11s | %10.1f | %10.1f | %10.1f | %7.2fx | %9.1f%% |\n", kArms[arm].name,
+                      concurrency, test.c_str(), med, *std::min_element(tps.begin(), tps.end()),
+                      *std::max_element(tps.begin(), tps.end()), ratio, 100 * acceptance);
+        }
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace frugal::cli
