@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <string_view>
 
 namespace frugal {
 namespace {
@@ -43,20 +45,69 @@ Expected<CalibrationPoint> parse_point(const json& p, const std::string& where) 
   auto mfu = read_number(p, "mfu", where);
   if (!mfu) return mfu.error();
   if (*batch < 1) return invalid_argument(where + ": field 'batch' must be >= 1");
-  if (*mbu > 1.0 || *mfu > 1.0) return invalid_argument(where + ": 'mbu' and 'mfu' are fractions in [0, 1]");
+  if (*mbu > kMaxCalibratedEfficiency || *mfu > kMaxCalibratedEfficiency) {
+    return invalid_argument(where + ": 'mbu' and 'mfu' must be <= " + std::to_string(kMaxCalibratedEfficiency));
+  }
   point.batch = static_cast<int64_t>(*batch);
   point.context = static_cast<int64_t>(*context);
   point.mbu = *mbu;
   point.mfu = *mfu;
+  const std::string phase = read_string(p, "phase");
+  if (phase == "prefill") {
+    point.phase = CalibrationPhase::kPrefill;
+  } else if (phase.empty()) {
+    // Records written before the field existed stored pp tests as batch = context = prompt tokens.
+    point.phase = point.batch > 1 && point.batch == point.context ? CalibrationPhase::kPrefill : CalibrationPhase::kDecode;
+  } else if (phase != "decode") {
+    return invalid_argument(where + ": field 'phase' must be \"decode\" or \"prefill\"");
+  }
   return point;
 }
 
-double lerp_by_batch(const CalibrationPoint& a, const CalibrationPoint& b, int64_t batch, bool mbu) {
-  const double va = mbu ? a.mbu : a.mfu;
-  const double vb = mbu ? b.mbu : b.mfu;
-  if (b.batch == a.batch) return va;
-  const double t = static_cast<double>(batch - a.batch) / static_cast<double>(b.batch - a.batch);
-  return va + t * (vb - va);
+Efficiency lerp(const Efficiency& a, const Efficiency& b, double t) {
+  return Efficiency{a.mbu + t * (b.mbu - a.mbu), a.mfu + t * (b.mfu - a.mfu)};
+}
+
+// Linear in time per unit of work: time_i = work_i / efficiency_i, interpolated, converted back at
+// x's work. Falls back to linear in efficiency where a figure is missing (0).
+double lerp_in_time(double work_a, double eff_a, double work_b, double eff_b, double work_x, double t) {
+  if (work_a <= 0 || work_b <= 0 || work_x <= 0 || eff_a <= 0 || eff_b <= 0) return eff_a + t * (eff_b - eff_a);
+  const double time = work_a / eff_a + t * (work_b / eff_b - work_a / eff_a);
+  return work_x / time;
+}
+
+// Piecewise-linear interpolation of (x -> efficiency) at x, the nearest measured value outside the
+// measured range. work_at(x) is the work at coordinate x (empty: linear in efficiency).
+// Precondition: `curve` is non-empty; x values are distinct (a map's keys).
+Efficiency interpolate(const std::map<int64_t, Efficiency>& curve, int64_t x,
+                       const std::function<CalibrationWork(int64_t)>& work_at) {
+  auto upper = curve.lower_bound(x);
+  if (upper == curve.end()) return std::prev(upper)->second;
+  if (upper->first == x || upper == curve.begin()) return upper->second;
+  auto lower = std::prev(upper);
+  const double t = static_cast<double>(x - lower->first) / static_cast<double>(upper->first - lower->first);
+  if (!work_at) return lerp(lower->second, upper->second, t);
+  const CalibrationWork wa = work_at(lower->first), wb = work_at(upper->first), wx = work_at(x);
+  return Efficiency{lerp_in_time(wa.bytes, lower->second.mbu, wb.bytes, upper->second.mbu, wx.bytes, t),
+                    lerp_in_time(wa.flops, lower->second.mfu, wb.flops, upper->second.mfu, wx.flops, t)};
+}
+
+// The points calibrated_efficiency interpolates over: the most specific non-empty selection.
+std::vector<CalibrationPoint> candidate_points(const CalibrationRecord& record, std::string_view weight_type,
+                                               CalibrationPhase phase) {
+  auto select = [&](bool same_type, bool same_phase) {
+    std::vector<CalibrationPoint> out;
+    for (const CalibrationPoint& p : record.points) {
+      if ((!same_type || p.weight_type == weight_type) && (!same_phase || p.phase == phase)) out.push_back(p);
+    }
+    return out;
+  };
+  constexpr std::pair<bool, bool> kPreferences[] = {{true, true}, {true, false}, {false, true}, {false, false}};
+  for (const auto& [same_type, same_phase] : kPreferences) {
+    std::vector<CalibrationPoint> out = select(same_type, same_phase);
+    if (!out.empty()) return out;
+  }
+  return {};
 }
 
 }  // namespace
@@ -64,8 +115,8 @@ double lerp_by_batch(const CalibrationPoint& a, const CalibrationPoint& b, int64
 std::string calibration_to_json(const CalibrationRecord& r) {
   json points = json::array();
   for (const CalibrationPoint& p : r.points) {
-    points.push_back({{"weight_type", p.weight_type}, {"batch", p.batch}, {"context", p.context}, {"mbu", p.mbu},
-                      {"mfu", p.mfu}});
+    points.push_back({{"weight_type", p.weight_type}, {"phase", std::string(calibration_phase_name(p.phase))},
+                      {"batch", p.batch}, {"context", p.context}, {"mbu", p.mbu}, {"mfu", p.mfu}});
   }
   json doc = {{"schema", kCalibrationSchema},       {"machine_id", r.machine_id},
               {"cpu_model", r.cpu_model},           {"created_utc", r.created_utc},
@@ -146,36 +197,33 @@ std::string resolve_calibration_path(const std::string& explicit_path) {
   return std::string(home != nullptr ? home : ".") + "/.cache/frugal/calibration.json";
 }
 
+std::string_view calibration_phase_name(CalibrationPhase phase) {
+  switch (phase) {
+    case CalibrationPhase::kDecode: return "decode";
+    case CalibrationPhase::kPrefill: return "prefill";
+  }
+  return "decode";
+}
+
 std::optional<Efficiency> calibrated_efficiency(const CalibrationRecord& record, std::string_view weight_type,
-                                                int64_t batch, int64_t context) {
-  if (record.points.empty()) return std::nullopt;
-  // Candidates: the same weight type when measured, else every point.
-  std::vector<CalibrationPoint> same;
-  for (const CalibrationPoint& p : record.points) {
-    if (p.weight_type == weight_type) same.push_back(p);
+                                                int64_t batch, int64_t context, CalibrationPhase phase,
+                                                const CalibrationWorkFn& work) {
+  const std::vector<CalibrationPoint> points = candidate_points(record, weight_type, phase);
+  if (points.empty()) return std::nullopt;
+  // [batch][context] -> efficiency; a repeated (batch, context) keeps the last point.
+  std::map<int64_t, std::map<int64_t, Efficiency>> grid;
+  for (const CalibrationPoint& p : points) grid[p.batch][p.context] = Efficiency{p.mbu, p.mfu};
+  // First along context within each measured batch, then along batch.
+  std::map<int64_t, Efficiency> by_batch;
+  for (const auto& [measured_batch, by_context] : grid) {
+    const int64_t b = measured_batch;
+    std::function<CalibrationWork(int64_t)> along_context;
+    if (work) along_context = [&work, b](int64_t c) { return work(b, c); };
+    by_batch[b] = interpolate(by_context, context, along_context);
   }
-  if (same.empty()) same = record.points;
-  // The nearest measured context (log distance: 512 vs 1024 matters more than 8192 vs 8704).
-  auto log_distance = [context](const CalibrationPoint& p) {
-    return std::fabs(std::log1p(static_cast<double>(p.context)) - std::log1p(static_cast<double>(context)));
-  };
-  const double best = log_distance(*std::min_element(same.begin(), same.end(), [&](const auto& a, const auto& b) {
-    return log_distance(a) < log_distance(b);
-  }));
-  std::vector<CalibrationPoint> row;
-  for (const CalibrationPoint& p : same) {
-    if (log_distance(p) <= best + 1e-12) row.push_back(p);
-  }
-  std::sort(row.begin(), row.end(), [](const auto& a, const auto& b) { return a.batch < b.batch; });
-  // Linear interpolation over batch between the bracketing points; clamped outside the range.
-  if (batch <= row.front().batch) return Efficiency{row.front().mbu, row.front().mfu};
-  if (batch >= row.back().batch) return Efficiency{row.back().mbu, row.back().mfu};
-  for (size_t i = 1; i < row.size(); ++i) {
-    if (batch <= row[i].batch) {
-      return Efficiency{lerp_by_batch(row[i - 1], row[i], batch, true), lerp_by_batch(row[i - 1], row[i], batch, false)};
-    }
-  }
-  return Efficiency{row.back().mbu, row.back().mfu};
+  std::function<CalibrationWork(int64_t)> along_batch;
+  if (work) along_batch = [&work, context](int64_t b) { return work(b, context); };
+  return interpolate(by_batch, batch, along_batch);
 }
 
 Accelerator accelerator_from_calibration(const CalibrationRecord& record) {

@@ -1,9 +1,10 @@
 // CalibrationRecord: what `frugal bench` measured on this machine, as JSON (cost layer).
-// The planner uses it for --hardware this-machine: bandwidth x the MBU of the closest measured
-// configuration (same weight type, nearest context, interpolated over batch); without a record
-// it falls back to default_efficiency().
+// The planner uses it for --hardware this-machine: bandwidth x the MBU measured for the same weight
+// type and phase, interpolated linearly over context and then over batch (clamped outside the
+// measured range); without a record it falls back to default_efficiency().
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,13 +15,19 @@
 
 namespace frugal {
 
+// Which phase a point measured: decode steps (tg) or one prompt's forward (pp).
+enum class CalibrationPhase { kDecode, kPrefill };
+std::string_view calibration_phase_name(CalibrationPhase phase);  // "decode" / "prefill"
+
 // One measured decode/prefill configuration.
 struct CalibrationPoint {
   std::string weight_type;  // "q4_0", "bf16", ... (weight_type_name spelling)
-  int64_t batch = 1;
-  int64_t context = 0;      // tokens already in the KV cache
+  int64_t batch = 1;        // decode: sequences per step; prefill: tokens in the forward
+  int64_t context = 0;      // decode: mean tokens in the KV cache; prefill: prompt tokens
   double mbu = 0;           // achieved bytes/s / read_gb_per_s
   double mfu = 0;           // achieved FLOP/s / peak_flops_per_s
+  // JSON "phase"; records without it: prefill when batch == context > 1 (how bench wrote pp).
+  CalibrationPhase phase = CalibrationPhase::kDecode;
 };
 
 struct CalibrationRecord {
@@ -35,6 +42,10 @@ struct CalibrationRecord {
 };
 
 inline constexpr const char* kCalibrationSchema = "frugal.calibration/1";
+// MBU is taken against the DRAM read probe, so a model whose weights fit in the last-level cache
+// (a test model in a 48 MiB L3) measures MBU > 1; the planner keeps such figures, because they
+// predict that machine's speed for that model. Values above this bound are rejected as corrupt.
+inline constexpr double kMaxCalibratedEfficiency = 16.0;
 
 std::string calibration_to_json(const CalibrationRecord& record);
 Expected<CalibrationRecord> calibration_from_json(const std::string& json_text, const std::string& origin);
@@ -45,9 +56,26 @@ Status save_calibration(const CalibrationRecord& record, const std::string& path
 // explicit_path if non-empty, else $FRUGAL_CALIBRATION, else ~/.cache/frugal/calibration.json.
 std::string resolve_calibration_path(const std::string& explicit_path);
 
-// Efficiency of the closest measured configuration, or nullopt when the record has no points.
+// Bytes moved and FLOPs done by the unit of work whose time is interpolated at (batch, context):
+// the planner passes a decode step, or one prefill token (so that time per token is linear in the
+// prompt length, as attention makes it).
+struct CalibrationWork {
+  double bytes = 0;
+  double flops = 0;
+};
+using CalibrationWorkFn = std::function<CalibrationWork(int64_t batch, int64_t context)>;
+
+// Efficiency at (batch, context) from the points of the same weight type and phase (falling back to
+// the same type, then the same phase, then every point): per measured batch along context between
+// the bracketing contexts, then along batch between the bracketing batches; the nearest measured
+// value outside the range. Without `work` it is linear in MBU and MFU. With `work` it is linear in
+// the time the work takes (work.bytes / MBU and work.flops / MFU), which is what a CPU decode step
+// does as attention over a longer context adds time while adding few bytes: linear MBU would
+// overestimate tok/s between a short and a long measured context. nullopt when there are no points.
 std::optional<Efficiency> calibrated_efficiency(const CalibrationRecord& record, std::string_view weight_type,
-                                                int64_t batch, int64_t context);
+                                                int64_t batch, int64_t context,
+                                                CalibrationPhase phase = CalibrationPhase::kDecode,
+                                                const CalibrationWorkFn& work = {});
 
 // The "this-machine" catalogue entry built from a record (kind cpu; prices 0 = unknown).
 Accelerator accelerator_from_calibration(const CalibrationRecord& record);

@@ -47,21 +47,34 @@ Expected<LlmRoofline> LlmRoofline::create(LlmDeployment d) {
   return LlmRoofline(std::move(d));
 }
 
-Efficiency LlmRoofline::efficiency_at(int64_t batch, int64_t context) const {
-  if (d_.calibration) {
-    if (auto e = calibrated_efficiency(*d_.calibration, d_.weights.name, batch, context); e && e->mbu > 0) {
-      Efficiency out = *e;
-      if (out.mfu <= 0) out.mfu = d_.efficiency.mfu;
-      return out;
-    }
+Efficiency LlmRoofline::efficiency_at(int64_t batch, int64_t context, CalibrationPhase phase) const {
+  if (!d_.calibration) return d_.efficiency;
+  // Interpolate in time: a decode step's work, or one prefill token's (prefill: batch = tokens).
+  CalibrationWorkFn work = [this](int64_t b, int64_t c) { return decode_work(b, c); };
+  if (phase == CalibrationPhase::kPrefill) {
+    work = [this](int64_t tokens, int64_t prompt) {
+      const int64_t n_prompts = std::max<int64_t>(1, tokens / std::max<int64_t>(1, prompt));
+      CalibrationWork w = prefill_work(n_prompts, prompt);
+      const double n_tokens = static_cast<double>(n_prompts) * static_cast<double>(std::max<int64_t>(1, prompt));
+      return CalibrationWork{w.bytes / n_tokens, w.flops / n_tokens};
+    };
+  }
+  if (auto e = calibrated_efficiency(*d_.calibration, d_.weights.name, batch, context, phase, work); e && e->mbu > 0) {
+    Efficiency out = *e;
+    if (out.mfu <= 0) out.mfu = d_.efficiency.mfu;
+    return out;
   }
   return d_.efficiency;
 }
 
+bool LlmRoofline::uses_file_bytes() const {
+  const LlmShape& s = d_.shape;
+  return s.file_tensor_bytes > 0 && (d_.weights.name == "file" || d_.weights.name == s.file_weight_type);
+}
+
 double LlmRoofline::weight_bytes_per_device() const {
-  const double bpw = d_.shape.file_bytes_per_weight > 0 && d_.weights.name == "file" ? d_.shape.file_bytes_per_weight
-                                                                                      : d_.weights.bytes_per_weight;
-  return static_cast<double>(d_.shape.total_params()) * bpw / d_.tensor_parallel;
+  if (uses_file_bytes()) return d_.shape.file_tensor_bytes / d_.tensor_parallel;
+  return static_cast<double>(d_.shape.total_params()) * d_.weights.bytes_per_weight / d_.tensor_parallel;
 }
 
 double LlmRoofline::kv_bytes_per_token_per_device() const {
@@ -108,6 +121,10 @@ int64_t LlmRoofline::max_batch(int64_t context) const {
 
 double LlmRoofline::weight_read_bytes(int64_t batch) const {
   const LlmShape& s = d_.shape;
+  if (uses_file_bytes() && !s.is_moe()) {
+    // Exact: every stored tensor but the input embedding (a one-row-per-token lookup).
+    return (s.file_tensor_bytes - (s.tied_output ? 0.0 : s.file_embedding_bytes)) / d_.tensor_parallel;
+  }
   const double bpw = weight_bytes_per_device() * d_.tensor_parallel / static_cast<double>(s.total_params());
   // The input embedding is a lookup (one row per token); every other weight is streamed.
   double params = static_cast<double>(s.total_params() - (s.tied_output ? 0 : s.embedding_params()));
@@ -130,41 +147,63 @@ double LlmRoofline::allreduce_seconds(double bytes) const {
   return latency + 2.0 * (tp - 1) / tp * bytes / per_direction;
 }
 
+CalibrationWork LlmRoofline::decode_work(int64_t batch, int64_t context) const {
+  const LlmShape& s = d_.shape;
+  const double b = static_cast<double>(batch);
+  CalibrationWork w;
+  w.bytes = weight_read_bytes(batch) + b * static_cast<double>(context) * kv_bytes_per_token_per_device();
+  // 2 FLOPs per active parameter per token, plus QK^T and AV: 4 x n_layer x q_dim per cached token.
+  w.flops = (2.0 * s.active_matmul_params() * b + 4.0 * s.n_layer * s.q_dim() * b * context) / d_.tensor_parallel;
+  return w;
+}
+
+CalibrationWork LlmRoofline::prefill_work(int64_t n_prompts, int64_t prompt_tokens) const {
+  const LlmShape& s = d_.shape;
+  const double tokens = static_cast<double>(n_prompts) * static_cast<double>(prompt_tokens);
+  const double chunks = std::ceil(tokens / static_cast<double>(std::max<int64_t>(1, d_.prefill_chunk_tokens)));
+  CalibrationWork w;
+  // Weights are streamed once per chunk; the KV of every prompt token is written once.
+  w.bytes = chunks * weight_read_bytes(d_.prefill_chunk_tokens) + tokens * kv_bytes_per_token_per_device();
+  // Causal attention: prompt position i attends to i + 1 tokens, P (P + 1) / 2 per prompt.
+  const double p = static_cast<double>(prompt_tokens);
+  const double attention = 4.0 * s.n_layer * s.q_dim() * static_cast<double>(n_prompts) * 0.5 * p * (p + 1.0);
+  // The output projection runs for each prompt's last position only (its logits sample the next token).
+  const double output_params = static_cast<double>(s.n_vocab) * static_cast<double>(s.n_embd);
+  const double body_params = std::max(0.0, static_cast<double>(s.active_matmul_params()) - output_params);
+  w.flops = (2.0 * body_params * tokens + 2.0 * output_params * static_cast<double>(n_prompts) + attention) /
+            d_.tensor_parallel;
+  return w;
+}
+
 StepTime LlmRoofline::decode_step(int64_t batch, int64_t context) const {
   const LlmShape& s = d_.shape;
   const Efficiency e = efficiency_at(batch, context);
-  const double tp = d_.tensor_parallel;
-  const double b = static_cast<double>(batch);
-  const double bytes = weight_read_bytes(batch) + b * static_cast<double>(context) * kv_bytes_per_token_per_device();
-  // 2 FLOPs per active parameter per token, plus QK^T and AV: 4 x n_layer x q_dim per cached token.
-  const double flops = (2.0 * s.active_matmul_params() * b + 4.0 * s.n_layer * s.q_dim() * b * context) / tp;
+  const CalibrationWork w = decode_work(batch, context);
   StepTime t;
-  t.memory_s = bytes / (d_.hardware.memory_bandwidth_bytes_per_s * e.mbu);
-  t.compute_s = flops / (compute_peak_per_s(d_.hardware, d_.weights) * e.mfu);
+  t.memory_s = w.bytes / (d_.hardware.memory_bandwidth_bytes_per_s * e.mbu);
+  t.compute_s = w.flops / (compute_peak_per_s(d_.hardware, d_.weights) * e.mfu);
   // Two all-reduces per layer (after attention and after the FFN) of [batch, n_embd] activations.
-  t.comm_s = tp > 1 ? 2.0 * s.n_layer * allreduce_seconds(b * s.n_embd * kActivationBytes) : 0.0;
+  t.comm_s = d_.tensor_parallel > 1
+                 ? 2.0 * s.n_layer * allreduce_seconds(static_cast<double>(batch) * s.n_embd * kActivationBytes)
+                 : 0.0;
   return t;
 }
 
 StepTime LlmRoofline::prefill(int64_t n_prompts, int64_t prompt_tokens) const {
   const LlmShape& s = d_.shape;
   const double tokens = static_cast<double>(n_prompts) * static_cast<double>(prompt_tokens);
-  const Efficiency e = efficiency_at(std::max<int64_t>(1, static_cast<int64_t>(tokens)), prompt_tokens);
-  const double tp = d_.tensor_parallel;
+  const Efficiency e =
+      efficiency_at(std::max<int64_t>(1, static_cast<int64_t>(tokens)), prompt_tokens, CalibrationPhase::kPrefill);
+  const CalibrationWork w = prefill_work(n_prompts, prompt_tokens);
   const double chunks = std::ceil(tokens / static_cast<double>(std::max<int64_t>(1, d_.prefill_chunk_tokens)));
-  // Weights are streamed once per chunk; the KV of every prompt token is written once.
-  const double bytes = chunks * weight_read_bytes(d_.prefill_chunk_tokens) + tokens * kv_bytes_per_token_per_device();
-  // Causal attention: prompt position i attends to i tokens, sum ~ P^2 / 2 per prompt.
-  const double attention = 4.0 * s.n_layer * s.q_dim() * static_cast<double>(n_prompts) *
-                           0.5 * static_cast<double>(prompt_tokens) * static_cast<double>(prompt_tokens);
-  const double flops = (2.0 * s.active_matmul_params() * tokens + attention) / tp;
   StepTime t;
-  t.memory_s = bytes / (d_.hardware.memory_bandwidth_bytes_per_s * e.mbu);
-  t.compute_s = flops / (compute_peak_per_s(d_.hardware, d_.weights) * e.mfu);
-  t.comm_s = tp > 1 ? chunks * 2.0 * s.n_layer *
-                          allreduce_seconds(std::min(tokens, static_cast<double>(d_.prefill_chunk_tokens)) *
-                                            s.n_embd * kActivationBytes)
-                    : 0.0;
+  t.memory_s = w.bytes / (d_.hardware.memory_bandwidth_bytes_per_s * e.mbu);
+  t.compute_s = w.flops / (compute_peak_per_s(d_.hardware, d_.weights) * e.mfu);
+  t.comm_s = d_.tensor_parallel > 1
+                 ? chunks * 2.0 * s.n_layer *
+                       allreduce_seconds(std::min(tokens, static_cast<double>(d_.prefill_chunk_tokens)) * s.n_embd *
+                                         kActivationBytes)
+                 : 0.0;
   return t;
 }
 

@@ -60,7 +60,12 @@ class LlmRoofline {
   double weight_bytes_per_device() const;
   double kv_bytes_per_token_per_device() const;
   MemoryBreakdown memory(int64_t batch, int64_t context) const;
-  Efficiency efficiency_at(int64_t batch, int64_t context) const;
+  // Calibrated efficiency of `phase` at (batch, context) when a record is set, else d_.efficiency.
+  // Prefill looks up (batch = tokens in the forward, context = prompt tokens).
+  Efficiency efficiency_at(int64_t batch, int64_t context, CalibrationPhase phase = CalibrationPhase::kDecode) const;
+  // True when the weights are the GGUF file's own (no --weights, or the file's type): byte counts
+  // then come from the file's tensors rather than params x bytes per weight.
+  bool uses_file_bytes() const;
   double capacity_bytes() const { return d_.hardware.memory_bytes; }
   // fits <=> memory(batch, context).total_bytes() <= capacity_bytes().
   bool fits(int64_t batch, int64_t context) const;
@@ -69,12 +74,16 @@ class LlmRoofline {
 
   // One decode step: `batch` sequences each with `context` tokens in the KV cache.
   StepTime decode_step(int64_t batch, int64_t context) const;
-  // Prefill of `n_prompts` prompts of `prompt_tokens` tokens each (chunked, causal attention).
+  // Prefill of `n_prompts` prompts of `prompt_tokens` tokens each (chunked, causal attention;
+  // logits of each prompt's last position only, as serving engines compute them).
   StepTime prefill(int64_t n_prompts, int64_t prompt_tokens) const;
 
  private:
   explicit LlmRoofline(LlmDeployment d) : d_(std::move(d)) {}
   double weight_read_bytes(int64_t batch) const;  // per device, per step (MoE: touched experts)
+  // Bytes and FLOPs per device of one decode step, and of a prefill of n_prompts x prompt_tokens.
+  CalibrationWork decode_work(int64_t batch, int64_t context) const;
+  CalibrationWork prefill_work(int64_t n_prompts, int64_t prompt_tokens) const;
   double allreduce_seconds(double bytes) const;
 
   LlmDeployment d_;

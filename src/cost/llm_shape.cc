@@ -2,6 +2,9 @@
 
 #include "gguf/gguf_reader.h"
 #include "model/presets.h"
+#include "model/quant_recipe.h"
+
+#include <cctype>
 
 namespace frugal {
 namespace {
@@ -49,6 +52,21 @@ Expected<int64_t> arch_int(const GgufFile& f, const std::string& arch, const cha
   auto v = f.get_uint(full);
   if (!v) return v.error();
   return static_cast<int64_t>(*v);
+}
+
+// general.file_type as the planner's weight-type spelling ("q8_0"), or "" when absent or unknown.
+std::string file_weight_type_name(const GgufFile& f) {
+  constexpr FileType kAll[] = {FileType::kF32,  FileType::kF16,    FileType::kBF16,   FileType::kQ8_0, FileType::kQ4_0,
+                               FileType::kQ5_0, FileType::kQ4_K_M, FileType::kQ5_K_M, FileType::kQ6_K};
+  auto id = f.get_uint("general.file_type");
+  if (!id) return "";
+  for (FileType t : kAll) {
+    if (file_type_gguf_id(t) != *id) continue;
+    std::string name(file_type_name(t));
+    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return name;
+  }
+  return "";
 }
 
 }  // namespace
@@ -144,8 +162,13 @@ Expected<LlmShape> llm_shape_from_gguf(const std::string& path) {
     s.file_total_params += t.num_elements();
     bytes += static_cast<double>(t.size_bytes);
     if (t.name.find("_exps") != std::string::npos) s.file_expert_params += t.num_elements();
-    if (t.name == "token_embd.weight") s.n_vocab = t.ne[1];
+    if (t.name == "token_embd.weight") {
+      s.n_vocab = t.ne[1];
+      s.file_embedding_bytes = static_cast<double>(t.size_bytes);
+    }
   }
+  s.file_tensor_bytes = bytes;
+  s.file_weight_type = file_weight_type_name(*file);
   s.tied_output = file->find_tensor("output.weight") == nullptr;
   if (s.file_total_params <= 0) return invalid_argument(path + ": no tensors");
   s.file_bytes_per_weight = bytes / static_cast<double>(s.file_total_params);

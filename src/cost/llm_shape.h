@@ -27,6 +27,9 @@ struct LlmShape {
   int64_t file_total_params = 0;
   int64_t file_expert_params = 0;
   double file_bytes_per_weight = 0;  // total tensor bytes / total elements
+  double file_tensor_bytes = 0;      // every tensor's stored bytes
+  double file_embedding_bytes = 0;   // token_embd.weight's stored bytes
+  std::string file_weight_type;      // general.file_type as "q8_0", "f16", ... (lower case); "" unknown
 
   int64_t head_dim_or_default() const { return head_dim > 0 ? head_dim : n_embd / n_head; }
   int64_t q_dim() const { return n_head * head_dim_or_default(); }

@@ -4,8 +4,10 @@
 
 #include <fstream>
 
+#include "core/check.h"
 #include "core/logging.h"
 #include "server/error_mapping.h"
+#include "server/openai_response.h"
 #include "server/openai_routes.h"
 #include "tokenizer/chat_template.h"
 
@@ -73,7 +75,7 @@ Expected<std::vector<std::string>> read_api_key_file(const std::string& path) {
 }
 
 struct HttpServer::Impl {
-  LlmEngine* engine = nullptr;
+  std::unique_ptr<ModelRouter> router;
   MetricsRegistry* registry = nullptr;
   ServingMetrics metrics;
   HttpServerOptions options;
@@ -82,18 +84,35 @@ struct HttpServer::Impl {
   httplib::Server server;
 };
 
+namespace {
+
+// The single-engine server is a router over one model.
+std::unique_ptr<ModelRouter> single_model_router(LlmEngine& engine, const Tokenizer& tokenizer,
+                                                 const HttpServerOptions& options, MetricsRegistry* metrics) {
+  ServedModel model;
+  model.name = options.model_name;
+  model.engine = &engine;
+  model.tokenizer = &tokenizer;
+  model.chat_format = detect_chat_format(options.chat_template);
+  return std::make_unique<ModelRouter>(std::vector<ServedModel>{model}, std::vector<RouteSpec>{}, /*usd_per_hour=*/0,
+                                       nullptr, metrics);
+}
+
+}  // namespace
+
 HttpServer::HttpServer(LlmEngine& engine, const Tokenizer& tokenizer, MetricsRegistry* metrics,
                        HttpServerOptions options)
+    : HttpServer(single_model_router(engine, tokenizer, options, metrics), metrics, options) {}
+
+HttpServer::HttpServer(std::unique_ptr<ModelRouter> router, MetricsRegistry* metrics, HttpServerOptions options)
     : impl_(std::make_unique<Impl>()) {
+  CHECK(router != nullptr, "HttpServer: a router");
   Impl& impl = *impl_;
-  impl.engine = &engine;
+  impl.router = std::move(router);
   impl.registry = metrics;
   impl.options = std::move(options);
   if (metrics != nullptr) impl.metrics = register_serving_metrics(*metrics);
-  impl.context.engine = &engine;
-  impl.context.tokenizer = &tokenizer;
-  impl.context.chat_format = detect_chat_format(impl.options.chat_template);
-  impl.context.model_name = impl.options.model_name;
+  impl.context.router = impl.router.get();
   impl.context.metrics = metrics != nullptr ? &impl.metrics : nullptr;
   impl.context.request_timeout = impl.options.request_timeout;
   impl.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -165,13 +184,15 @@ void HttpServer::install_routes() {
       in_flight_.fetch_add(1);
       std::shared_ptr<void> in_flight_guard(nullptr, [this](void*) { in_flight_.fetch_sub(1); });
       ApiReply reply = handle_api_request(impl_->context, endpoint, req.body, arrival);
+      for (const auto& [name, value] : reply.headers) res.set_header(name, value);
       if (!reply.stream) {
         res.status = reply.http_status;
         if (reply.retry_after_seconds > 0) res.set_header("Retry-After", std::to_string(reply.retry_after_seconds));
+        if (reply.cost_usd) res.set_header("X-Frugal-Cost-USD", format_cost_usd(*reply.cost_usd));
         res.set_content(reply.body, "application/json");
         return;
       }
-      std::shared_ptr<StreamSession> session = reply.stream;
+      std::shared_ptr<ReplyStream> session = reply.stream;
       res.set_header("Cache-Control", "no-cache");
       res.set_header("X-Accel-Buffering", "no");
       res.set_chunked_content_provider(
@@ -189,12 +210,18 @@ void HttpServer::install_routes() {
   svr.Post("/v1/chat/completions", post(ApiEndpoint::kChatCompletions));
 
   svr.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(models_list_json(impl_->options.model_name, impl_->created), "application/json");
+    res.set_content(models_list_json(*impl_->router, impl_->created), "application/json");
   });
   svr.Get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
-    if (id != impl_->options.model_name) return send_error(res, unknown_model_error(id));
-    res.set_content(model_json(impl_->options.model_name, impl_->created), "application/json");
+    const ModelRouter& router = *impl_->router;
+    for (const ServedModel& model : router.models()) {
+      if (model.name == id) return res.set_content(model_json(id, impl_->created), "application/json");
+    }
+    for (const RouteSpec& route : router.routes()) {
+      if (route.name == id) return res.set_content(model_json(id, impl_->created, "frugal-router"), "application/json");
+    }
+    send_error(res, unknown_model_error(id));
   });
   svr.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     const bool down = shutting_down_.load();
@@ -204,15 +231,28 @@ void HttpServer::install_routes() {
   svr.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     std::string text;
     if (impl_->registry != nullptr) {
-      const EngineSnapshot snap = impl_->engine->snapshot();
-      impl_->metrics.running->with().set(snap.running);
-      impl_->metrics.waiting->with().set(snap.waiting);
-      impl_->metrics.kv_used->with().set(snap.kv_blocks_used);
-      impl_->metrics.kv_total->with().set(snap.kv_blocks_total);
+      refresh_engine_gauges();
+      impl_->router->refresh_gauges();
       text = impl_->registry->render();
     }
     res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
   });
+}
+
+// The request and KV gauges summed over every engine (each engine sets them for itself per step).
+void HttpServer::refresh_engine_gauges() {
+  EngineSnapshot total;
+  for (const ServedModel& model : impl_->router->models()) {
+    const EngineSnapshot snap = model.engine->snapshot();
+    total.running += snap.running;
+    total.waiting += snap.waiting;
+    total.kv_blocks_used += snap.kv_blocks_used;
+    total.kv_blocks_total += snap.kv_blocks_total;
+  }
+  impl_->metrics.running->with().set(total.running);
+  impl_->metrics.waiting->with().set(total.waiting);
+  impl_->metrics.kv_used->with().set(total.kv_blocks_used);
+  impl_->metrics.kv_total->with().set(total.kv_blocks_total);
 }
 
 HttpServer::~HttpServer() {
@@ -252,7 +292,12 @@ Status HttpServer::start_background() {
 void HttpServer::shutdown(std::chrono::milliseconds drain) {
   if (shutting_down_.exchange(true)) return;
   log_info("shutting down: draining in-flight requests");
-  impl_->engine->shutdown(drain);
+  // Every engine drains at once, within the same `drain`.
+  std::vector<std::thread> drains;
+  for (const ServedModel& model : impl_->router->models()) {
+    drains.emplace_back([engine = model.engine, drain] { engine->shutdown(drain); });
+  }
+  for (std::thread& drain_thread : drains) drain_thread.join();
   const auto flush_deadline = SteadyClock::now() + kFlushGrace;
   while (in_flight_.load() > 0 && SteadyClock::now() < flush_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -3,8 +3,9 @@
 //
 // Routes: POST /v1/completions, POST /v1/chat/completions (stream: true -> SSE), GET /v1/models,
 // GET /v1/models/{id}, GET /health, GET /metrics (Prometheus text; see metrics/serving_metrics.h
-// for every metric name and who updates it). API keys guard /v1/* only; /health and /metrics stay
-// open for probes and scrapers.
+// and server/route_metrics.h for every metric name and who updates it). Several models can be
+// served, each with its own engine; a ModelRouter resolves "model" (a name, "auto", a route).
+// API keys guard /v1/* only; /health and /metrics stay open for probes and scrapers.
 // Threading contract: start()/run() on one thread; shutdown() from any thread (e.g. a signal
 // waiter), once. Handlers run on httplib's worker threads.
 #pragma once
@@ -20,6 +21,7 @@
 #include "core/expected.h"
 #include "engine/llm_engine.h"
 #include "metrics/serving_metrics.h"
+#include "server/model_router.h"
 #include "tokenizer/tokenizer.h"
 
 namespace frugal {
@@ -27,8 +29,8 @@ namespace frugal {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";        // loopback unless the operator asks otherwise
   int port = 8080;                       // 0: an ephemeral port (see port())
-  std::string model_name = "frugal";     // the id clients send as "model"
-  std::string chat_template;             // the GGUF's tokenizer.chat_template ("" -> ChatML)
+  std::string model_name = "frugal";     // single-engine constructor: the id clients send as "model"
+  std::string chat_template;             // single-engine constructor: tokenizer.chat_template ("" -> ChatML)
   std::vector<std::string> api_keys;     // empty: no authentication
   size_t max_body_bytes = 1 << 20;       // larger bodies -> 413
   std::chrono::milliseconds request_timeout{std::chrono::minutes(10)};  // 0: none
@@ -40,8 +42,11 @@ Expected<std::vector<std::string>> read_api_key_file(const std::string& path);
 
 class HttpServer {
  public:
-  // engine, tokenizer and metrics (may be null) must outlive the server.
+  // One model: engine, tokenizer and metrics (may be null) must outlive the server.
   HttpServer(LlmEngine& engine, const Tokenizer& tokenizer, MetricsRegistry* metrics, HttpServerOptions options);
+  // Several models and routes: the router's engines and tokenizers, and metrics (may be null; the
+  // router registered its families there), must outlive the server.
+  HttpServer(std::unique_ptr<ModelRouter> router, MetricsRegistry* metrics, HttpServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -54,7 +59,7 @@ class HttpServer {
   // bind() + run() on a background thread (tests).
   Status start_background();
 
-  // Graceful shutdown: new API requests get 503 at once, the engine drains for up to `drain`
+  // Graceful shutdown: new API requests get 503 at once, the engines drain for up to `drain`
   // (then fails the rest with an error event), in-flight responses finish, the listener closes.
   void shutdown(std::chrono::milliseconds drain);
   bool shutting_down() const { return shutting_down_.load(); }
@@ -63,6 +68,7 @@ class HttpServer {
  private:
   void install_guards();
   void install_routes();
+  void refresh_engine_gauges();
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

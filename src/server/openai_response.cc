@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <random>
 
 namespace frugal {
@@ -61,7 +62,15 @@ json usage_json(const Usage& usage) {
   return json{{"prompt_tokens", usage.prompt_tokens},
               {"completion_tokens", usage.completion_tokens},
               {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
-              {"prompt_tokens_details", {{"cached_tokens", usage.cached_tokens}}}};
+              {"prompt_tokens_details", {{"cached_tokens", usage.cached_tokens}}},
+              {"compute_seconds", usage.compute_seconds},
+              {"cost_usd", usage.cost_usd}};
+}
+
+std::string format_cost_usd(double cost_usd) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.10f", cost_usd);
+  return buffer;
 }
 
 json completion_logprobs_json(const Tokenizer& tokenizer, const std::vector<TokenLogprobs>& logprobs,
@@ -147,6 +156,8 @@ void UsageTotals::add(int32_t choice_idx, const Usage& usage) {
   prompt.prompt_tokens = std::max(prompt.prompt_tokens, usage.prompt_tokens);
   prompt.cached_tokens = std::max(prompt.cached_tokens, usage.cached_tokens);
   prompt.completion_tokens += usage.completion_tokens;
+  prompt.compute_seconds += usage.compute_seconds;  // every choice is its own engine request: costs add up
+  prompt.cost_usd += usage.cost_usd;
 }
 
 Usage UsageTotals::total() const {
@@ -155,6 +166,8 @@ Usage UsageTotals::total() const {
     total.prompt_tokens += prompt.prompt_tokens;
     total.cached_tokens += prompt.cached_tokens;
     total.completion_tokens += prompt.completion_tokens;
+    total.compute_seconds += prompt.compute_seconds;
+    total.cost_usd += prompt.cost_usd;
   }
   return total;
 }

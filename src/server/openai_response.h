@@ -26,7 +26,11 @@ ResponseHeader make_response_header(ApiEndpoint endpoint, const std::string& mod
 // "stop" | "length" (a full context is reported as "length", as OpenAI does).
 const char* finish_reason_string(FinishReason reason);
 
-nlohmann::json usage_json(const Usage& usage);  // prompt/completion/total + prompt_tokens_details.cached_tokens
+// prompt/completion/total + prompt_tokens_details.cached_tokens, and frugal's live cost meter:
+// compute_seconds (the engine step time charged) and cost_usd (0 when the server has no price).
+nlohmann::json usage_json(const Usage& usage);
+// The X-Frugal-Cost-USD header value: fixed-point, 10 decimals ("0.0000012345").
+std::string format_cost_usd(double cost_usd);
 
 // Completions: {"tokens", "token_logprobs", "top_logprobs": [{piece: logprob}], "text_offset"};
 // text_offset counts bytes from `first_offset`.
@@ -55,7 +59,8 @@ nlohmann::json stream_chunk_json(const ResponseHeader& header, int32_t index, co
 nlohmann::json usage_chunk_json(const ResponseHeader& header, const Usage& usage);
 
 // Usage over all choices: prompt tokens count once per prompt (not once per choice, as OpenAI
-// reports n > 1), completion tokens add up, cached tokens are the best of a prompt's choices.
+// reports n > 1), completion tokens add up, cached tokens are the best of a prompt's choices;
+// compute seconds and cost add up over every choice (each one ran as its own engine request).
 class UsageTotals {
  public:
   UsageTotals(size_t num_prompts, int32_t n) : n_(n), per_prompt_(num_prompts) {}

@@ -3,7 +3,9 @@
 #include <string_view>
 
 #include "server/error_mapping.h"
+#include "server/openai_response.h"
 #include "server/request_builder.h"
+#include "server/route_request.h"
 #include "tokenizer/utf8.h"
 
 namespace frugal {
@@ -23,13 +25,25 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
 ApiReply invalid_field_reply(const InvalidField& field) {
   return error_reply(invalid_field_error(field.param, field.message));
 }
 
+// A parsed, validated request and where it goes.
+struct Prepared {
+  json body;
+  ApiRequest request;
+  RouteTarget target;
+};
+
 // Waits for every choice and builds the full response (or the first error).
-ApiReply collect_response(const ApiContext& context, RequestGroup& group, const ApiRequest& request,
-                          SteadyClock::time_point deadline) {
+ApiReply collect_response(const ApiContext& context, RequestGroup& group, const Prepared& prepared,
+                          SteadyClock::time_point arrival, SteadyClock::time_point deadline) {
+  const ApiRequest& request = prepared.request;
   std::vector<ChoiceResult> choices(group.size());
   UsageTotals usage(request.endpoint == ApiEndpoint::kCompletions ? request.prompts.size() : 1, request.n);
   while (!group.all_finished()) {
@@ -52,28 +66,90 @@ ApiReply collect_response(const ApiContext& context, RequestGroup& group, const 
       return error_reply(api_error_from_status(e.error));
     }
   }
-  const ResponseHeader header = make_response_header(request.endpoint, context.model_name);
+  const Usage total = usage.total();
+  context.router->record_finished(prepared.target, total, seconds_since(arrival));
+  const ResponseHeader header = make_response_header(request.endpoint, prepared.target.model->name);
   ApiReply reply;
-  reply.body = dump_json(full_response_json(header, *context.tokenizer, choices, request.top_logprobs >= 0,
-                                            usage.total()));
+  reply.body = dump_json(
+      full_response_json(header, *prepared.target.model->tokenizer, choices, request.top_logprobs >= 0, total));
+  reply.cost_usd = total.cost_usd;
   return reply;
 }
 
-// Parses and checks the body into engine requests; an error reply when anything is wrong.
+// A routing failure: an unknown model or route (404), or a cost cap no tier meets (400).
+ApiReply route_error_reply(const Status& status, const std::string& model) {
+  if (status.code() == StatusCode::kNotFound) return error_reply(unknown_model_error(model));
+  ApiError error = invalid_field_error("max_usd_per_million_tokens", status.message());
+  error.code = "route_cost_cap_unmet";
+  return error_reply(error);
+}
+
+// Parses and checks the body, and resolves its model or route; an error reply when anything is wrong.
 std::optional<ApiReply> prepare(const ApiContext& context, ApiEndpoint endpoint, const std::string& body,
-                                ApiRequest& request, std::vector<EngineRequest>& engine_requests) {
+                                Prepared& out) {
   if (!is_valid_utf8(body)) return invalid_field_reply({"", "the request body is not valid UTF-8"});
-  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return invalid_field_reply({"", "the request body is not valid JSON"});
-  if (auto e = parse_api_request(endpoint, parsed, request)) return invalid_field_reply(*e);
-  if (!request.model.empty() && request.model != context.model_name) {
-    return error_reply(unknown_model_error(request.model));
-  }
-  PromptModel model{context.tokenizer, context.chat_format, context.engine->snapshot().max_context};
-  std::vector<std::vector<int32_t>> prompts;
-  if (auto e = tokenize_prompts(request, model, prompts)) return invalid_field_reply(*e);
-  if (auto e = build_engine_requests(request, model, prompts, engine_requests)) return invalid_field_reply(*e);
+  out.body = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (out.body.is_discarded()) return invalid_field_reply({"", "the request body is not valid JSON"});
+  if (auto e = parse_api_request(endpoint, out.body, out.request)) return invalid_field_reply(*e);
+  ParsedRouteNeeds route_needs;
+  if (auto e = parse_route_needs(out.body, route_needs)) return invalid_field_reply(*e);
+  if (!route_needs.difficulty_hinted) route_needs.needs.difficulty = estimate_difficulty(out.request);
+  auto target = context.router->resolve(out.request.model, route_needs.needs);
+  if (!target) return route_error_reply(target.error(), out.request.model);
+  out.target = std::move(*target);
   return std::nullopt;
+}
+
+// The request goes to the overflow endpoint: its answer, priced, with the route header.
+ApiReply forward_overflow(const ApiContext& context, ApiEndpoint endpoint, Prepared& prepared) {
+  const ModelRouter& router = *context.router;
+  const RouteTarget target = prepared.target;
+  const auto arrival = SteadyClock::now();
+  auto cost_usd = std::make_shared<std::optional<double>>();  // a stream reports after this returns
+  OverflowReply upstream =
+      router.overflow()->forward(endpoint, std::move(prepared.body), [&router, target, arrival, cost_usd](const Usage& u) {
+        router.record_finished(target, u, seconds_since(arrival));
+        *cost_usd = u.cost_usd;
+      });
+  ApiReply reply;
+  reply.http_status = upstream.http_status;
+  reply.body = std::move(upstream.body);
+  reply.stream = std::move(upstream.stream);
+  if (!reply.stream) reply.cost_usd = *cost_usd;
+  return reply;
+}
+
+// The request runs on the chosen local model: a full response or a stream.
+ApiReply run_local(const ApiContext& context, ApiEndpoint endpoint, const Prepared& prepared,
+                   SteadyClock::time_point arrival) {
+  const ApiRequest& request = prepared.request;
+  const ServedModel& model = *prepared.target.model;
+  PromptModel prompt_model{model.tokenizer, model.chat_format, model.engine->snapshot().max_context};
+  std::vector<std::vector<int32_t>> prompts;
+  std::vector<EngineRequest> engine_requests;
+  if (auto e = tokenize_prompts(request, prompt_model, prompts)) return invalid_field_reply(*e);
+  if (auto e = build_engine_requests(request, prompt_model, prompts, engine_requests)) return invalid_field_reply(*e);
+  auto group = RequestGroup::submit(*model.engine, std::move(engine_requests), context.metrics, arrival);
+  if (!group) return error_reply(api_error_from_status(group.error()));
+  context.router->count_route(prepared.target);
+  const SteadyClock::time_point deadline =
+      context.request_timeout.count() > 0 ? arrival + context.request_timeout : SteadyClock::time_point::max();
+  if (!request.stream) return collect_response(context, **group, prepared, arrival, deadline);
+
+  StreamOptions options;
+  options.include_usage = request.include_usage;
+  options.logprobs = request.top_logprobs >= 0;
+  options.n = request.n;
+  options.num_prompts = endpoint == ApiEndpoint::kCompletions ? request.prompts.size() : 1;
+  options.deadline = deadline;
+  options.timeout = context.request_timeout;
+  options.on_finished = [router = context.router, target = prepared.target, arrival](const Usage& usage) {
+    router->record_finished(target, usage, seconds_since(arrival));
+  };
+  ApiReply reply;
+  reply.stream = std::make_shared<SessionReplyStream>(std::make_shared<StreamSession>(
+      std::move(*group), make_response_header(endpoint, model.name), *model.tokenizer, options));
+  return reply;
 }
 
 }  // namespace
@@ -88,38 +164,37 @@ ApiReply error_reply(const ApiError& error) {
 
 ApiReply handle_api_request(const ApiContext& context, ApiEndpoint endpoint, const std::string& body,
                             SteadyClock::time_point arrival) {
-  ApiRequest request;
-  std::vector<EngineRequest> engine_requests;
-  if (std::optional<ApiReply> rejected = prepare(context, endpoint, body, request, engine_requests)) {
+  Prepared prepared;
+  if (std::optional<ApiReply> rejected = prepare(context, endpoint, body, prepared)) {
     if (context.metrics != nullptr) context.metrics->requests->with({kOutcomeRejected}).inc();
     return *rejected;
   }
-  auto group = RequestGroup::submit(*context.engine, std::move(engine_requests), context.metrics, arrival);
-  if (!group) return error_reply(api_error_from_status(group.error()));
-  const SteadyClock::time_point deadline =
-      context.request_timeout.count() > 0 ? arrival + context.request_timeout : SteadyClock::time_point::max();
-  if (!request.stream) return collect_response(context, **group, request, deadline);
-
-  StreamOptions options;
-  options.include_usage = request.include_usage;
-  options.logprobs = request.top_logprobs >= 0;
-  options.n = request.n;
-  options.num_prompts = endpoint == ApiEndpoint::kCompletions ? request.prompts.size() : 1;
-  options.deadline = deadline;
-  options.timeout = context.request_timeout;
   ApiReply reply;
-  reply.stream = std::make_shared<StreamSession>(std::move(*group), make_response_header(endpoint, context.model_name),
-                                                 *context.tokenizer, options);
+  if (prepared.target.is_overflow()) {
+    context.router->count_route(prepared.target);
+    reply = forward_overflow(context, endpoint, prepared);
+  } else {
+    reply = run_local(context, endpoint, prepared, arrival);
+  }
+  reply.headers.emplace_back(ModelRouter::kHeaderName, ModelRouter::header_value(prepared.target));
   return reply;
 }
 
-std::string model_json(const std::string& model_name, int64_t created) {
-  return dump_json(json{{"id", model_name}, {"object", "model"}, {"created", created}, {"owned_by", "frugal"}});
+std::string model_json(const std::string& id, int64_t created, const char* owned_by) {
+  return dump_json(json{{"id", id}, {"object", "model"}, {"created", created}, {"owned_by", owned_by}});
 }
 
-std::string models_list_json(const std::string& model_name, int64_t created) {
-  return dump_json(json{{"object", "list"},
-                        {"data", json::array({json::parse(model_json(model_name, created))})}});
+std::string models_list_json(const ModelRouter& router, int64_t created) {
+  json data = json::array();
+  for (const ServedModel& model : router.models()) data.push_back(json::parse(model_json(model.name, created)));
+  for (const RouteSpec& route : router.routes()) {
+    // One model and no overflow: "auto" is that model, so the list stays the one model clients expect.
+    if (route.name == kAutoRoute && router.models().size() == 1 && router.overflow() == nullptr) continue;
+    json entry = json::parse(model_json(route.name, created, "frugal-router"));
+    entry["frugal_route_tiers"] = route.tiers;
+    data.push_back(std::move(entry));
+  }
+  return dump_json(json{{"object", "list"}, {"data", data}});
 }
 
 }  // namespace frugal

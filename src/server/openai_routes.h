@@ -1,27 +1,29 @@
 // The OpenAI endpoints' logic, independent of the HTTP library (server layer): body -> validated
-// request -> engine requests -> a full JSON response, an error, or a StreamSession for SSE.
+// request -> a model or route resolved by the ModelRouter -> engine requests (or the overflow
+// endpoint) -> a full JSON response, an error, or a ReplyStream for SSE.
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/llm_engine.h"
 #include "metrics/serving_metrics.h"
-#include "server/openai_schema.h"
 #include "server/error_mapping.h"
+#include "server/model_router.h"
+#include "server/openai_schema.h"
+#include "server/reply_stream.h"
 #include "server/stream_session.h"
-#include "tokenizer/chat_template.h"
 
 namespace frugal {
 
 // Shared by every handler thread; everything here is read-only or thread-safe.
 struct ApiContext {
-  LlmEngine* engine = nullptr;
-  const Tokenizer* tokenizer = nullptr;
-  ChatFormat chat_format = ChatFormat::kChatML;
-  std::string model_name;
-  const ServingMetrics* metrics = nullptr;   // may be null
+  const ModelRouter* router = nullptr;           // the served models and routes
+  const ServingMetrics* metrics = nullptr;       // may be null
   std::chrono::milliseconds request_timeout{0};  // 0: none
 };
 
@@ -29,15 +31,18 @@ struct ApiReply {
   int http_status = 200;
   std::string body;                        // JSON: a full response or an OpenAI error
   int retry_after_seconds = 0;             // > 0: send Retry-After
-  std::shared_ptr<StreamSession> stream;   // set: answer with text/event-stream from this session
+  std::optional<double> cost_usd;          // set: send X-Frugal-Cost-USD (non-streaming responses)
+  std::vector<std::pair<std::string, std::string>> headers;  // more response headers (X-Frugal-Route)
+  std::shared_ptr<ReplyStream> stream;     // set: answer with text/event-stream from this stream
 };
 
 ApiReply handle_api_request(const ApiContext& context, ApiEndpoint endpoint, const std::string& body,
                             SteadyClock::time_point arrival);
 
-// GET /v1/models and /v1/models/{id}.
-std::string models_list_json(const std::string& model_name, int64_t created);
-std::string model_json(const std::string& model_name, int64_t created);
+// GET /v1/models (every served model, then every route; "auto" only when it has a choice to make)
+// and /v1/models/{id}.
+std::string models_list_json(const ModelRouter& router, int64_t created);
+std::string model_json(const std::string& id, int64_t created, const char* owned_by = "frugal");
 
 // The reply for an ApiError.
 ApiReply error_reply(const ApiError& error);

@@ -277,6 +277,7 @@ Result read_common(ApiEndpoint endpoint, const json& body, ApiRequest& out) {
   if (auto e = read_int(body, "priority", -1000000, 1000000, value)) return e;
   out.priority = static_cast<int32_t>(value);
   if (auto e = read_bool(body, "ignore_eos", out.ignore_eos)) return e;
+  if (auto e = read_bool(body, "speculation", out.speculation)) return e;
   return read_logprobs(endpoint, body, out);
 }
 

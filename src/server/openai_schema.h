@@ -44,6 +44,7 @@ struct ApiRequest {
   int32_t top_logprobs = -1;          // -1: no logprobs
   int32_t priority = 0;
   bool ignore_eos = false;            // extension (llama.cpp's name)
+  bool speculation = true;            // extension: false opts this request out of speculative decoding
 };
 
 // A rejected field: `param` is the JSON path ("messages[1].content", "stop").

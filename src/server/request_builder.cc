@@ -81,6 +81,7 @@ std::optional<InvalidField> build_engine_requests(const ApiRequest& request, con
       engine_request.stop = request.stop;
       engine_request.ignore_eos = request.ignore_eos;
       engine_request.priority = request.priority;
+      engine_request.allow_speculation = request.speculation;
       engine_request.top_logprobs = request.top_logprobs;
       out.push_back(std::move(engine_request));
     }

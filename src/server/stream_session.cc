@@ -62,6 +62,8 @@ bool StreamSession::on_event(SseSink& sink, ChoiceEvent& choice_event) {
 }
 
 bool StreamSession::finish(SseSink& sink) {
+  if (options_.on_finished && !finish_reported_) options_.on_finished(usage_.total());
+  finish_reported_ = true;
   if (options_.include_usage && !write_json(sink, usage_chunk_json(header_, usage_.total()))) return false;
   if (!sink.write(kSseDone)) return false;
   ended_ = true;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,9 @@ struct StreamOptions {
   std::chrono::milliseconds timeout{0};                  // for the time-out message
   std::chrono::milliseconds poll{100};                   // longest wait for engine events per pump
   std::chrono::milliseconds keepalive{2000};             // idle time before a probing comment line
+  // Called once when every choice has finished, with the total usage (before the last writes, so
+  // a client gone at the very end still has its cost accounted). May be empty.
+  std::function<void(const Usage&)> on_finished;
 };
 
 class StreamSession {
@@ -60,6 +64,7 @@ class StreamSession {
   std::vector<int64_t> text_offsets_;  // per choice, bytes sent so far (completions logprobs)
   bool started_ = false;
   bool ended_ = false;
+  bool finish_reported_ = false;
   SteadyClock::time_point last_write_;
 };
 

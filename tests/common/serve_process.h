@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <regex>
 #include <string>
 #include <thread>
@@ -28,19 +29,14 @@ class ServeProcess {
   // Serves tests/data/models/small-q8_0.gguf as model "small" unless extra_args override it.
   explicit ServeProcess(const std::vector<std::string>& extra_args,
                         const std::string& model_path = data_path("models/small-q8_0.gguf")) {
-    log_ = ::testing::TempDir() + "frugal_serve_" + std::to_string(getpid()) + "_" + std::to_string(++counter()) + ".log";
-    std::vector<std::string> args = {frugal_binary(), "serve", "-m", model_path, "--host", "127.0.0.1",
-                                     "--port", "0", "-t", "2", "--model-name", "small"};
+    std::vector<std::string> args = {"-m", model_path, "--host", "127.0.0.1", "--port", "0", "-t", "2",
+                                     "--model-name", "small"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
+    spawn(args);
+  }
+  // `frugal serve` with exactly these arguments (no default model; e.g. several --model NAME=PATH).
+  static std::unique_ptr<ServeProcess> with_exact_args(const std::vector<std::string>& serve_args) {
+    return std::unique_ptr<ServeProcess>(new ServeProcess(ExactTag{}, serve_args));
   }
   ~ServeProcess() { stop(); }
   ServeProcess(const ServeProcess&) = delete;
@@ -81,6 +77,22 @@ class ServeProcess {
   std::string log() const { return read_text_file(log_); }
 
  private:
+  struct ExactTag {};
+  ServeProcess(ExactTag, const std::vector<std::string>& serve_args) { spawn(serve_args); }
+  void spawn(const std::vector<std::string>& serve_args) {
+    log_ = ::testing::TempDir() + "frugal_serve_" + std::to_string(getpid()) + "_" + std::to_string(++counter()) + ".log";
+    std::vector<std::string> args = {frugal_binary(), "serve"};
+    args.insert(args.end(), serve_args.begin(), serve_args.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
   static int& counter() {
     static int n = 0;
     return n;

@@ -58,17 +58,56 @@ TEST(Calibration, PathResolution) {
   EXPECT_EQ(resolve_calibration_path(""), "/home/tester/.cache/frugal/calibration.json");
 }
 
-TEST(Calibration, ClosestConfigurationInterpolatedOverBatch) {
+TEST(Calibration, InterpolatedOverContextThenBatch) {
   const CalibrationRecord r = sample();
-  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 1, 600)->mbu, 0.5);
+  // Batch 1 was measured at contexts 512 (0.5) and 8192 (0.3): linear in between.
+  const double batch1_at_600 = 0.5 + (600.0 - 512.0) / (8192.0 - 512.0) * (0.3 - 0.5);
+  EXPECT_NEAR(calibrated_efficiency(r, "q4_0", 1, 600)->mbu, batch1_at_600, 1e-12);
+  EXPECT_NEAR(calibrated_efficiency(r, "q4_0", 1, 7000)->mbu, 0.5 + 6488.0 / 7680.0 * (0.3 - 0.5), 1e-12);
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 1, 512)->mbu, 0.5);   // measured
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 1, 100)->mbu, 0.5);   // clamped below
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 1, 9000)->mbu, 0.3);  // clamped above
+  // Batch 8 was measured at one context only; batch 4 lies 3/7 of the way from batch 1 to 8.
   EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 8, 600)->mbu, 0.7);
-  EXPECT_NEAR(calibrated_efficiency(r, "q4_0", 4, 600)->mbu, 0.5 + 3.0 / 7.0 * 0.2, 1e-12);  // linear in batch
-  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 64, 512)->mbu, 0.7);                     // clamped
-  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 1, 7000)->mbu, 0.3);                     // nearest context
+  EXPECT_NEAR(calibrated_efficiency(r, "q4_0", 4, 600)->mbu, batch1_at_600 + 3.0 / 7.0 * (0.7 - batch1_at_600), 1e-12);
+  EXPECT_NEAR(calibrated_efficiency(r, "q4_0", 4, 600)->mfu,
+              0.02 + 88.0 / 7680.0 * (0.01 - 0.02) + 3.0 / 7.0 * (0.1 - (0.02 + 88.0 / 7680.0 * (0.01 - 0.02))), 1e-12);
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 64, 512)->mbu, 0.7);  // clamped in batch
   EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "bf16", 1, 512)->mbu, 0.9);
   CalibrationRecord empty = r;
   empty.points.clear();
   EXPECT_FALSE(calibrated_efficiency(empty, "q4_0", 1, 512).has_value());
+}
+
+TEST(Calibration, PrefillAndDecodePointsAreKeptApart) {
+  CalibrationRecord r = sample();
+  CalibrationPoint pp32{"q4_0", 32, 32, 0.2, 0.3, CalibrationPhase::kPrefill};
+  CalibrationPoint pp128{"q4_0", 128, 128, 0.1, 0.5, CalibrationPhase::kPrefill};
+  r.points.push_back(pp32);
+  r.points.push_back(pp128);
+  // Prefill of 64 tokens: between the two pp points only (the decode points at 512 do not enter).
+  const auto pre = calibrated_efficiency(r, "q4_0", 64, 64, CalibrationPhase::kPrefill);
+  ASSERT_TRUE(pre.has_value());
+  EXPECT_NEAR(pre->mfu, 0.3 + (64.0 - 32.0) / (128.0 - 32.0) * (0.5 - 0.3), 1e-12);
+  // Decode lookups ignore the prefill points.
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "q4_0", 1, 512)->mbu, 0.5);
+  // A type with no prefill point falls back to its own decode points.
+  EXPECT_DOUBLE_EQ(calibrated_efficiency(r, "bf16", 64, 64, CalibrationPhase::kPrefill)->mbu, 0.9);
+  // The phase survives JSON; a record without "phase" infers prefill from batch == context > 1.
+  auto back = calibration_from_json(calibration_to_json(r), "mem");
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  EXPECT_EQ(back->points[4].phase, CalibrationPhase::kPrefill);
+  EXPECT_EQ(back->points[0].phase, CalibrationPhase::kDecode);
+  auto legacy = calibration_from_json(R"({"schema": "frugal.calibration/1", "memory_bytes": 1, "read_gb_per_s": 1,
+      "triad_gb_per_s": 1, "peak_flops_per_s": 1, "points": [
+      {"weight_type": "f16", "batch": 64, "context": 64, "mbu": 0.1, "mfu": 0.2},
+      {"weight_type": "f16", "batch": 1, "context": 65, "mbu": 0.1, "mfu": 0.2}]})", "legacy");
+  ASSERT_TRUE(legacy.has_value()) << legacy.error().to_string();
+  EXPECT_EQ(legacy->points[0].phase, CalibrationPhase::kPrefill);
+  EXPECT_EQ(legacy->points[1].phase, CalibrationPhase::kDecode);
+  EXPECT_FALSE(calibration_from_json(R"({"schema": "frugal.calibration/1", "memory_bytes": 1, "read_gb_per_s": 1,
+      "triad_gb_per_s": 1, "peak_flops_per_s": 1, "points": [
+      {"weight_type": "f16", "phase": "train", "batch": 1, "context": 1, "mbu": 0.1, "mfu": 0.2}]})", "bad").has_value());
 }
 
 TEST(Calibration, ThisMachineUsesMeasuredBandwidthTimesMeasuredMbu) {

@@ -17,6 +17,7 @@ namespace {
 using json = nlohmann::json;
 
 constexpr int64_t kContext = 64;
+constexpr double kUsdPerHour = 3.6;  // the live cost meter's price in these tests
 
 class RealEngineServer : public ::testing::Test {
  protected:
@@ -32,6 +33,7 @@ class RealEngineServer : public ::testing::Test {
     engine_options.max_context = kContext;
     engine_options.max_running = 4;
     engine_options.max_waiting = 8;
+    engine_options.usd_per_hour = kUsdPerHour;
     auto engine = LlmEngine::create(*model_, *tokenizer_, engine_options, &registry_);
     ASSERT_TRUE(engine) << engine.error().to_string();
     engine_ = std::move(*engine);
@@ -127,6 +129,47 @@ TEST_F(RealEngineServer, ClientDisconnectFreesTheKvBlocks) {
     if (!freed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(freed) << "the engine still holds the disconnected request's KV blocks";
+}
+
+// The live cost meter through HTTP: usage.cost_usd sums the choices (n = 2, two prompts), the
+// X-Frugal-Cost-USD header repeats it, a stream's usage chunk carries it, and the responses' costs
+// add up to frugal_cost_usd_total within 1 %.
+TEST_F(RealEngineServer, CostUsdInEveryUsageAddsUpToTheMetersTotal) {
+  auto res = client_->Post("/v1/completions",
+                           R"({"prompt": ["a b c d e f g h i j", "x"], "n": 2, "max_tokens": 6, "temperature": 0})",
+                           "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json usage = json::parse(res->body)["usage"];
+  const double cost = usage["cost_usd"].get<double>();
+  const double seconds = usage["compute_seconds"].get<double>();
+  EXPECT_GT(cost, 0.0) << usage;
+  EXPECT_NEAR(cost, seconds * kUsdPerHour / 3600.0, 1e-12 + 1e-9 * cost);
+  ASSERT_TRUE(res->has_header("X-Frugal-Cost-USD"));
+  EXPECT_NEAR(std::stod(res->get_header_value("X-Frugal-Cost-USD")), cost, 1e-10);
+
+  std::string stream_body;
+  auto streamed = client_->Post(
+      "/v1/completions",
+      R"({"prompt": "hello there", "max_tokens": 5, "stream": true, "stream_options": {"include_usage": true}})",
+      "application/json");
+  ASSERT_TRUE(streamed);
+  ASSERT_EQ(streamed->status, 200);
+  // The usage chunk is the last "data: {...}" before "data: [DONE]".
+  const std::string& text = streamed->body;
+  const size_t done = text.rfind("data: [DONE]");
+  ASSERT_NE(done, std::string::npos) << text;
+  const size_t last = text.rfind("data: {", done);
+  ASSERT_NE(last, std::string::npos) << text;
+  const json usage_chunk = json::parse(text.substr(last + 6, text.find('\n', last) - last - 6));
+  const double stream_cost = usage_chunk["usage"]["cost_usd"].get<double>();
+  EXPECT_GT(stream_cost, 0.0) << usage_chunk;
+
+  // Four engine requests in the first response, one in the stream: nothing else ran.
+  const double total = metric("frugal_cost_usd_total");
+  ASSERT_GT(total, 0.0);
+  EXPECT_NEAR((cost + stream_cost) / total, 1.0, 0.01) << cost + stream_cost << " vs " << total;
+  EXPECT_DOUBLE_EQ(metric("frugal_price_usd_per_hour"), kUsdPerHour);
 }
 
 }  // namespace

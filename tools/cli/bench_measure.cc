@@ -117,17 +117,19 @@ Expected<std::vector<double>> time_prompt(const Model& model, int threads, int64
   return tokens_per_s;
 }
 
-Expected<std::vector<double>> time_generation(const Model& model, int threads, int64_t n_gen, int repetitions) {
-  const std::vector<int32_t> ids = random_tokens(model, n_gen + 1);
+Expected<std::vector<double>> time_generation(const Model& model, int threads, int64_t n_gen, int64_t depth,
+                                              int repetitions) {
+  const std::vector<int32_t> ids = random_tokens(model, depth + n_gen + 1);
   std::vector<double> tokens_per_s;
+  Session session(model, session_options(threads, depth + n_gen + 1, MatmulPath::kFast));
+  auto context = session.eval(std::vector<int32_t>(ids.begin(), ids.begin() + depth + 1));
+  if (!context) return context.error();
   for (int rep = -1; rep < repetitions; ++rep) {  // rep -1: warm-up (a few steps)
     const int64_t steps = rep < 0 ? std::min(n_gen, kGenerationWarmupSteps) : n_gen;
-    Session session(model, session_options(threads, n_gen + 1, MatmulPath::kFast));
-    auto first = session.eval({ids[0]});
-    if (!first) return first.error();
+    session.truncate(depth + 1);
     const auto start = std::chrono::steady_clock::now();
     for (int64_t step = 1; step <= steps; ++step) {
-      auto logits = session.eval({ids[static_cast<size_t>(step)]});
+      auto logits = session.eval({ids[static_cast<size_t>(depth + step)]});
       if (!logits) return logits.error();
     }
     const double seconds = seconds_since(start);
@@ -180,11 +182,14 @@ TokenCost prompt_token_cost(const Model& model, int64_t n_prompt) {
   return {bytes / n, flops / n};
 }
 
-TokenCost generation_token_cost(const Model& model, int64_t n_gen) {
+double generation_mean_context(int64_t n_gen, int64_t depth) {
+  return static_cast<double>(depth) + 1.0 + static_cast<double>(n_gen + 1) / 2.0;
+}
+
+TokenCost generation_token_cost(const Model& model, int64_t n_gen, int64_t depth) {
   const WeightTotals w = weight_totals(model);
   const ModelConfig& c = model.config();
-  // Step s (1..n_gen) runs at position s and attends over s + 1 positions; average them.
-  const double mean_context = 1.0 + static_cast<double>(n_gen + 1) / 2.0;
+  const double mean_context = generation_mean_context(n_gen, depth);
   const double bytes = w.layer_bytes + w.output_bytes + w.embedding_row_bytes + mean_context * kv_bytes_per_position(c);
   const double flops = 2.0 * (w.layer_params + w.output_params) + attention_flops(c, mean_context);
   return {bytes, flops};

@@ -32,8 +32,10 @@ Status check_validation(const ValidationResult& result);
 // Tokens per second of each repetition, after one untimed warm-up.
 // pp: one forward over n_prompt random ids in a fresh Session.
 Expected<std::vector<double>> time_prompt(const Model& model, int threads, int64_t n_prompt, int repetitions);
-// tg: n_gen single-token steps after a 1-token context in a fresh Session (llama-bench's tg).
-Expected<std::vector<double>> time_generation(const Model& model, int threads, int64_t n_gen, int repetitions);
+// tg: n_gen single-token steps after a (depth + 1)-token context (llama-bench's tg and -d): the
+// depth is prefilled once, untimed, and each repetition truncates back to it.
+Expected<std::vector<double>> time_generation(const Model& model, int threads, int64_t n_gen, int64_t depth,
+                                              int repetitions);
 
 // Bytes read and FLOPs done per timed token, averaged over the test.
 struct TokenCost {
@@ -41,7 +43,10 @@ struct TokenCost {
   double flops_per_token = 0;   // 2 per matmul weight + attention (QK^T and AV)
 };
 TokenCost prompt_token_cost(const Model& model, int64_t n_prompt);
-TokenCost generation_token_cost(const Model& model, int64_t n_gen);
+TokenCost generation_token_cost(const Model& model, int64_t n_gen, int64_t depth);
+// Mean KV positions a tg step attends over: step s (1..n_gen) runs at position depth + s and sees
+// depth + s + 1 positions, so the mean is depth + 1 + (n_gen + 1) / 2 (what calibration records).
+double generation_mean_context(int64_t n_gen, int64_t depth);
 
 // "q4_k_m", "q8_0", "f16", ... from general.file_type, else the FFN weights' dtype (lower case).
 std::string model_weight_type(const Model& model);

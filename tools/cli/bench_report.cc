@@ -51,7 +51,8 @@ std::string utc_now_iso8601() {
 }  // namespace
 
 std::string BenchRow::test_name() const {
-  return n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
+  if (n_prompt > 0) return "pp" + std::to_string(n_prompt);
+  return "tg" + std::to_string(n_gen) + (n_depth > 0 ? "@d" + std::to_string(n_depth) : "");
 }
 double BenchRow::tps_min() const { return tokens_per_s.empty() ? 0 : sorted(tokens_per_s).front(); }
 double BenchRow::tps_max() const { return tokens_per_s.empty() ? 0 : sorted(tokens_per_s).back(); }
@@ -65,16 +66,16 @@ double BenchRow::mbu() const { return achieved_fraction(bytes_per_token * tps_me
 double BenchRow::mfu() const { return achieved_fraction(flops_per_token * tps_median(), probe.peak_flops_per_s); }
 
 void print_table_header() {
-  std::printf("| %-28s | %-7s | %9s | %7s | %7s | %11s | %10s | %10s | %6s | %6s |\n", "model", "type", "size", "threads",
+  std::printf("| %-28s | %-7s | %9s | %7s | %10s | %11s | %10s | %10s | %6s | %6s |\n", "model", "type", "size", "threads",
               "test", "t/s median", "t/s min", "t/s max", "MBU", "MFU");
-  std::printf("| :--------------------------- | :------ | --------: | ------: | ------: | ----------: | ---------: | ---------: | -----: | -----: |\n");
+  std::printf("| :--------------------------- | :------ | --------: | ------: | ---------: | ----------: | ---------: | ---------: | -----: | -----: |\n");
 }
 
 void print_table_row(const BenchRow& r) {
   std::string name = r.model.substr(r.model.find_last_of('/') == std::string::npos ? 0 : r.model.find_last_of('/') + 1);
   const bool gib = r.model_bytes >= 1024.0 * 1024.0 * 1024.0;
   const double size = r.model_bytes / (gib ? 1024.0 * 1024.0 * 1024.0 : 1024.0 * 1024.0);
-  std::printf("| %-28s | %-7s | %5.2f %s | %7d | %7s | %11.2f | %10.2f | %10.2f | %5.1f%% | %5.1f%% |\n", name.c_str(),
+  std::printf("| %-28s | %-7s | %5.2f %s | %7d | %10s | %11.2f | %10.2f | %10.2f | %5.1f%% | %5.1f%% |\n", name.c_str(),
               r.weight_type.c_str(), size, gib ? "GiB" : "MiB", r.threads, r.test_name().c_str(),
               r.tps_median(), r.tps_min(), r.tps_max(), 100 * r.mbu(), 100 * r.mfu());
   std::fflush(stdout);
@@ -89,6 +90,7 @@ std::string row_to_json_line(const BenchRow& r) {
             {"test", r.test_name()},
             {"n_prompt", r.n_prompt},
             {"n_gen", r.n_gen},
+            {"n_depth", r.n_depth},
             {"repetitions", r.tokens_per_s.size()},
             {"tokens_per_s", r.tokens_per_s},
             {"tokens_per_s_min", r.tps_min()},
@@ -124,7 +126,7 @@ std::string probe_to_json_line(const ProbeFigures& p, int64_t array_mib) {
   return j.dump();
 }
 
-CalibrationRecord build_calibration(const std::vector<BenchRow>& rows, const ProbeFigures& machine) {
+CalibrationRecord build_calibration(const std::vector<BenchRow>& rows, const ProbeFigures& machine, bool best) {
   CalibrationRecord rec;
   rec.machine_id = hostname();
   rec.cpu_model = cpu_model_name();
@@ -144,11 +146,16 @@ CalibrationRecord build_calibration(const std::vector<BenchRow>& rows, const Pro
     CalibrationPoint p;
     p.weight_type = r.weight_type;
     // pp: the planner's prefill looks up (batch = prompt tokens, context = prompt tokens);
-    // tg: one sequence at the test's mean context (step s attends over s + 1 positions).
-    p.batch = r.n_prompt > 0 ? r.n_prompt : 1;
-    p.context = r.n_prompt > 0 ? r.n_prompt : 1 + (r.n_gen + 1) / 2;
-    p.mbu = std::clamp(achieved_fraction(r.bytes_per_token * r.tps_median(), machine.read_gb_per_s * 1e9), 0.0, 1.0);
-    p.mfu = std::clamp(achieved_fraction(r.flops_per_token * r.tps_median(), machine.peak_flops_per_s), 0.0, 1.0);
+    // tg: one sequence at the test's mean context (step s attends over depth + s + 1 positions).
+    const bool pp = r.n_prompt > 0;
+    p.phase = pp ? CalibrationPhase::kPrefill : CalibrationPhase::kDecode;
+    p.batch = pp ? r.n_prompt : 1;
+    p.context = pp ? r.n_prompt : r.n_depth + 1 + (r.n_gen + 1) / 2;
+    const double tps = best ? r.tps_max() : r.tps_median();
+    p.mbu = std::clamp(achieved_fraction(r.bytes_per_token * tps, machine.read_gb_per_s * 1e9), 0.0,
+                       kMaxCalibratedEfficiency);
+    p.mfu = std::clamp(achieved_fraction(r.flops_per_token * tps, machine.peak_flops_per_s), 0.0,
+                       kMaxCalibratedEfficiency);
     rec.points.push_back(p);
   }
   return rec;

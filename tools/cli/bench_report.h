@@ -28,12 +28,13 @@ struct BenchRow {
   int threads = 0;
   int64_t n_prompt = 0;      // pp test: prompt length (0 for tg)
   int64_t n_gen = 0;         // tg test: generated tokens (0 for pp)
+  int64_t n_depth = 0;       // tg test: tokens already in the KV cache before the first step
   std::vector<double> tokens_per_s;  // one per repetition
   double bytes_per_token = 0;
   double flops_per_token = 0;
   ProbeFigures probe;        // at the same thread count
 
-  std::string test_name() const;  // "pp512" / "tg128"
+  std::string test_name() const;  // "pp512" / "tg128" / "tg128@d512"
   double tps_min() const;
   double tps_median() const;
   double tps_max() const;
@@ -53,7 +54,10 @@ std::string probe_to_json_line(const ProbeFigures& p, int64_t array_mib);
 
 // A record for the planner: the machine's figures from `machine` (all cores) and one point per
 // row run at `machine.threads` threads, or at the largest thread count measured when none was;
-// MBU and MFU are taken against `machine`'s figures and clamped to [0, 1].
-CalibrationRecord build_calibration(const std::vector<BenchRow>& rows, const ProbeFigures& machine);
+// MBU and MFU are taken against `machine`'s figures and clamped to [0, kMaxCalibratedEfficiency]
+// (above 1 when the model is cache-resident).
+// best = true: from each row's fastest repetition instead of its median (on a shared machine the
+// fastest run is the one least disturbed by other processes, and varies far less between runs).
+CalibrationRecord build_calibration(const std::vector<BenchRow>& rows, const ProbeFigures& machine, bool best = false);
 
 }  // namespace frugal::cli

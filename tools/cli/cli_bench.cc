@@ -1,7 +1,8 @@
 // `frugal bench`: llama-bench-style prompt (pp) and generation (tg) throughput with MBU and MFU
 // against this machine's measured bandwidth and peak FLOP/s, after validating the fast path
 // against the reference path; `--membw` prints the bandwidth and FLOP/s probes alone. A run saves
-// a CalibrationRecord for the planner (`frugal plan --hardware this-machine`).
+// a CalibrationRecord for the planner (`frugal plan --hardware this-machine`): one decode point per
+// tg test (at its mean KV context; -d sets the depth) and one prefill point per pp test.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "bench_measure.h"
 #include "bench_report.h"
+#include "bench_spec.h"
 #include "cli_common.h"
 #include "cost/calibration.h"
 #include "engine/flops_probe.h"
@@ -22,17 +24,35 @@ struct BenchArgs {
   std::vector<std::string> models;
   std::vector<int64_t> n_prompt = {512};
   std::vector<int64_t> n_gen = {128};
+  std::vector<int64_t> depths = {0};  // KV tokens before each tg test (llama-bench -d)
   std::vector<int> threads;
   int repetitions = 5;
   bool json = false;
   bool membw = false;
   int64_t membw_mib = 128;
   bool no_save = false;
+  std::string calibrate_with = "median";  // or "best": which repetition statistic calibration uses
   std::string calibration_path;
   bool validate_only = false;
   int64_t validate_tokens = 8;
   bool inject_validation_error = false;
+  SpecFlags spec;                    // --draft / --spec: speculative-decoding comparison instead
+  std::vector<int> concurrency = {1};
 };
+
+// `--draft MODEL` or `--spec ngram`: the speculative comparison (bench_spec.h) on the first model.
+int run_spec(const BenchArgs& a) {
+  if (a.models.size() != 1) return report_error(invalid_argument("--draft/--spec compares one target model (-m)"));
+  SpecBenchArgs s;
+  s.model_path = a.models.front();
+  s.spec = a.spec;
+  s.n_gen = a.n_gen;
+  s.concurrency = a.concurrency;
+  s.threads = a.threads.front();
+  s.repetitions = a.repetitions;
+  s.json = a.json;
+  return run_spec_bench(s);
+}
 
 // Probe repetitions: STREAM's default of 10 best-of runs is more than a 128 MiB array needs.
 constexpr int kProbeRepetitions = 5;
@@ -93,10 +113,10 @@ void emit_row(const BenchRow& row, bool json) {
 Expected<BenchRow> run_test(const Model& model, BenchRow row, const BenchArgs& a) {
   const bool pp = row.n_prompt > 0;
   auto tps = pp ? time_prompt(model, row.threads, row.n_prompt, a.repetitions)
-                : time_generation(model, row.threads, row.n_gen, a.repetitions);
+                : time_generation(model, row.threads, row.n_gen, row.n_depth, a.repetitions);
   if (!tps) return tps.error();
   row.tokens_per_s = std::move(*tps);
-  const TokenCost cost = pp ? prompt_token_cost(model, row.n_prompt) : generation_token_cost(model, row.n_gen);
+  const TokenCost cost = pp ? prompt_token_cost(model, row.n_prompt) : generation_token_cost(model, row.n_gen, row.n_depth);
   row.bytes_per_token = cost.bytes_per_token;
   row.flops_per_token = cost.flops_per_token;
   return row;
@@ -122,8 +142,11 @@ Status bench_model(const std::string& path, const BenchArgs& a, const std::map<i
   }
   for (int64_t n : a.n_gen) {
     if (n <= 0) continue;
-    tests.push_back(base);
-    tests.back().n_gen = n;
+    for (int64_t depth : a.depths) {
+      tests.push_back(base);
+      tests.back().n_gen = n;
+      tests.back().n_depth = depth;
+    }
   }
   for (int threads : a.threads) {
     for (BenchRow test : tests) {
@@ -166,7 +189,7 @@ int run_bench(const BenchArgs& a) {
   }
   if (a.no_save || rows.empty()) return 0;
   const std::string path = resolve_calibration_path(a.calibration_path);
-  Status st = save_calibration(build_calibration(rows, probes.at(machine_threads)), path);
+  Status st = save_calibration(build_calibration(rows, probes.at(machine_threads), a.calibrate_with == "best"), path);
   if (!st.is_ok()) return report_error(st);
   std::fprintf(stderr, "frugal bench: calibration saved to %s\n", path.c_str());
   return 0;
@@ -185,6 +208,13 @@ Status check_args(const BenchArgs& a) {
   for (int64_t n : a.n_gen) {
     if (n < 0) return invalid_argument("bench: -n values must be >= 0");
   }
+  if (a.calibrate_with != "median" && a.calibrate_with != "best") {
+    return invalid_argument("bench: --calibrate-with must be median or best");
+  }
+  if (a.depths.empty()) return invalid_argument("bench: -d needs at least one depth");
+  for (int64_t d : a.depths) {
+    if (d < 0) return invalid_argument("bench: -d values must be >= 0");
+  }
   return Status::ok();
 }
 
@@ -198,6 +228,8 @@ void register_bench(CLI::App& app) {
       ->delimiter(',')->capture_default_str();
   cmd->add_option("-n,--n-gen", args->n_gen, "Generated tokens for tg tests (comma list; 0 = none)")
       ->delimiter(',')->capture_default_str();
+  cmd->add_option("-d,--n-depth", args->depths, "KV-cache depths before the tg tests (comma list; llama-bench -d)")
+      ->delimiter(',')->capture_default_str();
   cmd->add_option("-t,--threads", args->threads, "Thread counts (comma list; default: all cores)")->delimiter(',');
   cmd->add_option("-r,--repetitions", args->repetitions, "Timed repetitions per test")->capture_default_str();
   cmd->add_flag("--json", args->json, "One JSON object per line and test");
@@ -205,14 +237,25 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--membw-mib", args->membw_mib, "MiB per bandwidth-probe array (3 arrays; >> LLC)")
       ->capture_default_str();
   cmd->add_flag("--no-save", args->no_save, "Do not save the calibration record");
+  cmd->add_option("--calibrate-with", args->calibrate_with,
+                  "Repetition statistic saved for the planner: median, or best (the fastest; steadier on a busy machine)")
+      ->capture_default_str();
   cmd->add_option("--calibration", args->calibration_path,
                   "Calibration record to write (default $FRUGAL_CALIBRATION or ~/.cache/frugal/calibration.json)");
   cmd->add_flag("--validate-only", args->validate_only, "Only check fast-path logits against the reference path");
   cmd->add_option("--validate-tokens", args->validate_tokens, "Prompt length of the validation")->capture_default_str();
   // Test hook: corrupts the fast logits before the comparison, so tests can see the check fail.
   cmd->add_flag("--inject-validation-error", args->inject_validation_error)->group("");
+  add_spec_flags(*cmd, args->spec);
+  cmd->add_option("--concurrency", args->concurrency, "With --draft/--spec: concurrent requests (comma list)")
+      ->delimiter(',')->capture_default_str();
   cmd->callback([args] {
     if (args->threads.empty()) args->threads = {default_num_threads()};
+    if (!args->spec.draft_path.empty() || !args->spec.mode.empty()) {
+      const int code = run_spec(*args);
+      if (code != 0) throw CLI::RuntimeError(code);
+      return;
+    }
     Status st = check_args(*args);
     const int code = !st.is_ok() ? report_error(st) : args->membw ? run_membw(*args) : run_bench(*args);
     if (code != 0) throw CLI::RuntimeError(code);

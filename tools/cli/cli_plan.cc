@@ -13,6 +13,7 @@
 #include "cost/breakeven.h"
 #include "cost/calibration.h"
 #include "cost/catalogue.h"
+#include "cost/kv_budget.h"
 #include "cost/llm_roofline.h"
 #include "cost/llm_serving.h"
 #include "cost/plan_json.h"
@@ -113,7 +114,8 @@ struct LlmArgs {
   std::string hardware = "h100-sxm";
   int count = 1;
   std::string weights;  // empty: bf16, or the GGUF file's own types
-  std::string kv = "f16";
+  std::string kv;          // empty: f32 on this-machine (frugal's CPU KV cache), else f16
+  double kv_mem_bytes = 0; // > 0: also report the largest context that fits this KV budget
   int64_t batch = 1;
   int64_t context = 4096;
   int64_t prompt_tokens = 0;
@@ -127,17 +129,20 @@ Expected<LlmDeployment> build_deployment(const LlmArgs& a, const ResolvedHardwar
   if (!shape) return shape.error();
   LlmDeployment d;
   if (a.weights.empty() && shape->file_bytes_per_weight > 0) {
-    d.weights = WeightType{"file", shape->file_bytes_per_weight, ComputePath::kBf16, true};
+    // The file's own type when it is a known one (so a calibration point of that type applies).
+    auto own = find_weight_type(shape->file_weight_type);
+    d.weights = own ? *own : WeightType{"file", shape->file_bytes_per_weight, ComputePath::kBf16, true};
   } else {
     auto wt = find_weight_type(a.weights.empty() ? "bf16" : a.weights);
     if (!wt) return invalid_argument("unknown --weights '" + a.weights + "' (one of: " + weight_type_names() + ")");
     d.weights = *wt;
   }
-  if (a.kv == "f16" || a.kv == "bf16") d.kv_bytes_per_element = 2.0;
-  else if (a.kv == "fp8" || a.kv == "int8") d.kv_bytes_per_element = 1.0;
-  else if (a.kv == "q8_0") d.kv_bytes_per_element = 34.0 / 32.0;
-  else if (a.kv == "f32") d.kv_bytes_per_element = 4.0;
-  else return invalid_argument("unknown --kv '" + a.kv + "' (f32, f16, bf16, q8_0, fp8, int8)");
+  const std::string kv = !a.kv.empty() ? a.kv : hw.accelerator.name == kThisMachineName ? "f32" : "f16";
+  if (kv == "f16" || kv == "bf16") d.kv_bytes_per_element = 2.0;
+  else if (kv == "fp8" || kv == "int8") d.kv_bytes_per_element = 1.0;
+  else if (kv == "q8_0") d.kv_bytes_per_element = 34.0 / 32.0;
+  else if (kv == "f32") d.kv_bytes_per_element = kFrugalCpuKvBytesPerElement;
+  else return invalid_argument("unknown --kv-type '" + kv + "' (f32, f16, bf16, q8_0, fp8, int8)");
   d.shape = std::move(*shape);
   d.hardware = hw.accelerator;
   d.tensor_parallel = a.count;
@@ -204,6 +209,22 @@ HtmlReport llm_report(const LlmArgs& a, const LlmRoofline& model, const LlmPlan&
   return r;
 }
 
+// KV fields for frugal's own paged cache: bytes per token, the --kv-mem that holds --batch
+// sequences of --context tokens, and (with --kv-mem) the largest context that budget holds.
+void add_kv_budget_json(json& out, const LlmArgs& a, const LlmRoofline& model) {
+  const KvBudget kv = KvBudget::for_shape(model.deployment().shape, model.deployment().kv_bytes_per_element);
+  out["kv_bytes_per_element"] = model.deployment().kv_bytes_per_element;
+  out["kv_bytes_per_token"] = kv.bytes_per_token;
+  out["kv_block_tokens"] = kv.block_tokens;
+  out["kv_bytes_per_block"] = kv.bytes_per_block();
+  out["kv_blocks_for_context"] = a.batch * kv.blocks_for_context(a.context);
+  out["kv_mem_bytes_for_context"] = kv.kv_mem_bytes_for(a.batch, a.context);
+  if (a.kv_mem_bytes > 0) {
+    out["kv_mem_bytes"] = a.kv_mem_bytes;
+    out["max_context_at_kv_mem"] = kv.max_context_at(a.kv_mem_bytes, a.batch);
+  }
+}
+
 int run_llm(const LlmArgs& a) {
   auto hw = resolve_hardware(a.common, a.hardware);
   if (!hw) return report_error(hw.error());
@@ -227,7 +248,7 @@ int run_llm(const LlmArgs& a) {
     out["context"] = a.context;
     out["total_params"] = s.total_params();
     out["active_params"] = s.active_matmul_params();
-    out["kv_bytes_per_token"] = s.kv_bytes_per_token(model->deployment().kv_bytes_per_element);
+    add_kv_budget_json(out, a, *model);
     const Efficiency e = model->efficiency_at(a.batch, a.context);
     out["mbu"] = e.mbu;
     out["mfu"] = e.mfu;
@@ -243,6 +264,15 @@ int run_llm(const LlmArgs& a) {
               gb(plan.memory.weights_bytes).c_str(), gb(plan.memory.kv_bytes).c_str(),
               gb(plan.memory.activation_bytes).c_str(), gb(plan.memory.reserve_bytes).c_str());
   std::printf("max batch    %lld at context %lld\n", static_cast<long long>(plan.max_batch), static_cast<long long>(a.context));
+  const KvBudget kv = KvBudget::for_shape(s, model->deployment().kv_bytes_per_element);
+  std::printf("KV cache     %.0f bytes per token; --kv-mem %.0f holds %lld x %lld tokens (%lld blocks of %lld)\n",
+              kv.bytes_per_token, kv.kv_mem_bytes_for(a.batch, a.context), static_cast<long long>(a.batch),
+              static_cast<long long>(a.context), static_cast<long long>(a.batch * kv.blocks_for_context(a.context)),
+              static_cast<long long>(kv.block_tokens));
+  if (a.kv_mem_bytes > 0) {
+    std::printf("             --kv-mem %.0f: max context %lld per sequence at batch %lld\n", a.kv_mem_bytes,
+                static_cast<long long>(kv.max_context_at(a.kv_mem_bytes, a.batch)), static_cast<long long>(a.batch));
+  }
   std::printf("prefill      %.0f tok/s\n", plan.prefill_tokens_per_s);
   std::printf("decode       %.1f ms/step (%s-bound; memory %.1f ms, compute %.1f ms, comm %.1f ms): %.1f tok/s per sequence, %.0f tok/s total\n",
               plan.decode.total_s() * 1e3, plan.decode.compute_bound() ? "compute" : "memory", plan.decode.memory_s * 1e3,
@@ -257,7 +287,9 @@ void add_llm_flags(CLI::App& cmd, LlmArgs& a) {
   cmd.add_option("--hardware", a.hardware, "Catalogue name or this-machine")->capture_default_str();
   cmd.add_option("--count", a.count, "Devices (tensor parallel)")->capture_default_str();
   cmd.add_option("--weights", a.weights, "Weight type: " + weight_type_names() + " (default bf16, or the GGUF's)");
-  cmd.add_option("--kv", a.kv, "KV cache type: f16, fp8, q8_0, f32")->capture_default_str();
+  cmd.add_option("--kv,--kv-type", a.kv, "KV cache type: f32, f16, bf16, q8_0, fp8, int8 (default f32 on this-machine, "
+                 "frugal's CPU cache; else f16)");
+  cmd.add_option("--kv-mem", a.kv_mem_bytes, "KV budget in bytes (as `frugal serve --kv-mem`): report the max context");
   cmd.add_option("--batch", a.batch, "Concurrent sequences")->capture_default_str();
   cmd.add_option("--context", a.context, "Tokens per sequence in the KV cache")->capture_default_str();
   cmd.add_option("--prompt-tokens", a.prompt_tokens, "Prompt length for prefill (default: --context)");

@@ -1,40 +1,51 @@
 // `frugal serve`: the OpenAI-compatible HTTP server over the continuous-batching engine, with
-// Prometheus metrics, optional API keys and graceful shutdown on SIGINT/SIGTERM.
+// Prometheus metrics, optional API keys, graceful shutdown on SIGINT/SIGTERM, the live cost
+// meter (--hardware / --price-per-hour: every response's usage carries cost_usd), several models
+// (--model NAME=PATH, repeated) with cost-aware routing ("auto", --route) and an overflow route to
+// an external OpenAI-compatible endpoint (--overflow-*).
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cli_common.h"
+#include "cost/catalogue.h"
 #include "engine/llm_engine.h"
 #include "metrics/metrics.h"
 #include "server/http_server.h"
+#include "server/model_set.h"
+#include "server/overflow_client.h"
+#include "serve_models.h"
 
 namespace frugal::cli {
 namespace {
 
 struct ServeArgs {
-  std::string model_path;
+  std::vector<std::string> model_values;  // -m PATH, or --model NAME=PATH repeated
+  std::vector<std::string> route_values;  // --route NAME=TIER[,TIER...]
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 0;
-  int64_t kv_mem_bytes = 0;
-  int32_t max_running = 64;
-  int32_t max_waiting = 256;
-  int32_t step_token_budget = 512;
-  int64_t ctx_size = 0;
-  bool no_prefix_cache = false;
+  ServeEngineFlags engine;
   std::string api_key_file;
   std::string model_name;
   size_t max_body_bytes = 1 << 20;
   double request_timeout_s = 600.0;
   double drain_timeout_s = 30.0;
   int http_threads = 0;
+  std::string hardware;                      // catalogue name: price = midpoint of its cloud range
+  std::vector<std::string> catalogue_files;  // merged into the built-in catalogue
+  double price_per_hour = 0;                 // USD; overrides --hardware
+  bool price_given = false;
+  OverflowOptions overflow;                  // used when overflow.url is set
+  std::string overflow_api_key_file;
 };
 
 bool is_loopback(const std::string& host) {
@@ -45,30 +56,110 @@ std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
 }
 
-void print_next_steps(const std::string& host, int port, const std::string& model_name, bool keys) {
+void print_next_steps(const std::string& host, int port, const ModelRouter& router, bool keys) {
   const std::string base = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                            std::to_string(port);
-  std::printf("frugal: listening on %s (model \"%s\")\n", base.c_str(), model_name.c_str());
+  std::string names;
+  for (const ServedModel& model : router.models()) names += (names.empty() ? "\"" : ", \"") + model.name + "\"";
+  const bool several = router.models().size() > 1 || router.overflow() != nullptr;
+  const std::string example = several ? kAutoRoute : router.models()[0].name;
+  std::printf("frugal: listening on %s (model%s %s%s)\n", base.c_str(), router.models().size() > 1 ? "s" : "",
+              names.c_str(), several ? "; route \"auto\" picks the cheapest that fits" : "");
   std::printf("  try:     curl %s/v1/chat/completions -H 'Content-Type: application/json'%s \\\n"
               "             -d '{\"model\": \"%s\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}'\n",
-              base.c_str(), keys ? " -H 'Authorization: Bearer $KEY'" : "", model_name.c_str());
+              base.c_str(), keys ? " -H 'Authorization: Bearer $KEY'" : "", example.c_str());
   std::printf("  metrics: %s/metrics   health: %s/health   stop: Ctrl-C (drains in-flight requests)\n",
               base.c_str(), base.c_str());
   std::fflush(stdout);
 }
 
-HttpServerOptions server_options(const ServeArgs& args, const LoadedModel& loaded) {
+// The live cost meter's price: --price-per-hour, else the midpoint of --hardware's cloud price
+// range, else none (0: costs stay 0, compute seconds are still metered). Prints the price used.
+Expected<double> resolve_price_per_hour(const ServeArgs& args) {
+  if (args.price_given && !(std::isfinite(args.price_per_hour) && args.price_per_hour >= 0)) {
+    return invalid_argument("--price-per-hour must be a price in USD >= 0, got " + std::to_string(args.price_per_hour));
+  }
+  std::optional<Accelerator> hardware;
+  if (!args.hardware.empty()) {
+    auto catalogue = HardwareCatalogue::load_default();
+    if (!catalogue) return catalogue.error();
+    for (const std::string& path : args.catalogue_files) {
+      auto extra = HardwareCatalogue::load_file(path);
+      if (!extra) return extra.error();
+      catalogue->merge(*extra);
+    }
+    auto entry = catalogue->get(args.hardware);
+    if (!entry) return entry.error();
+    hardware = std::move(*entry);
+  }
+  if (args.price_given) {
+    std::printf("frugal: cost meter: USD %.4f per hour (--price-per-hour)\n", args.price_per_hour);
+    return args.price_per_hour;
+  }
+  if (!hardware) {
+    std::printf("frugal: cost meter: no price (--hardware or --price-per-hour); usage.cost_usd stays 0\n");
+    return 0.0;
+  }
+  const double price = hardware->cloud_usd_per_hour_mid();
+  if (!(price > 0)) {
+    return invalid_argument("hardware \"" + hardware->name + "\" has no cloud price in the catalogue; give --price-per-hour");
+  }
+  std::printf("frugal: cost meter: USD %.4f per hour (%s: midpoint of its cloud range %.2f-%.2f USD/hour)\n", price,
+              hardware->name.c_str(), hardware->cloud_usd_per_hour_low, hardware->cloud_usd_per_hour_high);
+  return price;
+}
+
+HttpServerOptions server_options(const ServeArgs& args) {
   HttpServerOptions options;
   options.host = args.host;
   options.port = args.port;
-  options.model_name = args.model_name.empty() ? std::filesystem::path(args.model_path).stem().string()
-                                               : args.model_name;
-  auto chat_template = loaded.model->file().get_string_or("tokenizer.chat_template", "");
-  if (chat_template) options.chat_template = *chat_template;
   options.max_body_bytes = args.max_body_bytes;
   options.request_timeout = to_ms(args.request_timeout_s);
-  options.num_http_threads = args.http_threads > 0 ? args.http_threads : args.max_running + 8;
+  options.num_http_threads = args.http_threads > 0 ? args.http_threads : args.engine.max_running + 8;
   return options;
+}
+
+// The overflow client when --overflow-url is given (nullptr otherwise).
+Expected<std::unique_ptr<OverflowClient>> make_overflow(const ServeArgs& args) {
+  if (args.overflow.url.empty()) {
+    if (!args.overflow.model.empty()) return invalid_argument("--overflow-model needs --overflow-url");
+    return std::unique_ptr<OverflowClient>();
+  }
+  OverflowOptions options = args.overflow;
+  if (!args.overflow_api_key_file.empty()) {
+    auto keys = read_api_key_file(args.overflow_api_key_file);
+    if (!keys) return keys.error();
+    options.api_key = keys->front();
+  }
+  return OverflowClient::create(std::move(options));
+}
+
+// Everything the flags alone can get wrong, before the (slow) model loads: fail fast.
+struct ServePlan {
+  std::vector<ModelSpec> models;
+  std::vector<RouteSpec> routes;
+  std::unique_ptr<OverflowClient> overflow;
+  double usd_per_hour = 0;
+};
+
+Expected<ServePlan> plan_serve(const ServeArgs& args) {
+  ServePlan plan;
+  auto price = resolve_price_per_hour(args);
+  if (!price) return price.error();
+  plan.usd_per_hour = *price;
+  auto models = parse_model_specs(args.model_values, args.model_name);
+  if (!models) return models.error();
+  plan.models = std::move(*models);
+  if (plan.models.size() > 1 && !args.model_name.empty()) {
+    return invalid_argument("--model-name names the one model of -m PATH; with several, use --model NAME=PATH");
+  }
+  auto routes = parse_route_specs(args.route_values, plan.models);
+  if (!routes) return routes.error();
+  plan.routes = std::move(*routes);
+  auto overflow = make_overflow(args);
+  if (!overflow) return overflow.error();
+  plan.overflow = std::move(*overflow);
+  return plan;
 }
 
 int serve(const ServeArgs& args) {
@@ -85,30 +176,26 @@ int serve(const ServeArgs& args) {
     std::fprintf(stderr, "frugal: warning: --host %s exposes the server beyond this machine%s\n", args.host.c_str(),
                  args.api_key_file.empty() ? " without API keys (see --api-key-file)" : "");
   }
-  auto loaded = load_model(args.model_path);
-  if (!loaded) return report_error(loaded.error());
-  HttpServerOptions options = server_options(args, *loaded);
+  auto plan = plan_serve(args);
+  if (!plan) return report_error(plan.error());
+  HttpServerOptions options = server_options(args);
   if (!args.api_key_file.empty()) {
     auto keys = read_api_key_file(args.api_key_file);
     if (!keys) return report_error(keys.error());
     options.api_keys = std::move(*keys);
   }
-  EngineOptions engine_options;
-  engine_options.num_threads = args.threads;
-  engine_options.kv_mem_bytes = args.kv_mem_bytes;
-  engine_options.max_running = args.max_running;
-  engine_options.max_waiting = args.max_waiting;
-  engine_options.step_token_budget = args.step_token_budget;
-  engine_options.max_context = args.ctx_size;
-  engine_options.prefix_caching = !args.no_prefix_cache;
+  ServeEngineFlags engine_flags = args.engine;
+  engine_flags.usd_per_hour = plan->usd_per_hour;
   MetricsRegistry registry;
-  auto engine = LlmEngine::create(*loaded->model, *loaded->tokenizer, engine_options, &registry);
-  if (!engine) return report_error(engine.error());
+  auto models = start_models(plan->models, engine_flags, &registry);
+  if (!models) return report_error(models.error());
+  auto router = make_router(*models, std::move(plan->routes), engine_flags, std::move(plan->overflow), &registry);
+  const ModelRouter& router_view = *router;
 
-  HttpServer server(**engine, *loaded->tokenizer, &registry, options);
+  HttpServer server(std::move(router), &registry, options);
   Status bound = server.bind();
   if (!bound.is_ok()) return report_error(bound);
-  print_next_steps(args.host, server.port(), options.model_name, !options.api_keys.empty());
+  print_next_steps(args.host, server.port(), router_view, !options.api_keys.empty());
 
   std::atomic<bool> serving_done{false};
   std::thread signal_waiter([&] {
@@ -132,16 +219,24 @@ int serve(const ServeArgs& args) {
 void register_serve(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server with continuous batching");
-  cmd->add_option("-m,--model", args->model_path, "GGUF model file")->required();
+  cmd->add_option("-m,--model", args->model_values,
+                  "GGUF model file; or NAME=PATH, repeated, to serve several models (one engine each, one KV budget)")
+      ->required();
+  add_spec_flags(*cmd, args->engine.spec);
+  cmd->add_option("--draft-for", args->engine.drafts,
+                  "Draft of one served model for speculative decoding: NAME=PATH (repeatable)");
+  cmd->add_option("--route", args->route_values,
+                  "A named route NAME=TIER[,TIER...] over served models (repeatable); \"auto\" routes over all");
   cmd->add_option("--host", args->host, "Address to bind (non-loopback exposes the server)")->capture_default_str();
   cmd->add_option("--port", args->port, "TCP port (0 = any free port)")->capture_default_str();
-  cmd->add_option("-t,--threads", args->threads, "Compute threads (0 = all cores)");
-  cmd->add_option("--kv-mem", args->kv_mem_bytes, "KV cache budget in bytes (0 = automatic)");
-  cmd->add_option("--max-running", args->max_running, "Sequences batched together")->capture_default_str();
-  cmd->add_option("--max-waiting", args->max_waiting, "Queued requests before 429")->capture_default_str();
-  cmd->add_option("--step-tokens", args->step_token_budget, "Tokens per forward pass")->capture_default_str();
-  cmd->add_option("-c,--ctx-size", args->ctx_size, "Per-sequence context (0 = the model's)");
-  cmd->add_flag("--no-prefix-cache", args->no_prefix_cache, "Disable prefix caching");
+  cmd->add_option("-t,--threads", args->engine.threads, "Compute threads (0 = all cores)");
+  cmd->add_option("--kv-mem", args->engine.kv_mem_bytes,
+                  "KV cache budget in bytes, split across the models (0 = automatic)");
+  cmd->add_option("--max-running", args->engine.max_running, "Sequences batched together")->capture_default_str();
+  cmd->add_option("--max-waiting", args->engine.max_waiting, "Queued requests before 429")->capture_default_str();
+  cmd->add_option("--step-tokens", args->engine.step_token_budget, "Tokens per forward pass")->capture_default_str();
+  cmd->add_option("-c,--ctx-size", args->engine.ctx_size, "Per-sequence context (0 = the model's)");
+  cmd->add_flag("--no-prefix-cache", args->engine.no_prefix_cache, "Disable prefix caching");
   cmd->add_option("--api-key-file", args->api_key_file, "File with one API key per line (Bearer auth on /v1/*)");
   cmd->add_option("--model-name", args->model_name, "Model id for clients (default: the file name stem)");
   cmd->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body (413 beyond)")->capture_default_str();
@@ -150,7 +245,28 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--drain-timeout", args->drain_timeout_s, "Seconds in-flight requests get on shutdown")
       ->capture_default_str();
   cmd->add_option("--http-threads", args->http_threads, "HTTP worker threads (0 = max-running + 8)");
-  cmd->callback([args] {
+  cmd->add_option("--hardware", args->hardware,
+                  "Live cost meter: price the server as this hardware catalogue entry (the midpoint of its cloud "
+                  "USD/hour range; see `frugal plan hardware`)");
+  cmd->add_option("--catalogue", args->catalogue_files, "Extra hardware catalogue JSON for --hardware (merged; repeatable)");
+  CLI::Option* price = cmd->add_option("--price-per-hour", args->price_per_hour,
+                                       "Live cost meter: USD per hour of this server (overrides --hardware); "
+                                       "responses' usage carries cost_usd, /metrics the cost counters");
+  cmd->add_option("--overflow-url", args->overflow.url,
+                  "Overflow route: an OpenAI-compatible endpoint (http://HOST:PORT[/v1]) taking routed requests "
+                  "when the chosen model's queue is long");
+  cmd->add_option("--overflow-model", args->overflow.model, "Overflow route: the model name sent upstream");
+  cmd->add_option("--overflow-queue-threshold", args->overflow.queue_threshold,
+                  "Overflow route: forward when this many requests wait for the chosen model")
+      ->capture_default_str();
+  cmd->add_option("--overflow-usd-per-million-input", args->overflow.usd_per_million_input_tokens,
+                  "Overflow route: upstream USD per million prompt tokens (for the cost meter)");
+  cmd->add_option("--overflow-usd-per-million-output", args->overflow.usd_per_million_output_tokens,
+                  "Overflow route: upstream USD per million completion tokens (for the cost meter)");
+  cmd->add_option("--overflow-api-key-file", args->overflow_api_key_file,
+                  "Overflow route: file whose first key is sent upstream as a Bearer token");
+  cmd->callback([args, price] {
+    args->price_given = price->count() > 0;
     const int code = serve(*args);
     if (code != 0) throw CLI::RuntimeError(code);
   });
