@@ -234,6 +234,7 @@ void LlmEngineImpl::take_intake() {
     Sequence* raw = seq.get();
     live_.emplace(raw->id, std::move(seq));
     scheduler_.add_waiting(raw);
+    num_waiting_.fetch_add(1);  // before leaving the intake count: snapshot() never reads it low
     num_intake_.fetch_sub(1);
   }
 }

@@ -1,7 +1,7 @@
 """Exports the trained demo models to GGUF with frugal's own writer and measures them with frugal.
 
 Offline tool; needs a built `frugal` binary (cmake --build build-demo --target frugal):
-  OMP_NUM_THREADS=1 /usr/bin/python3 tools/train/export.py --frugal build-demo/frugal
+  OMP_NUM_THREADS=1 /usr/bin/python3 tools/train/export.py --frugal build-demo/frugal [--only draft]
 For each model (target, draft):
   1. writes the interchange checkpoint (JSON header + raw little-endian f32 tensors) to the work
      dir and runs `frugal convert` twice: F32 (kept in the work dir) and F16 (models/);
@@ -161,6 +161,20 @@ def export_one(name, args, tok, snippet_text, snippet_path, heldout_path):
     greedy = frugal_greedy(args.frugal, f16_path)
     print(f"{name}: greedy: {GREEDY_PROMPT}{greedy}")
     train_meta = json.load(open(os.path.join(args.work, name + ".train.json")))
+    extra = {}
+    if "distill" in train_meta:  # tools/train/distill.py fine-tuned this model from the target
+        d = train_meta["distill"]
+        extra["distilled_from_target"] = {
+            "steps": d["steps"], "tokens": d["tokens"], "minutes": round(d["minutes"], 1),
+            "agreement_before": round(d["agreement_before"], 4), "heldout_ppl_before": round(d["heldout_ppl_before"], 4),
+            "notes": "tools/train/distill.py: KL(target || draft) on the target's top-k log-probs + a small "
+                     "hard-label CE, starting from the CE-trained draft",
+            "runs": [{"steps": r["steps"], "minutes": round(r["minutes"], 1), "lr": r["hparams"]["lr"],
+                      "target_greedy_windows": bool(r["hparams"].get("extra")),
+                      "heldout_agreement": round(r["history"][-1]["agreement"], 4),
+                      **({"target_greedy_text_agreement": round(r["history"][-1]["greedy_text_agreement"], 4)}
+                         if "greedy_text_agreement" in r["history"][-1] else {})}
+                     for r in train_meta.get("runs", []) if r.get("kind") == "distill from target"]}
     return net, {
         "file": MODEL_FILES[name], "params": net.n_params(), "size_bytes": os.path.getsize(f16_path),
         "config": ckpt["config"], "train_steps": train_meta["steps"], "train_tokens": train_meta["tokens"],
@@ -168,6 +182,7 @@ def export_one(name, args, tok, snippet_text, snippet_path, heldout_path):
         "heldout_ppl_stderr": round(held_err, 4), "heldout_ppl_pytorch_f32": round(torch_ppl, 4),
         "snippet_ppl": round(snip_ppl, 4), "max_logit_diff_f32": d32, "max_logit_diff_f16": d16,
         "greedy": {"prompt": GREEDY_PROMPT, "n_predict": GREEDY_TOKENS, "text": greedy},
+        **extra,
     }
 
 
@@ -187,6 +202,8 @@ def main():
     ap.add_argument("--work", default="build-demo/train")
     ap.add_argument("--models", default="models")
     ap.add_argument("--frugal", default="build-demo/frugal")
+    ap.add_argument("--only", choices=("target", "draft"),
+                    help="re-export only this model; the other's GGUF and model-card entry are kept as they are")
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.set_grad_enabled(False)
@@ -195,7 +212,16 @@ def main():
     heldout_path = os.path.join(args.work, "heldout.txt")
     nets, card = {}, {"snippet": "heldout-snippet.txt", "n_ctx": 256, "scoring": "second half of each window",
                       "models": {}}
+    if args.only:
+        with open(os.path.join(args.models, "model-card.json"), encoding="utf-8") as f:
+            card["models"] = json.load(f)["models"]
     for name in ("target", "draft"):
+        if args.only and name != args.only:  # kept as is; its network is still needed for the agreement
+            ckpt = torch.load(os.path.join(args.work, name + ".pt"))
+            nets[name] = llama.Llama(llama.Config(**ckpt["config"]))
+            nets[name].load_state_dict(ckpt["state"])
+            nets[name].eval()
+            continue
         nets[name], card["models"][name] = export_one(name, args, tok, snippet_text, snippet_path, heldout_path)
 
     train_ids = np.fromfile(os.path.join(args.work, "train.u16"), dtype=np.uint16).astype(np.int64)
