@@ -50,51 +50,16 @@ int64_t DraftRunner::max_context() const {
 
 void DraftRunner::observe_target_step(double seconds) { target_step_seconds_ = ema(target_step_seconds_, seconds); }
 
-void DraftRunner::Pass::clear() {
-  tokens.clear();
-  positions.clear();
-  slots.clear();
-  seq_of_token.clear();
-  logit_rows.clear();
-  seqs.clear();
-}
-
-ForwardBatch DraftRunner::Pass::view() const {
-  ForwardBatch batch;
-  batch.tokens = tokens.data();
-  batch.positions = positions.data();
-  batch.slots = slots.data();
-  batch.seq_of_token = seq_of_token.data();
-  batch.n_tokens = static_cast<int64_t>(tokens.size());
-  batch.seqs = seqs.data();
-  batch.n_seqs = static_cast<int64_t>(seqs.size());
-  batch.logit_rows = logit_rows.data();
-  batch.n_logit_rows = static_cast<int64_t>(logit_rows.size());
-  return batch;
-}
-
 Expected<std::vector<int32_t>> DraftRunner::run_pass(const std::vector<Sequence*>& seqs, const std::vector<int32_t>& from,
                                                      const std::vector<int32_t>& to, const KvCacheManager& kv,
                                                      ThreadPool& pool) {
   pass_.clear();
-  if (pass_.seq_slots.size() < seqs.size()) pass_.seq_slots.resize(seqs.size());
   const int32_t block_size = kv.block_size_tokens();
   for (size_t seq_idx = 0; seq_idx < seqs.size(); ++seq_idx) {
     const Sequence& seq = *seqs[seq_idx];
-    const std::vector<BlockId>& table = kv.block_table(seq.id);
-    std::vector<int32_t>& seq_slots = pass_.seq_slots[seq_idx];
-    seq_slots.resize(static_cast<size_t>(to[seq_idx]));
-    for (int32_t pos = 0; pos < to[seq_idx]; ++pos) {
-      seq_slots[static_cast<size_t>(pos)] = table[static_cast<size_t>(pos / block_size)] * block_size + pos % block_size;
-    }
-    for (int32_t pos = from[seq_idx]; pos < to[seq_idx]; ++pos) {
-      pass_.tokens.push_back(context_token(seq, pos));
-      pass_.positions.push_back(pos);
-      pass_.slots.push_back(seq_slots[static_cast<size_t>(pos)]);
-      pass_.seq_of_token.push_back(static_cast<int32_t>(seq_idx));
-    }
+    pass_.add_seq(seq_idx, kv.block_table(seq.id), block_size, to[seq_idx]);
+    for (int32_t pos = from[seq_idx]; pos < to[seq_idx]; ++pos) pass_.add_token(seq_idx, context_token(seq, pos), pos);
     pass_.logit_rows.push_back(static_cast<int32_t>(pass_.tokens.size()) - 1);
-    pass_.seqs.push_back(AttentionSeq{seq_slots.data(), to[seq_idx]});
   }
   Status st = draft_->forward(pass_.view(), *draft_kv_, pool, scratch_, MatmulPath::kFast, logits_);
   if (!st.is_ok()) return st;

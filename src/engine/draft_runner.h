@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "engine/batch_buffers.h"
 #include "engine/scheduler.h"
 #include "engine/speculation.h"
 #include "model/model.h"
@@ -47,13 +48,6 @@ class DraftRunner {
   const SpecOptions& options() const { return options_; }
 
  private:
-  struct Pass {
-    std::vector<int32_t> tokens, positions, slots, seq_of_token, logit_rows;
-    std::vector<std::vector<int32_t>> seq_slots;  // [n_seqs][n_kv]
-    std::vector<AttentionSeq> seqs;
-    void clear();
-    ForwardBatch view() const;
-  };
   // One batched draft pass: for each seq, tokens [from[i], to[i]) of its context (tokens + drafts so
   // far), logits of the last one. Returns the argmax of each sequence's last row.
   Expected<std::vector<int32_t>> run_pass(const std::vector<Sequence*>& seqs, const std::vector<int32_t>& from,
@@ -64,7 +58,7 @@ class DraftRunner {
   std::unique_ptr<KvStore> draft_kv_;
   ForwardScratch scratch_;
   std::vector<float> logits_;
-  Pass pass_;
+  BatchBuffers pass_;
   double draft_pass_seconds_ = 0;   // EMA
   double target_step_seconds_ = 0;  // EMA
 };

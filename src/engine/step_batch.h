@@ -5,24 +5,18 @@
 // last committed one all get logits. Buffers are reused.
 #pragma once
 
-#include <cstdint>
-#include <vector>
-
+#include "engine/batch_buffers.h"
 #include "engine/scheduler.h"
-#include "model/model.h"
 
 namespace frugal {
 
 class StepBatch {
  public:
   void build(const SchedulerOutput& out, const KvCacheManager& kv);
-  const ForwardBatch& view() const { return batch_; }
+  ForwardBatch view() const { return buffers_.view(); }
 
  private:
-  std::vector<int32_t> tokens_, positions_, slots_, seq_of_token_, logit_rows_;
-  std::vector<std::vector<int32_t>> seq_slots_;  // [n_seqs][n_kv]
-  std::vector<AttentionSeq> seqs_;
-  ForwardBatch batch_;
+  BatchBuffers buffers_;
 };
 
 }  // namespace frugal

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <regex>
 
+#include "common/curl_client.h"
 #include "common/serve_process.h"
 #include "common/subprocess.h"
 #include "common/test_data.h"
@@ -21,17 +22,9 @@ using testing::run_command;
 
 std::string catalogue_path() { return std::string(FRUGAL_TEST_DATA_DIR) + "/../../data/hardware/catalogue.json"; }
 
-json post_completion(int port, const std::string& body) {
-  const std::string path = ::testing::TempDir() + "frugal_cost_body_" + std::to_string(getpid()) + ".json";
-  std::ofstream(path) << body;
-  auto r = run_command("curl -s -H 'Content-Type: application/json' --data-binary @" + path + " http://127.0.0.1:" +
-                       std::to_string(port) + "/v1/completions");
-  std::remove(path.c_str());
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return json::parse(r.output, nullptr, /*allow_exceptions=*/false);
-}
+json post_completion(int port, const std::string& body) { return testing::curl_post_json(port, "/v1/completions", body); }
 
-std::string scrape(int port) { return run_command("curl -s http://127.0.0.1:" + std::to_string(port) + "/metrics").output; }
+std::string scrape(int port) { return testing::curl_get(port, "/metrics"); }
 
 // The value of a sample line `name value` in the exposition, -1 if absent.
 double sample(const std::string& text, const std::string& name) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 
+#include "common/curl_client.h"
 #include "common/serve_process.h"
 #include "common/subprocess.h"
 #include "common/test_data.h"
@@ -25,18 +26,10 @@ const std::filesystem::path kModels =
 const std::string kTarget = (kModels / "kjv-target-f16.gguf").string();
 const std::string kDraft = (kModels / "kjv-draft-f16.gguf").string();
 
-json post(int port, const std::string& body) {
-  const std::string path = ::testing::TempDir() + "frugal_spec_body_" + std::to_string(getpid()) + ".json";
-  std::ofstream(path) << body;
-  auto r = run_command("curl -s -H 'Content-Type: application/json' --data-binary @" + path + " http://127.0.0.1:" +
-                       std::to_string(port) + "/v1/completions");
-  std::remove(path.c_str());
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return json::parse(r.output, nullptr, /*allow_exceptions=*/false);
-}
+json post(int port, const std::string& body) { return testing::curl_post_json(port, "/v1/completions", body); }
 
 double metric(int port, const std::string& name) {
-  const std::string text = run_command("curl -s http://127.0.0.1:" + std::to_string(port) + "/metrics").output;
+  const std::string text = testing::curl_get(port, "/metrics");
   std::smatch match;
   return std::regex_search(text, match, std::regex("(^|\n)" + name + " ([^\n]+)")) ? std::stod(match[2]) : -1;
 }
