@@ -85,9 +85,15 @@ bool SpecSwitch::decide(int32_t num_decoding) {
   if (on.samples < kWarmupSamples) return true;
   if (off.samples < kWarmupSamples) return false;
   const bool better = on.tokens_per_s >= off.tokens_per_s;
-  int32_t& since = steps_since_explore_[static_cast<size_t>(b)];
-  if (++since >= kExploreEvery) {  // keep the idle arm's figure fresh: load and acceptance drift
+  const size_t idx = static_cast<size_t>(b);
+  const int8_t choice = better ? 2 : 1;
+  int32_t& every = explore_every_[idx];
+  if (every == 0 || choice != last_choice_[idx]) every = kExploreEvery;  // new or flipped: look again soon
+  last_choice_[idx] = choice;
+  int32_t& since = steps_since_explore_[idx];
+  if (++since >= every) {  // keep the idle arm's figure fresh: load and acceptance drift
     since = 0;
+    every = std::min(2 * every, kExploreEveryMax);  // reset above if the re-measurement flips the choice
     return !better;
   }
   return better;

@@ -13,7 +13,9 @@
 //  - On/off: at a large batch the verifier's extra rows stop being free (the step becomes
 //    compute-bound), so speculation can cost more than it saves. The switch keeps, per batch-size
 //    bucket, the measured generated tokens per second of decode steps with and without
-//    speculation, uses the better one and re-measures the other every kExploreEvery steps.
+//    speculation, uses the better one and re-measures the other every kExploreEvery steps; while
+//    re-measuring confirms the choice the interval doubles (up to kExploreEveryMax), so a settled
+//    choice costs little, and it drops back when the choice flips.
 #pragma once
 
 #include <array>
@@ -64,7 +66,8 @@ double expected_tokens_per_verify(double acceptance, int32_t k);
 // The load-aware switch. Not thread-safe (engine thread).
 class SpecSwitch {
  public:
-  static constexpr int32_t kExploreEvery = 24;  // steps between re-measurements of the idle mode
+  static constexpr int32_t kExploreEvery = 24;  // steps between re-measurements of the idle mode ...
+  static constexpr int32_t kExploreEveryMax = 384;  // ... doubling up to this while the choice holds
   static constexpr int32_t kBuckets = 8;        // batch sizes 1, 2-3, 4-7, ..., 128+
 
   explicit SpecSwitch(bool load_aware) : load_aware_(load_aware) {}
@@ -85,6 +88,8 @@ class SpecSwitch {
   bool load_aware_;
   std::array<std::array<Arm, 2>, kBuckets> arms_{};   // [bucket][speculated]
   std::array<int32_t, kBuckets> steps_since_explore_{};
+  std::array<int32_t, kBuckets> explore_every_{};  // 0 = kExploreEvery
+  std::array<int8_t, kBuckets> last_choice_{};     // 0 none, 1 off, 2 on
 };
 
 }  // namespace frugal

@@ -52,9 +52,19 @@ TEST(SpecSwitch, MeasuresBothArmsThenKeepsTheFasterAndReexplores) {
     EXPECT_FALSE(sw.decide(32));
     sw.record(32, false, 64, 1.0);  // 64 tok/s plain: speculation loses at this batch
   }
-  int on = 0;
-  for (int i = 0; i < SpecSwitch::kExploreEvery * 2; ++i) on += sw.decide(32) ? 1 : 0;
-  EXPECT_EQ(on, 2) << "off, except one re-measurement every kExploreEvery steps";
+  // Off, except re-measurements after 24, then 48, then 96 more steps (the interval doubles while
+  // the choice holds): steps 24, 72 and 168.
+  std::vector<int> explored;
+  for (int step = 1; step <= 168; ++step) {
+    if (sw.decide(32)) explored.push_back(step);
+  }
+  EXPECT_EQ(explored, (std::vector<int>{24, 72, 168}));
+  // Load changes: speculation now wins at this batch size; the choice flips and the interval resets.
+  for (int i = 0; i < 20; ++i) sw.record(32, true, 200, 1.0);
+  EXPECT_TRUE(sw.decide(32));
+  int off_steps = 0;
+  for (int step = 0; step < SpecSwitch::kExploreEvery; ++step) off_steps += sw.decide(32) ? 0 : 1;
+  EXPECT_EQ(off_steps, 1) << "a flipped choice re-measures the other arm after kExploreEvery steps again";
   // Another batch-size bucket learns separately: at batch 1 speculation wins.
   for (int i = 0; i < 3; ++i) sw.record(1, true, 30, 1.0);
   for (int i = 0; i < 3; ++i) sw.record(1, false, 10, 1.0);
