@@ -62,7 +62,7 @@ TEST(IsaMulMatShapes, DecodeAndPrefillTilesMatchRef) {
     const KernelTable& t = *kernels_for(isa);
     for (DType w : testing::weight_dtypes()) {
       for (int64_t k : lengths(w)) {
-        for (int64_t n_tokens : {1, 2, 4, 5, 9}) {
+        for (int64_t n_tokens : {1, 2, 3, 4, 5, 6, 7, 9}) {  // 3, 6, 7: the 2-token remainder tile
           for (int64_t n_rows : {1, 4, 7}) check(t, w, k, n_rows, n_tokens, (k + n_rows + n_tokens) % 5);
         }
       }

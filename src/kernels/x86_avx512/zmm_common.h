@@ -49,13 +49,22 @@ struct ZmmOperands {
 
 // Drives Tile<R, T>::run(ctx, row0, token0) over [row_begin, row_end) x [token_begin, token_end):
 // kRows-row strips (the weights stay in L1 while every token of the chunk passes over them), then
-// ragged rows one at a time. Decode (one token) runs kRows x 1 tiles: kRows weight streams at once.
+// ragged rows one at a time; left-over tokens of a strip in a 2-token tile, then singly. Decode
+// (one token) runs kRows x 1 tiles: kRows weight streams at once.
 template <template <int, int> class Tile, int kRows, int kTokens, typename Ctx>
 void drive_tiles(const Ctx& ctx, int64_t row_begin, int64_t row_end, int64_t token_begin, int64_t token_end) {
   int64_t row = row_begin;
   for (; row + kRows <= row_end; row += kRows) {
     int64_t token = token_begin;
     for (; token + kTokens <= token_end; token += kTokens) Tile<kRows, kTokens>::run(ctx, row, token);
+    // Left-over tokens (speculative verification runs 2-7 tokens): a 2-token tile still reads the
+    // strip's weights once for both, instead of once per token.
+    if constexpr (kTokens > 2) {
+      if (token + 2 <= token_end) {
+        Tile<kRows, 2>::run(ctx, row, token);
+        token += 2;
+      }
+    }
     for (; token < token_end; ++token) Tile<kRows, 1>::run(ctx, row, token);
   }
   for (; row < row_end; ++row) {
