@@ -51,12 +51,16 @@ struct KernelTable {
   using DequantizeRowFn = void (*)(const void* x, float* y, int64_t k);   // x -> y[k]
   using VecDotFn = float (*)(int64_t k, const void* w_row, const void* act_row);
   using MulMatFn = void (*)(DType weight_dtype, const MulMatArgs& args);
+  using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);        // sum a[i] * b[i]
+  using AxpyF32Fn = void (*)(float alpha, const float* x, float* y, int64_t n);  // y += alpha * x
 
   Isa isa = Isa::kRef;
   std::array<QuantizeRowFn, kDTypeTableSize> quantize_row{};      // indexed by target dtype
   std::array<DequantizeRowFn, kDTypeTableSize> dequantize_row{};  // indexed by source dtype
   std::array<VecDotFn, kDTypeTableSize> vec_dot{};                // indexed by weight dtype
   MulMatFn mul_mat = nullptr;                                     // all weight dtypes
+  DotF32Fn dot_f32 = nullptr;    // attention: q . k over the f32 KV cache
+  AxpyF32Fn axpy_f32 = nullptr;  // attention: acc += w * v
   FmaProbe fma_probe;  // peak-f32 FLOP/s probe loop at this ISA's vector width (engine/flops_probe)
 };
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/check.h"
+#include "kernels/kernel_table.h"
 
 namespace frugal {
 namespace {
@@ -14,10 +15,12 @@ namespace {
 // softmax, so the rescale (one exp per tile) is amortised and the inner loops stay simple.
 constexpr int64_t kTilePositions = 64;
 
-// One (token, head) pair with online softmax over tiles of positions [0, n_visible).
-void attend_one(const float* q, int64_t n_visible, const KvRows& kv, const int32_t* slots, int64_t kv_head_offset,
-                int64_t head_dim, float scale, float* out, std::vector<double>& acc) {
-  acc.assign(static_cast<size_t>(head_dim), 0.0);
+// One (token, head) pair with online softmax over tiles of positions [0, n_visible). The dot
+// products and the weighted sum of V rows go through the kernel table's f32 entries (vectorised
+// per ISA; the ref table's are plain loops). acc: [head_dim] f32 scratch.
+void attend_one(const KernelTable& kt, const float* q, int64_t n_visible, const KvRows& kv, const int32_t* slots,
+                int64_t kv_head_offset, int64_t head_dim, float scale, float* out, std::vector<float>& acc) {
+  acc.assign(static_cast<size_t>(head_dim), 0.0f);
   float running_max = -std::numeric_limits<float>::infinity();
   double running_sum = 0.0;
   float scores[kTilePositions];
@@ -26,22 +29,20 @@ void attend_one(const float* q, int64_t n_visible, const KvRows& kv, const int32
     float tile_max = -std::numeric_limits<float>::infinity();
     for (int64_t p = tile_begin; p < tile_end; ++p) {
       const float* k = kv.keys + static_cast<int64_t>(slots[p]) * kv.row_stride + kv_head_offset;
-      float dot = 0.0f;
-      for (int64_t i = 0; i < head_dim; ++i) dot += q[i] * k[i];
-      scores[p - tile_begin] = dot * scale;
+      scores[p - tile_begin] = kt.dot_f32(q, k, head_dim) * scale;
       tile_max = std::max(tile_max, scores[p - tile_begin]);
     }
     if (tile_max > running_max) {  // rescale what was accumulated under the old maximum
-      const double correction = std::exp(static_cast<double>(running_max) - tile_max);
+      const float correction = static_cast<float>(std::exp(static_cast<double>(running_max) - tile_max));
       running_sum *= correction;
-      for (auto& a : acc) a *= correction;
+      for (float& a : acc) a *= correction;
       running_max = tile_max;
     }
     for (int64_t p = tile_begin; p < tile_end; ++p) {
       const float w = std::exp(scores[p - tile_begin] - running_max);
       running_sum += w;
       const float* v = kv.values + static_cast<int64_t>(slots[p]) * kv.row_stride + kv_head_offset;
-      for (int64_t i = 0; i < head_dim; ++i) acc[static_cast<size_t>(i)] += static_cast<double>(w) * v[i];
+      kt.axpy_f32(w, v, acc.data(), head_dim);
     }
   }
   const double inv_sum = 1.0 / running_sum;
@@ -55,8 +56,9 @@ void attention(const float* q, const int32_t* positions, const int32_t* seq_of_t
   CHECK(shape.n_head_kv > 0 && shape.n_head % shape.n_head_kv == 0, "attention: bad head counts");
   const int64_t group = shape.n_head / shape.n_head_kv;
   const int64_t n_pairs = n_tokens * shape.n_head;
+  const KernelTable& kt = kernels();
   pool.parallel_for(n_pairs, [&](int64_t begin, int64_t end) {
-    std::vector<double> acc;
+    std::vector<float> acc;
     for (int64_t pair = begin; pair < end; ++pair) {
       const int64_t t = pair / shape.n_head;
       const int64_t h = pair % shape.n_head;
@@ -66,7 +68,7 @@ void attention(const float* q, const int32_t* positions, const int32_t* seq_of_t
       const int64_t kv_head_offset = (h / group) * shape.head_dim;
       const float* qh = q + (t * shape.n_head + h) * shape.head_dim;
       float* oh = out + (t * shape.n_head + h) * shape.head_dim;
-      attend_one(qh, n_visible, kv, seq.slots, kv_head_offset, shape.head_dim, shape.scale, oh, acc);
+      attend_one(kt, qh, n_visible, kv, seq.slots, kv_head_offset, shape.head_dim, shape.scale, oh, acc);
     }
   });
 }

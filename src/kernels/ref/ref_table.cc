@@ -1,6 +1,7 @@
 // The complete scalar reference kernel table (kernels layer): every supported dtype's
 // quantize_row, dequantize_row and vec_dot, and mul_mat as a loop over vec_dot.
 #include "core/check.h"
+#include "kernels/f32_vec.h"
 #include "kernels/fma_probe.h"
 #include "kernels/isa_tables.h"
 #include "kernels/mul_mat_loop.h"
@@ -55,6 +56,8 @@ KernelTable make_ref_table() {
   t.quantize_row[slot(DType::kQ8_K)] = quantize_row_blocks<Q8_K>;
   t.dequantize_row[slot(DType::kQ8_K)] = dequantize_row_q8_k;
   t.mul_mat = ref_mul_mat;
+  t.dot_f32 = dot_f32_lanes<1>;
+  t.axpy_f32 = axpy_f32_loop;
   t.fma_probe = make_fma_probe<4, 8>("portable");  // SSE2: 4 lanes; separate multiply and add
   return t;
 }
