@@ -6,9 +6,9 @@
 // (false positive, GCC bug 105593); silenced for this ISA TU only.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include "kernels/f32_vec.h"
 #include "kernels/fma_probe.h"
 #include "kernels/isa_tables.h"
+#include "kernels/x86_avx512/zmm_f32_vec.h"
 #include "kernels/x86_avx512/zmm_float.h"
 #include "kernels/x86_avx512/zmm_kquant.h"
 #include "kernels/x86_avx512/zmm_type0.h"
@@ -54,8 +54,8 @@ const KernelTable& avx512_kernel_table() {
     t.vec_dot[static_cast<size_t>(DType::kQ6_K)] = avx512_vec_dot<DType::kQ6_K>;
     t.vec_dot[static_cast<size_t>(DType::kF16)] = avx512_vec_dot<DType::kF16>;
     t.fma_probe = make_fma_probe<16, 8>("avx512");  // FMA latency 4 cycles x 2 ports
-    t.dot_f32 = dot_f32_lanes<32>;                  // two zmm accumulators
-    t.axpy_f32 = axpy_f32_loop;
+    t.dot_f32 = x86::zmm_dot_f32;
+    t.axpy_f32 = x86::zmm_axpy_f32;
     return t;
   }();
   return table;
