@@ -4,8 +4,8 @@
 // measure (needs the `frugal` target built).
 //
 // Models: two random-weight models of one shape built with `frugal mkmodel`, f16 and q8_0.
-// Calibrated (bench saves these points):   decode tg32 at KV depth 128, 320, 512 (mean contexts
-//                                          145, 337, 529); prefill pp64, pp128, pp256.
+// Calibrated (bench saves these points):   decode tg32 at KV depth 128, 192, 288, 384, 480 (a grid
+//                                          every ~96 tokens); prefill pp64, pp128, pp256.
 // Predicted (a separate bench run measures them, --no-save; the planner never saw them):
 //                                          decode tg32 at depth 224, 256, 416 (contexts 241, 273, 433);
 //                                          prefill pp96, pp192.
@@ -54,7 +54,7 @@ constexpr double kPrefillTolerance = 0.15;
 // configurations) is above this, no 10 % claim can be checked: the test skips and says so.
 constexpr double kMaxMeasurementSpread = 0.10;
 const std::vector<std::string> kTypes = {"f16", "q8_0"};
-const std::vector<int64_t> kCalibratedDepths = {128, 320, 512};
+const std::vector<int64_t> kCalibratedDepths = {128, 192, 288, 384, 480};
 const std::vector<int64_t> kPredictedDepths = {224, 256, 416};
 const std::vector<int64_t> kCalibratedPrompts = {64, 128, 256};
 const std::vector<int64_t> kPredictedPrompts = {96, 192};
