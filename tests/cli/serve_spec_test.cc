@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "common/curl_client.h"
 #include "common/serve_process.h"
@@ -91,6 +92,47 @@ TEST(CliServeSpec, BadDraftFlagsAreClearErrors) {
     EXPECT_NE(r.exit_code, 0) << args << "\n" << r.output;
     EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
     EXPECT_EQ(r.output.find("listening on"), std::string::npos) << args;
+  }
+}
+
+}  // namespace
+}  // namespace frugal
+
+namespace frugal {
+namespace {
+
+TEST(CliBenchSpec, JsonRowsCompareOffAlwaysAndLoadAware) {
+  const auto r = testing::run_command(testing::frugal_binary() + " bench -m " + kTarget + " --draft " + kDraft +
+                                      " -n 24 -r 1 -t 2 --concurrency 1,2 --json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<json> rows;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line[0] == '{') rows.push_back(json::parse(line));
+  }
+  ASSERT_EQ(rows.size(), 6u) << r.output;  // 2 concurrencies x (off, always, load-aware)
+  for (const json& row : rows) {
+    EXPECT_GT(row["tokens_per_s_median"].get<double>(), 0) << row;
+    const std::string arm = row["arm"];
+    if (arm == "off") {
+      EXPECT_EQ(row["proposed_tokens"].get<double>(), 0) << row;
+      EXPECT_DOUBLE_EQ(row["speedup_vs_off"].get<double>(), 1.0);
+    } else {
+      EXPECT_TRUE(arm == "always" || arm == "load-aware") << arm;
+    }
+    if (arm == "always") {
+      EXPECT_GT(row["proposed_tokens"].get<double>(), 0) << row;
+      EXPECT_GT(row["acceptance_rate"].get<double>(), 0.3) << "the bundled draft is distilled from the target";
+    }
+  }
+}
+
+TEST(CliBenchSpec, BadArgumentsAreClearErrors) {
+  for (const std::string args : {"--spec ngram --concurrency 0", "--spec ngram -n 0", "--spec ngram -r 0",
+                                  "--spec medusa", "--spec draft", "--spec off"}) {
+    const auto r = testing::run_command(testing::frugal_binary() + " bench -m " + kTarget + " " + args + " 2>&1");
+    EXPECT_NE(r.exit_code, 0) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find("error"), std::string::npos) << args << "\n" << r.output;
   }
 }
 

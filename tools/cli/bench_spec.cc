@@ -95,6 +95,13 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int run_spec_bench(const SpecBenchArgs& args) {
+  if (args.repetitions < 1) return report_error(invalid_argument("-r must be at least 1"));
+  for (const int c : args.concurrency) {
+    if (c < 1 || c > 1024) return report_error(invalid_argument("--concurrency must be in [1, 1024]"));
+  }
+  for (const int64_t n : args.n_gen) {
+    if (n < 1) return report_error(invalid_argument("-n must be at least 1 with --draft/--spec"));
+  }
   auto loaded = load_model(args.model_path);
   if (!loaded) return report_error(loaded.error());
   auto setup = resolve_spec_flags(args.spec, *loaded->model);
