@@ -524,7 +524,10 @@ Expected<std::unique_ptr<LlmEngine>> LlmEngine::create(const Model& model, const
   int64_t max_context = options.max_context > 0 ? options.max_context : model.config().n_ctx_train;
   int64_t kv_bytes = options.kv_mem_bytes;
   if (kv_bytes <= 0) {
-    const int64_t wanted = static_cast<int64_t>(options.max_running) * max_context * bytes_per_token;
+    // Whole blocks: a context shorter than one block still needs that block.
+    const int64_t block = options.block_size_tokens;
+    const int64_t wanted = static_cast<int64_t>(options.max_running) * ((max_context + block - 1) / block) * block *
+                           bytes_per_token;
     kv_bytes = std::min<int64_t>(wanted, static_cast<int64_t>(available_memory_bytes() * kDefaultKvShareOfFreeMemory));
   }
   const int32_t num_blocks = KvCacheManager::blocks_for_budget(kv_bytes, bytes_per_token, options.block_size_tokens);

@@ -33,6 +33,10 @@ struct RunArgs {
 int run_speculative(const LoadedModel& loaded, const RunArgs& args, std::vector<int32_t> prompt) {
   auto setup = resolve_spec_flags(args.spec, *loaded.model);
   if (!setup) return report_error(setup.error());
+  if (args.n_predict == 0) {  // as the plain path: nothing to generate
+    std::fputc('\n', stdout);
+    return 0;
+  }
   EngineOptions options;
   options.num_threads = args.threads;
   options.max_context = args.n_ctx;
