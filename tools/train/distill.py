@@ -41,6 +41,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as llama  # noqa: E402
+from train import lr_at  # noqa: E402  (the same warm-up + cosine schedule)
 
 
 def load(work, name):
@@ -64,13 +65,6 @@ def heldout_windows(held, n_ctx, bos_id):
     w = ids[: (len(ids) // n_ctx) * n_ctx].reshape(-1, n_ctx).copy()
     w[:, 0] = bos_id
     return torch.from_numpy(w)
-
-
-def lr_at(frac, base_lr, warmup):
-    if frac < warmup:
-        return base_lr * max(frac, 0.01) / warmup
-    t = min(1.0, (frac - warmup) / (1 - warmup))
-    return base_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
 @torch.no_grad()
@@ -196,7 +190,7 @@ def main():
     eval_time = 0.0
     while frac < 1.0:
         for g in opt.param_groups:
-            g["lr"] = lr_at(frac, args.lr, args.warmup)
+            g["lr"] = lr_at(frac, args.lr, args.warmup, floor=0.01)
         elapsed = time.time() - t0
         on_extra = ex_x is not None and n_cached > 0 and rng.random() < args.extra_frac
         if on_extra:

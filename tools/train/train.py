@@ -48,14 +48,14 @@ def batch_from(stream, cfg, batch, bos_id, gen):
     return torch.from_numpy(x), torch.from_numpy(rows)
 
 
-def lr_at(frac, base_lr, warmup=0.05):
-    """Linear warm-up over the first 5 % of the run, then cosine decay to 10 % of base_lr.
+def lr_at(frac, base_lr, warmup=0.05, floor=0.002):
+    """Linear warm-up over the first 5 % of the run (from floor), then cosine decay to 10 % of base_lr.
 
     frac is the fraction of the run done: of the steps with --steps, else of the wall-time budget,
     so the schedule stays right when the machine's speed changes during the run.
     """
     if frac < warmup:
-        return base_lr * max(frac, 0.002) / warmup
+        return base_lr * max(frac, floor) / warmup
     t = min(1.0, (frac - warmup) / (1 - warmup))
     return base_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
