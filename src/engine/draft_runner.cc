@@ -75,6 +75,7 @@ Expected<std::vector<int32_t>> DraftRunner::run_pass(const std::vector<Sequence*
 double DraftRunner::propose(const std::vector<ScheduledChunk*>& chunks, const std::vector<int32_t>& k_limit,
                             KvCacheManager& kv, KvStore& target_kv, ThreadPool& pool) {
   const int64_t block_size = kv.block_size_tokens();
+  last_catchup_tokens_ = 0;
   std::vector<Sequence*> drafting;
   std::vector<int32_t> ks;
   for (size_t chunk_idx = 0; chunk_idx < chunks.size(); ++chunk_idx) {
@@ -110,6 +111,8 @@ double DraftRunner::propose(const std::vector<ScheduledChunk*>& chunks, const st
     const int32_t n_tokens = static_cast<int32_t>(seq.tokens.size());
     from[seq_idx] = std::min(seq.draft_computed_tokens, n_tokens - 1);
     to[seq_idx] = std::min(n_tokens, from[seq_idx] + options_.max_catchup_tokens);
+    // Steady state re-reads at most the last token and a bonus token; more is catch-up.
+    last_catchup_tokens_ += std::max(0, to[seq_idx] - from[seq_idx] - 2);
     if (to[seq_idx] < n_tokens) ks[seq_idx] = 0;  // still catching up: no proposal this step
   }
   int32_t passes = 0;

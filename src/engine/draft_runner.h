@@ -43,6 +43,9 @@ class DraftRunner {
   // The target's last step time, for token_cost().
   void observe_target_step(double seconds);
   SpecMode mode() const { return options_.mode; }
+  // Tokens the last propose() spent catching drafts up (after an off period or on a new
+  // sequence) rather than on steady-state proposing.
+  int64_t last_catchup_tokens() const { return last_catchup_tokens_; }
   // Positions the draft model can hold (its training context); unlimited for n-grams.
   int64_t max_context() const;
   const SpecOptions& options() const { return options_; }
@@ -59,6 +62,7 @@ class DraftRunner {
   ForwardScratch scratch_;
   std::vector<float> logits_;
   BatchBuffers pass_;
+  int64_t last_catchup_tokens_ = 0;
   double draft_pass_seconds_ = 0;   // EMA
   double target_step_seconds_ = 0;  // EMA
 };

@@ -419,6 +419,12 @@ void LlmEngineImpl::verify_and_stream(Sequence& seq, const float* logits) {
 
 void LlmEngineImpl::record_switch(const SchedulerOutput& out, bool speculated, double step_seconds) {
   if (out.num_prefill_tokens > 0) return;  // only pure decode steps compare like with like
+  // A step whose drafts caught up on tokens missed while speculation was off is a transition cost,
+  // not the steady state the switch compares (it would make every re-measurement look bad).
+  if (speculated && drafter_->last_catchup_tokens() > 0) {
+    if (spec_metrics_) spec_metrics_->step_seconds->with({"on"}).inc(step_seconds);
+    return;
+  }
   spec_switch_.record(static_cast<int32_t>(out.chunks.size()), speculated, tokens_emitted_in_step_, step_seconds);
   if (spec_metrics_) spec_metrics_->step_seconds->with({speculated ? "on" : "off"}).inc(step_seconds);
 }
