@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "kernels/kernel_table.h"
+#include "kernels/x86_common/tile_operands.h"
 #include "kernels/x86_common/x86_simd.h"
 
 namespace frugal::x86 {
@@ -35,17 +36,8 @@ inline __m512i load_at(const uint8_t* p, int64_t offset, int64_t valid) {
   return _mm512_loadu_si512(p + offset);
 }
 
-// Addressing of a MulMatArgs shared by the zmm tiles.
-struct ZmmOperands {
-  const MulMatArgs& args;
-  const uint8_t* weight_row(int64_t row) const {
-    return static_cast<const uint8_t*>(args.weights) + row * args.weight_row_bytes;
-  }
-  const uint8_t* act_row(int64_t token) const {
-    return static_cast<const uint8_t*>(args.acts) + token * args.act_row_bytes;
-  }
-  float& out(int64_t token, int64_t row) const { return args.out[token * args.out_row_stride + row]; }
-};
+// The zmm tiles address a MulMatArgs like every x86 tile.
+using ZmmOperands = TileOperands;
 
 // Drives Tile<R, T>::run(ctx, row0, token0) over [row_begin, row_end) x [token_begin, token_end):
 // kRows-row strips (the weights stay in L1 while every token of the chunk passes over them), then
@@ -71,6 +63,18 @@ void drive_tiles(const Ctx& ctx, int64_t row_begin, int64_t row_end, int64_t tok
     int64_t token = token_begin;
     for (; token + kTokens <= token_end; token += kTokens) Tile<1, kTokens>::run(ctx, row, token);
     for (; token < token_end; ++token) Tile<1, 1>::run(ctx, row, token);
+  }
+}
+
+// A float/k-quant mul_mat: decode (fewer than 4 tokens) runs 4 x 1 tiles (4 weight streams per
+// pass); prefill runs kRows x kTokens tiles.
+template <template <int, int> class Tile, int kRows, int kTokens>
+void mul_mat_tiles(const MulMatArgs& args) {
+  const ZmmOperands ops{args};
+  if (args.n_tokens < 4) {
+    drive_tiles<Tile, 4, 1>(ops, args.row_begin, args.row_end, 0, args.n_tokens);
+  } else {
+    drive_tiles<Tile, kRows, kTokens>(ops, args.row_begin, args.row_end, 0, args.n_tokens);
   }
 }
 

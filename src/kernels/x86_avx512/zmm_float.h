@@ -48,14 +48,7 @@ struct F16Zmm {
     }
   };
 
-  static void mul_mat(const MulMatArgs& args) {
-    const ZmmOperands ops{args};
-    if (args.n_tokens < 4) {
-      drive_tiles<Tile, 4, 1>(ops, args.row_begin, args.row_end, 0, args.n_tokens);
-    } else {
-      drive_tiles<Tile, 4, 4>(ops, args.row_begin, args.row_end, 0, args.n_tokens);
-    }
-  }
+  static void mul_mat(const MulMatArgs& args) { mul_mat_tiles<Tile, 4, 4>(args); }
 };
 
 }  // namespace

@@ -174,16 +174,9 @@ struct KZmm {
     }
   };
 
-  static void mul_mat(const MulMatArgs& args) {
-    const ZmmOperands ops{args};
-    // Decode: 4 weight streams per pass. Prefill: 2 rows x 4 tokens keeps the unpacked rows
-    // (8 zmm each) and 8 accumulators in the 32 registers.
-    if (args.n_tokens < 4) {
-      drive_tiles<Tile, 4, 1>(ops, args.row_begin, args.row_end, 0, args.n_tokens);
-    } else {
-      drive_tiles<Tile, 2, 4>(ops, args.row_begin, args.row_end, 0, args.n_tokens);
-    }
-  }
+  // Prefill: 2 rows x 4 tokens keeps the unpacked rows (8 zmm each) and 8 accumulators in the 32
+  // registers.
+  static void mul_mat(const MulMatArgs& args) { mul_mat_tiles<Tile, 2, 4>(args); }
 };
 
 }  // namespace

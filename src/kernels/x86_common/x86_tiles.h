@@ -10,22 +10,12 @@
 #include <cstring>
 
 #include "kernels/kernel_table.h"
+#include "kernels/x86_common/tile_operands.h"
 #include "kernels/x86_common/x86_simd.h"
 
 namespace frugal::x86 {
 namespace {
 
-// Addressing shared by all tiles: W row `row` and X token `token` of a MulMatArgs.
-struct TileOperands {
-  const MulMatArgs& args;
-  const uint8_t* weight_row(int64_t row) const {
-    return static_cast<const uint8_t*>(args.weights) + row * args.weight_row_bytes;
-  }
-  const uint8_t* act_row(int64_t token) const {
-    return static_cast<const uint8_t*>(args.acts) + token * args.act_row_bytes;
-  }
-  float& out(int64_t token, int64_t row) const { return args.out[token * args.out_row_stride + row]; }
-};
 
 // ---- Type-0 weights x Q8_0 activations: R rows x T tokens, each weight block unpacked once and
 // reused for T tokens; one f32 accumulator vector per (row, token). ----
