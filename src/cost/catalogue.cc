@@ -214,6 +214,17 @@ Expected<HardwareCatalogue> HardwareCatalogue::load_file(const std::string& path
 
 Expected<HardwareCatalogue> HardwareCatalogue::load_default() { return load_file(default_catalogue_path()); }
 
+Expected<HardwareCatalogue> HardwareCatalogue::load_default_with(const std::vector<std::string>& extra_files) {
+  auto catalogue = load_default();
+  if (!catalogue) return catalogue.error();
+  for (const std::string& path : extra_files) {
+    auto extra = load_file(path);
+    if (!extra) return extra.error();
+    catalogue->merge(*extra);
+  }
+  return catalogue;
+}
+
 void HardwareCatalogue::merge(const HardwareCatalogue& other) {
   for (const Accelerator& a : other.entries_) add(a);
 }

@@ -53,6 +53,8 @@ class HardwareCatalogue {
   static Expected<HardwareCatalogue> load_file(const std::string& path);
   // The built-in catalogue (see default_catalogue_path()).
   static Expected<HardwareCatalogue> load_default();
+  // The default catalogue with the users' own files merged over it (--catalogue FILE, repeatable).
+  static Expected<HardwareCatalogue> load_default_with(const std::vector<std::string>& extra_files);
 
   // Adds `other`'s entries; an entry with an existing name replaces it (user overrides win).
   void merge(const HardwareCatalogue& other);

@@ -397,13 +397,15 @@ void LlmEngineImpl::verify_and_stream(Sequence& seq, const float* logits) {
       verdict.token = seq.sampler.sample(row_logits);  // every proposal accepted: the bonus token
     }
     accepted += verdict.accepted ? 1 : 0;
-    if (verdict.accepted) cost_meter_.add_generated_tokens(1);
     const bool alive = emit_token(seq, verdict.token, row_logits);
-    if (spec_metrics_ && (!alive || !verdict.accepted)) {
-      spec_metrics_->proposed->with().inc(k);
-      spec_metrics_->accepted->with().inc(accepted);
-      spec_metrics_->verifications->with().inc();
-      spec_metrics_->tokens_per_verification->with().observe(row + 1);
+    if (!alive || !verdict.accepted) {  // the verification ends here: account for it once
+      cost_meter_.add_generated_tokens(accepted);  // beyond the one token per sampling chunk
+      if (spec_metrics_) {
+        spec_metrics_->proposed->with().inc(k);
+        spec_metrics_->accepted->with().inc(accepted);
+        spec_metrics_->verifications->with().inc();
+        spec_metrics_->tokens_per_verification->with().observe(row + 1);
+      }
     }
     if (!alive) return;  // finished (stop, length, context): seq is gone
     if (!verdict.accepted) break;

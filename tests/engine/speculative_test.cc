@@ -63,9 +63,8 @@ struct RunResult {
   double proposed = 0, accepted = 0;
 };
 
-// Runs the prompts concurrently (all submitted before the first step can finish them).
-RunResult run_all(const Pair& pair, const std::vector<std::string>& prompts, SpecMode mode, int64_t max_tokens,
-                  SamplingParams sampling = {}, bool load_aware = false) {
+// Runs the requests concurrently (all submitted before the first step can finish them).
+RunResult run_requests(const Pair& pair, std::vector<EngineRequest> requests, SpecMode mode, bool load_aware = false) {
   EngineOptions options;
   options.num_threads = 2;
   options.speculation.mode = mode;
@@ -77,12 +76,7 @@ RunResult run_all(const Pair& pair, const std::vector<std::string>& prompts, Spe
   RunResult result;
   if (!engine) return result;
   std::vector<std::shared_ptr<RequestStream>> streams;
-  for (const std::string& prompt : prompts) {
-    EngineRequest request;
-    request.prompt = pair.tokenizer->encode(prompt, true, false);
-    request.max_tokens = max_tokens;
-    request.ignore_eos = true;
-    request.sampling = sampling;
+  for (EngineRequest& request : requests) {
     auto stream = (*engine)->submit(std::move(request));
     EXPECT_TRUE(stream.has_value());
     if (stream) streams.push_back(*stream);
@@ -92,6 +86,22 @@ RunResult run_all(const Pair& pair, const std::vector<std::string>& prompts, Spe
   result.proposed = counter_value(registry, "frugal_spec_proposed_tokens_total");
   result.accepted = counter_value(registry, "frugal_spec_accepted_tokens_total");
   return result;
+}
+
+EngineRequest make_request(const Pair& pair, const std::string& prompt, int64_t max_tokens, SamplingParams sampling) {
+  EngineRequest request;
+  request.prompt = pair.tokenizer->encode(prompt, true, false);
+  request.max_tokens = max_tokens;
+  request.ignore_eos = true;
+  request.sampling = sampling;
+  return request;
+}
+
+RunResult run_all(const Pair& pair, const std::vector<std::string>& prompts, SpecMode mode, int64_t max_tokens,
+                  SamplingParams sampling = {}) {
+  std::vector<EngineRequest> requests;
+  for (const std::string& prompt : prompts) requests.push_back(make_request(pair, prompt, max_tokens, sampling));
+  return run_requests(pair, std::move(requests), mode);
 }
 
 SamplingParams greedy() {
@@ -178,29 +188,17 @@ TEST(Speculative, SamplingDistributionMatchesPlainSampling) {
     std::map<std::vector<int32_t>, int> counts;
     double proposed = 0;
     for (int start = 0; start < kSamples; start += kBatch) {
-      EngineOptions options;
-      options.num_threads = 2;
-      options.speculation.mode = mode;
-      options.speculation.load_aware = false;
-      MetricsRegistry registry;
-      auto engine = LlmEngine::create(*pair.target, *pair.tokenizer, options, &registry,
-                                      mode == SpecMode::kDraft ? pair.draft.get() : nullptr);
-      EXPECT_TRUE(engine.has_value());
-      if (!engine) return std::make_pair(counts, proposed);
-      std::vector<std::shared_ptr<RequestStream>> streams;
+      std::vector<EngineRequest> requests;
       for (int i = start; i < std::min(kSamples, start + kBatch); ++i) {
-        EngineRequest request;
-        request.prompt = pair.tokenizer->encode("And the LORD said unto", true, false);
-        request.max_tokens = 3;
-        request.ignore_eos = true;
-        request.sampling.temperature = 1.0f;
-        request.sampling.top_k = 3;
-        request.sampling.seed = seed_base + static_cast<uint64_t>(i);
-        streams.push_back(*(*engine)->submit(std::move(request)));
+        SamplingParams sampling;
+        sampling.temperature = 1.0f;
+        sampling.top_k = 3;
+        sampling.seed = seed_base + static_cast<uint64_t>(i);
+        requests.push_back(make_request(pair, "And the LORD said unto", 3, sampling));
       }
-      for (auto& stream : streams) ++counts[collect_tokens(*stream)];
-      (*engine)->shutdown(std::chrono::milliseconds(1000));
-      proposed += counter_value(registry, "frugal_spec_proposed_tokens_total");
+      const RunResult run = run_requests(pair, std::move(requests), mode);
+      for (const auto& tokens : run.outputs) ++counts[tokens];
+      proposed += run.proposed;
     }
     return std::make_pair(counts, proposed);
   };

@@ -46,14 +46,7 @@ void add_common_flags(CLI::App& cmd, CommonArgs& c) {
 }
 
 Expected<HardwareCatalogue> load_catalogue(const CommonArgs& c) {
-  auto catalogue = HardwareCatalogue::load_default();
-  if (!catalogue) return catalogue.error();
-  for (const std::string& path : c.catalogue_files) {
-    auto extra = HardwareCatalogue::load_file(path);
-    if (!extra) return extra.error();
-    catalogue->merge(*extra);
-  }
-  return catalogue;
+  return HardwareCatalogue::load_default_with(c.catalogue_files);
 }
 
 struct ResolvedHardware {

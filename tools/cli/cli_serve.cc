@@ -81,13 +81,8 @@ Expected<double> resolve_price_per_hour(const ServeArgs& args) {
   }
   std::optional<Accelerator> hardware;
   if (!args.hardware.empty()) {
-    auto catalogue = HardwareCatalogue::load_default();
+    auto catalogue = HardwareCatalogue::load_default_with(args.catalogue_files);
     if (!catalogue) return catalogue.error();
-    for (const std::string& path : args.catalogue_files) {
-      auto extra = HardwareCatalogue::load_file(path);
-      if (!extra) return extra.error();
-      catalogue->merge(*extra);
-    }
     auto entry = catalogue->get(args.hardware);
     if (!entry) return entry.error();
     hardware = std::move(*entry);
