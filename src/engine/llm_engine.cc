@@ -147,6 +147,8 @@ LlmEngineImpl::LlmEngineImpl(const Model& model, const Tokenizer& tokenizer, con
 
 Status LlmEngineImpl::validate(const EngineRequest& r) const {
   if (r.prompt.empty()) return invalid_argument("prompt is empty");
+  // The first token is sampled with the prompt's last step: a request always generates at least one.
+  if (r.max_tokens == 0) return invalid_argument("max_tokens must be at least 1 (or negative: until the context is full)");
   const int64_t n_prompt = static_cast<int64_t>(r.prompt.size());
   if (n_prompt + 1 > max_context_) {
     return invalid_argument("prompt of " + std::to_string(n_prompt) + " tokens does not fit the context of " +

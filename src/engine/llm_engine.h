@@ -51,7 +51,7 @@ class LlmEngine {
                                                      const Model* draft = nullptr);
   virtual ~LlmEngine() = default;
 
-  // Queues a request. Errors: kInvalidArgument (empty prompt, prompt + 1 > max_context, bad
+  // Queues a request. Errors: kInvalidArgument (empty prompt, max_tokens == 0, prompt + 1 > max_context, bad
   // sampling params, too many stop strings), kResourceExhausted (queue full: HTTP 429),
   // kUnavailable (shutting down: HTTP 503).
   virtual Expected<std::shared_ptr<RequestStream>> submit(EngineRequest request) = 0;

@@ -179,6 +179,8 @@ TEST_F(LlmEngineTest, InvalidRequestsAreRejected) {
   bad = request("hi");
   bad.top_logprobs = 21;
   EXPECT_EQ(engine->submit(bad).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine->submit(request("hi", 0)).error().code(), StatusCode::kInvalidArgument)
+      << "max_tokens 0 cannot be honoured: the prompt's last step already samples a token";
 }
 
 TEST_F(LlmEngineTest, FullQueueIsResourceExhausted) {
