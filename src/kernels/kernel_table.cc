@@ -23,8 +23,8 @@ KernelTable complete_from_ref(const KernelTable& isa_table) {
     if (!t.vec_dot[i]) t.vec_dot[i] = ref.vec_dot[i];
   }
   if (!t.mul_mat) t.mul_mat = ref.mul_mat;
-  if (!t.dot_f32) t.dot_f32 = ref.dot_f32;
-  if (!t.axpy_f32) t.axpy_f32 = ref.axpy_f32;
+  if (!t.dot_rows_f32) t.dot_rows_f32 = ref.dot_rows_f32;
+  if (!t.axpy_rows_f32) t.axpy_rows_f32 = ref.axpy_rows_f32;
   if (!t.fma_probe.loop) t.fma_probe = ref.fma_probe;
   return t;
 }

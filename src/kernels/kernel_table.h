@@ -31,6 +31,10 @@ struct MulMatArgs {
   int64_t n_tokens = 0;
   float* out = nullptr;          // Y: [n_tokens, out_row_stride] f32
   int64_t out_row_stride = 0;    // floats between consecutive tokens' outputs
+  // mul_mat_packed only (Q8_0 activations): per 32-element block and token, the sum of the int8
+  // levels and the scale d as f32, [k / 32, n_tokens] each (block-major; see q8_0_block_sums).
+  const int32_t* act_block_sums = nullptr;
+  const float* act_block_scales = nullptr;
 };
 
 // Arguments of a one-row, one-token mul_mat: how ISA tables express vec_dot through their tiles.
@@ -51,18 +55,34 @@ struct KernelTable {
   using DequantizeRowFn = void (*)(const void* x, float* y, int64_t k);   // x -> y[k]
   using VecDotFn = float (*)(int64_t k, const void* w_row, const void* act_row);
   using MulMatFn = void (*)(DType weight_dtype, const MulMatArgs& args);
-  using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);        // sum a[i] * b[i]
-  using AxpyF32Fn = void (*)(float alpha, const float* x, float* y, int64_t n);  // y += alpha * x
+  // Attention over one tile of n f32 K/V rows of dim floats each, row i at base + offsets[i]:
+  //   dot_rows:  scores[i] = scale * (q . row i)         axpy_rows: acc[:] += sum_i w[i] * row i
+  using DotRowsF32Fn = void (*)(const float* q, const float* base, const int64_t* offsets, int64_t n, int64_t dim,
+                                float scale, float* scores);
+  using AxpyRowsF32Fn = void (*)(const float* w, const float* base, const int64_t* offsets, int64_t n, int64_t dim,
+                                 float* acc);
+
+  // Optional load-time weight re-layout: an ISA that has a faster kernel over its own layout for a
+  // weight dtype sets packed_size / pack_rows for it; mul_mat_packed then takes args.weights =
+  // the packed matrix (row_begin a multiple of kPackedRowGroup) and the act_block_* arrays.
+  using PackedSizeFn = int64_t (*)(int64_t n_rows, int64_t k);                        // bytes
+  using PackRowsFn = void (*)(const void* rows, int64_t n_rows, int64_t k, void* out);  // rows: [n_rows, k]
 
   Isa isa = Isa::kRef;
   std::array<QuantizeRowFn, kDTypeTableSize> quantize_row{};      // indexed by target dtype
   std::array<DequantizeRowFn, kDTypeTableSize> dequantize_row{};  // indexed by source dtype
   std::array<VecDotFn, kDTypeTableSize> vec_dot{};                // indexed by weight dtype
   MulMatFn mul_mat = nullptr;                                     // all weight dtypes
-  DotF32Fn dot_f32 = nullptr;    // attention: q . k over the f32 KV cache
-  AxpyF32Fn axpy_f32 = nullptr;  // attention: acc += w * v
+  std::array<PackedSizeFn, kDTypeTableSize> packed_size{};  // indexed by weight dtype; null: not packed
+  std::array<PackRowsFn, kDTypeTableSize> pack_rows{};
+  MulMatFn mul_mat_packed = nullptr;
+  DotRowsF32Fn dot_rows_f32 = nullptr;    // attention scores: q . K rows of the f32 KV cache
+  AxpyRowsF32Fn axpy_rows_f32 = nullptr;  // attention output: acc += weights . V rows
   FmaProbe fma_probe;  // peak-f32 FLOP/s probe loop at this ISA's vector width (engine/flops_probe)
 };
+
+// Packed matrices are cut into groups of this many rows (work splits respect it).
+constexpr int64_t kPackedRowGroup = 16;
 
 // The activation format a weight dtype's vec_dot consumes.
 DType activation_dtype(DType weight_dtype);

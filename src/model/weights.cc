@@ -132,4 +132,13 @@ Expected<ModelWeights> bind_weights(const GgufFile& file, ModelConfig& config) {
   return w;
 }
 
+void pack_matrices(ModelWeights& weights) {
+  for (LayerWeights& l : weights.layers) {
+    for (TensorView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) {
+      pack_for_kernels(*w, weights.packed);
+    }
+  }
+  pack_for_kernels(weights.output, weights.packed);
+}
+
 }  // namespace frugal

@@ -8,6 +8,7 @@
 #include "core/expected.h"
 #include "gguf/gguf_reader.h"
 #include "model/config.h"
+#include "ops/matmul.h"
 #include "tensor/tensor_view.h"
 
 namespace frugal {
@@ -32,7 +33,12 @@ struct ModelWeights {
   std::vector<float> output_norm; // [n_embd]
   TensorView output;              // [n_vocab, n_embd]; == token_embd when tied
   std::vector<LayerWeights> layers;
+  PackedWeights packed;  // kernel-layout copies of the matrices (pack_matrices), if any
 };
+
+// Re-lays out every matrix the forward pass multiplies by (not token_embd, which is only gathered)
+// for the kernel table in use, where it has a packed layout for the matrix's type.
+void pack_matrices(ModelWeights& weights);
 
 // Binds and validates every tensor (presence, shape, type). Fills config.n_vocab and
 // config.tied_output, and config.rope.freq_factors from `rope_freqs.weight` when present.

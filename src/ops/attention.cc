@@ -15,35 +15,34 @@ namespace {
 // softmax, so the rescale (one exp per tile) is amortised and the inner loops stay simple.
 constexpr int64_t kTilePositions = 64;
 
-// One (token, head) pair with online softmax over tiles of positions [0, n_visible). The dot
-// products and the weighted sum of V rows go through the kernel table's f32 entries (vectorised
+// One (token, head) pair with online softmax over tiles of positions [0, n_visible). Per tile the
+// kernel table scores all K rows in one call and adds all weighted V rows in one call (vectorised
 // per ISA; the ref table's are plain loops). acc: [head_dim] f32 scratch.
 void attend_one(const KernelTable& kt, const float* q, int64_t n_visible, const KvRows& kv, const int32_t* slots,
                 int64_t kv_head_offset, int64_t head_dim, float scale, float* out, std::vector<float>& acc) {
   acc.assign(static_cast<size_t>(head_dim), 0.0f);
   float running_max = -std::numeric_limits<float>::infinity();
   double running_sum = 0.0;
-  float scores[kTilePositions];
+  float scores[kTilePositions];   // scaled q . k, then softmax weights exp(score - running_max)
+  int64_t offsets[kTilePositions];  // floats from the start of the keys / values to each row's head
   for (int64_t tile_begin = 0; tile_begin < n_visible; tile_begin += kTilePositions) {
-    const int64_t tile_end = std::min(n_visible, tile_begin + kTilePositions);
-    float tile_max = -std::numeric_limits<float>::infinity();
-    for (int64_t p = tile_begin; p < tile_end; ++p) {
-      const float* k = kv.keys + static_cast<int64_t>(slots[p]) * kv.row_stride + kv_head_offset;
-      scores[p - tile_begin] = kt.dot_f32(q, k, head_dim) * scale;
-      tile_max = std::max(tile_max, scores[p - tile_begin]);
+    const int64_t n = std::min(n_visible - tile_begin, kTilePositions);
+    for (int64_t i = 0; i < n; ++i) {
+      offsets[i] = static_cast<int64_t>(slots[tile_begin + i]) * kv.row_stride + kv_head_offset;
     }
+    kt.dot_rows_f32(q, kv.keys, offsets, n, head_dim, scale, scores);
+    const float tile_max = *std::max_element(scores, scores + n);
     if (tile_max > running_max) {  // rescale what was accumulated under the old maximum
       const float correction = static_cast<float>(std::exp(static_cast<double>(running_max) - tile_max));
       running_sum *= correction;
       for (float& a : acc) a *= correction;
       running_max = tile_max;
     }
-    for (int64_t p = tile_begin; p < tile_end; ++p) {
-      const float w = std::exp(scores[p - tile_begin] - running_max);
-      running_sum += w;
-      const float* v = kv.values + static_cast<int64_t>(slots[p]) * kv.row_stride + kv_head_offset;
-      kt.axpy_f32(w, v, acc.data(), head_dim);
+    for (int64_t i = 0; i < n; ++i) {
+      scores[i] = std::exp(scores[i] - running_max);
+      running_sum += scores[i];
     }
+    kt.axpy_rows_f32(scores, kv.values, offsets, n, head_dim, acc.data());
   }
   const double inv_sum = 1.0 / running_sum;
   for (int64_t i = 0; i < head_dim; ++i) out[i] = static_cast<float>(acc[static_cast<size_t>(i)] * inv_sum);

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 
 #include "core/check.h"
 #include "kernels/kernel_table.h"
+#include "quant/q8_0.h"
 
 namespace frugal {
 namespace {
@@ -18,12 +20,30 @@ constexpr int64_t kInlineQuantizeTokens = 4;
 // matmul_multi: at most this many weights per call (Q/K/V is the largest group a layer has).
 constexpr int kMaxTargets = 4;
 
+static_assert(kRowsPerChunk % kPackedRowGroup == 0, "work items must hold whole packed row groups");
+
 // Activations converted to one activation format: [n_tokens, row_bytes].
 struct ActBuffer {
   DType dtype = DType::kF32;
   const uint8_t* data = nullptr;
   int64_t row_bytes = 0;
+  const int32_t* block_sums = nullptr;  // Q8_0 for packed weights: [k / 32, n_tokens]
+  const float* block_scales = nullptr;
 };
+
+// The per-block sums and scales packed kernels need, for Q8_0 activations.
+void add_block_sums(ActBuffer& acts, int64_t k, int64_t n_tokens, MatmulScratch& scratch) {
+  CHECK(acts.dtype == DType::kQ8_0, "packed weights take Q8_0 activations");
+  const int64_t n_blocks = k / 32;
+  scratch.act_block_sums.resize(static_cast<size_t>(n_tokens * n_blocks));
+  scratch.act_block_scales.resize(static_cast<size_t>(n_tokens * n_blocks));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    q8_0_block_sums(acts.data + t * acts.row_bytes, n_blocks, n_tokens, scratch.act_block_sums.data() + t,
+                    scratch.act_block_scales.data() + t);
+  }
+  acts.block_sums = scratch.act_block_sums.data();
+  acts.block_scales = scratch.act_block_scales.data();
+}
 
 // x [n_tokens, k] -> `dtype` rows in `storage`.
 ActBuffer quantize_acts(DType dtype, const float* x, int64_t k, int64_t n_tokens, ThreadPool& pool,
@@ -50,7 +70,7 @@ void run_rows(const TensorView& w, const ActBuffer& acts, int64_t n_tokens, floa
   if (row_begin >= row_end) return;
   MulMatArgs args;
   args.k = w.row_elems();
-  args.weights = w.data;
+  args.weights = w.packed != nullptr ? w.packed : w.data;
   args.weight_row_bytes = w.row_bytes();
   args.row_begin = row_begin;
   args.row_end = row_end;
@@ -59,7 +79,13 @@ void run_rows(const TensorView& w, const ActBuffer& acts, int64_t n_tokens, floa
   args.n_tokens = n_tokens;
   args.out = y;
   args.out_row_stride = w.num_rows();
-  kernels().mul_mat(w.dtype, args);
+  if (w.packed != nullptr) {
+    args.act_block_sums = acts.block_sums;
+    args.act_block_scales = acts.block_scales;
+    kernels().mul_mat_packed(w.dtype, args);
+  } else {
+    kernels().mul_mat(w.dtype, args);
+  }
 }
 
 // Weight bytes per work item. Decode streams weights: 256 KiB items keep each thread's reads long
@@ -116,6 +142,9 @@ void matmul_multi_fast(const MatmulTarget* targets, int n_targets, const float* 
           quantize_acts(dtype, x, k, n_tokens, pool, f == 0 ? scratch.act_bytes : scratch.act_bytes_alt);
       ++n_formats;
     }
+    if (targets[i].w->packed != nullptr && formats[static_cast<size_t>(f)].block_sums == nullptr) {
+      add_block_sums(formats[static_cast<size_t>(f)], k, n_tokens, scratch);
+    }
     acts[static_cast<size_t>(i)] = formats[static_cast<size_t>(f)];
   }
   const ChunkPlan plan = plan_chunks(targets, n_targets, n_tokens, pool.num_threads());
@@ -167,6 +196,27 @@ void matmul_multi(const MatmulTarget* targets, int n_targets, const float* x, in
   } else {
     matmul_multi_fast(targets, n_targets, x, n_tokens, pool, scratch);
   }
+}
+
+uint8_t* PackedWeights::allocate(int64_t bytes) {
+  const size_t size = (static_cast<size_t>(bytes) + 63) / 64 * 64;
+  auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, size));
+  CHECK(p != nullptr, "out of memory packing weights");
+  buffers_.emplace_back(p);
+  total_bytes_ += static_cast<int64_t>(size);
+  return p;
+}
+
+void PackedWeights::Free::operator()(uint8_t* p) const { std::free(p); }
+
+void pack_for_kernels(TensorView& w, PackedWeights& storage) {
+  const KernelTable& kt = kernels();
+  const auto size = kt.packed_size[static_cast<size_t>(w.dtype)];
+  const auto pack = kt.pack_rows[static_cast<size_t>(w.dtype)];
+  if (size == nullptr || pack == nullptr || kt.mul_mat_packed == nullptr || w.data == nullptr) return;
+  uint8_t* out = storage.allocate(size(w.num_rows(), w.row_elems()));
+  pack(w.data, w.num_rows(), w.row_elems(), out);
+  w.packed = out;
 }
 
 void get_rows(const TensorView& table, const int32_t* ids, int64_t n_ids, float* out) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -21,7 +22,28 @@ struct MatmulScratch {
   std::vector<uint8_t> act_bytes;      // [n_tokens, act_row_bytes] of the first activation format
   std::vector<uint8_t> act_bytes_alt;  // matmul_multi: a second activation format (e.g. Q8_0 and Q8_K)
   std::vector<float> row_f32;  // reference path: one dequantized weight row per thread
+  std::vector<int32_t> act_block_sums;  // packed weights: per token and Q8_0 block, sum of levels
+  std::vector<float> act_block_scales;  // ... and d as f32
 };
+
+// Owns the re-laid-out copies made by pack_for_kernels (64-byte aligned buffers).
+class PackedWeights {
+ public:
+  uint8_t* allocate(int64_t bytes);
+  int64_t total_bytes() const { return total_bytes_; }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const;
+  };
+  std::vector<std::unique_ptr<uint8_t, Free>> buffers_;
+  int64_t total_bytes_ = 0;
+};
+
+// When the kernel table in use has a faster packed layout for w's dtype, re-lays out w's rows into
+// `storage` and sets w.packed (matmuls then read only the packed copy). Otherwise leaves w as is.
+// Results: the kernels' arithmetic on packed weights is the same for every batch size.
+void pack_for_kernels(TensorView& w, PackedWeights& storage);
 
 // y[t, r] = sum_i w[r, i] * x[t, i]
 //   w: [n_out, k] (ne = {k, n_out}), any supported dtype

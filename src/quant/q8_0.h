@@ -32,4 +32,17 @@ struct Q8_0 {
   static void quantize(const float* x, Block& b);  // x[32]
 };
 
+// Per block of a Q8_0 row: the sum of its 32 levels and its scale d as f32 (what a kernel over
+// unsigned-offset weights needs to remove the offset exactly). row: [n_blocks] blocks; block b's
+// results go to sums[b * stride] and scales[b * stride].
+inline void q8_0_block_sums(const void* row, int64_t n_blocks, int64_t stride, int32_t* sums, float* scales) {
+  const BlockQ8_0* blocks = static_cast<const BlockQ8_0*>(row);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    int32_t sum = 0;
+    for (int i = 0; i < 32; ++i) sum += blocks[b].qs[i];
+    sums[b * stride] = sum;
+    scales[b * stride] = f16_to_f32(blocks[b].d);
+  }
+}
+
 }  // namespace frugal

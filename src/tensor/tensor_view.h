@@ -16,6 +16,9 @@ struct TensorView {
   std::array<int64_t, 4> ne = {1, 1, 1, 1};  // elements per dimension, ne[0] innermost
   int n_dims = 0;
   const void* data = nullptr;                // contiguous, row-major over ne
+  // The same matrix re-laid out for the kernels in use (ops/matmul.h pack_for_kernels), or null.
+  // Matmuls read it; data stays valid for everything else (reference path, get_rows).
+  const void* packed = nullptr;
 
   int64_t num_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t row_elems() const { return ne[0]; }

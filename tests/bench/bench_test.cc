@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/subprocess.h"
+#include "cost/calibration.h"
 #include "common/test_data.h"
 #include "engine/flops_probe.h"
 #include "engine/membw.h"
@@ -132,7 +133,9 @@ TEST(Bench, MembwPrintsPositiveBandwidths) {
 }
 
 // The record is written, loads with the schema the planner reads (via `frugal plan`, which calls
-// load_calibration), and holds one point per test with fractions in [0, 1].
+// load_calibration), and holds one point per test with positive efficiencies within the bound the
+// loader accepts (MBU is against the DRAM probe, so a test model inside the caches measures > 1;
+// MFU is against the f32 FMA probe, which int8 VNNI kernels can pass).
 TEST(Bench, SavesACalibrationRecordThePlannerLoads) {
   const std::string cal = temp_path("calibration.json");
   auto r = run_command(frugal_binary() + " bench -m " + data_path("models/tiny-q8_0.gguf") +
@@ -146,10 +149,10 @@ TEST(Bench, SavesACalibrationRecordThePlannerLoads) {
   ASSERT_EQ(doc["points"].size(), 2u);
   for (const auto& p : doc["points"]) {
     EXPECT_EQ(p["weight_type"], "q8_0");
-    EXPECT_GE(p["mbu"].get<double>(), 0);
-    EXPECT_LE(p["mbu"].get<double>(), 1);
+    EXPECT_GT(p["mbu"].get<double>(), 0);
+    EXPECT_LE(p["mbu"].get<double>(), kMaxCalibratedEfficiency);
     EXPECT_GT(p["mfu"].get<double>(), 0);
-    EXPECT_LE(p["mfu"].get<double>(), 1);
+    EXPECT_LE(p["mfu"].get<double>(), kMaxCalibratedEfficiency);
   }
   auto plan = run_command(frugal_binary() + " plan llm -m llama-3-8b --hardware this-machine --weights q8_0 --calibration " +
                           cal + " --json 2>&1");

@@ -198,42 +198,53 @@ TEST(Matmul, FastPathAgreesWithReferenceForEveryType) {
 // Serving relies on batch invariance: a token's output row must be bitwise identical whether it is
 // multiplied alone or as any row of a larger batch (so greedy output does not depend on what else
 // is scheduled in the same step). Checked for every weight type with the selected ISA table
-// (FRUGAL_ISA=ref/avx2/avx512 runs it against the others).
+// (FRUGAL_ISA=ref/avx2/avx512 runs it against the others), in the file's layout and, where the
+// table has one, in its packed layout (pack_for_kernels) -- 67 rows: a padded last row group.
 TEST(Matmul, OutputRowsAreBitwiseBatchInvariant) {
   const int64_t k = 512, n_out = 67, n_tokens = 13;
   const auto w_f32 = random_vector(k * n_out, 18, 0.05f);
   const auto x = random_vector(k * n_tokens, 19);
   ThreadPool pool(2);
   MatmulScratch scratch;
+  int packed_types = 0;
   for (const DType dtype : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ5_0,
                             DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     auto bytes = quantize_rows(dtype, w_f32.data(), n_out, k);
     ASSERT_TRUE(bytes.has_value()) << bytes.error().to_string();
-    TensorView w;
-    w.dtype = dtype;
-    w.ne = {k, n_out, 1, 1};
-    w.n_dims = 2;
-    w.data = bytes->data();
-    std::vector<float> batched(n_tokens * n_out);
-    matmul(w, x.data(), n_tokens, batched.data(), pool, scratch, MatmulPath::kFast);
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      std::vector<float> alone(n_out);
-      matmul(w, x.data() + t * k, 1, alone.data(), pool, scratch, MatmulPath::kFast);
-      for (int64_t r = 0; r < n_out; ++r) {
-        ASSERT_EQ(f32_to_bits(alone[r]), f32_to_bits(batched[t * n_out + r]))
-            << dtype_name(dtype) << " token " << t << " row " << r;
+    for (const bool packed : {false, true}) {
+      TensorView w;
+      w.dtype = dtype;
+      w.ne = {k, n_out, 1, 1};
+      w.n_dims = 2;
+      w.data = bytes->data();
+      PackedWeights storage;
+      if (packed) {
+        pack_for_kernels(w, storage);
+        if (w.packed == nullptr) continue;  // no packed layout for this type in this table
+        ++packed_types;
       }
-      // And as the first row of a 3-token batch (a different tile position).
-      std::vector<float> three(3 * n_out);
-      std::vector<float> x3(3 * k);
-      std::copy_n(x.data() + t * k, k, x3.data());
-      std::copy_n(x.data(), 2 * k, x3.data() + k);
-      matmul(w, x3.data(), 3, three.data(), pool, scratch, MatmulPath::kFast);
-      for (int64_t r = 0; r < n_out; ++r) {
-        ASSERT_EQ(f32_to_bits(alone[r]), f32_to_bits(three[r])) << dtype_name(dtype) << " token " << t << " row " << r;
+      const std::string what = std::string(dtype_name(dtype)) + (packed ? " packed" : "");
+      std::vector<float> batched(n_tokens * n_out);
+      matmul(w, x.data(), n_tokens, batched.data(), pool, scratch, MatmulPath::kFast);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        std::vector<float> alone(n_out);
+        matmul(w, x.data() + t * k, 1, alone.data(), pool, scratch, MatmulPath::kFast);
+        for (int64_t r = 0; r < n_out; ++r) {
+          ASSERT_EQ(f32_to_bits(alone[r]), f32_to_bits(batched[t * n_out + r])) << what << " token " << t << " row " << r;
+        }
+        // And as the first row of a 3-token batch (a different tile position).
+        std::vector<float> three(3 * n_out);
+        std::vector<float> x3(3 * k);
+        std::copy_n(x.data() + t * k, k, x3.data());
+        std::copy_n(x.data(), 2 * k, x3.data() + k);
+        matmul(w, x3.data(), 3, three.data(), pool, scratch, MatmulPath::kFast);
+        for (int64_t r = 0; r < n_out; ++r) {
+          ASSERT_EQ(f32_to_bits(alone[r]), f32_to_bits(three[r])) << what << " token " << t << " row " << r;
+        }
       }
     }
   }
+  if (kernels().isa == Isa::kAvx512) EXPECT_EQ(packed_types, 2) << "AVX-512 packs Q4_0 and Q8_0";
 }
 
 }  // namespace

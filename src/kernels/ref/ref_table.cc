@@ -56,8 +56,8 @@ KernelTable make_ref_table() {
   t.quantize_row[slot(DType::kQ8_K)] = quantize_row_blocks<Q8_K>;
   t.dequantize_row[slot(DType::kQ8_K)] = dequantize_row_q8_k;
   t.mul_mat = ref_mul_mat;
-  t.dot_f32 = dot_f32_lanes<1>;
-  t.axpy_f32 = axpy_f32_loop;
+  t.dot_rows_f32 = dot_rows_f32_lanes<1>;
+  t.axpy_rows_f32 = axpy_rows_f32_loop;
   t.fma_probe = make_fma_probe<4, 8>("portable");  // SSE2: 4 lanes; separate multiply and add
   return t;
 }

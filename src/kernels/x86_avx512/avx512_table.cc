@@ -6,11 +6,13 @@
 // (false positive, GCC bug 105593); silenced for this ISA TU only.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "core/check.h"
 #include "kernels/fma_probe.h"
 #include "kernels/isa_tables.h"
 #include "kernels/x86_avx512/zmm_f32_vec.h"
 #include "kernels/x86_avx512/zmm_float.h"
 #include "kernels/x86_avx512/zmm_kquant.h"
+#include "kernels/x86_avx512/zmm_packed.h"
 #include "kernels/x86_avx512/zmm_type0.h"
 #include "kernels/x86_common/x86_table.h"
 
@@ -42,6 +44,20 @@ float avx512_vec_dot(int64_t k, const void* w_row, const void* act_row) {
   return out;
 }
 
+void avx512_mul_mat_packed(DType weight_dtype, const MulMatArgs& args) {
+  switch (weight_dtype) {
+    case DType::kQ4_0: return x86::packed_mul_mat<x86::Q4_0Packed>(args);
+    case DType::kQ8_0: return x86::packed_mul_mat<x86::Q8_0Packed>(args);
+    default: CHECK(false, "mul_mat_packed: this weight type has no packed layout");
+  }
+}
+
+template <typename P>
+void set_packed(KernelTable& t, DType dtype) {
+  t.packed_size[static_cast<size_t>(dtype)] = x86::packed_size<P>;
+  t.pack_rows[static_cast<size_t>(dtype)] = x86::pack_rows<P>;
+}
+
 }  // namespace
 
 const KernelTable& avx512_kernel_table() {
@@ -54,8 +70,13 @@ const KernelTable& avx512_kernel_table() {
     t.vec_dot[static_cast<size_t>(DType::kQ6_K)] = avx512_vec_dot<DType::kQ6_K>;
     t.vec_dot[static_cast<size_t>(DType::kF16)] = avx512_vec_dot<DType::kF16>;
     t.fma_probe = make_fma_probe<16, 8>("avx512");  // FMA latency 4 cycles x 2 ports
-    t.dot_f32 = x86::zmm_dot_f32;
-    t.axpy_f32 = x86::zmm_axpy_f32;
+    // Q4_0 / Q8_0 matrices are re-laid out at load time (16-row strips): one arithmetic for decode
+    // and prefill, 8 tokens per weight unpack.
+    set_packed<x86::Q4_0Packed>(t, DType::kQ4_0);
+    set_packed<x86::Q8_0Packed>(t, DType::kQ8_0);
+    t.mul_mat_packed = avx512_mul_mat_packed;
+    t.dot_rows_f32 = x86::zmm_dot_rows_f32;
+    t.axpy_rows_f32 = x86::zmm_axpy_rows_f32;
     return t;
   }();
   return table;

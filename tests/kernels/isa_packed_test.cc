@@ -1,0 +1,114 @@
+// Packed (load-time re-laid-out) weights: every ISA table that packs a weight type is checked
+// against ref's vec_dot on the original rows -- row counts that leave a padded last group of 16,
+// row ranges starting inside the matrix, 1..13 tokens (every tile width and remainder), k of one
+// block up to 66 blocks, misaligned source rows and activation rows -- and must not write outside
+// its rows.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "kernel_test_util.h"
+#include "kernels/kernel_table.h"
+#include "quant/q8_0.h"
+
+namespace frugal {
+namespace {
+
+using testing::OffsetBuffer;
+using testing::slot;
+
+constexpr float kUntouched = -12345.0f;
+
+void check(const KernelTable& t, DType w, int64_t k, int64_t n_rows, int64_t row_begin, int64_t n_tokens) {
+  const KernelTable& ref = *kernels_for(Isa::kRef);
+  const DType a = activation_dtype(w);
+  ASSERT_EQ(a, DType::kQ8_0);
+  int64_t wb = 0, ab = 0;
+  const auto wv = testing::random_floats(n_rows * k, static_cast<uint32_t>(3 * k + n_rows), 0.5f);
+  const auto av = testing::random_floats(n_tokens * k, static_cast<uint32_t>(5 * k + n_tokens), 2.0f);
+  const OffsetBuffer wq = testing::make_rows(w, wv, n_rows, k, 3, wb);
+  const OffsetBuffer aq = testing::make_rows(a, av, n_tokens, k, 5, ab);
+
+  std::vector<uint8_t> packed(static_cast<size_t>(t.packed_size[slot(w)](n_rows, k)) + 64);
+  t.pack_rows[slot(w)](wq.data(), n_rows, k, packed.data());
+  const int64_t n_blocks = k / 32;
+  std::vector<int32_t> sums(static_cast<size_t>(n_blocks * n_tokens));
+  std::vector<float> scales(sums.size());
+  for (int64_t tok = 0; tok < n_tokens; ++tok) {
+    q8_0_block_sums(aq.data() + tok * ab, n_blocks, n_tokens, sums.data() + tok, scales.data() + tok);
+  }
+  std::vector<float> out(static_cast<size_t>(n_rows * n_tokens), kUntouched);
+  MulMatArgs args;
+  args.k = k;
+  args.weights = packed.data();
+  args.weight_row_bytes = wb;
+  args.row_begin = row_begin;
+  args.row_end = n_rows;
+  args.acts = aq.data();
+  args.act_row_bytes = ab;
+  args.n_tokens = n_tokens;
+  args.out = out.data();
+  args.out_row_stride = n_rows;
+  args.act_block_sums = sums.data();
+  args.act_block_scales = scales.data();
+  t.mul_mat_packed(w, args);
+  for (int64_t tok = 0; tok < n_tokens; ++tok) {
+    for (int64_t row = 0; row < n_rows; ++row) {
+      const float got = out[static_cast<size_t>(tok * n_rows + row)];
+      if (row < row_begin) {
+        ASSERT_EQ(got, kUntouched) << "wrote row " << row << " outside [" << row_begin << ", " << n_rows << ")";
+        continue;
+      }
+      const uint8_t* w_row = wq.data() + row * wb;
+      const uint8_t* a_row = aq.data() + tok * ab;
+      const double want = ref.vec_dot[slot(w)](k, w_row, a_row);
+      // Exact integer block sums; only the f32 scaling and summation order differ from ref.
+      ASSERT_NEAR(got, want, 2e-5 * testing::abs_dot(w, w_row, a, a_row, k) + 1e-6)
+          << isa_name(t.isa) << " " << dtype_name(w) << " k=" << k << " rows=" << n_rows << " begin=" << row_begin
+          << " tokens=" << n_tokens << " row=" << row << " token=" << tok;
+    }
+  }
+}
+
+TEST(IsaPacked, PackedMulMatMatchesRefOnOddShapes) {
+  int tables_with_packing = 0;
+  for (Isa isa : available_isas()) {
+    const KernelTable& t = *kernels_for(isa);
+    for (DType w : {DType::kQ4_0, DType::kQ8_0}) {
+      if (t.packed_size[slot(w)] == nullptr) continue;
+      ASSERT_NE(t.pack_rows[slot(w)], nullptr) << isa_name(isa);
+      ASSERT_NE(t.mul_mat_packed, nullptr) << isa_name(isa);
+      ++tables_with_packing;
+      for (int64_t k : {32, 96, 66 * 32}) {
+        for (int64_t n_rows : {1, 16, 37, 48}) {
+          for (int64_t n_tokens : {1, 2, 3, 7, 8, 13}) {
+            check(t, w, k, n_rows, 0, n_tokens);
+            if (n_rows > kPackedRowGroup) check(t, w, k, n_rows, kPackedRowGroup, n_tokens);
+          }
+        }
+      }
+    }
+  }
+  if (kernels_for(Isa::kAvx512) != nullptr) EXPECT_GE(tables_with_packing, 2) << "AVX-512 VNNI packs Q4_0 and Q8_0";
+  if (tables_with_packing == 0) GTEST_SKIP() << "no ISA on this machine packs weights (AVX-512 VNNI does)";
+}
+
+// The packed size is what 16-row groups of the original bytes take: decode reads no more.
+TEST(IsaPacked, PackedSizeEqualsPaddedOriginalSize) {
+  for (Isa isa : available_isas()) {
+    const KernelTable& t = *kernels_for(isa);
+    for (DType w : {DType::kQ4_0, DType::kQ8_0}) {
+      if (t.packed_size[slot(w)] == nullptr) continue;
+      for (int64_t n_rows : {1, 16, 17, 4096}) {
+        const int64_t groups = (n_rows + kPackedRowGroup - 1) / kPackedRowGroup;
+        EXPECT_EQ(t.packed_size[slot(w)](n_rows, 2048), groups * kPackedRowGroup * dtype_row_bytes(w, 2048))
+            << isa_name(isa) << " " << dtype_name(w) << " rows=" << n_rows;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace frugal
