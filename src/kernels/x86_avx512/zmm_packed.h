@@ -32,6 +32,7 @@ namespace {
 
 constexpr int64_t kStripRows = 16;
 constexpr int64_t kScaleBytes = kStripRows * 2;  // 16 f16 per block
+constexpr int64_t kPrefetchBlocks = 8;            // 2-4 KiB ahead in a strip
 
 struct Q4_0Packed {
   using Block = BlockQ4_0;
@@ -131,6 +132,11 @@ void packed_tile(const MulMatArgs& args, const uint8_t* strip, int64_t n_blocks,
   const int32_t* sums = args.act_block_sums + token0;
   const float* act_d = args.act_block_scales + token0;
   for (int64_t b = 0; b < n_blocks; ++b) {
+    // Software prefetch kPrefetchBlocks ahead (quants and, every other block, the scales' line):
+    // decode streams each strip once and the hardware prefetcher alone leaves it latency-bound.
+    const uint8_t* ahead = strip + (b + kPrefetchBlocks) * P::kQuantBytes;
+    for (int64_t line = 0; line < P::kQuantBytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T0);
+    if ((b & 1) == 0) _mm_prefetch(reinterpret_cast<const char*>(scales + (b + kPrefetchBlocks) * kScaleBytes), _MM_HINT_T0);
     __m512i w[8];
     P::unpack(strip + b * P::kQuantBytes, w);
     const __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * kScaleBytes)));
