@@ -1,6 +1,7 @@
 // Packed (load-time re-laid-out) weights: every ISA table that packs a weight type is checked
 // against ref's vec_dot on the original rows -- row counts that leave a padded last group of 16,
-// row ranges starting inside the matrix, 1..13 tokens (every tile width and remainder), k of one
+// row ranges starting inside the matrix, 1..13 tokens (every tile width and remainder) and 70 (two
+// token chunks), k of one
 // block up to 66 blocks, misaligned source rows and activation rows -- and must not write outside
 // its rows.
 #include <gtest/gtest.h>
@@ -87,6 +88,7 @@ TEST(IsaPacked, PackedMulMatMatchesRefOnOddShapes) {
             check(t, w, k, n_rows, 0, n_tokens);
             if (n_rows > kPackedRowGroup) check(t, w, k, n_rows, kPackedRowGroup, n_tokens);
           }
+          check(t, w, k, n_rows, 0, 70);
         }
       }
     }
