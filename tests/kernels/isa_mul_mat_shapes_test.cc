@@ -32,18 +32,7 @@ void check(const KernelTable& t, DType w, int64_t k, int64_t n_rows, int64_t n_t
   const OffsetBuffer wq = testing::make_rows(w, wv, n_rows, k, offset, wb);
   const OffsetBuffer aq = testing::make_rows(a, av, n_tokens, k, (offset + 3) % 7, ab);
   std::vector<float> out(static_cast<size_t>(n_rows * n_tokens), -1.0f);
-  MulMatArgs args;
-  args.k = k;
-  args.weights = wq.data();
-  args.weight_row_bytes = wb;
-  args.row_begin = 0;
-  args.row_end = n_rows;
-  args.acts = aq.data();
-  args.act_row_bytes = ab;
-  args.n_tokens = n_tokens;
-  args.out = out.data();
-  args.out_row_stride = n_rows;
-  t.mul_mat(w, args);
+  t.mul_mat(w, testing::full_mul_mat_args(k, wq.data(), wb, n_rows, aq.data(), ab, n_tokens, out.data()));
   for (int64_t token = 0; token < n_tokens; ++token) {
     for (int64_t row = 0; row < n_rows; ++row) {
       const uint8_t* w_row = wq.data() + row * wb;

@@ -41,17 +41,8 @@ void check(const KernelTable& t, DType w, int64_t k, int64_t n_rows, int64_t row
     q8_0_block_sums(aq.data() + tok * ab, n_blocks, n_tokens, sums.data() + tok, scales.data() + tok);
   }
   std::vector<float> out(static_cast<size_t>(n_rows * n_tokens), kUntouched);
-  MulMatArgs args;
-  args.k = k;
-  args.weights = packed.data();
-  args.weight_row_bytes = wb;
+  MulMatArgs args = testing::full_mul_mat_args(k, packed.data(), wb, n_rows, aq.data(), ab, n_tokens, out.data());
   args.row_begin = row_begin;
-  args.row_end = n_rows;
-  args.acts = aq.data();
-  args.act_row_bytes = ab;
-  args.n_tokens = n_tokens;
-  args.out = out.data();
-  args.out_row_stride = n_rows;
   args.act_block_sums = sums.data();
   args.act_block_scales = scales.data();
   t.mul_mat_packed(w, args);

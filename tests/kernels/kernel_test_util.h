@@ -82,4 +82,22 @@ inline std::vector<int64_t> test_lengths(DType dtype) {
 
 inline size_t slot(DType dtype) { return static_cast<size_t>(dtype); }
 
+// mul_mat arguments over all n_rows rows of a weight matrix and n_tokens activation rows; the
+// output is [n_tokens, n_rows].
+inline MulMatArgs full_mul_mat_args(int64_t k, const void* weights, int64_t weight_row_bytes, int64_t n_rows,
+                                    const void* acts, int64_t act_row_bytes, int64_t n_tokens, float* out) {
+  MulMatArgs args;
+  args.k = k;
+  args.weights = weights;
+  args.weight_row_bytes = weight_row_bytes;
+  args.row_begin = 0;
+  args.row_end = n_rows;
+  args.acts = acts;
+  args.act_row_bytes = act_row_bytes;
+  args.n_tokens = n_tokens;
+  args.out = out;
+  args.out_row_stride = n_rows;
+  return args;
+}
+
 }  // namespace frugal::testing

@@ -38,16 +38,8 @@ struct Q4_0Packed {
   using Block = BlockQ4_0;
   static constexpr int32_t kOffset = 8;
   static constexpr int64_t kQuantBytes = 4 * 64;
-  // rows[r]: row r's block, or nullptr for a padding row; out: kQuantBytes.
-  static void pack_quants(const Block* const* rows, uint8_t* out) {
-    for (int c = 0; c < 4; ++c) {
-      for (int r = 0; r < kStripRows; ++r) {
-        uint8_t* lane = out + 64 * c + 4 * r;
-        if (rows[r] != nullptr) std::memcpy(lane, rows[r]->qs + 4 * c, 4);
-        else std::memset(lane, 0, 4);
-      }
-    }
-  }
+  // Stored byte for quant byte qs[j]: the nibble pair as it is.
+  static uint8_t stored(uint8_t q) { return q; }
   static void unpack(const uint8_t* q, __m512i (&w)[8]) {
     const __m512i mask = _mm512_set1_epi8(0x0f);
     for (int c = 0; c < 4; ++c) {
@@ -64,16 +56,8 @@ struct Q8_0Packed {
   using Block = BlockQ8_0;
   static constexpr int32_t kOffset = 128;
   static constexpr int64_t kQuantBytes = 8 * 64;
-  static void pack_quants(const Block* const* rows, uint8_t* out) {
-    for (int c = 0; c < 8; ++c) {
-      for (int r = 0; r < kStripRows; ++r) {
-        uint8_t* lane = out + 64 * c + 4 * r;
-        for (int i = 0; i < 4; ++i) {
-          lane[i] = rows[r] != nullptr ? static_cast<uint8_t>(rows[r]->qs[4 * c + i] + 128) : 0;
-        }
-      }
-    }
-  }
+  // Stored byte for level q: q + 128, unsigned.
+  static uint8_t stored(int8_t q) { return static_cast<uint8_t>(q + 128); }
   static void unpack(const uint8_t* q, __m512i (&w)[8]) {
     for (int c = 0; c < 8; ++c) w[c] = _mm512_loadu_si512(q + 64 * c);
   }
@@ -110,7 +94,13 @@ void pack_rows(const void* rows, int64_t n_rows, int64_t k, void* out) {
         if (blocks[r] != nullptr) std::memcpy(&d, &blocks[r]->d, sizeof(d));
         std::memcpy(scales + b * kStripRows + r, &d, sizeof(d));
       }
-      P::pack_quants(blocks, quants + b * P::kQuantBytes);
+      // Vector c, lane r: quant bytes qs[4c..4c+3] of row r (zero for a padding row).
+      uint8_t* q = quants + b * P::kQuantBytes;
+      for (int64_t c = 0; c < P::kQuantBytes / 64; ++c) {
+        for (int64_t r = 0; r < kStripRows; ++r) {
+          for (int64_t i = 0; i < 4; ++i) q[64 * c + 4 * r + i] = blocks[r] != nullptr ? P::stored(blocks[r]->qs[4 * c + i]) : 0;
+        }
+      }
     }
   }
 }
