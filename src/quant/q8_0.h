@@ -2,7 +2,9 @@
 // Also the activation format dotted with Q4_0/Q5_0/Q8_0 weights.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "core/fp16.h"
 #include "quant/unpacked.h"
@@ -36,12 +38,17 @@ struct Q8_0 {
 // unsigned-offset weights needs to remove the offset exactly). row: [n_blocks] blocks; block b's
 // results go to sums[b * stride] and scales[b * stride].
 inline void q8_0_block_sums(const void* row, int64_t n_blocks, int64_t stride, int32_t* sums, float* scales) {
-  const BlockQ8_0* blocks = static_cast<const BlockQ8_0*>(row);
-  for (int64_t b = 0; b < n_blocks; ++b) {
+  // Byte access: rows need not be aligned for the f16 member.
+  const uint8_t* block = static_cast<const uint8_t*>(row);
+  for (int64_t b = 0; b < n_blocks; ++b, block += sizeof(BlockQ8_0)) {
+    int8_t qs[32];
+    std::memcpy(qs, block + offsetof(BlockQ8_0, qs), sizeof(qs));
     int32_t sum = 0;
-    for (int i = 0; i < 32; ++i) sum += blocks[b].qs[i];
+    for (int i = 0; i < 32; ++i) sum += qs[i];
+    uint16_t d;
+    std::memcpy(&d, block + offsetof(BlockQ8_0, d), sizeof(d));
     sums[b * stride] = sum;
-    scales[b * stride] = f16_to_f32(blocks[b].d);
+    scales[b * stride] = f16_to_f32(d);
   }
 }
 

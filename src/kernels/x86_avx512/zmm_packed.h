@@ -56,8 +56,8 @@ struct Q8_0Packed {
   using Block = BlockQ8_0;
   static constexpr int32_t kOffset = 128;
   static constexpr int64_t kQuantBytes = 8 * 64;
-  // Stored byte for level q: q + 128, unsigned.
-  static uint8_t stored(int8_t q) { return static_cast<uint8_t>(q + 128); }
+  // Stored byte for the int8 level q (its two's-complement byte): q + 128, unsigned.
+  static uint8_t stored(uint8_t q) { return static_cast<uint8_t>(q ^ 0x80); }  // int8 q -> q + 128
   static void unpack(const uint8_t* q, __m512i (&w)[8]) {
     for (int c = 0; c < 8; ++c) w[c] = _mm512_loadu_si512(q + 64 * c);
   }
@@ -85,20 +85,25 @@ void pack_rows(const void* rows, int64_t n_rows, int64_t k, void* out) {
     uint8_t* quants = static_cast<uint8_t*>(out) + s * strip_bytes;
     uint16_t* scales = reinterpret_cast<uint16_t*>(quants + n_blocks * P::kQuantBytes);
     for (int64_t b = 0; b < n_blocks; ++b) {
-      const Block* blocks[kStripRows];
+      // Byte access only: GGUF rows need not be aligned for Block's f16 member.
+      const uint8_t* blocks[kStripRows];
       for (int64_t r = 0; r < kStripRows; ++r) {
         const int64_t row = s * kStripRows + r;
-        blocks[r] = row < n_rows ? reinterpret_cast<const Block*>(static_cast<const uint8_t*>(rows) + row * row_bytes) + b
+        blocks[r] = row < n_rows ? static_cast<const uint8_t*>(rows) + row * row_bytes +
+                                       b * static_cast<int64_t>(sizeof(Block))
                                  : nullptr;
         uint16_t d = 0;
-        if (blocks[r] != nullptr) std::memcpy(&d, &blocks[r]->d, sizeof(d));
+        if (blocks[r] != nullptr) std::memcpy(&d, blocks[r] + offsetof(Block, d), sizeof(d));
         std::memcpy(scales + b * kStripRows + r, &d, sizeof(d));
       }
       // Vector c, lane r: quant bytes qs[4c..4c+3] of row r (zero for a padding row).
       uint8_t* q = quants + b * P::kQuantBytes;
       for (int64_t c = 0; c < P::kQuantBytes / 64; ++c) {
         for (int64_t r = 0; r < kStripRows; ++r) {
-          for (int64_t i = 0; i < 4; ++i) q[64 * c + 4 * r + i] = blocks[r] != nullptr ? P::stored(blocks[r]->qs[4 * c + i]) : 0;
+          for (int64_t i = 0; i < 4; ++i) {
+            q[64 * c + 4 * r + i] =
+                blocks[r] != nullptr ? P::stored(blocks[r][offsetof(Block, qs) + static_cast<size_t>(4 * c + i)]) : 0;
+          }
         }
       }
     }
