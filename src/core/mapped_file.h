@@ -25,6 +25,10 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size_bytes() const { return size_bytes_; }
   const std::string& path() const { return path_; }
+  // The whole pages inside [p, p + bytes) are not needed for now (MADV_DONTNEED): this process drops
+  // them and, should they be read again, they are read back from the file (the mapping is private
+  // and never written). A no-op for borrowed buffers and for ranges outside the mapping.
+  void release_pages(const void* p, size_t bytes) const;
 
  private:
   const uint8_t* data_ = nullptr;

@@ -93,6 +93,8 @@ class GgufFile {
   uint64_t alignment() const { return alignment_; }
   const std::string& path() const { return file_.path(); }
   size_t file_size_bytes() const { return file_.size_bytes(); }
+  // See MappedFile::release_pages (tensor bytes a caller has copied elsewhere).
+  void release_pages(const void* p, size_t bytes) const { file_.release_pages(p, bytes); }
   uint64_t data_offset() const { return data_offset_; }
 
   // Metadata in file order.

@@ -34,7 +34,7 @@ Expected<std::unique_ptr<Model>> Model::from_file(GgufFile file) {
   if (!config) return config.error();
   auto weights = bind_weights(file, *config);
   if (!weights) return weights.error();
-  pack_matrices(*weights);
+  pack_matrices(*weights, file);
   return std::unique_ptr<Model>(new Model(std::move(file), std::move(*config), std::move(*weights)));
 }
 

@@ -132,13 +132,15 @@ Expected<ModelWeights> bind_weights(const GgufFile& file, ModelConfig& config) {
   return w;
 }
 
-void pack_matrices(ModelWeights& weights) {
+void pack_matrices(ModelWeights& weights, const GgufFile& file) {
+  auto pack = [&](TensorView& w) {
+    pack_for_kernels(w, weights.packed);
+    if (w.packed != nullptr) file.release_pages(w.data, static_cast<size_t>(w.size_bytes()));
+  };
   for (LayerWeights& l : weights.layers) {
-    for (TensorView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) {
-      pack_for_kernels(*w, weights.packed);
-    }
+    for (TensorView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) pack(*w);
   }
-  pack_for_kernels(weights.output, weights.packed);
+  pack(weights.output);
 }
 
 }  // namespace frugal

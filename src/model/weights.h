@@ -37,8 +37,10 @@ struct ModelWeights {
 };
 
 // Re-lays out every matrix the forward pass multiplies by (not token_embd, which is only gathered)
-// for the kernel table in use, where it has a packed layout for the matrix's type.
-void pack_matrices(ModelWeights& weights);
+// for the kernel table in use, where it has a packed layout for the matrix's type. The file's pages
+// of each packed matrix are then released (only the reference path and get_rows read them again,
+// and they come back from the file).
+void pack_matrices(ModelWeights& weights, const GgufFile& file);
 
 // Binds and validates every tensor (presence, shape, type). Fills config.n_vocab and
 // config.tied_output, and config.rope.freq_factors from `rope_freqs.weight` when present.
