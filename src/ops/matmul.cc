@@ -203,7 +203,6 @@ uint8_t* PackedWeights::allocate(int64_t bytes) {
   auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, size));
   CHECK(p != nullptr, "out of memory packing weights");
   buffers_.emplace_back(p);
-  total_bytes_ += static_cast<int64_t>(size);
   return p;
 }
 

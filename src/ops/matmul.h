@@ -30,14 +30,12 @@ struct MatmulScratch {
 class PackedWeights {
  public:
   uint8_t* allocate(int64_t bytes);
-  int64_t total_bytes() const { return total_bytes_; }
 
  private:
   struct Free {
     void operator()(uint8_t* p) const;
   };
   std::vector<std::unique_ptr<uint8_t, Free>> buffers_;
-  int64_t total_bytes_ = 0;
 };
 
 // When the kernel table in use has a faster packed layout for w's dtype, re-lays out w's rows into

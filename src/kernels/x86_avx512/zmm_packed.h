@@ -30,7 +30,7 @@
 namespace frugal::x86 {
 namespace {
 
-constexpr int64_t kStripRows = 16;
+constexpr int64_t kStripRows = kPackedRowGroup;  // the table's row group
 constexpr int64_t kScaleBytes = kStripRows * 2;  // 16 f16 per block
 constexpr int64_t kPrefetchBlocks = 8;            // 2-4 KiB ahead in a strip
 
