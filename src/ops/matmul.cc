@@ -27,7 +27,7 @@ struct ActBuffer {
   DType dtype = DType::kF32;
   const uint8_t* data = nullptr;
   int64_t row_bytes = 0;
-  const int32_t* block_sums = nullptr;  // Q8_0 for packed weights: [k / 32, n_tokens]
+  const int32_t* block_sums = nullptr;  // Q8_0 for packed Q4_0/Q8_0 weights: [k / 32, n_tokens]
   const float* block_scales = nullptr;
 };
 
@@ -142,7 +142,7 @@ void matmul_multi_fast(const MatmulTarget* targets, int n_targets, const float* 
           quantize_acts(dtype, x, k, n_tokens, pool, f == 0 ? scratch.act_bytes : scratch.act_bytes_alt);
       ++n_formats;
     }
-    if (targets[i].w->packed != nullptr && formats[static_cast<size_t>(f)].block_sums == nullptr) {
+    if (targets[i].w->packed != nullptr && dtype == DType::kQ8_0 && formats[static_cast<size_t>(f)].block_sums == nullptr) {
       add_block_sums(formats[static_cast<size_t>(f)], k, n_tokens, scratch);
     }
     acts[static_cast<size_t>(i)] = formats[static_cast<size_t>(f)];

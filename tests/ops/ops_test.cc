@@ -244,7 +244,9 @@ TEST(Matmul, OutputRowsAreBitwiseBatchInvariant) {
       }
     }
   }
-  if (kernels().isa == Isa::kAvx512) EXPECT_EQ(packed_types, 2) << "AVX-512 packs Q4_0 and Q8_0";
+  if (kernels().isa == Isa::kAvx512) {
+    EXPECT_EQ(packed_types, 3) << "AVX-512 packs Q4_0, Q8_0 and F16";
+  }
 }
 
 }  // namespace
