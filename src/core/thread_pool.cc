@@ -48,7 +48,8 @@ int default_num_threads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads)) {
+ThreadPool::ThreadPool(int num_threads)
+    : num_threads_(std::max(1, num_threads)), next_chunk_(std::make_unique<ClaimWord[]>(static_cast<size_t>(num_threads_))) {
   workers_.reserve(num_threads_ - 1);
   for (int thread_idx = 1; thread_idx < num_threads_; ++thread_idx) {
     workers_.emplace_back([this, thread_idx] { worker_loop(thread_idx); });
@@ -93,35 +94,42 @@ void ThreadPool::run_chunks(int64_t n_chunks, const std::function<void(int64_t)>
     for (int64_t c = 0; c < n_chunks; ++c) fn(c);
     return;
   }
-  // The claim word carries the generation, so a late worker of an earlier job can never claim a
+  // The claim words carry the generation, so a late worker of an earlier job can never claim a
   // chunk of this one; every field below is written before the generation moves on.
   const uint64_t generation = next_generation(JobKind::kChunks);
   const uint64_t tag = generation & 0xffffffffu;
-  // Close the claim word under the new tag before touching the job's fields: a late worker of the
+  // Close the claim words under the new tag before touching the job's fields: a late worker of the
   // previous job may still hold that job's claim word, and must not be able to pair it with this
   // job's chunk count (its compare-exchange now fails and it sees the new tag).
-  next_chunk_.store(claim_word(tag, kClosedChunk), std::memory_order_seq_cst);
+  for (int r = 0; r < num_threads_; ++r) next_chunk_[r].word.store(claim_word(tag, kClosedChunk), std::memory_order_seq_cst);
   chunk_job_.store(&fn, std::memory_order_seq_cst);
   n_chunks_.store(n_chunks, std::memory_order_seq_cst);
   done_chunks_.store(0, std::memory_order_seq_cst);
-  next_chunk_.store(claim_word(tag, 0), std::memory_order_seq_cst);
+  for (int r = 0; r < num_threads_; ++r) {
+    next_chunk_[r].word.store(claim_word(tag, static_cast<uint64_t>(range_begin(r, n_chunks))), std::memory_order_seq_cst);
+  }
   publish(generation);
-  claim_chunks(static_cast<uint32_t>(tag));
+  claim_chunks(static_cast<uint32_t>(tag), 0);
   wait_until([&] { return done_chunks_.load(std::memory_order_acquire) == n_chunks; });
 }
 
-void ThreadPool::claim_chunks(uint32_t generation) {
-  uint64_t word = next_chunk_.load(std::memory_order_seq_cst);
-  for (;;) {
-    if ((word >> 32) != generation) return;  // a later job: this one is over
-    const uint64_t chunk_idx = word & 0xffffffffu;
-    if (static_cast<int64_t>(chunk_idx) >= n_chunks_.load(std::memory_order_seq_cst)) return;
-    if (!next_chunk_.compare_exchange_weak(word, word + 1, std::memory_order_seq_cst)) continue;
-    // The claim succeeded, so this job cannot finish (and its fields cannot change) before the
-    // chunk is counted done.
-    (*chunk_job_.load(std::memory_order_seq_cst))(static_cast<int64_t>(chunk_idx));
-    done_chunks_.fetch_add(1, std::memory_order_seq_cst);
-    word = next_chunk_.load(std::memory_order_seq_cst);
+void ThreadPool::claim_chunks(uint32_t generation, int thread_idx) {
+  // Own range first, then the others' in turn (a closed word's index is past every range's end).
+  for (int i = 0; i < num_threads_; ++i) {
+    const int r = (thread_idx + i) % num_threads_;
+    std::atomic<uint64_t>& next = next_chunk_[r].word;
+    uint64_t word = next.load(std::memory_order_seq_cst);
+    for (;;) {
+      if ((word >> 32) != generation) return;  // a later job: this one is over
+      const uint64_t chunk_idx = word & 0xffffffffu;
+      if (static_cast<int64_t>(chunk_idx) >= range_begin(r + 1, n_chunks_.load(std::memory_order_seq_cst))) break;
+      if (!next.compare_exchange_weak(word, word + 1, std::memory_order_seq_cst)) continue;
+      // The claim succeeded, so this job cannot finish (and its fields cannot change) before the
+      // chunk is counted done.
+      (*chunk_job_.load(std::memory_order_seq_cst))(static_cast<int64_t>(chunk_idx));
+      done_chunks_.fetch_add(1, std::memory_order_seq_cst);
+      word = next.load(std::memory_order_seq_cst);
+    }
   }
 }
 
@@ -153,7 +161,7 @@ void ThreadPool::worker_loop(int thread_idx) {
     seen = generation_.load(std::memory_order_seq_cst);
     if (stop_.load()) return;
     if (kind_of(seen) == JobKind::kChunks) {
-      claim_chunks(static_cast<uint32_t>(seen & 0xffffffffu));
+      claim_chunks(static_cast<uint32_t>(seen & 0xffffffffu), thread_idx);
     } else {
       (*job_)(thread_idx, num_threads_);
       pending_.fetch_sub(1, std::memory_order_acq_rel);

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -28,10 +29,13 @@ class ThreadPool {
   // every thread must really run its share at the same time (bandwidth/FLOP probes).
   void run(const std::function<void(int thread_idx, int num_threads)>& fn);
 
-  // Calls fn(chunk_idx) exactly once for every chunk_idx in [0, n_chunks), in increasing order of
-  // claim, on whichever threads claim them first. A worker that is descheduled (an oversubscribed
-  // machine) or wakes late simply claims fewer chunks: nobody waits for a thread that has no work
-  // in flight. Returns when every chunk has finished.
+  // Calls fn(chunk_idx) exactly once for every chunk_idx in [0, n_chunks), on whichever threads
+  // claim them first. The chunks are cut into one contiguous range per thread: each thread claims
+  // its own range first (in increasing order), then helps with the others'. So a job repeated
+  // with the same n_chunks (a matmul every decode step) gives each thread the same rows each time,
+  // and a thread's share of a small model stays in its core's L2; and a worker that is
+  // descheduled (an oversubscribed machine) or wakes late simply claims fewer chunks: nobody waits
+  // for a thread that has no work in flight. Returns when every chunk has finished.
   void run_chunks(int64_t n_chunks, const std::function<void(int64_t chunk_idx)>& fn);
 
   // Splits [0, n) into contiguous ranges, fn(begin, end) for each (claimed as in run_chunks).
@@ -46,7 +50,9 @@ class ThreadPool {
   static JobKind kind_of(uint64_t generation) { return (generation & 1u) != 0 ? JobKind::kChunks : JobKind::kPerThread; }
   void publish(uint64_t generation);
   void worker_loop(int thread_idx);
-  void claim_chunks(uint32_t generation);
+  void claim_chunks(uint32_t generation, int thread_idx);
+  // Thread r's range of a job of n chunks: [range_begin(r, n), range_begin(r + 1, n)).
+  int64_t range_begin(int r, int64_t n) const { return r * n / num_threads_; }
 
   int num_threads_;
   std::vector<std::thread> workers_;
@@ -57,7 +63,11 @@ class ThreadPool {
   std::atomic<int64_t> n_chunks_{0};
   std::atomic<uint64_t> generation_{0};  // (job sequence number << 1) | kind bit; written by the caller only
   std::atomic<int> pending_{0};        // kPerThread: workers that have not finished fn
-  std::atomic<uint64_t> next_chunk_{0};  // kChunks: (generation << 32) | next unclaimed chunk
+  // kChunks: per thread's range, (generation << 32) | next unclaimed chunk of the range.
+  struct alignas(64) ClaimWord {
+    std::atomic<uint64_t> word{0};
+  };
+  std::unique_ptr<ClaimWord[]> next_chunk_;
   std::atomic<int64_t> done_chunks_{0};  // kChunks: chunks finished
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
