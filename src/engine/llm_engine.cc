@@ -77,10 +77,12 @@ class LlmEngineImpl final : public LlmEngine {
   // Verifies seq.spec_tokens against the target's rows [1 + k, n_vocab]; streams what is accepted.
   void verify_and_stream(Sequence& seq, const float* logits);
   // Streams one chosen token; false when the sequence finished (and is destroyed).
-  bool emit_token(Sequence& seq, int32_t token, const float* logits);
+  // flush = false: the text waits in seq.pending_text for flush_text (one event per verification
+  // instead of one per accepted token: every event wakes the request's reader).
+  bool emit_token(Sequence& seq, int32_t token, const float* logits, bool flush = true);
   void record_switch(const SchedulerOutput& out, bool speculated, double step_seconds);
   void finish(Sequence& seq, FinishReason reason, std::string text);
-  void emit_text(Sequence& seq, std::string text);
+  void flush_text(Sequence& seq);
   void update_gauges();
 
   const Model& model_;
@@ -399,7 +401,7 @@ void LlmEngineImpl::verify_and_stream(Sequence& seq, const float* logits) {
       verdict.token = seq.sampler.sample(row_logits);  // every proposal accepted: the bonus token
     }
     accepted += verdict.accepted ? 1 : 0;
-    const bool alive = emit_token(seq, verdict.token, row_logits);
+    const bool alive = emit_token(seq, verdict.token, row_logits, /*flush=*/false);
     if (!alive || !verdict.accepted) {  // the verification ends here: account for it once
       cost_meter_.add_generated_tokens(accepted);  // beyond the one token per sampling chunk
       if (spec_metrics_) {
@@ -413,6 +415,7 @@ void LlmEngineImpl::verify_and_stream(Sequence& seq, const float* logits) {
     if (!verdict.accepted) break;
     ++seq.num_computed_tokens;  // the accepted proposal's K/V was written by this step
   }
+  flush_text(seq);
   seq.draft_length.observe(k, accepted);
   seq.draft_computed_tokens = std::min(seq.draft_computed_tokens, seq.num_computed_tokens);
   kv_manager_.truncate(seq.id, seq.num_computed_tokens);  // roll back the rejected proposals' slots
@@ -437,7 +440,7 @@ void LlmEngineImpl::sample_and_stream(Sequence& seq, const float* logits) {
   emit_token(seq, seq.sampler.sample(logits), logits);
 }
 
-bool LlmEngineImpl::emit_token(Sequence& seq, int32_t token, const float* logits) {
+bool LlmEngineImpl::emit_token(Sequence& seq, int32_t token, const float* logits, bool flush) {
   if (seq.request.top_logprobs >= 0) {
     TokenLogprobs lp;
     lp.token = token;
@@ -465,21 +468,25 @@ bool LlmEngineImpl::emit_token(Sequence& seq, int32_t token, const float* logits
     finish(seq, FinishReason::kContextFull, std::move(step.text) + seq.output.finish(FinishReason::kContextFull).text);
     return false;
   }
-  emit_text(seq, std::move(step.text));
+  seq.pending_text += step.text;
+  if (flush) flush_text(seq);
   return true;
 }
 
-void LlmEngineImpl::emit_text(Sequence& seq, std::string text) {
-  if (text.empty()) return;  // tokens wait for their text (partial UTF-8 or a possible stop string)
+void LlmEngineImpl::flush_text(Sequence& seq) {
+  // Tokens wait for their text (partial UTF-8 or a possible stop string).
+  if (seq.pending_text.empty()) return;
   GenerationEvent event;
   event.kind = GenerationEvent::Kind::kText;
-  event.text = std::move(text);
+  event.text = std::move(seq.pending_text);
+  seq.pending_text.clear();
   event.token_ids.swap(seq.pending_token_ids);
   event.logprobs.swap(seq.pending_logprobs);
   seq.stream->push(std::move(event));
 }
 
 void LlmEngineImpl::finish(Sequence& seq, FinishReason reason, std::string text) {
+  text = std::move(seq.pending_text) + text;
   if (!text.empty() || !seq.pending_token_ids.empty()) {
     GenerationEvent event;
     event.kind = GenerationEvent::Kind::kText;

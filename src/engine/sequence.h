@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "engine/output_processor.h"
@@ -42,6 +43,7 @@ struct Sequence {
   // Tokens (and their logprobs) sampled since the last event: text can lag behind tokens while a
   // UTF-8 sequence or a possible stop string is incomplete.
   std::vector<int32_t> pending_token_ids;
+  std::string pending_text;  // text of a verification's accepted tokens, streamed once per step
   std::vector<TokenLogprobs> pending_logprobs;
 
   // Speculative decoding (see draft_runner.h): this step's proposals (verified after tokens.back()),
