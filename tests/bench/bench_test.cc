@@ -64,6 +64,27 @@ TEST(Bench, JsonLinesHaveTheKeysAndOrderedStatistics) {
   EXPECT_EQ(seen.size(), 4u);
 }
 
+// --interleave runs the same tests (every model, thread count, pp and tg size and depth) as a
+// sequential run, with every repetition, and reports the same rows in the same order.
+TEST(Bench, InterleavedRunReportsTheSameTestsAsASequentialOne) {
+  const std::string models = data_path("models/tiny-q8_0.gguf") + "," + data_path("models/small-q8_0.gguf");
+  const std::string args = " bench -m " + models + " -p 16,32 -n 8 -d 0,4 -r 3 -t 1 --json --no-save --membw-mib 8";
+  auto sequential = run_command(frugal_binary() + args);
+  auto interleaved = run_command(frugal_binary() + args + " --interleave");
+  ASSERT_EQ(sequential.exit_code, 0) << sequential.output;
+  ASSERT_EQ(interleaved.exit_code, 0) << interleaved.output;
+  const auto a = json_lines(sequential.output), b = json_lines(interleaved.output);
+  ASSERT_EQ(a.size(), 8u) << sequential.output;  // 2 models x {pp16, pp32, tg8@d0, tg8@d4}
+  ASSERT_EQ(b.size(), a.size()) << interleaved.output;
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (const char* key : {"model", "threads", "n_prompt", "n_gen", "n_depth", "bytes_per_token", "flops_per_token"}) {
+      EXPECT_EQ(a[i][key], b[i][key]) << key << " of row " << i;
+    }
+    ASSERT_EQ(b[i]["tokens_per_s"].size(), 3u);
+    for (const auto& tps : b[i]["tokens_per_s"]) EXPECT_GT(tps.get<double>(), 0);
+  }
+}
+
 // Bytes and FLOPs per token, derived independently from the model's published tensor table
 // (tests/data/models/meta/tiny-q8_0.json): decoding reads every matrix once per token.
 TEST(Bench, GenerationBytesAndFlopsFollowTheTensorTable) {

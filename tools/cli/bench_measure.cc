@@ -103,39 +103,65 @@ Status check_validation(const ValidationResult& r) {
   return internal_error(buf);
 }
 
-Expected<std::vector<double>> time_prompt(const Model& model, int threads, int64_t n_prompt, int repetitions) {
-  const std::vector<int32_t> ids = random_tokens(model, n_prompt);
-  std::vector<double> tokens_per_s;
-  for (int rep = -1; rep < repetitions; ++rep) {  // rep -1: warm-up
-    Session session(model, session_options(threads, n_prompt, MatmulPath::kFast));
+Expected<RepetitionTimer> RepetitionTimer::create(const Model& model, int threads, int64_t n_prompt, int64_t n_gen,
+                                                  int64_t depth) {
+  RepetitionTimer t;
+  t.model_ = &model;
+  t.threads_ = threads;
+  t.n_prompt_ = n_prompt;
+  t.n_gen_ = n_gen;
+  t.depth_ = depth;
+  if (n_prompt > 0) {
+    t.ids_ = random_tokens(model, n_prompt);
+    return t;
+  }
+  t.ids_ = random_tokens(model, depth + n_gen + 1);
+  t.session_ = std::make_unique<Session>(model, session_options(threads, depth + n_gen + 1, MatmulPath::kFast));
+  auto context = t.session_->eval(std::vector<int32_t>(t.ids_.begin(), t.ids_.begin() + depth + 1));
+  if (!context) return context.error();
+  return t;
+}
+
+Expected<double> RepetitionTimer::run(bool warmup) {
+  if (n_prompt_ > 0) {
+    Session session(*model_, session_options(threads_, n_prompt_, MatmulPath::kFast));
     const auto start = std::chrono::steady_clock::now();
-    auto logits = session.eval(ids, LogitsMode::kLast);
+    auto logits = session.eval(ids_, LogitsMode::kLast);
     const double seconds = seconds_since(start);
     if (!logits) return logits.error();
-    if (rep >= 0) tokens_per_s.push_back(static_cast<double>(n_prompt) / seconds);
+    return static_cast<double>(n_prompt_) / seconds;
+  }
+  const int64_t steps = warmup ? std::min(n_gen_, kGenerationWarmupSteps) : n_gen_;
+  session_->truncate(depth_ + 1);
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t step = 1; step <= steps; ++step) {
+    auto logits = session_->eval({ids_[static_cast<size_t>(depth_ + step)]});
+    if (!logits) return logits.error();
+  }
+  return static_cast<double>(steps) / seconds_since(start);
+}
+
+Expected<std::vector<double>> time_repetitions(RepetitionTimer& timer, int repetitions) {
+  std::vector<double> tokens_per_s;
+  for (int rep = -1; rep < repetitions; ++rep) {  // rep -1: warm-up
+    auto tps = timer.run(rep < 0);
+    if (!tps) return tps.error();
+    if (rep >= 0) tokens_per_s.push_back(*tps);
   }
   return tokens_per_s;
 }
 
+Expected<std::vector<double>> time_prompt(const Model& model, int threads, int64_t n_prompt, int repetitions) {
+  auto timer = RepetitionTimer::create(model, threads, n_prompt, 0, 0);
+  if (!timer) return timer.error();
+  return time_repetitions(*timer, repetitions);
+}
+
 Expected<std::vector<double>> time_generation(const Model& model, int threads, int64_t n_gen, int64_t depth,
                                               int repetitions) {
-  const std::vector<int32_t> ids = random_tokens(model, depth + n_gen + 1);
-  std::vector<double> tokens_per_s;
-  Session session(model, session_options(threads, depth + n_gen + 1, MatmulPath::kFast));
-  auto context = session.eval(std::vector<int32_t>(ids.begin(), ids.begin() + depth + 1));
-  if (!context) return context.error();
-  for (int rep = -1; rep < repetitions; ++rep) {  // rep -1: warm-up (a few steps)
-    const int64_t steps = rep < 0 ? std::min(n_gen, kGenerationWarmupSteps) : n_gen;
-    session.truncate(depth + 1);
-    const auto start = std::chrono::steady_clock::now();
-    for (int64_t step = 1; step <= steps; ++step) {
-      auto logits = session.eval({ids[static_cast<size_t>(depth + step)]});
-      if (!logits) return logits.error();
-    }
-    const double seconds = seconds_since(start);
-    if (rep >= 0) tokens_per_s.push_back(static_cast<double>(n_gen) / seconds);
-  }
-  return tokens_per_s;
+  auto timer = RepetitionTimer::create(model, threads, 0, n_gen, depth);
+  if (!timer) return timer.error();
+  return time_repetitions(*timer, repetitions);
 }
 
 namespace {

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/expected.h"
+#include "engine/session.h"
 #include "model/model.h"
 
 namespace frugal::cli {
@@ -28,6 +30,29 @@ Expected<ValidationResult> compare_fast_with_reference(const Model& model, int t
                                                        bool inject_error);
 // kInternal naming the figures when the result is below kMinValidationCosine or a clear top-1 differs.
 Status check_validation(const ValidationResult& result);
+
+// One pp or tg test, timed a repetition at a time so that several tests' repetitions can be
+// interleaved (`frugal bench --interleave`): a slow spell of a shared machine then falls on every
+// test alike instead of on whichever test happened to be running.
+class RepetitionTimer {
+ public:
+  // pp when n_prompt > 0 (a fresh Session per repetition); else tg n_gen steps after a
+  // (depth + 1)-token context, prefilled here once, untimed.
+  static Expected<RepetitionTimer> create(const Model& model, int threads, int64_t n_prompt, int64_t n_gen,
+                                          int64_t depth);
+  // Tokens per second of one repetition; a warm-up tg repetition runs only a few steps.
+  Expected<double> run(bool warmup);
+
+ private:
+  const Model* model_ = nullptr;
+  int threads_ = 1;
+  int64_t n_prompt_ = 0, n_gen_ = 0, depth_ = 0;
+  std::vector<int32_t> ids_;
+  std::unique_ptr<Session> session_;  // tg: the context, truncated back to it per repetition
+};
+
+// One untimed warm-up, then tokens per second of each of `repetitions` runs.
+Expected<std::vector<double>> time_repetitions(RepetitionTimer& timer, int repetitions);
 
 // Tokens per second of each repetition, after one untimed warm-up.
 // pp: one forward over n_prompt random ids in a fresh Session.

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,7 @@ struct BenchArgs {
   std::vector<int64_t> depths = {0};  // KV tokens before each tg test (llama-bench -d)
   std::vector<int> threads;
   int repetitions = 5;
+  bool interleave = false;  // round-robin repetitions across every test (steadier on a busy machine)
   bool json = false;
   bool membw = false;
   int64_t membw_mib = 128;
@@ -109,54 +112,105 @@ void emit_row(const BenchRow& row, bool json) {
   }
 }
 
-// One pp (n_prompt > 0) or tg (n_gen > 0) test at one thread count.
-Expected<BenchRow> run_test(const Model& model, BenchRow row, const BenchArgs& a) {
+// A test's row from its repetitions' tokens/s: the figures and the bytes and FLOPs per token.
+BenchRow finish_row(const Model& model, BenchRow row, std::vector<double> tokens_per_s) {
   const bool pp = row.n_prompt > 0;
-  auto tps = pp ? time_prompt(model, row.threads, row.n_prompt, a.repetitions)
-                : time_generation(model, row.threads, row.n_gen, row.n_depth, a.repetitions);
-  if (!tps) return tps.error();
-  row.tokens_per_s = std::move(*tps);
+  row.tokens_per_s = std::move(tokens_per_s);
   const TokenCost cost = pp ? prompt_token_cost(model, row.n_prompt) : generation_token_cost(model, row.n_gen, row.n_depth);
   row.bytes_per_token = cost.bytes_per_token;
   row.flops_per_token = cost.flops_per_token;
   return row;
 }
 
-// One model: every thread count x every pp and tg size, printed as each finishes.
-Status bench_model(const std::string& path, const BenchArgs& a, const std::map<int, ProbeFigures>& probes,
-                   std::vector<BenchRow>& rows) {
+// A loaded, validated model and its tests (every thread count x every pp and tg size).
+struct ModelTests {
+  std::unique_ptr<Model> model;
+  std::vector<BenchRow> tests;
+};
+
+Expected<ModelTests> prepare_model(const std::string& path, const BenchArgs& a, const std::map<int, ProbeFigures>& probes) {
   auto model = Model::load(path);
   if (!model) return model.error();
   Status st = validate_model(**model, a, path);
-  if (!st.is_ok() || a.validate_only) return st;
+  if (!st.is_ok()) return st;
+  ModelTests out;
+  out.model = std::move(*model);
+  if (a.validate_only) return out;
   BenchRow base;
   base.model = path;
-  base.weight_type = model_weight_type(**model);
-  base.model_bytes = static_cast<double>((*model)->file().file_size_bytes());
-  for (const GgufTensorInfo& t : (*model)->file().tensors()) base.n_params += static_cast<double>(t.num_elements());
-  std::vector<BenchRow> tests;
-  for (int64_t n : a.n_prompt) {
-    if (n <= 0) continue;
-    tests.push_back(base);
-    tests.back().n_prompt = n;
-  }
-  for (int64_t n : a.n_gen) {
-    if (n <= 0) continue;
-    for (int64_t depth : a.depths) {
-      tests.push_back(base);
-      tests.back().n_gen = n;
-      tests.back().n_depth = depth;
-    }
-  }
+  base.weight_type = model_weight_type(*out.model);
+  base.model_bytes = static_cast<double>(out.model->file().file_size_bytes());
+  for (const GgufTensorInfo& t : out.model->file().tensors()) base.n_params += static_cast<double>(t.num_elements());
   for (int threads : a.threads) {
-    for (BenchRow test : tests) {
-      test.threads = threads;
-      test.probe = probes.at(threads);
-      auto row = run_test(**model, std::move(test), a);
-      if (!row) return row.error();
-      emit_row(*row, a.json);
-      rows.push_back(std::move(*row));
+    base.threads = threads;
+    base.probe = probes.at(threads);
+    for (int64_t n : a.n_prompt) {
+      if (n <= 0) continue;
+      out.tests.push_back(base);
+      out.tests.back().n_prompt = n;
     }
+    for (int64_t n : a.n_gen) {
+      if (n <= 0) continue;
+      for (int64_t depth : a.depths) {
+        out.tests.push_back(base);
+        out.tests.back().n_gen = n;
+        out.tests.back().n_depth = depth;
+      }
+    }
+  }
+  return out;
+}
+
+Expected<RepetitionTimer> make_timer(const Model& model, const BenchRow& test) {
+  return RepetitionTimer::create(model, test.threads, test.n_prompt, test.n_gen, test.n_depth);
+}
+
+// One model at a time, one test after another, each row printed as it finishes.
+Status bench_sequential(const BenchArgs& a, const std::map<int, ProbeFigures>& probes, std::vector<BenchRow>& rows) {
+  for (const std::string& path : a.models) {
+    auto prepared = prepare_model(path, a, probes);
+    if (!prepared) return prepared.error();
+    for (const BenchRow& test : prepared->tests) {
+      auto timer = make_timer(*prepared->model, test);
+      if (!timer) return timer.error();
+      auto tps = time_repetitions(*timer, a.repetitions);
+      if (!tps) return tps.error();
+      rows.push_back(finish_row(*prepared->model, test, std::move(*tps)));
+      emit_row(rows.back(), a.json);
+    }
+  }
+  return Status::ok();
+}
+
+// --interleave: every model and test is set up first, then repetition r of every test runs before
+// repetition r + 1 of any (round-robin), so each test's repetitions span the whole run.
+Status bench_interleaved(const BenchArgs& a, const std::map<int, ProbeFigures>& probes, std::vector<BenchRow>& rows) {
+  std::vector<ModelTests> models;
+  std::vector<std::pair<size_t, size_t>> index;  // (model, test) per timer
+  std::vector<RepetitionTimer> timers;
+  for (const std::string& path : a.models) {
+    auto prepared = prepare_model(path, a, probes);
+    if (!prepared) return prepared.error();
+    models.push_back(std::move(*prepared));
+    for (size_t t = 0; t < models.back().tests.size(); ++t) {
+      auto timer = make_timer(*models.back().model, models.back().tests[t]);
+      if (!timer) return timer.error();
+      timers.push_back(std::move(*timer));
+      index.emplace_back(models.size() - 1, t);
+    }
+  }
+  std::vector<std::vector<double>> tokens_per_s(timers.size());
+  for (int rep = -1; rep < a.repetitions; ++rep) {  // rep -1: warm-up
+    for (size_t i = 0; i < timers.size(); ++i) {
+      auto tps = timers[i].run(rep < 0);
+      if (!tps) return tps.error();
+      if (rep >= 0) tokens_per_s[i].push_back(*tps);
+    }
+  }
+  for (size_t i = 0; i < timers.size(); ++i) {
+    const ModelTests& m = models[index[i].first];
+    rows.push_back(finish_row(*m.model, m.tests[index[i].second], std::move(tokens_per_s[i])));
+    emit_row(rows.back(), a.json);
   }
   return Status::ok();
 }
@@ -179,17 +233,15 @@ int run_bench(const BenchArgs& a) {
     }
   }
   std::vector<BenchRow> rows;
-  for (const std::string& path : a.models) {
-    Status st = bench_model(path, a, probes, rows);
-    if (!st.is_ok()) return report_error(st);
-  }
+  Status st = a.interleave ? bench_interleaved(a, probes, rows) : bench_sequential(a, probes, rows);
+  if (!st.is_ok()) return report_error(st);
   if (a.validate_only) {
     std::printf("validation passed: %zu model(s)\n", a.models.size());
     return 0;
   }
   if (a.no_save || rows.empty()) return 0;
   const std::string path = resolve_calibration_path(a.calibration_path);
-  Status st = save_calibration(build_calibration(rows, probes.at(machine_threads), a.calibrate_with == "best"), path);
+  st = save_calibration(build_calibration(rows, probes.at(machine_threads), a.calibrate_with == "best"), path);
   if (!st.is_ok()) return report_error(st);
   std::fprintf(stderr, "frugal bench: calibration saved to %s\n", path.c_str());
   return 0;
@@ -232,6 +284,9 @@ void register_bench(CLI::App& app) {
       ->delimiter(',')->capture_default_str();
   cmd->add_option("-t,--threads", args->threads, "Thread counts (comma list; default: all cores)")->delimiter(',');
   cmd->add_option("-r,--repetitions", args->repetitions, "Timed repetitions per test")->capture_default_str();
+  cmd->add_flag("--interleave", args->interleave,
+                "Run repetition r of every test (all models) before repetition r+1 of any: a busy spell of a shared "
+                "machine hits every test alike (rows print at the end)");
   cmd->add_flag("--json", args->json, "One JSON object per line and test");
   cmd->add_flag("--membw", args->membw, "Only measure memory bandwidth (read, copy, triad) and peak FLOP/s");
   cmd->add_option("--membw-mib", args->membw_mib, "MiB per bandwidth-probe array (3 arrays; >> LLC)")
