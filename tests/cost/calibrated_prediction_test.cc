@@ -4,21 +4,28 @@
 // measure (needs the `frugal` target built).
 //
 // Models: two random-weight models of one shape built with `frugal mkmodel`, f16 and q8_0.
-// Calibrated (bench saves these points):   decode tg32 at KV depth 128, 192, 288, 384, 480 (a grid
-//                                          every ~96 tokens); prefill pp64, pp128, pp256.
-// Predicted (a separate bench run measures them, --no-save; the planner never saw them):
-//                                          decode tg32 at depth 224, 256, 416 (contexts 241, 273, 433);
-//                                          prefill pp96, pp192.
+// Calibration points:  decode tg128 at KV depth 128, 192, 288, 384, 480 (a grid every ~96 tokens);
+//                      prefill pp128, pp256, pp512.
+// Predicted points:    decode tg128 at depth 224, 256, 416 (mean contexts 289, 321, 481);
+//                      prefill pp192, pp384.
+// Each round is ONE interleaved `frugal bench` run over all of these (`--interleave`: repetition r
+// of every test before repetition r + 1 of any), so that calibration and verification see the same
+// spell of a shared, noisy machine; the predicted points are then deleted from the saved record
+// before the planner reads it, so the planner never sees them. (Two separate runs were biased: the
+// longer calibration run's best-of-N caught faster moments than the verification run's.)
 // Decode time on this VM is not linear in context below ~128 tokens (a knee between 128 and 256
 // at depth 0..128 the step barely slows), so the decode grid starts at depth 128: piecewise-linear
 // interpolation is only as good as the grid is dense where the curve bends.
 // That is 2 types x 3 contexts = 6 decode configurations and 4 prefill ones, all interpolated.
 //
-// The machine is shared and noisy: each round calibrates and then verifies straight away; every
-// bench figure is the best of kRepetitions timed runs on both sides (`--calibrate-with best` and
-// the verification's tokens_per_s_max: the run least disturbed by other processes), and the
-// comparison uses the median over kRounds rounds of both the prediction and the measurement. One thread, so that a busy second core
-// slows the run less than it would slow a two-thread barrier.
+// Every bench figure is the median of kRepetitions timed runs (`--calibrate-with median` and the
+// rows' tokens_per_s_median; interleaved, repetition r of every test runs in the same few seconds,
+// so the medians of two tests are comparable, where a best-of-N is an extreme that depends on
+// luck), and the error is that of the median over kRounds rounds of the per-round ratio
+// prediction / measurement (paired: both come from one run). Generation tests run
+// 128 tokens and prompts are >= 128 tokens (a 32-token run of the q8_0 model lasts ~16 ms, within
+// one scheduler slice of a neighbour). One thread, so that a busy second core slows the run less than it would slow a
+// two-thread barrier.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -29,6 +36,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -45,19 +53,20 @@ using testing::data_path;
 using testing::frugal_binary;
 using testing::run_command;
 
-constexpr int kRounds = 3;
+constexpr int kRounds = 7;
 constexpr int kRepetitions = 7;
-constexpr int64_t kGenTokens = 32;
+constexpr int64_t kGenTokens = 128;
 constexpr double kDecodeTolerance = 0.10;
 constexpr double kPrefillTolerance = 0.15;
 // When the machine's own run-to-run spread ((max - min) / median over the rounds, median over the
-// configurations) is above this, no 10 % claim can be checked: the test skips and says so.
+// configurations) is above this, a miss cannot be blamed on the model: the test then skips and
+// says so (a pass still counts).
 constexpr double kMaxMeasurementSpread = 0.10;
 const std::vector<std::string> kTypes = {"f16", "q8_0"};
 const std::vector<int64_t> kCalibratedDepths = {128, 192, 288, 384, 480};
 const std::vector<int64_t> kPredictedDepths = {224, 256, 416};
-const std::vector<int64_t> kCalibratedPrompts = {64, 128, 256};
-const std::vector<int64_t> kPredictedPrompts = {96, 192};
+const std::vector<int64_t> kCalibratedPrompts = {128, 256, 512};
+const std::vector<int64_t> kPredictedPrompts = {192, 384};
 
 std::string join(const std::vector<int64_t>& v) {
   std::string out;
@@ -71,13 +80,13 @@ double median(std::vector<double> v) {
   return v.size() % 2 == 1 ? v[mid] : 0.5 * (v[mid - 1] + v[mid]);
 }
 
-// A configuration: "<type> tg32@d<depth>" or "<type> pp<prompt>".
+// A configuration: "<type> tg@d<depth>" or "<type> pp<prompt>".
 struct Config {
   std::string type;
   int64_t depth = -1;   // decode when >= 0
   int64_t prompt = 0;   // prefill when > 0
   std::string name() const {
-    return type + (prompt > 0 ? " pp" + std::to_string(prompt) : " tg32@d" + std::to_string(depth));
+    return type + (prompt > 0 ? " pp" + std::to_string(prompt) : " tg@d" + std::to_string(depth));
   }
   bool decode() const { return prompt == 0; }
 };
@@ -113,14 +122,13 @@ class CalibratedPrediction : public ::testing::Test {
   std::string model(const std::string& type) const { return (dir_ / ("m-" + type + ".gguf")).string(); }
   std::string models() const { return model(kTypes[0]) + "," + model(kTypes[1]); }
 
-  // `frugal bench --json` rows keyed by Config::name(); saves a calibration unless path is empty.
+  // One interleaved `frugal bench --json` run: rows keyed by Config::name(); saves a calibration.
   std::map<std::string, double> bench(const std::vector<int64_t>& prompts, const std::vector<int64_t>& depths,
                                       const std::string& calibration_path) {
-    const std::string save =
-        calibration_path.empty() ? " --no-save" : " --calibrate-with best --calibration " + calibration_path;
-    auto r = run_command(frugal_binary() + " bench --json -t 1 --membw-mib 32 -r " + std::to_string(kRepetitions) +
-                         " -m " + models() + " -p " + join(prompts) + " -n " + std::to_string(kGenTokens) + " -d " +
-                         join(depths) + save + " 2>/dev/null");
+    auto r = run_command(frugal_binary() + " bench --json --interleave -t 1 --membw-mib 32 -r " +
+                         std::to_string(kRepetitions) + " -m " + models() + " -p " + join(prompts) + " -n " +
+                         std::to_string(kGenTokens) + " -d " + join(depths) + " --calibrate-with median --calibration " +
+                         calibration_path + " 2>/dev/null");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     std::map<std::string, double> rows;
     std::istringstream lines(r.output);
@@ -130,15 +138,42 @@ class CalibratedPrediction : public ::testing::Test {
       const std::string type = j["model"].get<std::string>() == model(kTypes[0]) ? kTypes[0] : kTypes[1];
       EXPECT_EQ(j["weight_type"].get<std::string>(), type);
       Config c{type, j["n_prompt"].get<int64_t>() > 0 ? -1 : j["n_depth"].get<int64_t>(), j["n_prompt"].get<int64_t>()};
-      rows[c.name()] = j["tokens_per_s_max"].get<double>();
+      rows[c.name()] = j["tokens_per_s_median"].get<double>();
     }
     return rows;
   }
 
+  // Rewrites the calibration record without the points of `configs`; returns how many it removed.
+  static int remove_points(const std::string& calibration_path, const std::vector<Config>& configs) {
+    std::ifstream in(calibration_path);
+    json doc = json::parse(in);
+    json kept = json::array();
+    int removed = 0;
+    for (const json& p : doc["points"]) {
+      bool predicted = false;
+      for (const Config& c : configs) {
+        const bool prefill = p["phase"].get<std::string>() == "prefill";
+        predicted = predicted || (p["weight_type"].get<std::string>() == c.type && prefill == !c.decode() &&
+                                  p["context"].get<int64_t>() == context_of(c));
+      }
+      if (predicted) {
+        ++removed;
+      } else {
+        kept.push_back(p);
+      }
+    }
+    doc["points"] = kept;
+    std::ofstream(calibration_path) << doc.dump(2);
+    return removed;
+  }
+
+  // The context the planner is asked about (and bench records): a tg test at depth d steps over
+  // mean context d + 1 + (n + 1) / 2; a pp test's context is its prompt.
+  static int64_t context_of(const Config& c) { return c.decode() ? c.depth + 1 + (kGenTokens + 1) / 2 : c.prompt; }
+
   // The planner's tok/s for a configuration from a calibration file.
   double predict(const Config& c, const std::string& calibration_path) {
-    // A tg test at depth d steps over mean context d + 1 + (n + 1) / 2 (as bench records it).
-    const int64_t context = c.decode() ? c.depth + 1 + (kGenTokens + 1) / 2 : c.prompt;
+    const int64_t context = context_of(c);
     auto r = run_command(frugal_binary() + " plan llm --model " + model(c.type) + " --hardware this-machine --weights " +
                          c.type + " --batch 1 --context " + std::to_string(context) + " --prompt-tokens " +
                          std::to_string(c.decode() ? 1 : c.prompt) + " --calibration " + calibration_path +
@@ -160,32 +195,53 @@ TEST_F(CalibratedPrediction, PlannerPredictsUnmeasuredConfigurationsOfFrugalItse
   std::map<std::string, std::vector<double>> predicted, measured;
   for (int round = 0; round < kRounds; ++round) {
     const std::string calibration = (dir_ / ("calibration-" + std::to_string(round) + ".json")).string();
-    bench(kCalibratedPrompts, kCalibratedDepths, calibration);
+    std::vector<int64_t> prompts = kCalibratedPrompts, depths = kCalibratedDepths;
+    prompts.insert(prompts.end(), kPredictedPrompts.begin(), kPredictedPrompts.end());
+    depths.insert(depths.end(), kPredictedDepths.begin(), kPredictedDepths.end());
+    const std::map<std::string, double> rows = bench(prompts, depths, calibration);
     ASSERT_TRUE(std::filesystem::exists(calibration)) << "bench did not save " << calibration;
-    const std::map<std::string, double> rows = bench(kPredictedPrompts, kPredictedDepths, "");
+    ASSERT_EQ(remove_points(calibration, configs), static_cast<int>(configs.size()))
+        << "the predicted points must be taken out of the record the planner reads";
     for (const Config& c : configs) {
       ASSERT_TRUE(rows.count(c.name())) << "bench did not measure " << c.name();
       measured[c.name()].push_back(rows.at(c.name()));
       predicted[c.name()].push_back(predict(c, calibration));
     }
   }
-  std::string table = "config              predicted   measured   error  spread\n";
+  // A round's prediction and measurement come from one run (one spell of the machine): the error
+  // is that of the median over rounds of their ratio.
+  std::string table = "config              predicted   measured   error  spread  predicted/measured per round\n";
   std::vector<double> spreads, errors;
   for (const Config& c : configs) {
     const std::vector<double>& m = measured[c.name()];
+    const std::vector<double>& p = predicted[c.name()];
     spreads.push_back((*std::max_element(m.begin(), m.end()) - *std::min_element(m.begin(), m.end())) / median(m));
-    const double p = median(predicted[c.name()]);
-    errors.push_back(std::fabs(p - median(m)) / median(m));
+    std::vector<double> ratios;
+    for (size_t r = 0; r < m.size(); ++r) ratios.push_back(p[r] / m[r]);
+    errors.push_back(std::fabs(median(ratios) - 1.0));
     char row[160];
-    std::snprintf(row, sizeof(row), "%-18s %10.1f %10.1f %6.1f%% %6.1f%%\n", c.name().c_str(), p, median(m),
+    std::snprintf(row, sizeof(row), "%-18s %10.1f %10.1f %6.1f%% %6.1f%% ", c.name().c_str(), median(p), median(m),
                   100 * errors.back(), 100 * spreads.back());
     table += row;
+    for (double ratio : ratios) {
+      std::snprintf(row, sizeof(row), " %.3f", ratio);
+      table += row;
+    }
+    table += "\n";
   }
   std::printf("%s", table.c_str());
   const double spread = median(spreads);
-  if (spread > kMaxMeasurementSpread) {
-    GTEST_SKIP() << "this machine is too busy to check a 10 % prediction: its own measurements vary by "
-                 << 100 * spread << " % between rounds (limit " << 100 * kMaxMeasurementSpread << " %)";
+  bool all_within = true;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    all_within = all_within && errors[i] <= (configs[i].decode() ? kDecodeTolerance : kPrefillTolerance);
+  }
+  // A miss on a machine whose own measurements vary by more than the tolerance is inconclusive
+  // (the machine, not the model, may be off). A pass is not: noise does not make an independent
+  // prediction and measurement agree.
+  if (!all_within && spread > kMaxMeasurementSpread) {
+    GTEST_SKIP() << "inconclusive: a prediction missed, but this machine's own measurements vary by "
+                 << 100 * spread << " % between rounds (limit " << 100 * kMaxMeasurementSpread << " %)\n"
+                 << table;
   }
   for (size_t i = 0; i < configs.size(); ++i) {
     EXPECT_LE(errors[i], configs[i].decode() ? kDecodeTolerance : kPrefillTolerance) << configs[i].name();
