@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -65,45 +69,40 @@ Expected<Sample> run_once(const LoadedModel& loaded, const SpecSetup& setup, con
     request.ignore_eos = true;
     return request;
   };
-  // Warm-up (untimed, every arm): a server's engine has run requests before, so the timed ones
-  // start from its measured step costs, draft acceptance and (load-aware) on/off figures for this
-  // batch size rather than from cold priors. The same concurrency, shorter requests.
-  {
-    std::vector<std::shared_ptr<RequestStream>> warmup;
+  // Submits `concurrency` requests of max_tokens each and reads them to the end; on_text sees
+  // every text event.
+  const auto serve = [&](int64_t max_tokens, const std::function<void(const GenerationEvent&)>& on_text) -> Status {
+    std::vector<std::shared_ptr<RequestStream>> streams;
     for (int i = 0; i < concurrency; ++i) {
-      auto stream = (*engine)->submit(make_request(i, kWarmupTokens));
+      auto stream = (*engine)->submit(make_request(i, max_tokens));
       if (!stream) return stream.error();
-      warmup.push_back(*stream);
+      streams.push_back(*stream);
     }
-    for (auto& stream : warmup) {
+    for (auto& stream : streams) {
       for (;;) {
         auto event = stream->pop(std::chrono::milliseconds(100));
         if (!event) continue;
         if (event->kind == GenerationEvent::Kind::kError) return event->error;
         if (event->kind == GenerationEvent::Kind::kFinished) break;
+        on_text(*event);
       }
     }
-  }
+    return Status::ok();
+  };
+  // Warm-up (untimed, every arm): a server's engine has run requests before, so the timed ones
+  // start from its measured step costs, draft acceptance and (load-aware) on/off figures for this
+  // batch size rather than from cold priors. The same concurrency, shorter requests.
+  Status st = serve(kWarmupTokens, [](const GenerationEvent&) {});
+  if (!st.is_ok()) return st;
   const double proposed_before = counter(registry.render(), "frugal_spec_proposed_tokens_total");
   const double accepted_before = counter(registry.render(), "frugal_spec_accepted_tokens_total");
-  std::vector<std::shared_ptr<RequestStream>> streams;
-  for (int i = 0; i < concurrency; ++i) {
-    auto stream = (*engine)->submit(make_request(i, n_gen));
-    if (!stream) return stream.error();
-    streams.push_back(*stream);
-  }
   std::optional<Clock::time_point> first;
   int64_t generated = 0;
-  for (auto& stream : streams) {
-    for (;;) {
-      auto event = stream->pop(std::chrono::milliseconds(100));
-      if (!event) continue;
-      if (event->kind == GenerationEvent::Kind::kError) return event->error;
-      if (event->kind == GenerationEvent::Kind::kFinished) break;
-      if (!first && !event->token_ids.empty()) first = Clock::now();
-      generated += static_cast<int64_t>(event->token_ids.size());
-    }
-  }
+  st = serve(n_gen, [&](const GenerationEvent& event) {
+    if (!first && !event.token_ids.empty()) first = Clock::now();
+    generated += static_cast<int64_t>(event.token_ids.size());
+  });
+  if (!st.is_ok()) return st;
   const double seconds = first ? std::chrono::duration<double>(Clock::now() - *first).count() : 0;
   (*engine)->shutdown(std::chrono::milliseconds(0));
   const std::string text = registry.render();
