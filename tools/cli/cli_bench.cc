@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_measure.h"
