@@ -10,6 +10,7 @@ namespace {
 constexpr double kAcceptanceEma = 0.25;   // weight of the newest verification
 constexpr double kThroughputEma = 0.2;    // weight of the newest step
 constexpr int32_t kWarmupSamples = 3;     // steps measured per arm before trusting it
+constexpr double kMaxExploreOverhead = 0.03;  // re-measuring the idle arm: at most this share of the time
 
 }  // namespace
 
@@ -84,16 +85,21 @@ bool SpecSwitch::decide(int32_t num_decoding) {
   const Arm& off = arms_[static_cast<size_t>(b)][0];
   if (on.samples < kWarmupSamples) return true;
   if (off.samples < kWarmupSamples) return false;
-  const bool better = on.tokens_per_s >= off.tokens_per_s;
   const size_t idx = static_cast<size_t>(b);
+  // A re-measurement lasts until its arm has recorded a step: the first speculative step after an
+  // off spell is the drafts' catch-up, which is not recorded (it would make "on" look worse than it
+  // is), so a one-step exploration would pay for the catch-up and learn nothing.
+  if (exploring_[idx] != 0) return exploring_[idx] == 2;
+  const bool better = on.tokens_per_s >= off.tokens_per_s;
   const int8_t choice = better ? 2 : 1;
   int32_t& every = explore_every_[idx];
   if (every == 0 || choice != last_choice_[idx]) every = kExploreEvery;  // new or flipped: look again soon
   last_choice_[idx] = choice;
   int32_t& since = steps_since_explore_[idx];
-  if (++since >= every) {  // keep the idle arm's figure fresh: load and acceptance drift
+  if (++since >= explore_interval(idx, better)) {  // keep the idle arm's figure fresh: load and acceptance drift
     since = 0;
     every = std::min(2 * every, kExploreEveryMax);  // reset above if the re-measurement flips the choice
+    exploring_[idx] = better ? 1 : 2;
     return !better;
   }
   return better;
@@ -101,10 +107,33 @@ bool SpecSwitch::decide(int32_t num_decoding) {
 
 void SpecSwitch::record(int32_t num_decoding, bool speculated, int64_t tokens_generated, double step_seconds) {
   if (step_seconds <= 0 || tokens_generated <= 0) return;
-  Arm& arm = arms_[static_cast<size_t>(bucket(num_decoding))][speculated ? 1 : 0];
+  const size_t idx = static_cast<size_t>(bucket(num_decoding));
+  if (exploring_[idx] == (speculated ? 2 : 1)) exploring_[idx] = 0;  // the re-measured arm has its step
+  Arm& arm = arms_[idx][speculated ? 1 : 0];
   const double rate = static_cast<double>(tokens_generated) / step_seconds;
   arm.tokens_per_s = arm.samples == 0 ? rate : arm.tokens_per_s + kThroughputEma * (rate - arm.tokens_per_s);
+  arm.step_seconds = arm.samples == 0 ? step_seconds : arm.step_seconds + kThroughputEma * (step_seconds - arm.step_seconds);
   ++arm.samples;
+}
+
+void SpecSwitch::record_catchup(int32_t num_decoding, double step_seconds) {
+  if (step_seconds <= 0) return;
+  double& c = catchup_seconds_[static_cast<size_t>(bucket(num_decoding))];
+  c = c == 0 ? step_seconds : c + kThroughputEma * (step_seconds - c);
+}
+
+int32_t SpecSwitch::explore_interval(size_t idx, bool speculating) const {
+  const int32_t every = explore_every_[idx] == 0 ? kExploreEvery : explore_every_[idx];
+  const Arm& chosen = arms_[idx][speculating ? 1 : 0];
+  const Arm& idle = arms_[idx][speculating ? 0 : 1];
+  if (chosen.step_seconds <= 0 || chosen.tokens_per_s <= 0 || idle.tokens_per_s <= 0) return every;
+  // One re-measurement's extra seconds: the idle arm's step at its own (worse) rate instead of the
+  // chosen one's, plus, when re-measuring "on", the drafts' catch-up step.
+  const double tokens_per_step = chosen.tokens_per_s * chosen.step_seconds;
+  double extra = std::max(0.0, tokens_per_step / idle.tokens_per_s - chosen.step_seconds);
+  if (!speculating) extra += catchup_seconds_[idx];
+  const double steps = extra / (kMaxExploreOverhead * chosen.step_seconds);
+  return std::max(every, static_cast<int32_t>(std::min(steps, 1e6)));
 }
 
 double SpecSwitch::throughput(int32_t num_decoding, bool speculated) const {

@@ -15,7 +15,13 @@
 //    bucket, the measured generated tokens per second of decode steps with and without
 //    speculation, uses the better one and re-measures the other every kExploreEvery steps; while
 //    re-measuring confirms the choice the interval doubles (up to kExploreEveryMax), so a settled
-//    choice costs little, and it drops back when the choice flips.
+//    choice costs little, and it drops back when the choice flips. A re-measurement lasts until its
+//    arm has recorded a step: the first speculative step after an off spell is the drafts' catch-up,
+//    which is not recorded, so a one-step exploration would pay for it and learn nothing. And while
+//    "off" is chosen, re-measuring "on" costs that catch-up (every sequence's draft re-reads the
+//    tokens it missed: at 32 sequences as long as ~6 plain steps) plus the slower step itself, so
+//    the interval is also at least what keeps that cost within 3 % of the time between
+//    re-measurements.
 #pragma once
 
 #include <array>
@@ -75,14 +81,22 @@ class SpecSwitch {
   bool decide(int32_t num_decoding);
   // A decode-only step's outcome: tokens generated in step_seconds, with or without speculation.
   void record(int32_t num_decoding, bool speculated, int64_t tokens_generated, double step_seconds);
+  // A speculative step whose drafts first caught up on tokens generated while speculation was off:
+  // not a steady-state sample, but what turning speculation back on costs, which sets how often
+  // the switch can afford to re-measure "on" (see decide()).
+  void record_catchup(int32_t num_decoding, double step_seconds);
   // Measured generated tokens per second (0 = not measured yet) for a batch size.
   double throughput(int32_t num_decoding, bool speculated) const;
 
  private:
   struct Arm {
     double tokens_per_s = 0;  // EMA; 0 until measured
+    double step_seconds = 0;  // EMA of one step's duration
     int32_t samples = 0;
   };
+  // Steps between re-measurements of the idle arm: the doubling interval, but at least enough that
+  // the re-measurement's extra cost stays within kMaxExploreOverhead of the time spent meanwhile.
+  int32_t explore_interval(size_t idx, bool speculating) const;
   static int32_t bucket(int32_t num_decoding);
 
   bool load_aware_;
@@ -90,6 +104,8 @@ class SpecSwitch {
   std::array<int32_t, kBuckets> steps_since_explore_{};
   std::array<int32_t, kBuckets> explore_every_{};  // 0 = kExploreEvery
   std::array<int8_t, kBuckets> last_choice_{};     // 0 none, 1 off, 2 on
+  std::array<double, kBuckets> catchup_seconds_{};  // EMA of a catch-up step's duration
+  std::array<int8_t, kBuckets> exploring_{};       // arm being re-measured (1 off, 2 on) until it records a step
 };
 
 }  // namespace frugal

@@ -54,17 +54,28 @@ TEST(SpecSwitch, MeasuresBothArmsThenKeepsTheFasterAndReexplores) {
   }
   // Off, except re-measurements after 24, then 48, then 96 more steps (the interval doubles while
   // the choice holds): steps 24, 72 and 168.
+  // Each step records its arm, as the engine does.
   std::vector<int> explored;
   for (int step = 1; step <= 168; ++step) {
-    if (sw.decide(32)) explored.push_back(step);
+    const bool on = sw.decide(32);
+    if (on) explored.push_back(step);
+    sw.record(32, on, on ? 40 : 64, 1.0);
   }
   EXPECT_EQ(explored, (std::vector<int>{24, 72, 168}));
-  // Load changes: speculation now wins at this batch size; the choice flips and the interval resets.
+  // Load changes: speculation now wins at this batch size; the choice flips and the interval resets
+  // -- but to no fewer steps than keep the re-measurement's cost within 3 %: a plain step now loses
+  // 200 / 64 - 1 = 2.125 s against a speculative one (1 s steps), 2.125 / (0.03 * 1 s) = 70 steps.
   for (int i = 0; i < 20; ++i) sw.record(32, true, 200, 1.0);
+  int steps_until_off = 1;
   EXPECT_TRUE(sw.decide(32));
-  int off_steps = 0;
-  for (int step = 0; step < SpecSwitch::kExploreEvery; ++step) off_steps += sw.decide(32) ? 0 : 1;
-  EXPECT_EQ(off_steps, 1) << "a flipped choice re-measures the other arm after kExploreEvery steps again";
+  for (;;) {
+    const bool on = sw.decide(32);
+    ++steps_until_off;
+    sw.record(32, on, on ? 200 : 64, 1.0);
+    if (!on) break;
+    ASSERT_LT(steps_until_off, 1000);
+  }
+  EXPECT_EQ(steps_until_off, 70) << "a flipped choice re-measures the other arm as soon as that is affordable";
   // Another batch-size bucket learns separately: at batch 1 speculation wins.
   for (int i = 0; i < 3; ++i) sw.record(1, true, 30, 1.0);
   for (int i = 0; i < 3; ++i) sw.record(1, false, 10, 1.0);
@@ -75,6 +86,60 @@ TEST(SpecSwitch, MeasuresBothArmsThenKeepsTheFasterAndReexplores) {
   for (int i = 0; i < 3; ++i) always.record(4, true, 1, 1.0);
   for (int i = 0; i < 3; ++i) always.record(4, false, 100, 1.0);
   EXPECT_TRUE(always.decide(4));
+}
+
+// The engine does not record the first speculative step after an off spell (the drafts' catch-up):
+// a re-measurement of "on" goes on until one of its steps is recorded, instead of paying for the
+// catch-up and learning nothing.
+TEST(SpecSwitch, AReMeasurementLastsUntilItsArmRecordsAStep) {
+  SpecSwitch sw(/*load_aware=*/true);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(sw.decide(8));
+    sw.record(8, true, 40, 1.0);
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(sw.decide(8));
+    sw.record(8, false, 64, 1.0);
+  }
+  int steps = 0;
+  while (!sw.decide(8)) {  // off until the re-measurement of "on"
+    sw.record(8, false, 64, 1.0);
+    ASSERT_LT(++steps, 100);
+  }
+  EXPECT_EQ(steps, SpecSwitch::kExploreEvery - 1);
+  // The catch-up step is not recorded: still on.
+  EXPECT_TRUE(sw.decide(8));
+  EXPECT_TRUE(sw.decide(8));
+  sw.record(8, true, 40, 1.0);  // measured, and still slower
+  EXPECT_FALSE(sw.decide(8));
+}
+
+// While "off" is chosen, re-measuring "on" also costs the drafts' catch-up: the interval grows so
+// that re-measurements stay within 3 % of the time.
+TEST(SpecSwitch, AnExpensiveCatchUpSpacesOutReMeasurements) {
+  const auto steps_until_on = [](double catchup_seconds) {
+    SpecSwitch sw(/*load_aware=*/true);
+    for (int i = 0; i < 3; ++i) {
+      sw.decide(32);
+      sw.record(32, true, 40, 1.0);
+    }
+    for (int i = 0; i < 3; ++i) {
+      sw.decide(32);
+      sw.record(32, false, 64, 1.0);
+    }
+    if (catchup_seconds > 0) sw.record_catchup(32, catchup_seconds);
+    int steps = 1;
+    while (!sw.decide(32)) {
+      sw.record(32, false, 64, 1.0);
+      if (++steps > 100000) break;
+    }
+    return steps;
+  };
+  // Without a catch-up figure: the plain interval (a speculative step loses 64/40 - 1 = 0.6 s,
+  // 0.6 / 0.03 = 20 steps < kExploreEvery).
+  EXPECT_EQ(steps_until_on(0), SpecSwitch::kExploreEvery);
+  // A 10 s catch-up: (0.6 + 10) / 0.03 = 353 steps.
+  EXPECT_EQ(steps_until_on(10.0), 353);
 }
 
 TEST(SpecMode, ParsesNames) {
