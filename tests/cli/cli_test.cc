@@ -184,6 +184,7 @@ TEST(Cli, LoadgenDrivesAServerAndReportsLatencies) {
   const auto report = nlohmann::json::parse(r.output);
   EXPECT_EQ(report["requests_ok"], 6);
   EXPECT_EQ(report["requests_failed"], 0);
+  EXPECT_TRUE(report["failures"].empty()) << report.dump();
   EXPECT_EQ(report["output_tokens"], 6 * 8);
   EXPECT_GT(report["output_tokens_per_s"].get<double>(), 0.0);
   EXPECT_GT(report["ttft_s"]["p50"].get<double>(), 0.0);
@@ -192,6 +193,20 @@ TEST(Cli, LoadgenDrivesAServerAndReportsLatencies) {
   // The shared prefix was served from the prefix cache.
   auto metrics = run_command("curl -s http://127.0.0.1:" + std::to_string(port) + "/metrics");
   EXPECT_EQ(metrics.output.find("frugal_cached_prompt_tokens_total 0\n"), std::string::npos) << metrics.output;
+}
+
+// Failed requests are counted by reason: here every request names a model the server does not have.
+TEST(Cli, LoadgenReportsWhyRequestsFailed) {
+  testing::ServeProcess server({});
+  const int port = server.wait_for_port();
+  ASSERT_GT(port, 0) << server.log();
+  auto r = run_command(frugal_binary() + " loadgen --port " + std::to_string(port) +
+                       " --model no-such-model -c 2 -n 3 --prompt-tokens 8 --max-tokens 2 --vocab-low 10 --vocab-high 500 --json");
+  EXPECT_EQ(r.exit_code, 1) << r.output;  // a failed request fails the run
+  const auto report = nlohmann::json::parse(r.output);
+  EXPECT_EQ(report["requests_ok"], 0);
+  EXPECT_EQ(report["requests_failed"], 3);
+  EXPECT_EQ(report["failures"], nlohmann::json({{"http 404", 3}})) << report.dump();
 }
 
 TEST(Cli, LoadgenRefusesNonLoopbackTargets) {

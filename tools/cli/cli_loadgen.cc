@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -42,6 +43,7 @@ struct LoadgenArgs {
 
 struct RequestSample {
   bool ok = false;
+  std::string failure;  // why not ok: "transport: <httplib error>", "http <status>" or "no text"
   double ttft_s = 0.0;
   double e2e_s = 0.0;
   int64_t output_tokens = 0;
@@ -103,6 +105,13 @@ RequestSample run_request(httplib::Client& client, const LoadgenArgs& a, uint64_
   const bool sent = client.send(req, res, error);
   sample.e2e_s = std::chrono::duration<double>(Clock::now() - start).count();
   sample.ok = sent && res.status == 200 && chunks_with_text > 0;
+  if (!sent) {
+    sample.failure = "transport: " + httplib::to_string(error);
+  } else if (res.status != 200) {
+    sample.failure = "http " + std::to_string(res.status);
+  } else if (chunks_with_text == 0) {
+    sample.failure = "no text";
+  }
   sample.output_tokens = usage_tokens >= 0 ? usage_tokens : chunks_with_text;
   return sample;
 }
@@ -125,9 +134,11 @@ double mean(const std::vector<double>& v) {
 void report(const LoadgenArgs& a, const std::vector<RequestSample>& samples, double wall_s) {
   std::vector<double> ttft, itl, e2e;
   int64_t ok = 0, failed = 0, out_tokens = 0;
+  std::map<std::string, int64_t> failures;  // reason -> requests
   for (const auto& s : samples) {
     if (!s.ok) {
       ++failed;
+      ++failures[s.failure];
       continue;
     }
     ++ok;
@@ -139,6 +150,7 @@ void report(const LoadgenArgs& a, const std::vector<RequestSample>& samples, dou
   const nlohmann::json result = {
       {"concurrency", a.concurrency}, {"prompt_tokens", a.prompt_tokens}, {"max_tokens", a.max_tokens},
       {"shared_prefix_tokens", a.shared_prefix_tokens}, {"requests_ok", ok}, {"requests_failed", failed},
+      {"failures", failures},
       {"wall_s", wall_s}, {"output_tokens", out_tokens},
       {"output_tokens_per_s", wall_s > 0 ? static_cast<double>(out_tokens) / wall_s : 0.0},
       {"input_tokens_per_s", wall_s > 0 ? static_cast<double>(ok * a.prompt_tokens) / wall_s : 0.0},
@@ -152,6 +164,7 @@ void report(const LoadgenArgs& a, const std::vector<RequestSample>& samples, dou
   std::printf("requests: %lld ok, %lld failed in %.2f s (concurrency %d, %d prompt -> %d output tokens)\n",
               static_cast<long long>(ok), static_cast<long long>(failed), wall_s, a.concurrency, a.prompt_tokens,
               a.max_tokens);
+  for (const auto& [reason, count] : failures) std::printf("  failed: %lld x %s\n", static_cast<long long>(count), reason.c_str());
   std::printf("throughput: %.1f output tok/s, %.1f prompt tok/s\n", result["output_tokens_per_s"].get<double>(),
               result["input_tokens_per_s"].get<double>());
   for (const char* key : {"ttft_s", "itl_s", "e2e_s"}) {
