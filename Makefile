@@ -45,7 +45,7 @@ bench: build
 	@for b in $(BUILD)/*_bench; do echo "== $$b"; $$b; done
 
 serve: build
-	@scripts/serve-demo
+	@BUILD=$(BUILD) scripts/serve-demo
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
