@@ -88,27 +88,16 @@ void packed_f16_tile(const MulMatArgs& args, const uint8_t* strips, int64_t stri
   }
 }
 
-// All strips of [row_begin, row_end) for T tokens: kS strips at a time, then fewer.
+// Strips from row to row_end for T tokens: kS strips at a time, then the rest with kS / 2 (the
+// remainder is below kS, so each halving runs at most once).
 template <int T, int kS>
-void packed_f16_strips(const MulMatArgs& args, int64_t strip_bytes, const float* act, int64_t act_stride,
-                       int64_t token0) {
+void packed_f16_strips(const MulMatArgs& args, int64_t row, int64_t strip_bytes, const float* act,
+                       int64_t act_stride, int64_t token0) {
   const auto* base = static_cast<const uint8_t*>(args.weights);
-  int64_t row = args.row_begin;
-  const auto strips_left = [&] { return (args.row_end - row + kF16StripRows - 1) / kF16StripRows; };
-  const auto at = [&] { return base + row / kF16StripRows * strip_bytes; };
-  for (; strips_left() >= kS; row += kS * kF16StripRows) packed_f16_tile<kS, T>(args, at(), strip_bytes, act, act_stride, row, token0);
-  if constexpr (kS > 1) {
-    for (int s = kS / 2; s >= 1; s /= 2) {
-      if (strips_left() >= s) {
-        switch (s) {
-          case 4: packed_f16_tile<4, T>(args, at(), strip_bytes, act, act_stride, row, token0); break;
-          case 2: packed_f16_tile<2, T>(args, at(), strip_bytes, act, act_stride, row, token0); break;
-          default: packed_f16_tile<1, T>(args, at(), strip_bytes, act, act_stride, row, token0); break;
-        }
-        row += s * kF16StripRows;
-      }
-    }
+  for (; row + (kS - 1) * kF16StripRows < args.row_end; row += kS * kF16StripRows) {
+    packed_f16_tile<kS, T>(args, base + row / kF16StripRows * strip_bytes, strip_bytes, act, act_stride, row, token0);
   }
+  if constexpr (kS > 1) packed_f16_strips<T, kS / 2>(args, row, strip_bytes, act, act_stride, token0);
 }
 
 // args.weights: the packed matrix; rows [row_begin, row_end) with row_begin a multiple of 16;
@@ -118,8 +107,9 @@ void packed_f16_strips(const MulMatArgs& args, int64_t strip_bytes, const float*
 inline void packed_f16_mul_mat(const MulMatArgs& args) {
   const int64_t k = args.k;
   const int64_t strip_bytes = k * kF16ElemBytes;
-  thread_local std::vector<float> act;
-  act.resize(static_cast<size_t>(kF16TokenGroup * k));
+  thread_local std::vector<float> act;  // grows only: no refill when calls alternate between k
+  const auto needed = static_cast<size_t>(std::min(kF16TokenGroup, args.n_tokens) * k);
+  if (act.size() < needed) act.resize(needed);
   for (int64_t t0 = 0; t0 < args.n_tokens; t0 += kF16TokenGroup) {
     const int64_t n = std::min(kF16TokenGroup, args.n_tokens - t0);
     for (int64_t t = 0; t < n; ++t) {
@@ -135,14 +125,14 @@ inline void packed_f16_mul_mat(const MulMatArgs& args) {
       }
     }
     switch (n) {
-      case 1: packed_f16_strips<1, 8>(args, strip_bytes, act.data(), k, t0); break;
-      case 2: packed_f16_strips<2, 8>(args, strip_bytes, act.data(), k, t0); break;
-      case 3: packed_f16_strips<3, 4>(args, strip_bytes, act.data(), k, t0); break;
-      case 4: packed_f16_strips<4, 4>(args, strip_bytes, act.data(), k, t0); break;
-      case 5: packed_f16_strips<5, 2>(args, strip_bytes, act.data(), k, t0); break;
-      case 6: packed_f16_strips<6, 2>(args, strip_bytes, act.data(), k, t0); break;
-      case 7: packed_f16_strips<7, 2>(args, strip_bytes, act.data(), k, t0); break;
-      default: packed_f16_strips<8, 2>(args, strip_bytes, act.data(), k, t0); break;
+      case 1: packed_f16_strips<1, 8>(args, args.row_begin, strip_bytes, act.data(), k, t0); break;
+      case 2: packed_f16_strips<2, 8>(args, args.row_begin, strip_bytes, act.data(), k, t0); break;
+      case 3: packed_f16_strips<3, 4>(args, args.row_begin, strip_bytes, act.data(), k, t0); break;
+      case 4: packed_f16_strips<4, 4>(args, args.row_begin, strip_bytes, act.data(), k, t0); break;
+      case 5: packed_f16_strips<5, 2>(args, args.row_begin, strip_bytes, act.data(), k, t0); break;
+      case 6: packed_f16_strips<6, 2>(args, args.row_begin, strip_bytes, act.data(), k, t0); break;
+      case 7: packed_f16_strips<7, 2>(args, args.row_begin, strip_bytes, act.data(), k, t0); break;
+      default: packed_f16_strips<8, 2>(args, args.row_begin, strip_bytes, act.data(), k, t0); break;
     }
   }
 }
