@@ -25,6 +25,8 @@ KernelTable complete_from_ref(const KernelTable& isa_table) {
   if (!t.mul_mat) t.mul_mat = ref.mul_mat;
   if (!t.dot_rows_f32) t.dot_rows_f32 = ref.dot_rows_f32;
   if (!t.axpy_rows_f32) t.axpy_rows_f32 = ref.axpy_rows_f32;
+  if (!t.exp_shifted_f32) t.exp_shifted_f32 = ref.exp_shifted_f32;
+  if (!t.silu_mul_f32) t.silu_mul_f32 = ref.silu_mul_f32;
   if (!t.fma_probe.loop) t.fma_probe = ref.fma_probe;
   return t;
 }

@@ -61,6 +61,10 @@ struct KernelTable {
                                 float scale, float* scores);
   using AxpyRowsF32Fn = void (*)(const float* w, const float* base, const int64_t* offsets, int64_t n, int64_t dim,
                                  float* acc);
+  // Softmax numerators: x[i] = exp(x[i] - shift) for i < n; returns their sum.
+  using ExpShiftedFn = float (*)(float* x, int64_t n, float shift);
+  // SwiGLU: gate[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for i < n.
+  using SiluMulFn = void (*)(float* gate, const float* up, int64_t n);
 
   // Optional load-time weight re-layout: an ISA that has a faster kernel over its own layout for a
   // weight dtype sets packed_size / pack_rows for it; mul_mat_packed then takes args.weights =
@@ -78,6 +82,10 @@ struct KernelTable {
   MulMatFn mul_mat_packed = nullptr;
   DotRowsF32Fn dot_rows_f32 = nullptr;    // attention scores: q . K rows of the f32 KV cache
   AxpyRowsF32Fn axpy_rows_f32 = nullptr;  // attention output: acc += weights . V rows
+  // Element-wise exp users. ref: std::exp per element; x86: a vector exp within 2 ulp of it, with
+  // the same arithmetic for every element wherever it sits in the array (batch invariance).
+  ExpShiftedFn exp_shifted_f32 = nullptr;
+  SiluMulFn silu_mul_f32 = nullptr;
   FmaProbe fma_probe;  // peak-f32 FLOP/s probe loop at this ISA's vector width (engine/flops_probe)
 };
 

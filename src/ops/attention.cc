@@ -38,10 +38,7 @@ void attend_one(const KernelTable& kt, const float* q, int64_t n_visible, const 
       for (float& a : acc) a *= correction;
       running_max = tile_max;
     }
-    for (int64_t i = 0; i < n; ++i) {
-      scores[i] = std::exp(scores[i] - running_max);
-      running_sum += scores[i];
-    }
+    running_sum += kt.exp_shifted_f32(scores, n, running_max);
     kt.axpy_rows_f32(scores, kv.values, offsets, n, head_dim, acc.data());
   }
   const double inv_sum = 1.0 / running_sum;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "kernels/kernel_table.h"
+
 namespace frugal {
 
 void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t n, float eps, float* out) {
@@ -17,12 +19,7 @@ void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t n, fl
   }
 }
 
-void swiglu_inplace(float* gate, const float* up, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
+void swiglu_inplace(float* gate, const float* up, int64_t count) { kernels().silu_mul_f32(gate, up, count); }
 
 void add_inplace(float* x, const float* y, int64_t count) {
   for (int64_t i = 0; i < count; ++i) x[i] += y[i];

@@ -1,5 +1,7 @@
 // The complete scalar reference kernel table (kernels layer): every supported dtype's
 // quantize_row, dequantize_row and vec_dot, and mul_mat as a loop over vec_dot.
+#include <cmath>
+
 #include "core/check.h"
 #include "kernels/f32_vec.h"
 #include "kernels/fma_probe.h"
@@ -35,6 +37,20 @@ void add_block_format(KernelTable& t, DotFamily vec_dot) {
   t.vec_dot[slot(Format::kDType)] = vec_dot;
 }
 
+// The references for the vector exp kernels: std::exp per element, the sum in double.
+float ref_exp_shifted(float* x, int64_t n, float shift) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - shift);
+    sum += x[i];
+  }
+  return static_cast<float>(sum);
+}
+
+void ref_silu_mul(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
 void ref_mul_mat(DType weight_dtype, const MulMatArgs& args) {
   const KernelTable::VecDotFn vec_dot = ref_kernel_table().vec_dot[slot(weight_dtype)];
   CHECK(vec_dot != nullptr, "mul_mat: unsupported weight dtype");
@@ -58,6 +74,8 @@ KernelTable make_ref_table() {
   t.mul_mat = ref_mul_mat;
   t.dot_rows_f32 = dot_rows_f32_lanes<1>;
   t.axpy_rows_f32 = axpy_rows_f32_loop;
+  t.exp_shifted_f32 = ref_exp_shifted;
+  t.silu_mul_f32 = ref_silu_mul;
   t.fma_probe = make_fma_probe<4, 8>("portable");  // SSE2: 4 lanes; separate multiply and add
   return t;
 }

@@ -4,6 +4,7 @@
 
 #include "core/check.h"
 #include "kernels/kernel_table.h"
+#include "kernels/x86_common/x86_exp.h"
 #include "kernels/x86_common/x86_quantize.h"
 #include "kernels/x86_common/x86_tiles.h"
 
@@ -56,6 +57,8 @@ struct X86Kernels {
     t.vec_dot[slot(DType::kF16)] = tile_vec_dot<Float<F16Simd>::template Tile>;
     t.vec_dot[slot(DType::kBF16)] = tile_vec_dot<Float<BF16Simd>::template Tile>;
     t.mul_mat = mul_mat;
+    t.exp_shifted_f32 = exp_shifted_x86;
+    t.silu_mul_f32 = silu_mul_x86;
     return t;
   }
 };
