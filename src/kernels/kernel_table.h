@@ -31,8 +31,11 @@ struct MulMatArgs {
   int64_t n_tokens = 0;
   float* out = nullptr;          // Y: [n_tokens, out_row_stride] f32
   int64_t out_row_stride = 0;    // floats between consecutive tokens' outputs
-  // mul_mat_packed only (Q8_0 activations): per 32-element block and token, the sum of the int8
-  // levels and the scale d as f32, [k / 32, n_tokens] each (block-major; see q8_0_block_sums).
+  // mul_mat_packed only, block-major (a block's n_tokens values adjacent):
+  //   Q8_0 activations: per 32-element block and token, the sum of the int8 levels and d as f32,
+  //                     [k / 32, n_tokens] each (q8_0_block_sums);
+  //   Q8_K activations: per 16-element group the sum of the levels, [k / 16, n_tokens], and per
+  //                     256-element block d, [k / 256, n_tokens] (q8_k_block_sums).
   const int32_t* act_block_sums = nullptr;
   const float* act_block_scales = nullptr;
 };

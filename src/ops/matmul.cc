@@ -7,6 +7,7 @@
 #include "core/check.h"
 #include "kernels/kernel_table.h"
 #include "quant/q8_0.h"
+#include "quant/q8_k.h"
 
 namespace frugal {
 namespace {
@@ -27,22 +28,29 @@ struct ActBuffer {
   DType dtype = DType::kF32;
   const uint8_t* data = nullptr;
   int64_t row_bytes = 0;
-  const int32_t* block_sums = nullptr;  // Q8_0 for packed Q4_0/Q8_0 weights: [k / 32, n_tokens]
+  const int32_t* block_sums = nullptr;  // packed weights only: see MulMatArgs::act_block_sums
   const float* block_scales = nullptr;
 };
 
-// The per-block sums and scales packed kernels need, for Q8_0 activations.
-void add_block_sums(ActBuffer& acts, int64_t k, int64_t n_tokens, MatmulScratch& scratch) {
-  CHECK(acts.dtype == DType::kQ8_0, "packed weights take Q8_0 activations");
-  const int64_t n_blocks = k / 32;
-  scratch.act_block_sums.resize(static_cast<size_t>(n_tokens * n_blocks));
-  scratch.act_block_scales.resize(static_cast<size_t>(n_tokens * n_blocks));
+// The per-block sums and scales packed kernels need (Q8_0 or Q8_K activations; see MulMatArgs),
+// in `sums` / `scales`.
+void add_block_sums(ActBuffer& acts, int64_t k, int64_t n_tokens, std::vector<int32_t>& sums,
+                    std::vector<float>& scales) {
+  CHECK(acts.dtype == DType::kQ8_0 || acts.dtype == DType::kQ8_K, "packed weights take Q8_0 or Q8_K activations");
+  const bool q8_k = acts.dtype == DType::kQ8_K;
+  const int64_t n_blocks = k / (q8_k ? 256 : 32);
+  sums.resize(static_cast<size_t>(n_tokens * k / (q8_k ? 16 : 32)));
+  scales.resize(static_cast<size_t>(n_tokens * n_blocks));
   for (int64_t t = 0; t < n_tokens; ++t) {
-    q8_0_block_sums(acts.data + t * acts.row_bytes, n_blocks, n_tokens, scratch.act_block_sums.data() + t,
-                    scratch.act_block_scales.data() + t);
+    const uint8_t* row = acts.data + t * acts.row_bytes;
+    if (q8_k) {
+      q8_k_block_sums(row, n_blocks, n_tokens, sums.data() + t, scales.data() + t);
+    } else {
+      q8_0_block_sums(row, n_blocks, n_tokens, sums.data() + t, scales.data() + t);
+    }
   }
-  acts.block_sums = scratch.act_block_sums.data();
-  acts.block_scales = scratch.act_block_scales.data();
+  acts.block_sums = sums.data();
+  acts.block_scales = scales.data();
 }
 
 // x [n_tokens, k] -> `dtype` rows in `storage`.
@@ -142,8 +150,10 @@ void matmul_multi_fast(const MatmulTarget* targets, int n_targets, const float* 
           quantize_acts(dtype, x, k, n_tokens, pool, f == 0 ? scratch.act_bytes : scratch.act_bytes_alt);
       ++n_formats;
     }
-    if (targets[i].w->packed != nullptr && dtype == DType::kQ8_0 && formats[static_cast<size_t>(f)].block_sums == nullptr) {
-      add_block_sums(formats[static_cast<size_t>(f)], k, n_tokens, scratch);
+    const bool needs_sums = dtype == DType::kQ8_0 || dtype == DType::kQ8_K;  // F16 activations are used as they are
+    if (targets[i].w->packed != nullptr && needs_sums && formats[static_cast<size_t>(f)].block_sums == nullptr) {
+      add_block_sums(formats[static_cast<size_t>(f)], k, n_tokens, f == 0 ? scratch.act_block_sums : scratch.act_block_sums_alt,
+                     f == 0 ? scratch.act_block_scales : scratch.act_block_scales_alt);
     }
     acts[static_cast<size_t>(i)] = formats[static_cast<size_t>(f)];
   }

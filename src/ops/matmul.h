@@ -22,8 +22,10 @@ struct MatmulScratch {
   std::vector<uint8_t> act_bytes;      // [n_tokens, act_row_bytes] of the first activation format
   std::vector<uint8_t> act_bytes_alt;  // matmul_multi: a second activation format (e.g. Q8_0 and Q8_K)
   std::vector<float> row_f32;  // reference path: one dequantized weight row per thread
-  std::vector<int32_t> act_block_sums;  // packed weights: per token and Q8_0 block, sum of levels
+  std::vector<int32_t> act_block_sums;  // packed weights: per token and block (Q8_0) or group (Q8_K), sum of levels
   std::vector<float> act_block_scales;  // ... and d as f32
+  std::vector<int32_t> act_block_sums_alt;  // the same for act_bytes_alt
+  std::vector<float> act_block_scales_alt;
 };
 
 // Owns the re-laid-out copies made by pack_for_kernels (64-byte aligned buffers).

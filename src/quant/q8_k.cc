@@ -46,4 +46,13 @@ void dequantize_row_q8_k(const void* x, float* y, int64_t k) {
   }
 }
 
+void q8_k_block_sums(const void* row, int64_t n_blocks, int64_t stride, int32_t* sums, float* scales) {
+  const auto* bytes = static_cast<const uint8_t*>(row);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const BlockQ8_K block = load_block<BlockQ8_K>(bytes + b * sizeof(BlockQ8_K));
+    for (int g = 0; g < 16; ++g) sums[(16 * b + g) * stride] = block.bsums[g];
+    scales[b * stride] = block.d;
+  }
+}
+
 }  // namespace frugal

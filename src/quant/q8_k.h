@@ -30,4 +30,9 @@ struct Q8_K {
 // Row of k / 256 Q8_K blocks (possibly unaligned) -> y[k].
 void dequantize_row_q8_k(const void* x, float* y, int64_t k);
 
+// Per block of a Q8_K row (n_blocks blocks, possibly unaligned): its 16 group sums (bsums) go to
+// sums[(16 b + g) * stride] and its d to scales[b * stride] -- what a kernel over unsigned-offset
+// weights needs to remove the offset exactly.
+void q8_k_block_sums(const void* row, int64_t n_blocks, int64_t stride, int32_t* sums, float* scales);
+
 }  // namespace frugal

@@ -1,7 +1,8 @@
 // Packed (load-time re-laid-out) weights: every ISA table that packs a weight type is checked
 // against ref's vec_dot on the original rows -- row counts that leave a padded last group of 16
 // and groups of 1..8 strips, row ranges starting inside the matrix, 1..13 tokens (every tile width
-// and remainder) and 70 (two token chunks), k of one block up to 66 blocks (F16: any k),
+// and remainder) and 70 (two token chunks), k of one block up to 66 blocks (Q6_K: 1-9 super-blocks;
+// F16: any k),
 // misaligned source rows and activation rows -- and must not write outside its rows.
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include "kernel_test_util.h"
 #include "kernels/kernel_table.h"
 #include "quant/q8_0.h"
+#include "quant/q8_k.h"
 
 namespace frugal {
 namespace {
@@ -20,12 +22,12 @@ using testing::OffsetBuffer;
 using testing::slot;
 
 constexpr float kUntouched = -12345.0f;
-constexpr DType kPackableTypes[] = {DType::kQ4_0, DType::kQ8_0, DType::kF16};
+constexpr DType kPackableTypes[] = {DType::kQ4_0, DType::kQ8_0, DType::kF16, DType::kQ6_K};
 
 void check(const KernelTable& t, DType w, int64_t k, int64_t n_rows, int64_t row_begin, int64_t n_tokens) {
   const KernelTable& ref = *kernels_for(Isa::kRef);
   const DType a = activation_dtype(w);
-  ASSERT_TRUE(a == DType::kQ8_0 || a == DType::kF16) << dtype_name(a);
+  ASSERT_TRUE(a == DType::kQ8_0 || a == DType::kQ8_K || a == DType::kF16) << dtype_name(a);
   int64_t wb = 0, ab = 0;
   const auto wv = testing::random_floats(n_rows * k, static_cast<uint32_t>(3 * k + n_rows), 0.5f);
   const auto av = testing::random_floats(n_tokens * k, static_cast<uint32_t>(5 * k + n_tokens), 2.0f);
@@ -34,12 +36,17 @@ void check(const KernelTable& t, DType w, int64_t k, int64_t n_rows, int64_t row
 
   std::vector<uint8_t> packed(static_cast<size_t>(t.packed_size[slot(w)](n_rows, k)) + 64);
   t.pack_rows[slot(w)](wq.data(), n_rows, k, packed.data());
-  // Q8_0 activations carry per-block level sums and scales; F16 activations are used as they are.
-  const int64_t n_blocks = a == DType::kQ8_0 ? k / 32 : 0;
-  std::vector<int32_t> sums(static_cast<size_t>(n_blocks * n_tokens));
-  std::vector<float> scales(sums.size());
+  // Q8_0 / Q8_K activations carry per-block level sums and scales; F16 activations are used as they are.
+  const int64_t n_blocks = a == DType::kQ8_0 ? k / 32 : a == DType::kQ8_K ? k / 256 : 0;
+  const int64_t n_sums = a == DType::kQ8_K ? k / 16 : n_blocks;
+  std::vector<int32_t> sums(static_cast<size_t>(n_sums * n_tokens));
+  std::vector<float> scales(static_cast<size_t>(n_blocks * n_tokens));
   for (int64_t tok = 0; n_blocks > 0 && tok < n_tokens; ++tok) {
-    q8_0_block_sums(aq.data() + tok * ab, n_blocks, n_tokens, sums.data() + tok, scales.data() + tok);
+    if (a == DType::kQ8_K) {
+      q8_k_block_sums(aq.data() + tok * ab, n_blocks, n_tokens, sums.data() + tok, scales.data() + tok);
+    } else {
+      q8_0_block_sums(aq.data() + tok * ab, n_blocks, n_tokens, sums.data() + tok, scales.data() + tok);
+    }
   }
   std::vector<float> out(static_cast<size_t>(n_rows * n_tokens), kUntouched);
   MulMatArgs args = testing::full_mul_mat_args(k, packed.data(), wb, n_rows, aq.data(), ab, n_tokens, out.data());
@@ -57,8 +64,8 @@ void check(const KernelTable& t, DType w, int64_t k, int64_t n_rows, int64_t row
       const uint8_t* w_row = wq.data() + row * wb;
       const uint8_t* a_row = aq.data() + tok * ab;
       const double want = ref.vec_dot[slot(w)](k, w_row, a_row);
-      // Q8_0: exact integer block sums; only the f32 scaling and summation order differ from ref.
-      // F16: exact products, one sequential f32 sum over k (ref sums in another order).
+      // Q8_0 / Q6_K: exact integer block sums; only the f32 scaling and summation order differ
+      // from ref. F16: exact products, one sequential f32 sum over k (ref sums in another order).
       const double rel = w == DType::kF16 ? 1e-4 : 2e-5;
       ASSERT_NEAR(got, want, rel * testing::abs_dot(w, w_row, a, a_row, k) + 1e-6)
           << isa_name(t.isa) << " " << dtype_name(w) << " k=" << k << " rows=" << n_rows << " begin=" << row_begin
@@ -76,8 +83,9 @@ TEST(IsaPacked, PackedMulMatMatchesRefOnOddShapes) {
       ASSERT_NE(t.pack_rows[slot(w)], nullptr) << isa_name(isa);
       ASSERT_NE(t.mul_mat_packed, nullptr) << isa_name(isa);
       ++tables_with_packing;
-      const std::vector<int64_t> ks =
-          w == DType::kF16 ? std::vector<int64_t>{1, 17, 96, 300} : std::vector<int64_t>{32, 96, 66 * 32};
+      const std::vector<int64_t> ks = w == DType::kF16    ? std::vector<int64_t>{1, 17, 96, 300}
+                                      : w == DType::kQ6_K ? std::vector<int64_t>{256, 3 * 256, 9 * 256}
+                                                          : std::vector<int64_t>{32, 96, 66 * 32};
       // 1..8 strips at once and a padded last strip (F16 decode takes 8 strips per pass).
       const std::vector<int64_t> row_counts =
           w == DType::kF16 ? std::vector<int64_t>{1, 16, 37, 48, 127, 200} : std::vector<int64_t>{1, 16, 37, 48};
@@ -93,7 +101,7 @@ TEST(IsaPacked, PackedMulMatMatchesRefOnOddShapes) {
     }
   }
   if (kernels_for(Isa::kAvx512) != nullptr) {
-    EXPECT_GE(tables_with_packing, 3) << "AVX-512 VNNI packs Q4_0, Q8_0 and F16";
+    EXPECT_GE(tables_with_packing, 4) << "AVX-512 VNNI packs Q4_0, Q8_0, F16 and Q6_K";
   }
   if (tables_with_packing == 0) GTEST_SKIP() << "no ISA on this machine packs weights (AVX-512 VNNI does)";
 }

@@ -245,7 +245,7 @@ TEST(Matmul, OutputRowsAreBitwiseBatchInvariant) {
     }
   }
   if (kernels().isa == Isa::kAvx512) {
-    EXPECT_EQ(packed_types, 3) << "AVX-512 packs Q4_0, Q8_0 and F16";
+    EXPECT_EQ(packed_types, 4) << "AVX-512 packs Q4_0, Q8_0, F16 and Q6_K";
   }
 }
 

@@ -1,0 +1,178 @@
+// 512-bit VNNI matmul over row-interleaved ("packed") Q6_K weights x Q8_K activations (kernels
+// layer).
+//
+// Packed layout (made once at load time by pack_rows_q6k): rows are taken 16 at a time (a strip;
+// the last strip is padded with zero rows). Per 256-element super-block a strip stores 3,360 bytes
+// -- exactly 16 Q6_K blocks, so decode reads no more:
+//   16 groups (16 elements each) x 192 bytes: three zmm vectors whose 32-bit lane r holds row r's
+//     4 elements of a 4-element chunk c (elements 16g + 4c .. +3):
+//       L0: low nibbles of chunk 0 | chunk 1 << 4      L1: low nibbles of chunk 2 | chunk 3 << 4
+//       H:  the 2 high bits of chunks 0, 1, 2, 3 at bits 0-1, 2-3, 4-5, 6-7
+//   256 bytes: the int8 group scales, group-major (16 rows per group);
+//   32 bytes: the 16 rows' f16 d.
+//
+// Arithmetic (the same for every tile size, so a token's result never depends on its batch): per
+// (row r, token t) one lane; for each super-block, in order,
+//   isum_g = sum_i level_g[i] * a_g[i] - 32 * sum_i a_g[i]     (exact int32; VNNI dpbusd of the
+//            unsigned 6-bit levels with the signed activation bytes, broadcast 4 at a time)
+//   sb     = sum_g scale_g * isum_g                            (exact int32, as the reference)
+//   acc    = fma(float(sb), d_w * d_a, acc)
+// Tiles: 16 rows x T tokens (8, 4, 2, 1): a group's levels are unpacked once for T tokens.
+// Included only by the AVX-512 TU (anonymous namespace: see x86_common/x86_simd.h).
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/kernel_table.h"
+#include "quant/q6_k.h"
+#include "quant/q8_k.h"
+
+namespace frugal::x86 {
+namespace {
+
+constexpr int64_t kQ6StripRows = kPackedRowGroup;
+constexpr int64_t kQ6GroupBytes = 3 * 64;                                   // L0, L1, H
+constexpr int64_t kQ6QuantBytes = 16 * kQ6GroupBytes;                        // 3,072
+constexpr int64_t kQ6ScaleBytes = 16 * kQ6StripRows;                         // 256
+constexpr int64_t kQ6SuperBytes = kQ6QuantBytes + kQ6ScaleBytes + 2 * kQ6StripRows;  // 3,360
+constexpr int64_t kQ6PrefetchBytes = 2048;  // ~10 groups ahead in the strip's stream
+static_assert(kQ6SuperBytes == kQ6StripRows * static_cast<int64_t>(sizeof(BlockQ6_K)), "decode reads no more");
+
+inline int64_t packed_q6k_size(int64_t n_rows, int64_t k) {
+  return (n_rows + kQ6StripRows - 1) / kQ6StripRows * (k / 256) * kQ6SuperBytes;
+}
+
+// rows: [n_rows] rows of k / 256 Q6_K blocks -> out: packed_q6k_size(n_rows, k) bytes (byte access:
+// rows need not be aligned).
+inline void pack_rows_q6k(const void* rows, int64_t n_rows, int64_t k, void* out) {
+  const int64_t n_sb = k / 256;
+  const int64_t row_bytes = n_sb * static_cast<int64_t>(sizeof(BlockQ6_K));
+  auto* dst = static_cast<uint8_t*>(out);
+  for (int64_t s = 0; s * kQ6StripRows < n_rows; ++s) {
+    for (int64_t b = 0; b < n_sb; ++b, dst += kQ6SuperBytes) {
+      std::memset(dst, 0, kQ6SuperBytes);
+      for (int64_t r = 0; r < kQ6StripRows; ++r) {
+        const int64_t row = s * kQ6StripRows + r;
+        if (row >= n_rows) continue;  // padding row: levels, scales and d stay 0
+        BlockQ6_K blk;
+        std::memcpy(&blk, static_cast<const uint8_t*>(rows) + row * row_bytes + b * sizeof(BlockQ6_K), sizeof(blk));
+        uint8_t level[256];
+        for (int half = 0; half < 2; ++half)
+          for (int part = 0; part < 4; ++part)
+            for (int l = 0; l < 32; ++l) level[128 * half + 32 * part + l] = static_cast<uint8_t>(Q6_K::level(blk, half, part, l));
+        for (int g = 0; g < 16; ++g) {
+          uint8_t* group = dst + g * kQ6GroupBytes;
+          const uint8_t* lv = level + 16 * g;  // chunk c, element i: lv[4c + i]
+          for (int i = 0; i < 4; ++i) {
+            group[4 * r + i] = static_cast<uint8_t>((lv[i] & 0x0f) | (lv[4 + i] & 0x0f) << 4);
+            group[64 + 4 * r + i] = static_cast<uint8_t>((lv[8 + i] & 0x0f) | (lv[12 + i] & 0x0f) << 4);
+            group[128 + 4 * r + i] =
+                static_cast<uint8_t>(lv[i] >> 4 | (lv[4 + i] >> 4) << 2 | (lv[8 + i] >> 4) << 4 | (lv[12 + i] >> 4) << 6);
+          }
+          dst[kQ6QuantBytes + g * kQ6StripRows + r] = static_cast<uint8_t>(blk.scales[g]);
+        }
+        std::memcpy(dst + kQ6QuantBytes + kQ6ScaleBytes + 2 * r, &blk.d, 2);
+      }
+    }
+  }
+}
+
+// A group's four chunks of unsigned levels (0..63), one byte per element, lane r = row r.
+inline void unpack_q6k_group(const uint8_t* group, __m512i (&q)[4]) {
+  const __m512i low4 = _mm512_set1_epi8(0x0f), bits45 = _mm512_set1_epi8(0x30);
+  const __m512i l0 = _mm512_loadu_si512(group), l1 = _mm512_loadu_si512(group + 64);
+  const __m512i h = _mm512_loadu_si512(group + 128);
+  // 16-bit shifts: the masks drop the bits that crossed into the neighbouring byte.
+  q[0] = _mm512_or_si512(_mm512_and_si512(l0, low4), _mm512_and_si512(_mm512_slli_epi16(h, 4), bits45));
+  q[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0, 4), low4), _mm512_and_si512(_mm512_slli_epi16(h, 2), bits45));
+  q[2] = _mm512_or_si512(_mm512_and_si512(l1, low4), _mm512_and_si512(h, bits45));
+  q[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), low4), _mm512_and_si512(_mm512_srli_epi16(h, 2), bits45));
+}
+
+// One strip (16 rows) x T tokens starting at token0; args.act_block_sums: [k / 16, n_tokens] sums
+// of each 16-element group's activation levels; args.act_block_scales: [k / 256, n_tokens] d.
+template <int T>
+void packed_q6k_tile(const MulMatArgs& args, const uint8_t* strip, int64_t n_sb, int64_t row0, int64_t token0,
+                     __mmask16 row_mask) {
+  __m512 acc[T];
+  const uint8_t* act[T];  // token t's current super-block's levels
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) {
+    acc[t] = _mm512_setzero_ps();
+    act[t] = static_cast<const uint8_t*>(args.acts) + (token0 + t) * args.act_row_bytes + offsetof(BlockQ8_K, qs);
+  }
+  const int32_t* sums = args.act_block_sums + token0;
+  const float* act_d = args.act_block_scales + token0;
+  for (int64_t b = 0; b < n_sb; ++b) {
+    const uint8_t* sb = strip + b * kQ6SuperBytes;
+    __m512i sb_sum[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) sb_sum[t] = _mm512_setzero_si512();
+    for (int g = 0; g < 16; ++g) {
+      const uint8_t* group = sb + g * kQ6GroupBytes;
+      // Decode streams each strip once: software prefetch keeps it from being latency-bound.
+      for (int64_t line = 0; line < kQ6GroupBytes; line += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(group + kQ6PrefetchBytes + line), _MM_HINT_T0);
+      }
+      __m512i q[4];
+      unpack_q6k_group(group, q);
+      const __m512i scale = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sb + kQ6QuantBytes + 16 * g)));
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        __m512i isum = _mm512_set1_epi32(-32 * sums[g * args.n_tokens + t]);
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+          int32_t a4;
+          std::memcpy(&a4, act[t] + 16 * g + 4 * c, sizeof(a4));
+          isum = _mm512_dpbusd_epi32(isum, q[c], _mm512_set1_epi32(a4));
+        }
+        sb_sum[t] = _mm512_add_epi32(sb_sum[t], _mm512_mullo_epi32(isum, scale));
+      }
+    }
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kQ6QuantBytes + kQ6ScaleBytes)));
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sb_sum[t]), _mm512_mul_ps(dw, _mm512_set1_ps(act_d[t])), acc[t]);
+      act[t] += sizeof(BlockQ8_K);
+    }
+    sums += 16 * args.n_tokens;
+    act_d += args.n_tokens;
+  }
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(args.out + (token0 + t) * args.out_row_stride + row0, row_mask, acc[t]);
+}
+
+// args.weights: the packed matrix; rows [row_begin, row_end) with row_begin a multiple of 16.
+// Tokens are taken 64 at a time, all strips of the call per chunk (the chunk's activations stay
+// in L2 while the strips stream past them; see packed_mul_mat).
+inline void packed_q6k_mul_mat(const MulMatArgs& args) {
+  constexpr int64_t kTokenChunk = 64;
+  const int64_t n_sb = args.k / 256;
+  const int64_t strip_bytes = n_sb * kQ6SuperBytes;
+  for (int64_t t0 = 0; t0 < args.n_tokens; t0 += kTokenChunk) {
+    const int64_t t1 = std::min(args.n_tokens, t0 + kTokenChunk);
+    for (int64_t row0 = args.row_begin; row0 < args.row_end; row0 += kQ6StripRows) {
+      const uint8_t* strip = static_cast<const uint8_t*>(args.weights) + row0 / kQ6StripRows * strip_bytes;
+      const int64_t rows = std::min<int64_t>(kQ6StripRows, args.row_end - row0);
+      const auto mask = static_cast<__mmask16>((1u << rows) - 1u);
+      int64_t t = t0;
+      for (; t + 8 <= t1; t += 8) packed_q6k_tile<8>(args, strip, n_sb, row0, t, mask);
+      if (t + 4 <= t1) {
+        packed_q6k_tile<4>(args, strip, n_sb, row0, t, mask);
+        t += 4;
+      }
+      if (t + 2 <= t1) {
+        packed_q6k_tile<2>(args, strip, n_sb, row0, t, mask);
+        t += 2;
+      }
+      if (t < t1) packed_q6k_tile<1>(args, strip, n_sb, row0, t, mask);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace frugal::x86
