@@ -24,7 +24,11 @@ struct EngineOptions {
   int32_t block_size_tokens = 16;
   int32_t max_running = 64;         // sequences in a batch at once
   int32_t max_waiting = 256;        // bounded queue: submit() beyond it -> kResourceExhausted (429)
-  int32_t step_token_budget = 512;  // tokens per forward pass (decodes + prefill chunks)
+  // Tokens per forward pass (decodes, speculative proposals and prefill chunks). 256: prefill on a
+  // CPU is compute-bound from ~16 tokens on, so larger steps only delay first tokens and stall the
+  // running decodes (a 1B model at ~120 prefill tok/s: ~2 s per full step), while 32 sequences
+  // still fit a full k = 6 verification each (see docs/PERFORMANCE.md, serving).
+  int32_t step_token_budget = 256;
   int64_t max_context = 0;          // per-sequence token limit; 0 = the model's n_ctx_train
   bool prefix_caching = true;
   double usd_per_hour = 0;          // live cost meter price; 0 = none (cost_usd 0, compute seconds still metered)

@@ -20,7 +20,7 @@ namespace frugal {
 
 struct SchedulerConfig {
   int32_t max_running = 64;         // sequences in one batch
-  int32_t step_token_budget = 512;  // tokens per forward pass
+  int32_t step_token_budget = 256;  // tokens per forward pass (EngineOptions::step_token_budget)
   bool prefix_caching = true;
 };
 
