@@ -20,8 +20,10 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/kernel_table.h"
 #include "quant/q4_0.h"
@@ -110,6 +112,18 @@ void pack_rows(const void* rows, int64_t n_rows, int64_t k, void* out) {
   }
 }
 
+// A tile's start: T zeroed accumulators, and act[t] at token (token0 + t)'s first levels (qs_offset
+// bytes into its activation row).
+template <int T>
+inline void start_packed_tile(const MulMatArgs& args, int64_t token0, size_t qs_offset, __m512 (&acc)[T],
+                              const uint8_t* (&act)[T]) {
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) {
+    acc[t] = _mm512_setzero_ps();
+    act[t] = static_cast<const uint8_t*>(args.acts) + (token0 + t) * args.act_row_bytes + qs_offset;
+  }
+}
+
 // 16 rows (one strip) x T tokens starting at token0. Loop order inside a block: weight vector c
 // outer, token inner, so T independent dpbusd chains are in flight (dpbusd has a 5-cycle latency).
 template <typename P, int T>
@@ -118,11 +132,7 @@ void packed_tile(const MulMatArgs& args, const uint8_t* strip, int64_t n_blocks,
   const uint8_t* scales = strip + n_blocks * P::kQuantBytes;
   __m512 acc[T];
   const uint8_t* act[T];  // token t's current block's levels
-#pragma GCC unroll 8
-  for (int t = 0; t < T; ++t) {
-    acc[t] = _mm512_setzero_ps();
-    act[t] = static_cast<const uint8_t*>(args.acts) + (token0 + t) * args.act_row_bytes + offsetof(BlockQ8_0, qs);
-  }
+  start_packed_tile(args, token0, offsetof(BlockQ8_0, qs), acc, act);
   // [n_blocks, n_tokens] (block-major: a block's T sums and scales are adjacent).
   const int32_t* sums = args.act_block_sums + token0;
   const float* act_d = args.act_block_scales + token0;
@@ -170,29 +180,39 @@ void packed_tile(const MulMatArgs& args, const uint8_t* strip, int64_t n_blocks,
 // all tokens' activations (4 MiB for 512 tokens of an 8192-wide FFN row) from L3.
 constexpr int64_t kPackedTokenChunk = 64;
 
-template <typename P>
-void packed_mul_mat(const MulMatArgs& args) {
-  const int64_t n_blocks = args.k / 32;
-  const int64_t strip_bytes = packed_strip_bytes<P>(args.k);
+// The loop every packed layout shares: per token chunk, every 16-row strip of [row_begin, row_end)
+// with tiles of 8, then 4, 2 and 1 tokens. run_tile(std::integral_constant<int, T>, strip, row0,
+// token0, row_mask) runs one strip x T tokens; strip_bytes: bytes per strip in the layout.
+template <typename RunTile>
+void drive_packed_strips(const MulMatArgs& args, int64_t strip_bytes, const RunTile& run_tile) {
   for (int64_t t0 = 0; t0 < args.n_tokens; t0 += kPackedTokenChunk) {
     const int64_t t1 = std::min(args.n_tokens, t0 + kPackedTokenChunk);
     for (int64_t row0 = args.row_begin; row0 < args.row_end; row0 += kStripRows) {
       const uint8_t* strip = static_cast<const uint8_t*>(args.weights) + row0 / kStripRows * strip_bytes;
       const int64_t rows = std::min<int64_t>(kStripRows, args.row_end - row0);
-      const __mmask16 mask = static_cast<__mmask16>((1u << rows) - 1u);
+      const auto mask = static_cast<__mmask16>((1u << rows) - 1u);
       int64_t t = t0;
-      for (; t + 8 <= t1; t += 8) packed_tile<P, 8>(args, strip, n_blocks, row0, t, mask);
+      for (; t + 8 <= t1; t += 8) run_tile(std::integral_constant<int, 8>{}, strip, row0, t, mask);
       if (t + 4 <= t1) {
-        packed_tile<P, 4>(args, strip, n_blocks, row0, t, mask);
+        run_tile(std::integral_constant<int, 4>{}, strip, row0, t, mask);
         t += 4;
       }
       if (t + 2 <= t1) {
-        packed_tile<P, 2>(args, strip, n_blocks, row0, t, mask);
+        run_tile(std::integral_constant<int, 2>{}, strip, row0, t, mask);
         t += 2;
       }
-      if (t < t1) packed_tile<P, 1>(args, strip, n_blocks, row0, t, mask);
+      if (t < t1) run_tile(std::integral_constant<int, 1>{}, strip, row0, t, mask);
     }
   }
+}
+
+template <typename P>
+void packed_mul_mat(const MulMatArgs& args) {
+  const int64_t n_blocks = args.k / 32;
+  drive_packed_strips(args, packed_strip_bytes<P>(args.k),
+                      [&](auto tokens, const uint8_t* strip, int64_t row0, int64_t token0, __mmask16 mask) {
+                        packed_tile<P, decltype(tokens)::value>(args, strip, n_blocks, row0, token0, mask);
+                      });
 }
 
 }  // namespace

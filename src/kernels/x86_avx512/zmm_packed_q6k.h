@@ -28,13 +28,14 @@
 #include <cstring>
 
 #include "kernels/kernel_table.h"
+#include "kernels/x86_avx512/zmm_packed.h"
 #include "quant/q6_k.h"
 #include "quant/q8_k.h"
 
 namespace frugal::x86 {
 namespace {
 
-constexpr int64_t kQ6StripRows = kPackedRowGroup;
+constexpr int64_t kQ6StripRows = kStripRows;  // zmm_packed.h: the table's row group
 constexpr int64_t kQ6GroupBytes = 3 * 64;                                   // L0, L1, H
 constexpr int64_t kQ6QuantBytes = 16 * kQ6GroupBytes;                        // 3,072
 constexpr int64_t kQ6ScaleBytes = 16 * kQ6StripRows;                         // 256
@@ -100,11 +101,7 @@ void packed_q6k_tile(const MulMatArgs& args, const uint8_t* strip, int64_t n_sb,
                      __mmask16 row_mask) {
   __m512 acc[T];
   const uint8_t* act[T];  // token t's current super-block's levels
-#pragma GCC unroll 8
-  for (int t = 0; t < T; ++t) {
-    acc[t] = _mm512_setzero_ps();
-    act[t] = static_cast<const uint8_t*>(args.acts) + (token0 + t) * args.act_row_bytes + offsetof(BlockQ8_K, qs);
-  }
+  start_packed_tile(args, token0, offsetof(BlockQ8_K, qs), acc, act);
   const int32_t* sums = args.act_block_sums + token0;
   const float* act_d = args.act_block_scales + token0;
   for (int64_t b = 0; b < n_sb; ++b) {
@@ -146,32 +143,14 @@ void packed_q6k_tile(const MulMatArgs& args, const uint8_t* strip, int64_t n_sb,
   for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(args.out + (token0 + t) * args.out_row_stride + row0, row_mask, acc[t]);
 }
 
-// args.weights: the packed matrix; rows [row_begin, row_end) with row_begin a multiple of 16.
-// Tokens are taken 64 at a time, all strips of the call per chunk (the chunk's activations stay
-// in L2 while the strips stream past them; see packed_mul_mat).
+// args.weights: the packed matrix; rows [row_begin, row_end) with row_begin a multiple of 16
+// (tokens 64 at a time, all strips per chunk: drive_packed_strips).
 inline void packed_q6k_mul_mat(const MulMatArgs& args) {
-  constexpr int64_t kTokenChunk = 64;
   const int64_t n_sb = args.k / 256;
-  const int64_t strip_bytes = n_sb * kQ6SuperBytes;
-  for (int64_t t0 = 0; t0 < args.n_tokens; t0 += kTokenChunk) {
-    const int64_t t1 = std::min(args.n_tokens, t0 + kTokenChunk);
-    for (int64_t row0 = args.row_begin; row0 < args.row_end; row0 += kQ6StripRows) {
-      const uint8_t* strip = static_cast<const uint8_t*>(args.weights) + row0 / kQ6StripRows * strip_bytes;
-      const int64_t rows = std::min<int64_t>(kQ6StripRows, args.row_end - row0);
-      const auto mask = static_cast<__mmask16>((1u << rows) - 1u);
-      int64_t t = t0;
-      for (; t + 8 <= t1; t += 8) packed_q6k_tile<8>(args, strip, n_sb, row0, t, mask);
-      if (t + 4 <= t1) {
-        packed_q6k_tile<4>(args, strip, n_sb, row0, t, mask);
-        t += 4;
-      }
-      if (t + 2 <= t1) {
-        packed_q6k_tile<2>(args, strip, n_sb, row0, t, mask);
-        t += 2;
-      }
-      if (t < t1) packed_q6k_tile<1>(args, strip, n_sb, row0, t, mask);
-    }
-  }
+  drive_packed_strips(args, n_sb * kQ6SuperBytes,
+                      [&](auto tokens, const uint8_t* strip, int64_t row0, int64_t token0, __mmask16 mask) {
+                        packed_q6k_tile<decltype(tokens)::value>(args, strip, n_sb, row0, token0, mask);
+                      });
 }
 
 }  // namespace
