@@ -69,6 +69,9 @@ RunResult run_requests(const Pair& pair, std::vector<EngineRequest> requests, Sp
   options.num_threads = 2;
   options.speculation.mode = mode;
   options.speculation.load_aware = load_aware;
+  // Room for every running sequence's proposals in each step: the step budget (256 by default)
+  // would otherwise decide, by timing, which of 64 concurrent requests may speculate.
+  options.step_token_budget = 1024;
   MetricsRegistry registry;
   auto engine = LlmEngine::create(*pair.target, *pair.tokenizer, options, &registry,
                                   mode == SpecMode::kDraft ? pair.draft.get() : nullptr);
