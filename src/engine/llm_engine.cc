@@ -374,7 +374,13 @@ bool LlmEngineImpl::propose(SchedulerOutput& out) {
     k_limit.push_back(static_cast<int32_t>(k));
     budget_left -= static_cast<int32_t>(k);
   }
-  if (candidates.empty() || !spec_switch_.decide(static_cast<int32_t>(candidates.size()))) return false;
+  // The drafts' lag: what turning speculation on now would first cost (the switch weighs it).
+  int64_t pending_catchup = 0;
+  for (const ScheduledChunk* chunk : candidates) {
+    const Sequence& seq = *chunk->seq;
+    pending_catchup += std::max<int64_t>(0, static_cast<int64_t>(seq.tokens.size()) - seq.draft_computed_tokens - 2);
+  }
+  if (candidates.empty() || !spec_switch_.decide(static_cast<int32_t>(candidates.size()), pending_catchup)) return false;
   drafter_->propose(candidates, k_limit, kv_manager_, kv_store_, pool_);
   bool any = false;
   for (ScheduledChunk* chunk : candidates) {
@@ -429,7 +435,7 @@ void LlmEngineImpl::record_switch(const SchedulerOutput& out, bool speculated, d
   // A step whose drafts caught up on tokens missed while speculation was off is a transition cost,
   // not the steady state the switch compares (it would make every re-measurement look bad).
   if (speculated && drafter_->last_catchup_tokens() > 0) {
-    spec_switch_.record_catchup(static_cast<int32_t>(out.chunks.size()), step_seconds);
+    spec_switch_.record_catchup(static_cast<int32_t>(out.chunks.size()), step_seconds, drafter_->last_catchup_tokens());
     if (spec_metrics_) spec_metrics_->step_seconds->with({"on"}).inc(step_seconds);
     return;
   }

@@ -78,7 +78,7 @@ int32_t SpecSwitch::bucket(int32_t num_decoding) {
   return std::min(width, kBuckets - 1);
 }
 
-bool SpecSwitch::decide(int32_t num_decoding) {
+bool SpecSwitch::decide(int32_t num_decoding, int64_t pending_catchup_tokens) {
   if (!load_aware_) return true;
   const int32_t b = bucket(num_decoding);
   const Arm& on = arms_[static_cast<size_t>(b)][1];
@@ -96,7 +96,7 @@ bool SpecSwitch::decide(int32_t num_decoding) {
   if (every == 0 || choice != last_choice_[idx]) every = kExploreEvery;  // new or flipped: look again soon
   last_choice_[idx] = choice;
   int32_t& since = steps_since_explore_[idx];
-  if (++since >= explore_interval(idx, better)) {  // keep the idle arm's figure fresh: load and acceptance drift
+  if (++since >= explore_interval(idx, better, pending_catchup_tokens)) {  // keep the idle arm's figure fresh: load and acceptance drift
     since = 0;
     every = std::min(2 * every, kExploreEveryMax);  // reset above if the re-measurement flips the choice
     exploring_[idx] = better ? 1 : 2;
@@ -116,13 +116,21 @@ void SpecSwitch::record(int32_t num_decoding, bool speculated, int64_t tokens_ge
   ++arm.samples;
 }
 
-void SpecSwitch::record_catchup(int32_t num_decoding, double step_seconds) {
+void SpecSwitch::record_catchup(int32_t num_decoding, double step_seconds, int64_t catchup_tokens) {
   if (step_seconds <= 0) return;
-  double& c = catchup_seconds_[static_cast<size_t>(bucket(num_decoding))];
+  const size_t idx = static_cast<size_t>(bucket(num_decoding));
+  double& c = catchup_seconds_[idx];
   c = c == 0 ? step_seconds : c + kThroughputEma * (step_seconds - c);
+  // Per caught-up token: the step's excess over a steady speculative step.
+  const double steady = arms_[idx][1].step_seconds;
+  if (catchup_tokens > 0 && steady > 0 && step_seconds > steady) {
+    const double per_token = (step_seconds - steady) / static_cast<double>(catchup_tokens);
+    double& p = catchup_seconds_per_token_[idx];
+    p = p == 0 ? per_token : p + kThroughputEma * (per_token - p);
+  }
 }
 
-int32_t SpecSwitch::explore_interval(size_t idx, bool speculating) const {
+int32_t SpecSwitch::explore_interval(size_t idx, bool speculating, int64_t pending_catchup_tokens) const {
   const int32_t every = explore_every_[idx] == 0 ? kExploreEvery : explore_every_[idx];
   const Arm& chosen = arms_[idx][speculating ? 1 : 0];
   const Arm& idle = arms_[idx][speculating ? 0 : 1];
@@ -131,7 +139,10 @@ int32_t SpecSwitch::explore_interval(size_t idx, bool speculating) const {
   // chosen one's, plus, when re-measuring "on", the drafts' catch-up step.
   const double tokens_per_step = chosen.tokens_per_s * chosen.step_seconds;
   double extra = std::max(0.0, tokens_per_step / idle.tokens_per_s - chosen.step_seconds);
-  if (!speculating) extra += catchup_seconds_[idx];
+  if (!speculating) {
+    const double per_token = catchup_seconds_per_token_[idx];
+    extra += per_token > 0 ? per_token * static_cast<double>(pending_catchup_tokens) : catchup_seconds_[idx];
+  }
   const double steps = extra / (kMaxExploreOverhead * chosen.step_seconds);
   return std::max(every, static_cast<int32_t>(std::min(steps, 1e6)));
 }

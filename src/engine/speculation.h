@@ -77,14 +77,16 @@ class SpecSwitch {
   static constexpr int32_t kBuckets = 8;        // batch sizes 1, 2-3, 4-7, ..., 128+
 
   explicit SpecSwitch(bool load_aware) : load_aware_(load_aware) {}
-  // Whether this decode step (num_decoding sequences) should speculate.
-  bool decide(int32_t num_decoding);
+  // Whether this decode step (num_decoding sequences) should speculate. pending_catchup_tokens: the
+  // tokens the drafts would have to catch up on before proposing (their lag behind the target).
+  bool decide(int32_t num_decoding, int64_t pending_catchup_tokens = 0);
   // A decode-only step's outcome: tokens generated in step_seconds, with or without speculation.
   void record(int32_t num_decoding, bool speculated, int64_t tokens_generated, double step_seconds);
   // A speculative step whose drafts first caught up on tokens generated while speculation was off:
   // not a steady-state sample, but what turning speculation back on costs, which sets how often
   // the switch can afford to re-measure "on" (see decide()).
-  void record_catchup(int32_t num_decoding, double step_seconds);
+  // catchup_tokens: the tokens the drafts caught up on in it (what the step cost per token).
+  void record_catchup(int32_t num_decoding, double step_seconds, int64_t catchup_tokens = 0);
   // Measured generated tokens per second (0 = not measured yet) for a batch size.
   double throughput(int32_t num_decoding, bool speculated) const;
 
@@ -96,7 +98,11 @@ class SpecSwitch {
   };
   // Steps between re-measurements of the idle arm: the doubling interval, but at least enough that
   // the re-measurement's extra cost stays within kMaxExploreOverhead of the time spent meanwhile.
-  int32_t explore_interval(size_t idx, bool speculating) const;
+  // Re-measuring "on" costs the drafts' catch-up, which grows with the off spell itself (every
+  // sequence's draft falls one token further behind per step): predicted from the pending lag
+  // when a per-token cost has been measured, so while catching up costs more per step than the
+  // budget allows the interval keeps growing, until new sequences (short lags) bring it down.
+  int32_t explore_interval(size_t idx, bool speculating, int64_t pending_catchup_tokens) const;
   static int32_t bucket(int32_t num_decoding);
 
   bool load_aware_;
@@ -105,6 +111,7 @@ class SpecSwitch {
   std::array<int32_t, kBuckets> explore_every_{};  // 0 = kExploreEvery
   std::array<int8_t, kBuckets> last_choice_{};     // 0 none, 1 off, 2 on
   std::array<double, kBuckets> catchup_seconds_{};  // EMA of a catch-up step's duration
+  std::array<double, kBuckets> catchup_seconds_per_token_{};  // EMA; 0 = not measured
   std::array<int8_t, kBuckets> exploring_{};       // arm being re-measured (1 off, 2 on) until it records a step
 };
 

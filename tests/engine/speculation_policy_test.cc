@@ -142,6 +142,36 @@ TEST(SpecSwitch, AnExpensiveCatchUpSpacesOutReMeasurements) {
   EXPECT_EQ(steps_until_on(10.0), 353);
 }
 
+// Catching up costs in proportion to the off spell (each step every draft falls a token further
+// behind), so spacing re-measurements out cannot amortise it: while catching up costs more per
+// step of lag than the 3 % budget, "on" is not re-measured; when the lag is short again (new
+// sequences), it is.
+TEST(SpecSwitch, ACatchUpDearerThanTheBudgetWaitsForShortLags) {
+  SpecSwitch sw(/*load_aware=*/true);
+  for (int i = 0; i < 3; ++i) {
+    sw.decide(32);
+    sw.record(32, true, 40, 1.0);  // a steady speculative step: 1 s
+  }
+  for (int i = 0; i < 3; ++i) {
+    sw.decide(32);
+    sw.record(32, false, 64, 1.0);
+  }
+  // A catch-up of 100 tokens took 11 s: 0.1 s per token beyond the steady 1 s step.
+  sw.record_catchup(32, 11.0, 100);
+  // 32 sequences, each one token further behind per step: 3.2 s of catch-up per step of lag
+  // against a budget of 0.03 s -- never affordable while the lag grows.
+  int64_t lag = 32 * 10;
+  for (int step = 0; step < 2000; ++step) {
+    ASSERT_FALSE(sw.decide(32, lag)) << "re-measured at step " << step << " with a lag of " << lag;
+    sw.record(32, false, 64, 1.0);
+    lag += 32;
+  }
+  // The long-running sequences finish; new ones have no lag yet: re-measure now.
+  EXPECT_TRUE(sw.decide(32, 0));
+  // Without a per-token figure (an old-style catch-up record) the last catch-up's seconds count,
+  // as before: AnExpensiveCatchUpSpacesOutReMeasurements.
+}
+
 TEST(SpecMode, ParsesNames) {
   EXPECT_EQ(*parse_spec_mode("draft"), SpecMode::kDraft);
   EXPECT_EQ(*parse_spec_mode("ngram"), SpecMode::kNgram);
