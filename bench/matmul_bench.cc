@@ -11,7 +11,6 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
-#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,7 +28,7 @@ constexpr int64_t kDistinctRows = 64;  // distinct rows, tiled over the matrix (
 struct Problem {
   std::vector<uint8_t> weights;  // [n_rows, kK] of dtype
   TensorView view;
-  std::shared_ptr<PackedWeights> packed = std::make_shared<PackedWeights>();  // view.packed, if any
+  PackedWeights packed;  // owns view.packed, if any (its buffers stay put when Problem moves)
   std::vector<float> x;          // [n_tokens, kK]
 };
 
@@ -52,7 +51,7 @@ Problem make_problem(DType dtype, int64_t n_rows, int64_t n_tokens) {
   p.view.ne = {kK, n_rows, 1, 1};
   p.view.n_dims = 2;
   p.view.data = p.weights.data();
-  pack_for_kernels(p.view, *p.packed);
+  pack_for_kernels(p.view, p.packed);
   p.x.resize(static_cast<size_t>(kK * n_tokens));
   for (auto& v : p.x) v = dist(rng);
   return p;

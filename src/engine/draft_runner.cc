@@ -72,6 +72,12 @@ Expected<std::vector<int32_t>> DraftRunner::run_pass(const std::vector<Sequence*
   return best;
 }
 
+int64_t DraftRunner::catchup_tokens(const Sequence& seq) {
+  const int64_t n_tokens = static_cast<int64_t>(seq.tokens.size());
+  const int64_t from = std::min<int64_t>(seq.draft_computed_tokens, n_tokens - 1);
+  return std::max<int64_t>(0, n_tokens - from - 2);
+}
+
 double DraftRunner::propose(const std::vector<ScheduledChunk*>& chunks, const std::vector<int32_t>& k_limit,
                             KvCacheManager& kv, KvStore& target_kv, ThreadPool& pool) {
   const int64_t block_size = kv.block_size_tokens();
@@ -111,8 +117,8 @@ double DraftRunner::propose(const std::vector<ScheduledChunk*>& chunks, const st
     const int32_t n_tokens = static_cast<int32_t>(seq.tokens.size());
     from[seq_idx] = std::min(seq.draft_computed_tokens, n_tokens - 1);
     to[seq_idx] = std::min(n_tokens, from[seq_idx] + options_.max_catchup_tokens);
-    // Steady state re-reads at most the last token and a bonus token; more is catch-up.
-    last_catchup_tokens_ += std::max(0, to[seq_idx] - from[seq_idx] - 2);
+    // At most max_catchup_tokens of the lag this step (2 of them are steady-state re-reads).
+    last_catchup_tokens_ += std::min<int64_t>(catchup_tokens(seq), std::max(0, options_.max_catchup_tokens - 2));
     if (to[seq_idx] < n_tokens) ks[seq_idx] = 0;  // still catching up: no proposal this step
   }
   int32_t passes = 0;

@@ -46,6 +46,9 @@ class DraftRunner {
   // Tokens the last propose() spent catching drafts up (after an off period or on a new
   // sequence) rather than on steady-state proposing.
   int64_t last_catchup_tokens() const { return last_catchup_tokens_; }
+  // Tokens seq's draft must catch up on before it can propose: its lag behind the target, beyond
+  // the last committed token and a bonus token that a steady-state step re-reads anyway.
+  static int64_t catchup_tokens(const Sequence& seq);
   // Positions the draft model can hold (its training context); unlimited for n-grams.
   int64_t max_context() const;
   const SpecOptions& options() const { return options_; }

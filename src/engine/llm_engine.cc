@@ -376,10 +376,7 @@ bool LlmEngineImpl::propose(SchedulerOutput& out) {
   }
   // The drafts' lag: what turning speculation on now would first cost (the switch weighs it).
   int64_t pending_catchup = 0;
-  for (const ScheduledChunk* chunk : candidates) {
-    const Sequence& seq = *chunk->seq;
-    pending_catchup += std::max<int64_t>(0, static_cast<int64_t>(seq.tokens.size()) - seq.draft_computed_tokens - 2);
-  }
+  for (const ScheduledChunk* chunk : candidates) pending_catchup += DraftRunner::catchup_tokens(*chunk->seq);
   if (candidates.empty() || !spec_switch_.decide(static_cast<int32_t>(candidates.size()), pending_catchup)) return false;
   drafter_->propose(candidates, k_limit, kv_manager_, kv_store_, pool_);
   bool any = false;

@@ -35,16 +35,15 @@
 namespace frugal::x86 {
 namespace {
 
-constexpr int64_t kQ6StripRows = kStripRows;  // zmm_packed.h: the table's row group
 constexpr int64_t kQ6GroupBytes = 3 * 64;                                   // L0, L1, H
 constexpr int64_t kQ6QuantBytes = 16 * kQ6GroupBytes;                        // 3,072
-constexpr int64_t kQ6ScaleBytes = 16 * kQ6StripRows;                         // 256
-constexpr int64_t kQ6SuperBytes = kQ6QuantBytes + kQ6ScaleBytes + 2 * kQ6StripRows;  // 3,360
+constexpr int64_t kQ6ScaleBytes = 16 * kStripRows;                         // 256
+constexpr int64_t kQ6SuperBytes = kQ6QuantBytes + kQ6ScaleBytes + 2 * kStripRows;  // 3,360
 constexpr int64_t kQ6PrefetchBytes = 2048;  // ~10 groups ahead in the strip's stream
-static_assert(kQ6SuperBytes == kQ6StripRows * static_cast<int64_t>(sizeof(BlockQ6_K)), "decode reads no more");
+static_assert(kQ6SuperBytes == kStripRows * static_cast<int64_t>(sizeof(BlockQ6_K)), "decode reads no more");
 
 inline int64_t packed_q6k_size(int64_t n_rows, int64_t k) {
-  return (n_rows + kQ6StripRows - 1) / kQ6StripRows * (k / 256) * kQ6SuperBytes;
+  return (n_rows + kStripRows - 1) / kStripRows * (k / 256) * kQ6SuperBytes;
 }
 
 // rows: [n_rows] rows of k / 256 Q6_K blocks -> out: packed_q6k_size(n_rows, k) bytes (byte access:
@@ -53,11 +52,11 @@ inline void pack_rows_q6k(const void* rows, int64_t n_rows, int64_t k, void* out
   const int64_t n_sb = k / 256;
   const int64_t row_bytes = n_sb * static_cast<int64_t>(sizeof(BlockQ6_K));
   auto* dst = static_cast<uint8_t*>(out);
-  for (int64_t s = 0; s * kQ6StripRows < n_rows; ++s) {
+  for (int64_t s = 0; s * kStripRows < n_rows; ++s) {
     for (int64_t b = 0; b < n_sb; ++b, dst += kQ6SuperBytes) {
       std::memset(dst, 0, kQ6SuperBytes);
-      for (int64_t r = 0; r < kQ6StripRows; ++r) {
-        const int64_t row = s * kQ6StripRows + r;
+      for (int64_t r = 0; r < kStripRows; ++r) {
+        const int64_t row = s * kStripRows + r;
         if (row >= n_rows) continue;  // padding row: levels, scales and d stay 0
         BlockQ6_K blk;
         std::memcpy(&blk, static_cast<const uint8_t*>(rows) + row * row_bytes + b * sizeof(BlockQ6_K), sizeof(blk));
@@ -74,7 +73,7 @@ inline void pack_rows_q6k(const void* rows, int64_t n_rows, int64_t k, void* out
             group[128 + 4 * r + i] =
                 static_cast<uint8_t>(lv[i] >> 4 | (lv[4 + i] >> 4) << 2 | (lv[8 + i] >> 4) << 4 | (lv[12 + i] >> 4) << 6);
           }
-          dst[kQ6QuantBytes + g * kQ6StripRows + r] = static_cast<uint8_t>(blk.scales[g]);
+          dst[kQ6QuantBytes + g * kStripRows + r] = static_cast<uint8_t>(blk.scales[g]);
         }
         std::memcpy(dst + kQ6QuantBytes + kQ6ScaleBytes + 2 * r, &blk.d, 2);
       }

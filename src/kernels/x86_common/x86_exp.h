@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include "kernels/x86_common/x86_simd.h"
+
 namespace frugal::x86 {
 namespace {
 
@@ -47,13 +49,6 @@ inline __m256i tail_lanes(int64_t count) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // Sum: eight lane-wise partial sums in element order, then added across lanes.
 float exp_shifted_x86(float* x, int64_t n, float shift) {
   const __m256 vs = _mm256_set1_ps(shift);
@@ -71,7 +66,7 @@ float exp_shifted_x86(float* x, int64_t n, float shift) {
     _mm256_maskstore_ps(x + i, m, e);
     sum = _mm256_add_ps(sum, _mm256_and_ps(e, _mm256_castsi256_ps(m)));
   }
-  return hsum8(sum);
+  return hsum(sum);
 }
 
 inline __m256 silu_mul8(__m256 g, __m256 u) {
