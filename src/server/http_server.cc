@@ -1,7 +1,10 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "core/check.h"
@@ -16,6 +19,12 @@ namespace {
 
 // After the engine has drained, responses still being written get this long to finish.
 constexpr std::chrono::milliseconds kFlushGrace{5000};
+
+// The listener's accept queue (the kernel caps it at net.core.somaxconn). Debian's libcpp-httplib is
+// compiled with a backlog of 5: a burst of clients (64 streams opening at once while the engine
+// keeps every core busy) overflowed it, Linux dropped the handshakes it could not queue, and a
+// client whose half-open connection was given up had its request answered with a reset.
+constexpr int kListenBacklog = 1024;
 
 std::string trim(const std::string& s) {
   const size_t begin = s.find_first_not_of(" \t\r\n");
@@ -81,6 +90,7 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   ApiContext context;
   int64_t created = 0;
+  std::atomic<int> listen_fd{-1};  // the socket httplib last created to listen on (see bind())
   httplib::Server server;
 };
 
@@ -129,6 +139,10 @@ void HttpServer::install_guards() {
   const int num_threads = std::max(2, impl_->options.num_http_threads);
   svr.new_task_queue = [num_threads] { return new httplib::ThreadPool(static_cast<size_t>(num_threads)); };
   svr.set_payload_max_length(impl_->options.max_body_bytes);
+  svr.set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl_->listen_fd.store(sock);
+  });
 
   // Shutdown and authentication are decided before the body is read.
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -262,15 +276,18 @@ HttpServer::~HttpServer() {
 
 Status HttpServer::bind() {
   const std::string& host = impl_->options.host;
+  const std::string where = host + ":" + std::to_string(impl_->options.port);
   if (impl_->options.port == 0) {
     port_ = impl_->server.bind_to_any_port(host);
-    if (port_ > 0) return Status::ok();
   } else if (impl_->server.bind_to_port(host, impl_->options.port)) {
     port_ = impl_->options.port;
-    return Status::ok();
   }
-  return unavailable("cannot listen on " + host + ":" + std::to_string(impl_->options.port) +
-                     " (address in use or not available)");
+  if (port_ <= 0) return unavailable("cannot listen on " + where + " (address in use or not available)");
+  // listen() again on the listening socket only deepens its accept queue (see kListenBacklog).
+  if (::listen(impl_->listen_fd.load(), kListenBacklog) != 0) {
+    return unavailable("cannot set the accept queue of " + where + ": " + std::strerror(errno));
+  }
+  return Status::ok();
 }
 
 Status HttpServer::run() {
