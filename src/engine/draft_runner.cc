@@ -122,7 +122,9 @@ double DraftRunner::propose(const std::vector<ScheduledChunk*>& chunks, const st
     if (to[seq_idx] < n_tokens) ks[seq_idx] = 0;  // still catching up: no proposal this step
   }
   int32_t passes = 0;
+  last_catchup_seconds_ = 0;
   for (int32_t pass_idx = 0;; ++pass_idx) {
+    const auto pass_start = Clock::now();
     std::vector<Sequence*> active;
     std::vector<int32_t> active_from, active_to;
     for (size_t seq_idx = 0; seq_idx < drafting.size(); ++seq_idx) {
@@ -134,6 +136,15 @@ double DraftRunner::propose(const std::vector<ScheduledChunk*>& chunks, const st
     if (active.empty()) break;
     auto best = run_pass(active, active_from, active_to, kv, pool);
     ++passes;
+    if (pass_idx == 0) {
+      // The first pass carries the catch-up: its excess over a steady first pass is what it cost.
+      const double first = std::chrono::duration<double>(Clock::now() - pass_start).count();
+      if (last_catchup_tokens_ == 0) {
+        steady_first_pass_seconds_ = ema(steady_first_pass_seconds_, first);
+      } else {
+        last_catchup_seconds_ = std::max(0.0, first - steady_first_pass_seconds_);
+      }
+    }
     if (!best) {
       log_warn("speculation: draft pass failed, verifying without proposals: " + best.error().to_string());
       for (Sequence* seq : drafting) seq->spec_tokens.clear();

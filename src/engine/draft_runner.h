@@ -46,6 +46,9 @@ class DraftRunner {
   // Tokens the last propose() spent catching drafts up (after an off period or on a new
   // sequence) rather than on steady-state proposing.
   int64_t last_catchup_tokens() const { return last_catchup_tokens_; }
+  // Seconds the last propose() spent on that catch-up: its first draft pass's excess over a steady
+  // first pass (0 when it caught up on nothing).
+  double last_catchup_seconds() const { return last_catchup_seconds_; }
   // Tokens seq's draft must catch up on before it can propose: its lag behind the target, beyond
   // the last committed token and a bonus token that a steady-state step re-reads anyway.
   static int64_t catchup_tokens(const Sequence& seq);
@@ -66,6 +69,8 @@ class DraftRunner {
   std::vector<float> logits_;
   BatchBuffers pass_;
   int64_t last_catchup_tokens_ = 0;
+  double last_catchup_seconds_ = 0;
+  double steady_first_pass_seconds_ = 0;  // EMA of the first pass when nothing is caught up
   double draft_pass_seconds_ = 0;   // EMA
   double target_step_seconds_ = 0;  // EMA
 };

@@ -432,7 +432,8 @@ void LlmEngineImpl::record_switch(const SchedulerOutput& out, bool speculated, d
   // A step whose drafts caught up on tokens missed while speculation was off is a transition cost,
   // not the steady state the switch compares (it would make every re-measurement look bad).
   if (speculated && drafter_->last_catchup_tokens() > 0) {
-    spec_switch_.record_catchup(static_cast<int32_t>(out.chunks.size()), step_seconds, drafter_->last_catchup_tokens());
+    spec_switch_.record_catchup(static_cast<int32_t>(out.chunks.size()), step_seconds, drafter_->last_catchup_tokens(),
+                                drafter_->last_catchup_seconds());
     if (spec_metrics_) spec_metrics_->step_seconds->with({"on"}).inc(step_seconds);
     return;
   }

@@ -81,16 +81,49 @@ int32_t SpecSwitch::bucket(int32_t num_decoding) {
 bool SpecSwitch::decide(int32_t num_decoding, int64_t pending_catchup_tokens) {
   if (!load_aware_) return true;
   const int32_t b = bucket(num_decoding);
+  // A re-measurement is about the load it started under: one left unfinished when the batch size
+  // moved to another bucket is dropped, not resumed later under another load (and another lag).
+  for (int32_t other = 0; other < kBuckets; ++other) {
+    if (other != b) exploring_[static_cast<size_t>(other)] = 0;
+  }
   const Arm& on = arms_[static_cast<size_t>(b)][1];
   const Arm& off = arms_[static_cast<size_t>(b)][0];
-  if (on.samples < kWarmupSamples) return true;
-  if (off.samples < kWarmupSamples) return false;
+  if (on.samples < kWarmupSamples || off.samples < kWarmupSamples) {
+    // A batch size not measured yet. While the drafts lag, its own warm-up would switch speculation
+    // off and on again, a catch-up each time (a batch shrinking as its requests finish crosses into
+    // a new bucket with every drafted token missed so far): follow an adjacent measured batch size.
+    if (pending_catchup_tokens > 0) {
+      for (const int32_t nb : {b - 1, b + 1}) {
+        if (nb < 0 || nb >= kBuckets) continue;
+        const auto& arms = arms_[static_cast<size_t>(nb)];
+        if (arms[0].samples < kWarmupSamples || arms[1].samples < kWarmupSamples) continue;
+        return arms[1].tokens_per_s >= (1.0 + kSwitchOnMargin) * arms[0].tokens_per_s;
+      }
+    }
+    // Measure "off" first, then "on": the first plain steps after speculative ones run slower (and
+    // contexts grow), which biased the first comparison towards "on".
+    return off.samples >= kWarmupSamples;
+  }
   const size_t idx = static_cast<size_t>(b);
   // A re-measurement lasts until its arm has recorded a step: the first speculative step after an
   // off spell is the drafts' catch-up, which is not recorded (it would make "on" look worse than it
   // is), so a one-step exploration would pay for the catch-up and learn nothing.
   if (exploring_[idx] != 0) return exploring_[idx] == 2;
-  const bool better = on.tokens_per_s >= off.tokens_per_s;
+  // Hysteresis towards "off": from "off" (or no choice yet), "on" must be measured kSwitchOnMargin
+  // faster. Its costs that no steady step shows (catch-ups, figures that age while it is idle and
+  // the contexts grow) made near-equal arms flip back and forth at large batches, a catch-up each
+  // time. It must also repay the catch-up it would start with: the seconds it saves over
+  // kPaybackSteps plain steps' worth of tokens, against the predicted catch-up for this lag.
+  const double margin = last_choice_[idx] == 2 ? 1.0 : 1.0 + kSwitchOnMargin;
+  bool better = on.tokens_per_s >= margin * off.tokens_per_s;
+  // From "off", only a fresh measurement of "on" (a re-measurement, which the budget below paces)
+  // can switch it on: "on"'s figure ages while it is idle, and when the machine slows down, "off"'s
+  // figure drops while the idle one keeps its better day.
+  if (better && last_choice_[idx] == 1 && last_recorded_[idx] != 2) better = false;
+  if (better && pending_catchup_tokens > 0) {
+    const double saved = kPaybackSteps * off.step_seconds * (1.0 - off.tokens_per_s / on.tokens_per_s);
+    better = saved > predicted_catchup_seconds(idx, pending_catchup_tokens);
+  }
   const int8_t choice = better ? 2 : 1;
   int32_t& every = explore_every_[idx];
   if (every == 0 || choice != last_choice_[idx]) every = kExploreEvery;  // new or flipped: look again soon
@@ -109,22 +142,41 @@ void SpecSwitch::record(int32_t num_decoding, bool speculated, int64_t tokens_ge
   if (step_seconds <= 0 || tokens_generated <= 0) return;
   const size_t idx = static_cast<size_t>(bucket(num_decoding));
   if (exploring_[idx] == (speculated ? 2 : 1)) exploring_[idx] = 0;  // the re-measured arm has its step
-  Arm& arm = arms_[idx][speculated ? 1 : 0];
-  const double rate = static_cast<double>(tokens_generated) / step_seconds;
-  arm.tokens_per_s = arm.samples == 0 ? rate : arm.tokens_per_s + kThroughputEma * (rate - arm.tokens_per_s);
-  arm.step_seconds = arm.samples == 0 ? step_seconds : arm.step_seconds + kThroughputEma * (step_seconds - arm.step_seconds);
-  ++arm.samples;
+  arms_[idx][speculated ? 1 : 0].add(static_cast<double>(tokens_generated) / step_seconds, step_seconds);
+  last_recorded_[idx] = speculated ? 2 : 1;
 }
 
-void SpecSwitch::record_catchup(int32_t num_decoding, double step_seconds, int64_t catchup_tokens) {
+void SpecSwitch::Arm::add(double rate, double seconds) {
+  const size_t slot = static_cast<size_t>(samples % kWindow);
+  rate_window[slot] = rate;
+  seconds_window[slot] = seconds;
+  ++samples;
+  const auto median = [n = std::min(samples, kWindow)](std::array<double, kWindow> window) {
+    const auto mid = window.begin() + n / 2;
+    std::nth_element(window.begin(), mid, window.begin() + n);
+    return *mid;
+  };
+  tokens_per_s = median(rate_window);
+  step_seconds = median(seconds_window);
+}
+
+void SpecSwitch::record_catchup(int32_t num_decoding, double step_seconds, int64_t catchup_tokens,
+                                double catchup_seconds) {
   if (step_seconds <= 0) return;
   const size_t idx = static_cast<size_t>(bucket(num_decoding));
   double& c = catchup_seconds_[idx];
   c = c == 0 ? step_seconds : c + kThroughputEma * (step_seconds - c);
-  // Per caught-up token: the step's excess over a steady speculative step.
+  // Per caught-up token: the catch-up's own measured seconds when given, else the step's excess
+  // over a steady speculative step (which undercounts: sequences still catching up do not propose,
+  // so such a step verifies fewer tokens).
+  double per_token = 0;
   const double steady = arms_[idx][1].step_seconds;
-  if (catchup_tokens > 0 && steady > 0 && step_seconds > steady) {
-    const double per_token = (step_seconds - steady) / static_cast<double>(catchup_tokens);
+  if (catchup_tokens > 0 && catchup_seconds >= 0) {
+    per_token = catchup_seconds / static_cast<double>(catchup_tokens);
+  } else if (catchup_tokens > 0 && steady > 0 && step_seconds > steady) {
+    per_token = (step_seconds - steady) / static_cast<double>(catchup_tokens);
+  }
+  if (per_token > 0) {
     double& p = catchup_seconds_per_token_[idx];
     p = p == 0 ? per_token : p + kThroughputEma * (per_token - p);
   }
@@ -136,15 +188,23 @@ int32_t SpecSwitch::explore_interval(size_t idx, bool speculating, int64_t pendi
   const Arm& idle = arms_[idx][speculating ? 0 : 1];
   if (chosen.step_seconds <= 0 || chosen.tokens_per_s <= 0 || idle.tokens_per_s <= 0) return every;
   // One re-measurement's extra seconds: the idle arm's step at its own (worse) rate instead of the
-  // chosen one's, plus, when re-measuring "on", the drafts' catch-up step.
+  // chosen one's, plus, when re-measuring "on", the drafts' catch-up step. The interval keeps that
+  // within kMaxExploreOverhead of the time in between.
   const double tokens_per_step = chosen.tokens_per_s * chosen.step_seconds;
   double extra = std::max(0.0, tokens_per_step / idle.tokens_per_s - chosen.step_seconds);
-  if (!speculating) {
-    const double per_token = catchup_seconds_per_token_[idx];
-    extra += per_token > 0 ? per_token * static_cast<double>(pending_catchup_tokens) : catchup_seconds_[idx];
-  }
-  const double steps = extra / (kMaxExploreOverhead * chosen.step_seconds);
-  return std::max(every, static_cast<int32_t>(std::min(steps, 1e6)));
+  if (!speculating) extra += predicted_catchup_seconds(idx, pending_catchup_tokens);
+  const double budget_steps = std::min(extra / (kMaxExploreOverhead * chosen.step_seconds), 1e6);
+  if (!speculating) return std::max(every, static_cast<int32_t>(budget_steps));
+  // Re-measuring "off" while on costs one plain step and no catch-up (the drafts fall one token
+  // behind), and it is "off"'s idle figure that may be stale: a slow moment of the machine when it
+  // was measured makes the budget above too long. So between kExploreEvery / kOffExploreDivisor
+  // and the doubling interval itself.
+  return std::clamp(static_cast<int32_t>(budget_steps), std::max(1, every / kOffExploreDivisor), every);
+}
+
+double SpecSwitch::predicted_catchup_seconds(size_t idx, int64_t pending_catchup_tokens) const {
+  const double per_token = catchup_seconds_per_token_[idx];
+  return per_token > 0 ? per_token * static_cast<double>(pending_catchup_tokens) : catchup_seconds_[idx];
 }
 
 double SpecSwitch::throughput(int32_t num_decoding, bool speculated) const {

@@ -13,7 +13,10 @@
 //  - On/off: at a large batch the verifier's extra rows stop being free (the step becomes
 //    compute-bound), so speculation can cost more than it saves. The switch keeps, per batch-size
 //    bucket, the measured generated tokens per second of decode steps with and without
-//    speculation, uses the better one and re-measures the other every kExploreEvery steps; while
+//    speculation (medians of the recent steps: robust to a shared machine's stalls), uses the
+//    better one -- switching "on" only when it is kSwitchOnMargin faster and its advantage repays
+//    the drafts' pending catch-up within kPaybackSteps -- and re-measures the other every
+//    kExploreEvery steps; while
 //    re-measuring confirms the choice the interval doubles (up to kExploreEveryMax), so a settled
 //    choice costs little, and it drops back when the choice flips. A re-measurement lasts until its
 //    arm has recorded a step: the first speculative step after an off spell is the drafts' catch-up,
@@ -74,7 +77,13 @@ class SpecSwitch {
  public:
   static constexpr int32_t kExploreEvery = 24;  // steps between re-measurements of the idle mode ...
   static constexpr int32_t kExploreEveryMax = 384;  // ... doubling up to this while the choice holds
+  static constexpr int32_t kOffExploreDivisor = 3;  // "off" is re-measured this much more often (cheap)
   static constexpr int32_t kBuckets = 8;        // batch sizes 1, 2-3, 4-7, ..., 128+
+  // Switching on costs the drafts' catch-up once: "on" is chosen over "off" only when its measured
+  // advantage repays that within this many steps.
+  static constexpr int32_t kPaybackSteps = 64;
+  // ... and only when it is measured this much faster than "off" (hysteresis; see decide()).
+  static constexpr double kSwitchOnMargin = 0.10;
 
   explicit SpecSwitch(bool load_aware) : load_aware_(load_aware) {}
   // Whether this decode step (num_decoding sequences) should speculate. pending_catchup_tokens: the
@@ -85,16 +94,25 @@ class SpecSwitch {
   // A speculative step whose drafts first caught up on tokens generated while speculation was off:
   // not a steady-state sample, but what turning speculation back on costs, which sets how often
   // the switch can afford to re-measure "on" (see decide()).
-  // catchup_tokens: the tokens the drafts caught up on in it (what the step cost per token).
-  void record_catchup(int32_t num_decoding, double step_seconds, int64_t catchup_tokens = 0);
+  // catchup_tokens: the tokens the drafts caught up on in it; catchup_seconds: what that catch-up
+  // itself took (< 0: unknown, estimated from the step's excess over a steady speculative step).
+  void record_catchup(int32_t num_decoding, double step_seconds, int64_t catchup_tokens = 0,
+                      double catchup_seconds = -1);
   // Measured generated tokens per second (0 = not measured yet) for a batch size.
   double throughput(int32_t num_decoding, bool speculated) const;
 
  private:
+  // An arm's figures: medians of its last kWindow steps. A shared machine's stalls make single
+  // steps 2-3x slower at random; a moving average let one such step flip the choice (and every
+  // flip to "on" pays a catch-up), a median of recent steps does not move for an outlier.
+  static constexpr int32_t kWindow = 9;
   struct Arm {
-    double tokens_per_s = 0;  // EMA; 0 until measured
-    double step_seconds = 0;  // EMA of one step's duration
-    int32_t samples = 0;
+    double tokens_per_s = 0;  // median of the window; 0 until measured
+    double step_seconds = 0;  // median of the window
+    int32_t samples = 0;      // steps recorded (the window holds the last min(samples, kWindow))
+    std::array<double, kWindow> rate_window{};
+    std::array<double, kWindow> seconds_window{};
+    void add(double rate, double seconds);
   };
   // Steps between re-measurements of the idle arm: the doubling interval, but at least enough that
   // the re-measurement's extra cost stays within kMaxExploreOverhead of the time spent meanwhile.
@@ -103,6 +121,8 @@ class SpecSwitch {
   // when a per-token cost has been measured, so while catching up costs more per step than the
   // budget allows the interval keeps growing, until new sequences (short lags) bring it down.
   int32_t explore_interval(size_t idx, bool speculating, int64_t pending_catchup_tokens) const;
+  // Predicted seconds of the drafts' catch-up before a speculative step, for this lag.
+  double predicted_catchup_seconds(size_t idx, int64_t pending_catchup_tokens) const;
   static int32_t bucket(int32_t num_decoding);
 
   bool load_aware_;
@@ -110,6 +130,7 @@ class SpecSwitch {
   std::array<int32_t, kBuckets> steps_since_explore_{};
   std::array<int32_t, kBuckets> explore_every_{};  // 0 = kExploreEvery
   std::array<int8_t, kBuckets> last_choice_{};     // 0 none, 1 off, 2 on
+  std::array<int8_t, kBuckets> last_recorded_{};   // the arm of the last recorded step: 0 none, 1 off, 2 on
   std::array<double, kBuckets> catchup_seconds_{};  // EMA of a catch-up step's duration
   std::array<double, kBuckets> catchup_seconds_per_token_{};  // EMA; 0 = not measured
   std::array<int8_t, kBuckets> exploring_{};       // arm being re-measured (1 off, 2 on) until it records a step

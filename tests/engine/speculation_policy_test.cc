@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 namespace frugal {
 namespace {
 
@@ -43,14 +45,14 @@ TEST(DraftLength, LongerDraftsWhenAcceptedShorterWhenRejected) {
 
 TEST(SpecSwitch, MeasuresBothArmsThenKeepsTheFasterAndReexplores) {
   SpecSwitch sw(/*load_aware=*/true);
-  // Warm-up: three speculative steps, then three plain ones.
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(sw.decide(32));
-    sw.record(32, true, 40, 1.0);  // 40 tok/s speculating
-  }
+  // Warm-up: three plain steps, then three speculative ones.
   for (int i = 0; i < 3; ++i) {
     EXPECT_FALSE(sw.decide(32));
-    sw.record(32, false, 64, 1.0);  // 64 tok/s plain: speculation loses at this batch
+    sw.record(32, false, 64, 1.0);  // 64 tok/s plain
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(sw.decide(32));
+    sw.record(32, true, 40, 1.0);  // 40 tok/s speculating: speculation loses at this batch
   }
   // Off, except re-measurements after 24, then 48, then 96 more steps (the interval doubles while
   // the choice holds): steps 24, 72 and 168.
@@ -62,20 +64,37 @@ TEST(SpecSwitch, MeasuresBothArmsThenKeepsTheFasterAndReexplores) {
     sw.record(32, on, on ? 40 : 64, 1.0);
   }
   EXPECT_EQ(explored, (std::vector<int>{24, 72, 168}));
-  // Load changes: speculation now wins at this batch size; the choice flips and the interval resets
-  // -- but to no fewer steps than keep the re-measurement's cost within 3 %: a plain step now loses
-  // 200 / 64 - 1 = 2.125 s against a speculative one (1 s steps), 2.125 / (0.03 * 1 s) = 70 steps.
+  // Load changes: speculation now wins at this batch size (a fresh measurement of "on"); the choice
+  // flips and the interval resets. The 3 % budget would allow re-measuring "off" only every
+  // (200 / 64 - 1) / 0.03 = 70 steps, but "off"'s idle figure may be stale, so the interval is
+  // capped at the doubling one: steps 24, then 48 more.
   for (int i = 0; i < 20; ++i) sw.record(32, true, 200, 1.0);
-  int steps_until_off = 1;
-  EXPECT_TRUE(sw.decide(32));
-  for (;;) {
+  std::vector<int> off_steps;
+  for (int step = 1; step <= 100; ++step) {
     const bool on = sw.decide(32);
-    ++steps_until_off;
+    if (!on) off_steps.push_back(step);
     sw.record(32, on, on ? 200 : 64, 1.0);
-    if (!on) break;
-    ASSERT_LT(steps_until_off, 1000);
   }
-  EXPECT_EQ(steps_until_off, 70) << "a flipped choice re-measures the other arm as soon as that is affordable";
+  EXPECT_EQ(off_steps, (std::vector<int>{24, 72}));
+  // With a close race the budget is short, and the floor is kExploreEvery / kOffExploreDivisor.
+  SpecSwitch close(/*load_aware=*/true);
+  for (int i = 0; i < 3; ++i) {
+    close.decide(32);
+    close.record(32, true, 66, 1.0);
+  }
+  for (int i = 0; i < 3; ++i) {
+    close.decide(32);
+    close.record(32, false, 64, 1.0);
+  }
+  for (int i = 0; i < 9; ++i) close.record(32, true, 80, 1.0);  // 25 % faster: on
+  off_steps.clear();
+  for (int step = 1; step <= 12; ++step) {
+    const bool on = close.decide(32);
+    if (!on) off_steps.push_back(step);
+    close.record(32, on, on ? 80 : 64, 1.0);
+  }
+  // (80 / 64 - 1) / 0.03 = 8.3 steps, within [24 / 3, 24]: step 8.
+  EXPECT_EQ(off_steps, (std::vector<int>{8}));
   // Another batch-size bucket learns separately: at batch 1 speculation wins.
   for (int i = 0; i < 3; ++i) sw.record(1, true, 30, 1.0);
   for (int i = 0; i < 3; ++i) sw.record(1, false, 10, 1.0);
@@ -94,12 +113,12 @@ TEST(SpecSwitch, MeasuresBothArmsThenKeepsTheFasterAndReexplores) {
 TEST(SpecSwitch, AReMeasurementLastsUntilItsArmRecordsAStep) {
   SpecSwitch sw(/*load_aware=*/true);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(sw.decide(8));
-    sw.record(8, true, 40, 1.0);
-  }
-  for (int i = 0; i < 3; ++i) {
     EXPECT_FALSE(sw.decide(8));
     sw.record(8, false, 64, 1.0);
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(sw.decide(8));
+    sw.record(8, true, 40, 1.0);
   }
   int steps = 0;
   while (!sw.decide(8)) {  // off until the re-measurement of "on"
@@ -170,6 +189,129 @@ TEST(SpecSwitch, ACatchUpDearerThanTheBudgetWaitsForShortLags) {
   EXPECT_TRUE(sw.decide(32, 0));
   // Without a per-token figure (an old-style catch-up record) the last catch-up's seconds count,
   // as before: AnExpensiveCatchUpSpacesOutReMeasurements.
+}
+
+// Arms are medians of their recent steps: one step stalled by a busy machine (here 6x slower) does
+// not flip the choice (a moving average of weight 0.2 would have: 64 -> 53.2 < 55).
+TEST(SpecSwitch, AStallInOneStepDoesNotFlipTheChoice) {
+  SpecSwitch sw(/*load_aware=*/true);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(sw.decide(1));
+    sw.record(1, false, 55, 1.0);
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(sw.decide(1));
+    sw.record(1, true, 64, 1.0);
+  }
+  EXPECT_TRUE(sw.decide(1));
+  sw.record(1, true, 10, 1.0);  // the stall
+  EXPECT_TRUE(sw.decide(1));
+  EXPECT_DOUBLE_EQ(sw.throughput(1, true), 64);
+}
+
+// From "off", only a fresh measurement of "on" switches it on: when the machine slows down, "off"'s
+// figure drops while "on"'s idle one keeps its better day; and "on" must then be kSwitchOnMargin
+// faster, not just faster.
+TEST(SpecSwitch, SwitchingOnNeedsAFreshAndClearAdvantage) {
+  const auto warmed_up = [] {
+    auto sw = std::make_unique<SpecSwitch>(/*load_aware=*/true);
+    for (int i = 0; i < 3; ++i) {
+      sw->decide(32);
+      sw->record(32, true, 60, 1.0);
+    }
+    for (int i = 0; i < 3; ++i) {
+      sw->decide(32);
+      sw->record(32, false, 64, 1.0);
+    }
+    return sw;
+  };
+  // The machine slows: "off" now measures 40, below the stale 60 of "on" -- still off until the
+  // re-measurement (kExploreEvery steps), which finds "on" slowed down too.
+  auto slow = warmed_up();
+  int step = 1;
+  for (; !slow->decide(32); ++step) {
+    slow->record(32, false, 40, 1.0);
+    ASSERT_LT(step, 100);
+  }
+  EXPECT_EQ(step, SpecSwitch::kExploreEvery);
+  for (int i = 0; i < 5; ++i) slow->record(32, true, 38, 1.0);
+  EXPECT_FALSE(slow->decide(32));
+  // A fresh "on" 5 % faster than "off" does not switch; 20 % faster does.
+  auto close = warmed_up();
+  for (int i = 0; i < 9; ++i) close->record(32, true, 67.2, 1.0);
+  EXPECT_FALSE(close->decide(32));
+  auto clear = warmed_up();
+  for (int i = 0; i < 9; ++i) clear->record(32, true, 76.8, 1.0);
+  EXPECT_TRUE(clear->decide(32));
+}
+
+// A batch size not measured yet follows an adjacent measured one while the drafts lag (its own
+// warm-up would switch speculation off and back on, a catch-up each time), and runs its own
+// warm-up ("off" first) when they do not.
+TEST(SpecSwitch, AnUnmeasuredBatchSizeFollowsItsNeighbourWhileDraftsLag) {
+  SpecSwitch sw(/*load_aware=*/true);
+  for (int i = 0; i < 3; ++i) {
+    sw.decide(1);
+    sw.record(1, false, 10, 1.0);
+  }
+  for (int i = 0; i < 3; ++i) {
+    sw.decide(1);
+    sw.record(1, true, 30, 1.0);  // at batch 1 speculation wins
+  }
+  EXPECT_TRUE(sw.decide(1));
+  EXPECT_TRUE(sw.decide(2, /*pending_catchup_tokens=*/50)) << "bucket 2-3 follows bucket 1: on";
+  EXPECT_FALSE(sw.decide(2, 0)) << "nothing to catch up: its own warm-up, off first";
+  EXPECT_FALSE(sw.decide(32, 50)) << "only adjacent batch sizes are followed: 32-63 runs its own warm-up";
+}
+
+// A re-measurement of "on" left unfinished because the batch size moved to another bucket is
+// dropped, not resumed later under another load.
+TEST(SpecSwitch, AnUnfinishedReMeasurementIsDroppedWhenTheBatchSizeMoves) {
+  SpecSwitch sw(/*load_aware=*/true);
+  for (int i = 0; i < 3; ++i) {
+    sw.decide(32);
+    sw.record(32, true, 40, 1.0);
+  }
+  for (int i = 0; i < 3; ++i) {
+    sw.decide(32);
+    sw.record(32, false, 64, 1.0);
+  }
+  int steps = 1;
+  while (!sw.decide(32)) {
+    sw.record(32, false, 64, 1.0);
+    ASSERT_LT(++steps, 100);
+  }
+  EXPECT_TRUE(sw.decide(32)) << "the catch-up step was not recorded: still re-measuring";
+  sw.decide(16);  // the batch shrank
+  EXPECT_FALSE(sw.decide(32)) << "back at 32: the re-measurement is not resumed";
+}
+
+// A catch-up's own measured seconds give the cost per caught-up token; the step's excess over a
+// steady speculative step is only the fallback (it undercounts: sequences still catching up do
+// not propose, so such a step verifies fewer tokens).
+TEST(SpecSwitch, AMeasuredCatchUpSetsTheCostPerToken) {
+  const auto steps_until_on = [](double catchup_seconds) {
+    SpecSwitch sw(/*load_aware=*/true);
+    for (int i = 0; i < 3; ++i) {
+      sw.decide(32);
+      sw.record(32, true, 40, 1.0);
+    }
+    for (int i = 0; i < 3; ++i) {
+      sw.decide(32);
+      sw.record(32, false, 64, 1.0);
+    }
+    sw.record_catchup(32, 11.0, 100, catchup_seconds);
+    int steps = 1;
+    while (!sw.decide(32, /*pending_catchup_tokens=*/100)) {
+      sw.record(32, false, 64, 1.0);
+      if (++steps > 100000) break;
+    }
+    return steps;
+  };
+  // Measured: 2 s for 100 tokens -> (0.6 + 2.0) / 0.03 = 86 steps.
+  EXPECT_EQ(steps_until_on(2.0), 86);
+  // Unknown: (11 - 1) s / 100 tokens -> (0.6 + 10) / 0.03 = 353 steps.
+  EXPECT_EQ(steps_until_on(-1), 353);
 }
 
 TEST(SpecMode, ParsesNames) {
