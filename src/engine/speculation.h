@@ -13,18 +13,18 @@
 //  - On/off: at a large batch the verifier's extra rows stop being free (the step becomes
 //    compute-bound), so speculation can cost more than it saves. The switch keeps, per batch-size
 //    bucket, the measured generated tokens per second of decode steps with and without
-//    speculation (medians of the recent steps: robust to a shared machine's stalls), uses the
-//    better one -- switching "on" only when it is kSwitchOnMargin faster and its advantage repays
-//    the drafts' pending catch-up within kPaybackSteps -- and re-measures the other every
-//    kExploreEvery steps; while
-//    re-measuring confirms the choice the interval doubles (up to kExploreEveryMax), so a settled
-//    choice costs little, and it drops back when the choice flips. A re-measurement lasts until its
-//    arm has recorded a step: the first speculative step after an off spell is the drafts' catch-up,
-//    which is not recorded, so a one-step exploration would pay for it and learn nothing. And while
-//    "off" is chosen, re-measuring "on" costs that catch-up (every sequence's draft re-reads the
-//    tokens it missed: at 32 sequences as long as ~6 plain steps) plus the slower step itself, so
-//    the interval is also at least what keeps that cost within 3 % of the time between
-//    re-measurements.
+//    speculation (medians of the recent steps: robust to a shared machine's stalls) and uses the
+//    better one. It re-measures the other every kExploreEvery steps; while re-measuring confirms
+//    the choice the interval doubles (up to kExploreEveryMax), so a settled choice costs little,
+//    and it drops back when the choice flips. A re-measurement lasts until its arm has recorded a
+//    step: the first speculative step after an off spell is the drafts' catch-up, which is not
+//    recorded, so a one-step exploration would pay for it and learn nothing.
+//  - Turning speculation on costs that catch-up (every sequence's draft re-reads the tokens it
+//    missed: at 32 sequences up to ~15 plain steps), so the rules lean towards "off": only a fresh
+//    re-measurement of "on" can switch it on, "on" must be kSwitchOnMargin faster and repay the
+//    pending catch-up within kPaybackSteps, and re-measuring "on" waits until its cost (catch-up
+//    and slower step) is within 3 % of the time in between. Re-measuring "off" while on costs one
+//    plain step, so it happens kOffExploreDivisor times as often.
 #pragma once
 
 #include <array>
