@@ -43,17 +43,23 @@ TEST(DraftLength, LongerDraftsWhenAcceptedShorterWhenRejected) {
   EXPECT_EQ(prior.choose(8, 0.2), 2);
 }
 
+// The switch's warm-up at one batch size: three plain steps (off_rate tokens in 1 s each), then
+// three speculative ones (on_rate), checking that it asks for them in that order.
+void warm_up(SpecSwitch& sw, int32_t n, int64_t off_rate, int64_t on_rate) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(sw.decide(n));
+    sw.record(n, false, off_rate, 1.0);
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(sw.decide(n));
+    sw.record(n, true, on_rate, 1.0);
+  }
+}
+
 TEST(SpecSwitch, MeasuresBothArmsThenKeepsTheFasterAndReexplores) {
   SpecSwitch sw(/*load_aware=*/true);
   // Warm-up: three plain steps, then three speculative ones.
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_FALSE(sw.decide(32));
-    sw.record(32, false, 64, 1.0);  // 64 tok/s plain
-  }
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(sw.decide(32));
-    sw.record(32, true, 40, 1.0);  // 40 tok/s speculating: speculation loses at this batch
-  }
+  warm_up(sw, 32, /*off=*/64, /*on=*/40);
   // Off, except re-measurements after 24, then 48, then 96 more steps (the interval doubles while
   // the choice holds): steps 24, 72 and 168.
   // Each step records its arm, as the engine does.
@@ -78,14 +84,7 @@ TEST(SpecSwitch, MeasuresBothArmsThenKeepsTheFasterAndReexplores) {
   EXPECT_EQ(off_steps, (std::vector<int>{24, 72}));
   // With a close race the budget is short, and the floor is kExploreEvery / kOffExploreDivisor.
   SpecSwitch close(/*load_aware=*/true);
-  for (int i = 0; i < 3; ++i) {
-    close.decide(32);
-    close.record(32, true, 66, 1.0);
-  }
-  for (int i = 0; i < 3; ++i) {
-    close.decide(32);
-    close.record(32, false, 64, 1.0);
-  }
+  warm_up(close, 32, /*off=*/64, /*on=*/66);
   for (int i = 0; i < 9; ++i) close.record(32, true, 80, 1.0);  // 25 % faster: on
   off_steps.clear();
   for (int step = 1; step <= 12; ++step) {
@@ -112,14 +111,7 @@ TEST(SpecSwitch, MeasuresBothArmsThenKeepsTheFasterAndReexplores) {
 // catch-up and learning nothing.
 TEST(SpecSwitch, AReMeasurementLastsUntilItsArmRecordsAStep) {
   SpecSwitch sw(/*load_aware=*/true);
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_FALSE(sw.decide(8));
-    sw.record(8, false, 64, 1.0);
-  }
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(sw.decide(8));
-    sw.record(8, true, 40, 1.0);
-  }
+  warm_up(sw, 8, /*off=*/64, /*on=*/40);
   int steps = 0;
   while (!sw.decide(8)) {  // off until the re-measurement of "on"
     sw.record(8, false, 64, 1.0);
@@ -138,14 +130,7 @@ TEST(SpecSwitch, AReMeasurementLastsUntilItsArmRecordsAStep) {
 TEST(SpecSwitch, AnExpensiveCatchUpSpacesOutReMeasurements) {
   const auto steps_until_on = [](double catchup_seconds) {
     SpecSwitch sw(/*load_aware=*/true);
-    for (int i = 0; i < 3; ++i) {
-      sw.decide(32);
-      sw.record(32, true, 40, 1.0);
-    }
-    for (int i = 0; i < 3; ++i) {
-      sw.decide(32);
-      sw.record(32, false, 64, 1.0);
-    }
+    warm_up(sw, 32, /*off=*/64, /*on=*/40);
     if (catchup_seconds > 0) sw.record_catchup(32, catchup_seconds);
     int steps = 1;
     while (!sw.decide(32)) {
@@ -167,14 +152,7 @@ TEST(SpecSwitch, AnExpensiveCatchUpSpacesOutReMeasurements) {
 // sequences), it is.
 TEST(SpecSwitch, ACatchUpDearerThanTheBudgetWaitsForShortLags) {
   SpecSwitch sw(/*load_aware=*/true);
-  for (int i = 0; i < 3; ++i) {
-    sw.decide(32);
-    sw.record(32, true, 40, 1.0);  // a steady speculative step: 1 s
-  }
-  for (int i = 0; i < 3; ++i) {
-    sw.decide(32);
-    sw.record(32, false, 64, 1.0);
-  }
+  warm_up(sw, 32, /*off=*/64, /*on=*/40);
   // A catch-up of 100 tokens took 11 s: 0.1 s per token beyond the steady 1 s step.
   sw.record_catchup(32, 11.0, 100);
   // 32 sequences, each one token further behind per step: 3.2 s of catch-up per step of lag
@@ -195,14 +173,7 @@ TEST(SpecSwitch, ACatchUpDearerThanTheBudgetWaitsForShortLags) {
 // not flip the choice (a moving average of weight 0.2 would have: 64 -> 53.2 < 55).
 TEST(SpecSwitch, AStallInOneStepDoesNotFlipTheChoice) {
   SpecSwitch sw(/*load_aware=*/true);
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_FALSE(sw.decide(1));
-    sw.record(1, false, 55, 1.0);
-  }
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(sw.decide(1));
-    sw.record(1, true, 64, 1.0);
-  }
+  warm_up(sw, 1, /*off=*/55, /*on=*/64);
   EXPECT_TRUE(sw.decide(1));
   sw.record(1, true, 10, 1.0);  // the stall
   EXPECT_TRUE(sw.decide(1));
@@ -215,14 +186,7 @@ TEST(SpecSwitch, AStallInOneStepDoesNotFlipTheChoice) {
 TEST(SpecSwitch, SwitchingOnNeedsAFreshAndClearAdvantage) {
   const auto warmed_up = [] {
     auto sw = std::make_unique<SpecSwitch>(/*load_aware=*/true);
-    for (int i = 0; i < 3; ++i) {
-      sw->decide(32);
-      sw->record(32, true, 60, 1.0);
-    }
-    for (int i = 0; i < 3; ++i) {
-      sw->decide(32);
-      sw->record(32, false, 64, 1.0);
-    }
+    warm_up(*sw, 32, /*off=*/64, /*on=*/60);
     return sw;
   };
   // The machine slows: "off" now measures 40, below the stale 60 of "on" -- still off until the
@@ -250,14 +214,7 @@ TEST(SpecSwitch, SwitchingOnNeedsAFreshAndClearAdvantage) {
 // warm-up ("off" first) when they do not.
 TEST(SpecSwitch, AnUnmeasuredBatchSizeFollowsItsNeighbourWhileDraftsLag) {
   SpecSwitch sw(/*load_aware=*/true);
-  for (int i = 0; i < 3; ++i) {
-    sw.decide(1);
-    sw.record(1, false, 10, 1.0);
-  }
-  for (int i = 0; i < 3; ++i) {
-    sw.decide(1);
-    sw.record(1, true, 30, 1.0);  // at batch 1 speculation wins
-  }
+  warm_up(sw, 1, /*off=*/10, /*on=*/30);
   EXPECT_TRUE(sw.decide(1));
   EXPECT_TRUE(sw.decide(2, /*pending_catchup_tokens=*/50)) << "bucket 2-3 follows bucket 1: on";
   EXPECT_FALSE(sw.decide(2, 0)) << "nothing to catch up: its own warm-up, off first";
@@ -268,14 +225,7 @@ TEST(SpecSwitch, AnUnmeasuredBatchSizeFollowsItsNeighbourWhileDraftsLag) {
 // dropped, not resumed later under another load.
 TEST(SpecSwitch, AnUnfinishedReMeasurementIsDroppedWhenTheBatchSizeMoves) {
   SpecSwitch sw(/*load_aware=*/true);
-  for (int i = 0; i < 3; ++i) {
-    sw.decide(32);
-    sw.record(32, true, 40, 1.0);
-  }
-  for (int i = 0; i < 3; ++i) {
-    sw.decide(32);
-    sw.record(32, false, 64, 1.0);
-  }
+  warm_up(sw, 32, /*off=*/64, /*on=*/40);
   int steps = 1;
   while (!sw.decide(32)) {
     sw.record(32, false, 64, 1.0);
@@ -292,14 +242,7 @@ TEST(SpecSwitch, AnUnfinishedReMeasurementIsDroppedWhenTheBatchSizeMoves) {
 TEST(SpecSwitch, AMeasuredCatchUpSetsTheCostPerToken) {
   const auto steps_until_on = [](double catchup_seconds) {
     SpecSwitch sw(/*load_aware=*/true);
-    for (int i = 0; i < 3; ++i) {
-      sw.decide(32);
-      sw.record(32, true, 40, 1.0);
-    }
-    for (int i = 0; i < 3; ++i) {
-      sw.decide(32);
-      sw.record(32, false, 64, 1.0);
-    }
+    warm_up(sw, 32, /*off=*/64, /*on=*/40);
     sw.record_catchup(32, 11.0, 100, catchup_seconds);
     int steps = 1;
     while (!sw.decide(32, /*pending_catchup_tokens=*/100)) {
