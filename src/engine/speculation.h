@@ -114,12 +114,14 @@ class SpecSwitch {
     std::array<double, kWindow> seconds_window{};
     void add(double rate, double seconds);
   };
-  // Steps between re-measurements of the idle arm: the doubling interval, but at least enough that
-  // the re-measurement's extra cost stays within kMaxExploreOverhead of the time spent meanwhile.
-  // Re-measuring "on" costs the drafts' catch-up, which grows with the off spell itself (every
-  // sequence's draft falls one token further behind per step): predicted from the pending lag
-  // when a per-token cost has been measured, so while catching up costs more per step than the
-  // budget allows the interval keeps growing, until new sequences (short lags) bring it down.
+  // Steps between re-measurements of the idle arm. Re-measuring "on" (speculating == false): the
+  // doubling interval, but at least enough that its extra cost stays within kMaxExploreOverhead of
+  // the time spent meanwhile. That cost includes the drafts' catch-up, which grows with the off
+  // spell itself (every sequence's draft falls one token further behind per step): predicted from
+  // the pending lag when a per-token cost has been measured, so while catching up costs more per
+  // step than the budget allows the interval keeps growing, until new sequences (short lags) bring
+  // it down. Re-measuring "off" (speculating == true): the same budget, clamped to
+  // [doubling / kOffExploreDivisor, doubling].
   int32_t explore_interval(size_t idx, bool speculating, int64_t pending_catchup_tokens) const;
   // Predicted seconds of the drafts' catch-up before a speculative step, for this lag.
   double predicted_catchup_seconds(size_t idx, int64_t pending_catchup_tokens) const;
