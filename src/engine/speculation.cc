@@ -8,7 +8,7 @@ namespace frugal {
 namespace {
 
 constexpr double kAcceptanceEma = 0.25;   // weight of the newest verification
-constexpr double kThroughputEma = 0.2;    // weight of the newest step
+constexpr double kCatchupEma = 0.2;       // weight of the newest catch-up (its step and per-token cost)
 constexpr int32_t kWarmupSamples = 3;     // steps measured per arm before trusting it
 constexpr double kMaxExploreOverhead = 0.03;  // re-measuring the idle arm: at most this share of the time
 
@@ -165,7 +165,7 @@ void SpecSwitch::record_catchup(int32_t num_decoding, double step_seconds, int64
   if (step_seconds <= 0) return;
   const size_t idx = static_cast<size_t>(bucket(num_decoding));
   double& c = catchup_seconds_[idx];
-  c = c == 0 ? step_seconds : c + kThroughputEma * (step_seconds - c);
+  c = c == 0 ? step_seconds : c + kCatchupEma * (step_seconds - c);
   // Per caught-up token: the catch-up's own measured seconds when given, else the step's excess
   // over a steady speculative step (which undercounts: sequences still catching up do not propose,
   // so such a step verifies fewer tokens).
@@ -178,7 +178,7 @@ void SpecSwitch::record_catchup(int32_t num_decoding, double step_seconds, int64
   }
   if (per_token > 0) {
     double& p = catchup_seconds_per_token_[idx];
-    p = p == 0 ? per_token : p + kThroughputEma * (per_token - p);
+    p = p == 0 ? per_token : p + kCatchupEma * (per_token - p);
   }
 }
 
