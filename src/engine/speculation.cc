@@ -73,6 +73,10 @@ int32_t DraftLength::choose(int32_t k_max, double token_cost) const {
   return best_k;
 }
 
+bool SpecSwitch::on_wins(const std::array<Arm, 2>& arms, double margin) {
+  return arms[1].tokens_per_s >= margin * arms[0].tokens_per_s;
+}
+
 int32_t SpecSwitch::bucket(int32_t num_decoding) {
   const int32_t width = static_cast<int32_t>(std::bit_width(static_cast<uint32_t>(std::max(1, num_decoding)))) - 1;
   return std::min(width, kBuckets - 1);
@@ -97,7 +101,7 @@ bool SpecSwitch::decide(int32_t num_decoding, int64_t pending_catchup_tokens) {
         if (nb < 0 || nb >= kBuckets) continue;
         const auto& arms = arms_[static_cast<size_t>(nb)];
         if (arms[0].samples < kWarmupSamples || arms[1].samples < kWarmupSamples) continue;
-        return arms[1].tokens_per_s >= (1.0 + kSwitchOnMargin) * arms[0].tokens_per_s;
+        return on_wins(arms, 1.0 + kSwitchOnMargin);
       }
     }
     // Measure "off" first, then "on": the first plain steps after speculative ones run slower (and
@@ -115,7 +119,7 @@ bool SpecSwitch::decide(int32_t num_decoding, int64_t pending_catchup_tokens) {
   // time. It must also repay the catch-up it would start with: the seconds it saves over
   // kPaybackSteps plain steps' worth of tokens, against the predicted catch-up for this lag.
   const double margin = last_choice_[idx] == 2 ? 1.0 : 1.0 + kSwitchOnMargin;
-  bool better = on.tokens_per_s >= margin * off.tokens_per_s;
+  bool better = on_wins(arms_[idx], margin);
   // From "off", only a fresh measurement of "on" (a re-measurement, which the budget below paces)
   // can switch it on: "on"'s figure ages while it is idle, and when the machine slows down, "off"'s
   // figure drops while the idle one keeps its better day.

@@ -126,6 +126,8 @@ class SpecSwitch {
   // Predicted seconds of the drafts' catch-up before a speculative step, for this lag.
   double predicted_catchup_seconds(size_t idx, int64_t pending_catchup_tokens) const;
   static int32_t bucket(int32_t num_decoding);
+  // Whether "on" ([1]) measured at least `margin` times "off"'s ([0]) tokens per second.
+  static bool on_wins(const std::array<Arm, 2>& arms, double margin);
 
   bool load_aware_;
   std::array<std::array<Arm, 2>, kBuckets> arms_{};   // [bucket][speculated]
