@@ -354,7 +354,6 @@ void LlmEngineImpl::run_step(SchedulerOutput& out) {
 bool LlmEngineImpl::propose(SchedulerOutput& out) {
   std::vector<ScheduledChunk*> candidates;
   std::vector<int32_t> k_limit;
-  int32_t budget_left = options_.step_token_budget - out.num_tokens;
   for (ScheduledChunk& chunk : out.chunks) {
     Sequence& seq = *chunk.seq;
     seq.spec_tokens.clear();
@@ -364,15 +363,20 @@ bool LlmEngineImpl::propose(SchedulerOutput& out) {
     const bool decode = chunk.num_new_tokens == 1 && chunk.wants_logits && seq.num_computed_tokens == n_tokens - 1 &&
                         seq.num_generated() > 0;
     if (!decode || !seq.request.allow_speculation) continue;
-    // A verification emits up to k + 1 tokens: stay within max_tokens, the context and the budget.
+    // A verification emits up to k + 1 tokens: stay within max_tokens and the context.
     int64_t k = std::min<int64_t>(drafter_->options().max_draft_tokens, max_context_ - n_tokens - 1);
     if (seq.request.max_tokens >= 0) k = std::min<int64_t>(k, seq.request.max_tokens - seq.num_generated() - 1);
     k = std::min<int64_t>(k, drafter_->max_context() - n_tokens);
-    k = std::min<int64_t>(k, budget_left);
     if (k <= 0) continue;
     candidates.push_back(&chunk);
     k_limit.push_back(static_cast<int32_t>(k));
-    budget_left -= static_cast<int32_t>(k);
+  }
+  // The step's budget left, shared evenly; a sequence whose share is 0 does not speculate this step.
+  share_proposal_budget(options_.step_token_budget - out.num_tokens, k_limit);
+  for (size_t i = candidates.size(); i-- > 0;) {
+    if (k_limit[i] > 0) continue;
+    candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(i));
+    k_limit.erase(k_limit.begin() + static_cast<std::ptrdiff_t>(i));
   }
   // The drafts' lag: what turning speculation on now would first cost (the switch weighs it).
   int64_t pending_catchup = 0;

@@ -73,6 +73,34 @@ int32_t DraftLength::choose(int32_t k_max, double token_cost) const {
   return best_k;
 }
 
+void share_proposal_budget(int64_t budget, std::vector<int32_t>& caps) {
+  int64_t total = 0;
+  for (int32_t& cap : caps) {
+    cap = std::max(0, cap);
+    total += cap;
+  }
+  if (total <= budget) return;  // every cap fits
+  // The highest level with sum(min(cap, level)) <= budget (caps are small: scan the levels).
+  int32_t level = 0;
+  int64_t used = 0;
+  for (;;) {
+    int64_t at_next = 0;
+    for (int32_t cap : caps) at_next += std::min(cap, level + 1);
+    if (at_next > budget) break;
+    ++level;
+    used = at_next;
+  }
+  // The tokens left over go one each to the earliest sequences the level cut (cap > level); there
+  // are fewer of them than such sequences, or the level would have been one higher.
+  int64_t left = std::max<int64_t>(0, budget) - used;
+  for (int32_t& cap : caps) {
+    const int32_t share = std::min(cap, level);
+    const bool extra = cap > level && left > 0;
+    if (extra) --left;
+    cap = share + (extra ? 1 : 0);
+  }
+}
+
 bool SpecSwitch::on_wins(const std::array<Arm, 2>& arms, double margin) {
   return arms[1].tokens_per_s >= margin * arms[0].tokens_per_s;
 }
@@ -170,16 +198,10 @@ void SpecSwitch::record_catchup(int32_t num_decoding, double step_seconds, int64
   const size_t idx = static_cast<size_t>(bucket(num_decoding));
   double& c = catchup_seconds_[idx];
   c = c == 0 ? step_seconds : c + kCatchupEma * (step_seconds - c);
-  // Per caught-up token: the catch-up's own measured seconds when given, else the step's excess
-  // over a steady speculative step (which undercounts: sequences still catching up do not propose,
-  // so such a step verifies fewer tokens).
-  double per_token = 0;
-  const double steady = arms_[idx][1].step_seconds;
-  if (catchup_tokens > 0 && catchup_seconds >= 0) {
-    per_token = catchup_seconds / static_cast<double>(catchup_tokens);
-  } else if (catchup_tokens > 0 && steady > 0 && step_seconds > steady) {
-    per_token = (step_seconds - steady) / static_cast<double>(catchup_tokens);
-  }
+  // Per caught-up token: the catch-up's own measured seconds (the step's excess over a steady
+  // speculative step would undercount: sequences still catching up do not propose, so such a step
+  // verifies fewer tokens).
+  const double per_token = catchup_tokens > 0 ? std::max(0.0, catchup_seconds) / static_cast<double>(catchup_tokens) : 0;
   if (per_token > 0) {
     double& p = catchup_seconds_per_token_[idx];
     p = p == 0 ? per_token : p + kCatchupEma * (per_token - p);

@@ -72,6 +72,14 @@ class DraftLength {
 // Expected tokens from one verification of k proposals with per-token acceptance a.
 double expected_tokens_per_verify(double acceptance, int32_t k);
 
+// Shares `budget` proposal tokens of a step among sequences: caps[i] is sequence i's most (its k
+// limit from max_draft_tokens, max_tokens and the context) and becomes its share. Water-filling:
+// every sequence gets min(cap, level) for the highest level that fits, and the tokens left over
+// (fewer than the sequences still capped by the level) go one each to the earliest of those. So
+// at a large batch every sequence drafts a few tokens instead of the first ones drafting k_max and
+// the rest none (those would fall behind and pay a draft catch-up later).
+void share_proposal_budget(int64_t budget, std::vector<int32_t>& caps);
+
 // The load-aware switch. Not thread-safe (engine thread).
 class SpecSwitch {
  public:
@@ -95,9 +103,9 @@ class SpecSwitch {
   // not a steady-state sample, but what turning speculation back on costs, which sets how often
   // the switch can afford to re-measure "on" (see decide()).
   // catchup_tokens: the tokens the drafts caught up on in it; catchup_seconds: what that catch-up
-  // itself took (< 0: unknown, estimated from the step's excess over a steady speculative step).
-  void record_catchup(int32_t num_decoding, double step_seconds, int64_t catchup_tokens = 0,
-                      double catchup_seconds = -1);
+  // itself took (DraftRunner::last_catchup_seconds). While no catch-up has cost a measurable time
+  // per token, the whole catch-up step's duration is the prediction.
+  void record_catchup(int32_t num_decoding, double step_seconds, int64_t catchup_tokens, double catchup_seconds);
   // Measured generated tokens per second (0 = not measured yet) for a batch size.
   double throughput(int32_t num_decoding, bool speculated) const;
 

@@ -43,6 +43,29 @@ TEST(DraftLength, LongerDraftsWhenAcceptedShorterWhenRejected) {
   EXPECT_EQ(prior.choose(8, 0.2), 2);
 }
 
+std::vector<int32_t> shared(int64_t budget, std::vector<int32_t> caps) {
+  share_proposal_budget(budget, caps);
+  return caps;
+}
+
+TEST(ProposalBudget, EverySequenceGetsAShareInsteadOfTheFirstOnesTakingAll) {
+  // Caps that fit are kept.
+  EXPECT_EQ(shared(40, {12, 12, 3}), (std::vector<int32_t>{12, 12, 3}));
+  // 32 sequences of k 12 in 224 tokens: 7 each, not 18 x 12 + 8 and 13 with none.
+  EXPECT_EQ(shared(224, std::vector<int32_t>(32, 12)), std::vector<int32_t>(32, 7));
+  // Water-filling: the small cap keeps 2; 20 - 2 = 18 over three sequences is 6 each.
+  EXPECT_EQ(shared(20, {12, 2, 12, 12}), (std::vector<int32_t>{6, 2, 6, 6}));
+  // Left-overs go one each to the earliest sequences the level cut: level 3 uses 2 + 3 * 3 = 11 of
+  // 13, and the first two cut sequences (not the cap-2 one) get one more.
+  EXPECT_EQ(shared(13, {2, 12, 12, 12}), (std::vector<int32_t>{2, 4, 4, 3}));
+  // A budget below one token per sequence: the earliest get one.
+  EXPECT_EQ(shared(2, {6, 6, 6}), (std::vector<int32_t>{1, 1, 0}));
+  // No budget (a full step) or negative caps: nobody proposes.
+  EXPECT_EQ(shared(0, {6, 6}), (std::vector<int32_t>{0, 0}));
+  EXPECT_EQ(shared(-5, {6, 6}), (std::vector<int32_t>{0, 0}));
+  EXPECT_EQ(shared(10, {-1, 4}), (std::vector<int32_t>{0, 4}));
+}
+
 // The switch's warm-up at one batch size: three plain steps (off_rate tokens in 1 s each), then
 // three speculative ones (on_rate), checking that it asks for them in that order.
 void warm_up(SpecSwitch& sw, int32_t n, int64_t off_rate, int64_t on_rate) {
@@ -131,7 +154,8 @@ TEST(SpecSwitch, AnExpensiveCatchUpSpacesOutReMeasurements) {
   const auto steps_until_on = [](double catchup_seconds) {
     SpecSwitch sw(/*load_aware=*/true);
     warm_up(sw, 32, /*off=*/64, /*on=*/40);
-    if (catchup_seconds > 0) sw.record_catchup(32, catchup_seconds);
+    // A catch-up whose own cost was too small to measure: the whole step predicts the next one.
+    if (catchup_seconds > 0) sw.record_catchup(32, catchup_seconds, 100, 0.0);
     int steps = 1;
     while (!sw.decide(32)) {
       sw.record(32, false, 64, 1.0);
@@ -153,8 +177,8 @@ TEST(SpecSwitch, AnExpensiveCatchUpSpacesOutReMeasurements) {
 TEST(SpecSwitch, ACatchUpDearerThanTheBudgetWaitsForShortLags) {
   SpecSwitch sw(/*load_aware=*/true);
   warm_up(sw, 32, /*off=*/64, /*on=*/40);
-  // A catch-up of 100 tokens took 11 s: 0.1 s per token beyond the steady 1 s step.
-  sw.record_catchup(32, 11.0, 100);
+  // A catch-up of 100 tokens took 10 s of an 11 s step: 0.1 s per token.
+  sw.record_catchup(32, 11.0, 100, 10.0);
   // 32 sequences, each one token further behind per step: 3.2 s of catch-up per step of lag
   // against a budget of 0.03 s -- never affordable while the lag grows.
   int64_t lag = 32 * 10;
@@ -236,9 +260,8 @@ TEST(SpecSwitch, AnUnfinishedReMeasurementIsDroppedWhenTheBatchSizeMoves) {
   EXPECT_FALSE(sw.decide(32)) << "back at 32: the re-measurement is not resumed";
 }
 
-// A catch-up's own measured seconds give the cost per caught-up token; the step's excess over a
-// steady speculative step is only the fallback (it undercounts: sequences still catching up do
-// not propose, so such a step verifies fewer tokens).
+// A catch-up's own measured seconds give the cost per caught-up token, not the whole step's (most
+// of an 11 s step at 32 sequences is the verification, which the next catch-up need not repeat).
 TEST(SpecSwitch, AMeasuredCatchUpSetsTheCostPerToken) {
   const auto steps_until_on = [](double catchup_seconds) {
     SpecSwitch sw(/*load_aware=*/true);
@@ -253,8 +276,8 @@ TEST(SpecSwitch, AMeasuredCatchUpSetsTheCostPerToken) {
   };
   // Measured: 2 s for 100 tokens -> (0.6 + 2.0) / 0.03 = 86 steps.
   EXPECT_EQ(steps_until_on(2.0), 86);
-  // Unknown: (11 - 1) s / 100 tokens -> (0.6 + 10) / 0.03 = 353 steps.
-  EXPECT_EQ(steps_until_on(-1), 353);
+  // 5 s for 100 tokens -> (0.6 + 5.0) / 0.03 = 186 steps.
+  EXPECT_EQ(steps_until_on(5.0), 186);
 }
 
 TEST(SpecMode, ParsesNames) {
