@@ -22,7 +22,11 @@ struct ServeEngineFlags {
   int64_t kv_mem_bytes = 0;  // one budget for all engines; 0 = automatic
   int32_t max_running = 64;
   int32_t max_waiting = 256;
-  int32_t step_token_budget = 512;
+  // Tokens per forward pass. 128, not the engine's 256: a server's first tokens wait for whole steps,
+  // and prompts arriving together finish prefill one step apart instead of all at the end of one
+  // long step (8 x 64-token prompts on 2 cores: mean TTFT 3.0 s at 512, ~1.7 s at 128, with the same
+  // throughput at 8 and 32 concurrent; docs/PERFORMANCE.md, serving, session 7).
+  int32_t step_token_budget = 128;
   int64_t ctx_size = 0;
   bool no_prefix_cache = false;
   double usd_per_hour = 0;
