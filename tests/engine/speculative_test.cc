@@ -69,8 +69,8 @@ RunResult run_requests(const Pair& pair, std::vector<EngineRequest> requests, Sp
   options.num_threads = 2;
   options.speculation.mode = mode;
   options.speculation.load_aware = load_aware;
-  // Room for every running sequence's proposals in each step: the step budget (256 by default)
-  // would otherwise decide, by timing, which of 64 concurrent requests may speculate.
+  // Room for every running sequence's full proposals in each step: the step budget (256 by default)
+  // would otherwise cut them to a share that depends, by timing, on how many requests run at once.
   options.step_token_budget = 1024;
   MetricsRegistry registry;
   auto engine = LlmEngine::create(*pair.target, *pair.tokenizer, options, &registry,
