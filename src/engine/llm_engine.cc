@@ -373,11 +373,14 @@ bool LlmEngineImpl::propose(SchedulerOutput& out) {
   }
   // The step's budget left, shared evenly; a sequence whose share is 0 does not speculate this step.
   share_proposal_budget(options_.step_token_budget - out.num_tokens, k_limit);
-  for (size_t i = candidates.size(); i-- > 0;) {
-    if (k_limit[i] > 0) continue;
-    candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(i));
-    k_limit.erase(k_limit.begin() + static_cast<std::ptrdiff_t>(i));
+  size_t kept = 0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (k_limit[i] <= 0) continue;
+    candidates[kept] = candidates[i];
+    k_limit[kept++] = k_limit[i];
   }
+  candidates.resize(kept);
+  k_limit.resize(kept);
   // The drafts' lag: what turning speculation on now would first cost (the switch weighs it).
   int64_t pending_catchup = 0;
   for (const ScheduledChunk* chunk : candidates) pending_catchup += DraftRunner::catchup_tokens(*chunk->seq);
