@@ -26,6 +26,7 @@ KernelTable complete_from_ref(const KernelTable& isa_table) {
   if (!t.dot_rows_f32) t.dot_rows_f32 = ref.dot_rows_f32;
   if (!t.axpy_rows_f32) t.axpy_rows_f32 = ref.axpy_rows_f32;
   if (!t.exp_shifted_f32) t.exp_shifted_f32 = ref.exp_shifted_f32;
+  if (!t.max_f32) t.max_f32 = ref.max_f32;
   if (!t.silu_mul_f32) t.silu_mul_f32 = ref.silu_mul_f32;
   if (!t.fma_probe.loop) t.fma_probe = ref.fma_probe;
   return t;

@@ -58,14 +58,18 @@ struct KernelTable {
   using DequantizeRowFn = void (*)(const void* x, float* y, int64_t k);   // x -> y[k]
   using VecDotFn = float (*)(int64_t k, const void* w_row, const void* act_row);
   using MulMatFn = void (*)(DType weight_dtype, const MulMatArgs& args);
-  // Attention over one tile of n f32 K/V rows of dim floats each, row i at base + offsets[i]:
-  //   dot_rows:  scores[i] = scale * (q . row i)         axpy_rows: acc[:] += sum_i w[i] * row i
-  using DotRowsF32Fn = void (*)(const float* q, const float* base, const int64_t* offsets, int64_t n, int64_t dim,
-                                float scale, float* scores);
-  using AxpyRowsF32Fn = void (*)(const float* w, const float* base, const int64_t* offsets, int64_t n, int64_t dim,
-                                 float* acc);
+  // Attention over one tile of n f32 K/V rows of dim floats each, row i at base + offsets[i], for
+  // n_q queries q_j = q + j * dim sharing the rows (f32_vec.h):
+  //   dot_rows:  scores[j * scores_stride + i] = scale * (q_j . row i)
+  //   axpy_rows: acc[j * dim + :] += sum_{i < n_rows[j]} w[j * w_stride + i] * row i
+  using DotRowsF32Fn = void (*)(const float* q, int64_t n_q, const float* base, const int64_t* offsets, int64_t n,
+                                int64_t dim, float scale, float* scores, int64_t scores_stride);
+  using AxpyRowsF32Fn = void (*)(const float* w, int64_t w_stride, const int64_t* n_rows, int64_t n_q,
+                                 const float* base, const int64_t* offsets, int64_t dim, float* acc);
   // Softmax numerators: x[i] = exp(x[i] - shift) for i < n; returns their sum.
   using ExpShiftedFn = float (*)(float* x, int64_t n, float shift);
+  // max_i x[i] over i < n (n >= 1; no NaN).
+  using MaxF32Fn = float (*)(const float* x, int64_t n);
   // SwiGLU: gate[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for i < n.
   using SiluMulFn = void (*)(float* gate, const float* up, int64_t n);
 
@@ -88,6 +92,7 @@ struct KernelTable {
   // Element-wise exp users. ref: std::exp per element; x86: a vector exp within 2 ulp of it, with
   // the same arithmetic for every element wherever it sits in the array (batch invariance).
   ExpShiftedFn exp_shifted_f32 = nullptr;
+  MaxF32Fn max_f32 = nullptr;  // the softmax shift (exact in any order)
   SiluMulFn silu_mul_f32 = nullptr;
   FmaProbe fma_probe;  // peak-f32 FLOP/s probe loop at this ISA's vector width (engine/flops_probe)
 };

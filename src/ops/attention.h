@@ -33,7 +33,9 @@ struct AttentionSeq {
 // For each token t of sequence seqs[seq_of_token[t]] at position positions[t]:
 //   out[t, h, :] = softmax_p(q[t, h, :] . K[slot(p), g(h), :] * scale, p <= positions[t]) . V[slot(p), g(h), :]
 //   q, out: [n_tokens, n_head, head_dim]. Softmax is computed online (one pass, running max and
-//   sum in double), so no score buffer grows with the context.
+//   sum in double), so no score buffer grows with the context. The queries of a K/V head over a
+//   run of one sequence's tokens are attended as a block (up to 8 queries sharing each tile's K/V
+//   loads); a query's arithmetic is the same as alone, so its output does not depend on the batch.
 void attention(const float* q, const int32_t* positions, const int32_t* seq_of_token, int64_t n_tokens,
                const KvRows& kv, const AttentionSeq* seqs, const AttentionShape& shape, float* out, ThreadPool& pool);
 

@@ -153,6 +153,65 @@ TEST(Attention, LongContextOnlineSoftmaxMatchesNaive) {
   }
 }
 
+// Queries are attended in blocks (a K/V head's query heads x a run of one sequence's tokens, the
+// block sharing each tile's K/V rows): a token's output must be the same bits as attending it
+// alone, with blocks that cross a 64-position tile (positions 58..69: the first tokens see nothing
+// of the second tile), a second sequence in the same call, and head sizes on the register-resident
+// kernel paths. The outputs are also checked against the naive double-precision formula.
+TEST(Attention, ATokenAttendedInABlockIsTheSameBitsAsAlone) {
+  for (const int64_t hd : {32, 64, 48}) {
+    const int64_t n_head = 8, n_head_kv = 2, n_rows = 160;
+    const int64_t row_stride = n_head_kv * hd;
+    auto k = random_vector(static_cast<size_t>(n_rows * row_stride), 21);
+    auto v = random_vector(static_cast<size_t>(n_rows * row_stride), 22);
+    std::vector<int32_t> slots0, slots1;
+    for (int32_t p = 0; p < 70; ++p) slots0.push_back((p * 37 + 11) % n_rows);
+    for (int32_t p = 0; p < 5; ++p) slots1.push_back(150 + p);
+    const AttentionSeq seqs[2] = {{slots0.data(), 70}, {slots1.data(), 5}};
+    std::vector<int32_t> positions, seq_of_token;
+    for (int32_t p = 58; p < 70; ++p) {
+      positions.push_back(p);
+      seq_of_token.push_back(0);
+    }
+    for (int32_t p = 3; p < 5; ++p) {
+      positions.push_back(p);
+      seq_of_token.push_back(1);
+    }
+    const auto n_tokens = static_cast<int64_t>(positions.size());
+    auto q = random_vector(static_cast<size_t>(n_tokens * n_head * hd), 23);
+    const KvRows rows{k.data(), v.data(), row_stride};
+    const AttentionShape shape{n_head, n_head_kv, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
+    ThreadPool pool(2);
+    std::vector<float> out(static_cast<size_t>(n_tokens * n_head * hd));
+    attention(q.data(), positions.data(), seq_of_token.data(), n_tokens, rows, seqs, shape, out.data(), pool);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      std::vector<float> alone(static_cast<size_t>(n_head * hd));
+      const int32_t seq_idx = 0;
+      attention(q.data() + t * n_head * hd, &positions[static_cast<size_t>(t)], &seq_idx, 1, rows,
+                &seqs[seq_of_token[static_cast<size_t>(t)]], shape, alone.data(), pool);
+      EXPECT_EQ(std::memcmp(alone.data(), out.data() + t * n_head * hd, alone.size() * sizeof(float)), 0)
+          << "hd=" << hd << " token " << t << " (position " << positions[static_cast<size_t>(t)] << ")";
+      const int32_t* slots = seqs[seq_of_token[static_cast<size_t>(t)]].slots;
+      for (int64_t h = 0; h < n_head; ++h) {
+        const int64_t g = h / (n_head / n_head_kv);
+        std::vector<double> sc(static_cast<size_t>(positions[static_cast<size_t>(t)] + 1));
+        double mx = -1e300, sum = 0;
+        for (size_t p = 0; p < sc.size(); ++p) {
+          double dot = 0;
+          for (int64_t i = 0; i < hd; ++i) dot += static_cast<double>(q[(t * n_head + h) * hd + i]) * k[slots[p] * row_stride + g * hd + i];
+          mx = std::max(mx, sc[p] = dot * shape.scale);
+        }
+        for (auto& e : sc) sum += (e = std::exp(e - mx));
+        for (int64_t i = 0; i < hd; ++i) {
+          double o = 0;
+          for (size_t p = 0; p < sc.size(); ++p) o += sc[p] / sum * v[slots[p] * row_stride + g * hd + i];
+          EXPECT_NEAR(out[(t * n_head + h) * hd + i], o, 1e-5) << "hd=" << hd << " token " << t << " head " << h;
+        }
+      }
+    }
+  }
+}
+
 // The fast path (activations converted like llama.cpp) agrees with the f32 reference path within
 // the error of the activation format; for F32 weights the two are the same arithmetic.
 TEST(Matmul, FastPathAgreesWithReferenceForEveryType) {

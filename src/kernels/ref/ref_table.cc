@@ -47,6 +47,12 @@ float ref_exp_shifted(float* x, int64_t n, float shift) {
   return static_cast<float>(sum);
 }
 
+float ref_max(const float* x, int64_t n) {
+  float m = x[0];
+  for (int64_t i = 1; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
 void ref_silu_mul(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
@@ -75,6 +81,7 @@ KernelTable make_ref_table() {
   t.dot_rows_f32 = dot_rows_f32_lanes<1>;
   t.axpy_rows_f32 = axpy_rows_f32_loop;
   t.exp_shifted_f32 = ref_exp_shifted;
+  t.max_f32 = ref_max;
   t.silu_mul_f32 = ref_silu_mul;
   t.fma_probe = make_fma_probe<4, 8>("portable");  // SSE2: 4 lanes; separate multiply and add
   return t;

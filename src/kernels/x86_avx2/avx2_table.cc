@@ -11,7 +11,7 @@ const KernelTable& avx2_kernel_table() {
   static const KernelTable table = [] {
     KernelTable t = x86::X86Kernels<4, 2>::make(Isa::kAvx2);
     t.fma_probe = make_fma_probe<8, 10>("avx2");  // FMA latency 5 cycles x 2 ports
-    t.dot_rows_f32 = dot_rows_f32_lanes<8>;  // one ymm of partial sums per row
+    t.dot_rows_f32 = dot_rows_f32_lanes<8>;  // one ymm of partial sums per (query, row)
     t.axpy_rows_f32 = axpy_rows_f32_loop;
     return t;
   }();

@@ -2,6 +2,7 @@
 // each compiled with its own flags — see x86_simd.h for why everything is in an anonymous namespace):
 //   exp_shifted: x[i] = exp(x[i] - shift), returns the sum      (softmax numerators, attention)
 //   silu_mul:    gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i]  (SwiGLU feed-forward)
+// and the softmax shift beside them: max_f32 = max_i x[i].
 // Eight f32 lanes (AVX2 + FMA; the AVX-512 table uses the same body). The last n % 8 elements go
 // through the same arithmetic with masked loads and stores, so an element's result never depends
 // on where it sits in the array or how long the array is (batch invariance).
@@ -67,6 +68,18 @@ float exp_shifted_x86(float* x, int64_t n, float shift) {
     sum = _mm256_add_ps(sum, _mm256_and_ps(e, _mm256_castsi256_ps(m)));
   }
   return hsum(sum);
+}
+
+// Eight lane-wise maxima, then across lanes; the tail's masked-off lanes hold x[0].
+float max_x86(const float* x, int64_t n) {
+  __m256 m = _mm256_set1_ps(x[0]);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+  if (i < n) m = _mm256_max_ps(m, _mm256_blendv_ps(_mm256_set1_ps(x[0]), _mm256_maskload_ps(x + i, tail_lanes(n - i)),
+                                                   _mm256_castsi256_ps(tail_lanes(n - i))));
+  const __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  const __m128 q = _mm_max_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_max_ss(q, _mm_shuffle_ps(q, q, 1)));
 }
 
 inline __m256 silu_mul8(__m256 g, __m256 u) {

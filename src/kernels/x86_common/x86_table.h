@@ -58,6 +58,7 @@ struct X86Kernels {
     t.vec_dot[slot(DType::kBF16)] = tile_vec_dot<Float<BF16Simd>::template Tile>;
     t.mul_mat = mul_mat;
     t.exp_shifted_f32 = exp_shifted_x86;
+    t.max_f32 = max_x86;
     t.silu_mul_f32 = silu_mul_x86;
     return t;
   }
