@@ -247,3 +247,42 @@ TEST(Registry, ListsLlamaAndQwen2) {
 
 }  // namespace
 }  // namespace frugal
+
+namespace frugal {
+namespace {
+
+// A forward pass gives the same bits on any thread count (work is split by whole rows, tokens and
+// attention blocks, never inside a sum), so outputs do not depend on the machine's cores or `-t`.
+// Every weight type the test models carry (F32, F16, Q8_0, Q4_0, the packed layouts), all logits
+// of a 10-token prefill and a one-token decode after it.
+TEST(Model, LogitsAreTheSameBitsOnAnyThreadCount) {
+  for (const char* name : {"models/tiny-f32.gguf", "models/tiny-f16.gguf", "models/small-q8_0.gguf",
+                           "models/small-q4_0.gguf", "models/small-f16.gguf"}) {
+    auto model = Model::load(data_path(name));
+    ASSERT_TRUE(model.has_value()) << name << ": " << model.error().to_string();
+    std::vector<std::vector<float>> runs;
+    for (int threads : {1, 2, 3}) {
+      ThreadPool pool(threads);
+      KvStore kv((*model)->config(), 64);
+      ForwardScratch scratch;
+      ForwardOptions options;
+      options.logits = LogitsMode::kAll;
+      std::vector<float> prefill, decode;
+      ASSERT_TRUE((*model)->forward_sequence(kIds.data(), static_cast<int64_t>(kIds.size()), 0, kv, pool, scratch,
+                                             options, prefill).is_ok());
+      const int32_t next = 5;
+      ASSERT_TRUE((*model)->forward_sequence(&next, 1, static_cast<int64_t>(kIds.size()), kv, pool, scratch, options,
+                                             decode).is_ok());
+      prefill.insert(prefill.end(), decode.begin(), decode.end());
+      runs.push_back(std::move(prefill));
+    }
+    for (size_t r = 1; r < runs.size(); ++r) {
+      ASSERT_EQ(runs[r].size(), runs[0].size());
+      EXPECT_EQ(std::memcmp(runs[r].data(), runs[0].data(), runs[0].size() * sizeof(float)), 0)
+          << name << ": " << r + 1 << " threads differ from 1";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace frugal
