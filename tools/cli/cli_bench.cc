@@ -229,6 +229,8 @@ int run_bench(const BenchArgs& a) {
       const ProbeFigures& m = probes.at(machine_threads);
       std::printf("# memory read %.2f GB/s, triad %.2f GB/s, peak f32 %.1f GFLOP/s (%s FMA loop), %d threads\n",
                   m.read_gb_per_s, m.triad_gb_per_s, m.peak_flops_per_s / 1e9, m.flops_variant.c_str(), machine_threads);
+      std::printf("# MFU is against that f32 peak: quantized weights (Q4_0, Q8_0, K-quants) multiply in int8, which can "
+                  "exceed it\n");
       print_table_header();
     }
   }
