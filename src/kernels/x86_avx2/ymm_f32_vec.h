@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "kernels/f32_vec.h"
+#include "kernels/x86_common/x86_attention_blocks.h"
 
 namespace frugal::x86 {
 namespace {
@@ -58,51 +59,23 @@ void ymm_dot_rows_f32(const float* q, int64_t n_q, const float* base, const int6
   }
 }
 
-// dim == 8 * kVecs, Q queries over rows [0, n): Q * kVecs accumulators in registers.
-template <int kVecs, int Q>
-void ymm_axpy_rows_block(const float* w, int64_t w_stride, int64_t n, const float* base, const int64_t* offsets,
-                         float* acc) {
-  constexpr int64_t kDim = 8 * kVecs;
-  __m256 av[Q][kVecs];
-  for (int j = 0; j < Q; ++j)
-    for (int v = 0; v < kVecs; ++v) av[j][v] = _mm256_loadu_ps(acc + j * kDim + 8 * v);
-  for (int64_t i = 0; i < n; ++i) {
-    const float* r = base + offsets[i];
-    for (int j = 0; j < Q; ++j) {
-      const __m256 wi = _mm256_set1_ps(w[j * w_stride + i]);
-      for (int v = 0; v < kVecs; ++v) av[j][v] = _mm256_fmadd_ps(wi, _mm256_loadu_ps(r + 8 * v), av[j][v]);
-    }
-  }
-  for (int j = 0; j < Q; ++j)
-    for (int v = 0; v < kVecs; ++v) _mm256_storeu_ps(acc + j * kDim + 8 * v, av[j][v]);
-}
-
-// The rows every query takes in blocks of Q queries (then one at a time); each query's own further
-// rows follow, in order.
-template <int kVecs, int Q>
-void ymm_axpy_rows_fixed(const float* w, int64_t w_stride, const int64_t* n_rows, int64_t n_q, const float* base,
-                         const int64_t* offsets, float* acc) {
-  constexpr int64_t kDim = 8 * kVecs;
-  if (n_q <= 0) return;
-  const int64_t common = *std::min_element(n_rows, n_rows + n_q);
-  int64_t j = 0;
-  for (; j + Q <= n_q; j += Q) ymm_axpy_rows_block<kVecs, Q>(w + j * w_stride, w_stride, common, base, offsets, acc + j * kDim);
-  for (; j < n_q; ++j) ymm_axpy_rows_block<kVecs, 1>(w + j * w_stride, w_stride, common, base, offsets, acc + j * kDim);
-  for (j = 0; j < n_q; ++j) {
-    if (n_rows[j] > common) {
-      ymm_axpy_rows_block<kVecs, 1>(w + j * w_stride + common, w_stride, n_rows[j] - common, base, offsets + common,
-                                    acc + j * kDim);
-    }
-  }
-}
+// 8-lane f32 vectors for x86_attention_blocks.h.
+struct YmmF32 {
+  using V = __m256;
+  static constexpr int64_t kLanes = 8;
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+};
 
 void ymm_axpy_rows_f32(const float* w, int64_t w_stride, const int64_t* n_rows, int64_t n_q, const float* base,
                        const int64_t* offsets, int64_t dim, float* acc) {
   switch (dim) {
-    case 32: return ymm_axpy_rows_fixed<4, 3>(w, w_stride, n_rows, n_q, base, offsets, acc);
-    case 64: return ymm_axpy_rows_fixed<8, 1>(w, w_stride, n_rows, n_q, base, offsets, acc);
-    case 80: return ymm_axpy_rows_fixed<10, 1>(w, w_stride, n_rows, n_q, base, offsets, acc);
-    case 96: return ymm_axpy_rows_fixed<12, 1>(w, w_stride, n_rows, n_q, base, offsets, acc);
+    case 32: return axpy_rows_fixed<YmmF32, 4, 3>(w, w_stride, n_rows, n_q, base, offsets, acc);
+    case 64: return axpy_rows_fixed<YmmF32, 8, 1>(w, w_stride, n_rows, n_q, base, offsets, acc);
+    case 80: return axpy_rows_fixed<YmmF32, 10, 1>(w, w_stride, n_rows, n_q, base, offsets, acc);
+    case 96: return axpy_rows_fixed<YmmF32, 12, 1>(w, w_stride, n_rows, n_q, base, offsets, acc);
     default: return axpy_rows_f32_loop(w, w_stride, n_rows, n_q, base, offsets, dim, acc);
   }
 }

@@ -1,14 +1,17 @@
 // AVX-512 attention primitives over a tile of f32 K/V rows (kernels layer, AVX-512 TU only); the
-// contract is f32_vec.h's dot_rows / axpy_rows. For the usual head sizes (a multiple of 16 up to
-// 128): dot_rows runs four rows at a time (four independent FMA chains) past every query of the
-// block, axpy_rows keeps up to 16 registers of the block's accumulators live across the tile and
-// loads each row once for them. Other sizes take a per-row loop with a masked tail.
+// contract is f32_vec.h's dot_rows / axpy_rows for a block of queries. For head sizes 32, 64, 80,
+// 96 and 128: dot_rows scores sixteen rows at a time for every query of the block and sums the
+// sixteen rows' partial vectors together (zmm_sum16_transposed: the same bits as reducing each
+// alone); axpy_rows keeps up to 16 registers of the block's accumulators live across the tile
+// (x86_attention_blocks.h). Other sizes take a per-row loop with a masked tail.
 #pragma once
 
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstdint>
+
+#include "kernels/x86_common/x86_attention_blocks.h"
 
 namespace frugal::x86 {
 namespace {
@@ -105,56 +108,15 @@ void zmm_dot_rows_fixed(const float* q, int64_t n_q, const float* base, const in
   }
 }
 
-// dim == 16 * kVecs, Q queries at once: their accumulators (Q * kVecs registers) stay in registers
-// across rows [0, n), each row is loaded once for all Q. Per query: one multiply-add per vector
-// and row, rows in order (Q independent chains per vector hide the multiply-add latency).
-template <int kVecs, int Q>
-void zmm_axpy_rows_block(const float* w, int64_t w_stride, int64_t n, const float* base, const int64_t* offsets,
-                         float* acc) {
-  constexpr int64_t kDim = 16 * kVecs;
-  __m512 av[Q][kVecs];
-  for (int j = 0; j < Q; ++j)
-    for (int v = 0; v < kVecs; ++v) av[j][v] = _mm512_loadu_ps(acc + j * kDim + 16 * v);
-  for (int64_t i = 0; i < n; ++i) {
-    const float* r = base + offsets[i];
-    __m512 rv[kVecs];
-    for (int v = 0; v < kVecs; ++v) rv[v] = _mm512_loadu_ps(r + 16 * v);
-    for (int j = 0; j < Q; ++j) {
-      const __m512 wi = _mm512_set1_ps(w[j * w_stride + i]);
-      for (int v = 0; v < kVecs; ++v) av[j][v] = _mm512_fmadd_ps(wi, rv[v], av[j][v]);
-    }
-  }
-  for (int j = 0; j < Q; ++j)
-    for (int v = 0; v < kVecs; ++v) _mm512_storeu_ps(acc + j * kDim + 16 * v, av[j][v]);
-}
-
-// Queries [0, n_q) over rows [0, n) in blocks of Q, the rest with Q / 2 (each halving runs at most
-// once).
-template <int kVecs, int Q>
-void zmm_axpy_rows_blocks(const float* w, int64_t w_stride, int64_t n_q, int64_t n, const float* base,
-                          const int64_t* offsets, float* acc) {
-  int64_t j = 0;
-  for (; j + Q <= n_q; j += Q) zmm_axpy_rows_block<kVecs, Q>(w + j * w_stride, w_stride, n, base, offsets, acc + j * 16 * kVecs);
-  if constexpr (Q > 1) {
-    zmm_axpy_rows_blocks<kVecs, Q / 2>(w + j * w_stride, w_stride, n_q - j, n, base, offsets, acc + j * 16 * kVecs);
-  }
-}
-
-// The rows every query takes go through the blocks; each query's own further rows follow, in order.
-template <int kVecs>
-void zmm_axpy_rows_fixed(const float* w, int64_t w_stride, const int64_t* n_rows, int64_t n_q, const float* base,
-                         const int64_t* offsets, float* acc) {
-  constexpr int kQ = 16 / kVecs > 0 ? 16 / kVecs : 1;  // <= 16 accumulator registers
-  if (n_q <= 0) return;
-  const int64_t common = *std::min_element(n_rows, n_rows + n_q);
-  zmm_axpy_rows_blocks<kVecs, kQ>(w, w_stride, n_q, common, base, offsets, acc);
-  for (int64_t j = 0; j < n_q; ++j) {
-    if (n_rows[j] > common) {
-      zmm_axpy_rows_block<kVecs, 1>(w + j * w_stride + common, w_stride, n_rows[j] - common, base, offsets + common,
-                                    acc + j * 16 * kVecs);
-    }
-  }
-}
+// 16-lane f32 vectors for x86_attention_blocks.h.
+struct ZmmF32 {
+  using V = __m512;
+  static constexpr int64_t kLanes = 16;
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static V set1(float x) { return _mm512_set1_ps(x); }
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+};
 
 void zmm_dot_rows_f32(const float* q, int64_t n_q, const float* base, const int64_t* offsets, int64_t n, int64_t dim,
                       float scale, float* scores, int64_t scores_stride) {
@@ -174,11 +136,11 @@ void zmm_dot_rows_f32(const float* q, int64_t n_q, const float* base, const int6
 void zmm_axpy_rows_f32(const float* w, int64_t w_stride, const int64_t* n_rows, int64_t n_q, const float* base,
                        const int64_t* offsets, int64_t dim, float* acc) {
   switch (dim) {
-    case 32: return zmm_axpy_rows_fixed<2>(w, w_stride, n_rows, n_q, base, offsets, acc);
-    case 64: return zmm_axpy_rows_fixed<4>(w, w_stride, n_rows, n_q, base, offsets, acc);
-    case 80: return zmm_axpy_rows_fixed<5>(w, w_stride, n_rows, n_q, base, offsets, acc);
-    case 96: return zmm_axpy_rows_fixed<6>(w, w_stride, n_rows, n_q, base, offsets, acc);
-    case 128: return zmm_axpy_rows_fixed<8>(w, w_stride, n_rows, n_q, base, offsets, acc);
+    case 32: return axpy_rows_fixed<ZmmF32, 2, 16 / 2>(w, w_stride, n_rows, n_q, base, offsets, acc);
+    case 64: return axpy_rows_fixed<ZmmF32, 4, 16 / 4>(w, w_stride, n_rows, n_q, base, offsets, acc);
+    case 80: return axpy_rows_fixed<ZmmF32, 5, 16 / 5>(w, w_stride, n_rows, n_q, base, offsets, acc);
+    case 96: return axpy_rows_fixed<ZmmF32, 6, 16 / 6>(w, w_stride, n_rows, n_q, base, offsets, acc);
+    case 128: return axpy_rows_fixed<ZmmF32, 8, 16 / 8>(w, w_stride, n_rows, n_q, base, offsets, acc);
     default:
       for (int64_t j = 0; j < n_q; ++j) {
         for (int64_t i = 0; i < n_rows[j]; ++i) zmm_axpy_f32(w[j * w_stride + i], base + offsets[i], acc + j * dim, dim);
