@@ -15,6 +15,7 @@
 
 #include "kernels/f32_vec.h"
 #include "kernels/x86_common/x86_attention_blocks.h"
+#include "kernels/x86_common/x86_simd.h"
 
 namespace frugal::x86 {
 namespace {
@@ -29,10 +30,6 @@ inline __m256 ymm_sum8_transposed(const __m256* v) {
   const __m256 u0 = _mm256_hadd_ps(t0, t1);  // rows 0-3: lanes 0-3 of each in the low half, 4-7 in the high
   const __m256 u1 = _mm256_hadd_ps(t2, t3);  // rows 4-7
   return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
-}
-
-inline __m256i ymm_tail_mask(int64_t count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 void ymm_dot_rows_f32(const float* q, int64_t n_q, const float* base, const int64_t* offsets, int64_t n, int64_t dim,
@@ -54,7 +51,7 @@ void ymm_dot_rows_f32(const float* q, int64_t n_q, const float* base, const int6
         for (int64_t d = 8; d < dim; d += 8) p[s] = _mm256_fmadd_ps(_mm256_loadu_ps(qj + d), _mm256_loadu_ps(r + d), p[s]);
       }
       const __m256 sums = _mm256_mul_ps(ymm_sum8_transposed(p), vscale);
-      _mm256_maskstore_ps(scores + j * scores_stride + i0, ymm_tail_mask(rows), sums);
+      _mm256_maskstore_ps(scores + j * scores_stride + i0, tail_lanes(rows), sums);
     }
   }
 }

@@ -45,11 +45,6 @@ inline __m256 exp8(__m256 x) {
   return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));  // NaN in, NaN out
 }
 
-// Lanes [0, count) of a tail: all ones in the lanes to load / store.
-inline __m256i tail_lanes(int64_t count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 // Sum: eight lane-wise partial sums in element order, then added across lanes.
 float exp_shifted_x86(float* x, int64_t n, float shift) {
   const __m256 vs = _mm256_set1_ps(shift);

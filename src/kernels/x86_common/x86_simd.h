@@ -29,6 +29,11 @@ inline float load_f16(const uint8_t* p) {
   return _cvtsh_ss(h);
 }
 
+// Lanes [0, count) of a tail: all ones in the lanes to load / store.
+inline __m256i tail_lanes(int64_t count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
