@@ -121,3 +121,20 @@ void attention(const float* q, const int32_t* positions, const int32_t* seq_of_t
 }
 
 }  // namespace frugal
+
+namespace frugal {
+
+void attention_full(const float* q, int64_t n_q, const float* keys, const float* values, int64_t n_kv,
+                    const AttentionShape& shape, float* out, ThreadPool& pool) {
+  CHECK(n_kv > 0, "attention_full needs at least one key");
+  std::vector<int32_t> slots(static_cast<size_t>(n_kv));
+  for (int64_t p = 0; p < n_kv; ++p) slots[p] = static_cast<int32_t>(p);
+  // Every query sits after the last key, so it sees all of them.
+  std::vector<int32_t> positions(static_cast<size_t>(n_q), static_cast<int32_t>(n_kv - 1));
+  std::vector<int32_t> seq_of_token(static_cast<size_t>(n_q), 0);
+  const KvRows kv{keys, values, shape.n_head_kv * shape.head_dim};
+  const AttentionSeq seq{slots.data(), n_kv};
+  attention(q, positions.data(), seq_of_token.data(), n_q, kv, &seq, shape, out, pool);
+}
+
+}  // namespace frugal

@@ -39,4 +39,10 @@ struct AttentionSeq {
 void attention(const float* q, const int32_t* positions, const int32_t* seq_of_token, int64_t n_tokens,
                const KvRows& kv, const AttentionSeq* seqs, const AttentionShape& shape, float* out, ThreadPool& pool);
 
+// Full (non-causal) attention: every query attends to all n_kv keys, as a video DiT's self- and
+// cross-attention do. The same op as above with every query placed after the last key.
+//   q, out: [n_q, n_head, head_dim]; keys, values: [n_kv, n_head_kv, head_dim] (contiguous rows)
+void attention_full(const float* q, int64_t n_q, const float* keys, const float* values, int64_t n_kv,
+                    const AttentionShape& shape, float* out, ThreadPool& pool);
+
 }  // namespace frugal

@@ -1,5 +1,5 @@
-// Element-wise and row-wise f32 ops of a transformer block (ops layer): RMSNorm, SwiGLU, residual add,
-// bias add. Plain loops the compiler vectorizes; they are a small share of a forward pass.
+// Element-wise and row-wise f32 ops of a transformer block (ops layer): RMSNorm, LayerNorm, SwiGLU,
+// GELU (tanh), SiLU, residual add, bias add. Plain loops the compiler vectorizes; they are a small share of a forward pass.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,18 @@ namespace frugal {
 // out[t, :] = x[t, :] / sqrt(mean(x[t, :]^2) + eps) * weight[:]   x, out: [n_rows, n]; weight: [n]
 // out may alias x.
 void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t n, float eps, float* out);
+
+// out[t, :] = (x[t, :] - mean) / sqrt(var + eps) * weight[:] + bias[:]   (PyTorch LayerNorm: biased
+// variance; mean and variance accumulated in double). weight/bias may be null (elementwise_affine=False).
+// x, out: [n_rows, n]; out may alias x.
+void layer_norm(const float* x, const float* weight, const float* bias, int64_t n_rows, int64_t n, float eps,
+                float* out);
+
+// x[i] = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   (PyTorch GELU(approximate="tanh")), x: [count]
+void gelu_tanh_inplace(float* x, int64_t count);
+
+// x[i] = x[i] / (1 + exp(-x[i]))   (SiLU), x: [count]
+void silu_inplace(float* x, int64_t count);
 
 // gate[i] = silu(gate[i]) * up[i]   (SwiGLU), gate/up: [count]
 void swiglu_inplace(float* gate, const float* up, int64_t count);
