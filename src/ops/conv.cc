@@ -1,0 +1,151 @@
+#include "ops/conv.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/check.h"
+
+namespace frugal {
+namespace {
+
+// im2col band budget: 8 MiB of gathered rows stays in a server core's share of L3 while the
+// matmul streams it once per group of weight rows, and bounds the scratch whatever the frame size.
+constexpr int64_t kColsBudgetBytes = 8 << 20;
+// ...but never fewer than this many pixel rows per thread: ops::matmul hands out its matrix rows in
+// 16-row items, and a band of a few items would leave most threads idle on wide convolutions
+// (k = 384 * 27 gives only ~200 rows per 8 MiB).
+constexpr int64_t kMinBandRowsPerThread = 32;
+
+struct OutGeometry {
+  int64_t t = 0, h = 0, w = 0;
+  int64_t pixels_per_frame() const { return h * w; }
+  int64_t pixels() const { return t * h * w; }
+};
+
+// One im2col row: row[ci * kvol + (dt * kh + dh) * kw + dw] for output pixel (t, ho, wo). The input
+// is read at the upsampled size (height * up, width * up); a stored pixel covers up x up of it.
+void gather_row(const ConvFrame* frames, int64_t height, int64_t width, const Conv3dParams& p, int64_t t,
+                int64_t ho, int64_t wo, float* row) {
+  const int64_t kvol = p.kernel_volume();
+  const int64_t up = p.upsample;
+  const int64_t up_height = height * up, up_width = width * up;
+  const int64_t hi0 = ho * p.stride_h - p.pad_top;
+  const int64_t wi0 = wo * p.stride_w - p.pad_left;
+  const bool w_contiguous = up == 1 && wi0 >= 0 && wi0 + p.kernel_w <= width;
+  for (int64_t dt = 0; dt < p.kernel_t; ++dt) {
+    const ConvFrame& frame = frames[t * p.stride_t + dt];
+    for (int64_t ci = 0; ci < p.c_in; ++ci) {
+      float* dst = row + ci * kvol + dt * p.kernel_h * p.kernel_w;
+      if (frame.data == nullptr) {
+        std::fill(dst, dst + p.kernel_h * p.kernel_w, 0.0f);
+        continue;
+      }
+      const float* src = frame.data + ci * frame.channel_stride;
+      for (int64_t dh = 0; dh < p.kernel_h; ++dh, dst += p.kernel_w) {
+        const int64_t hi = hi0 + dh;
+        if (hi < 0 || hi >= up_height) {
+          std::fill(dst, dst + p.kernel_w, 0.0f);
+          continue;
+        }
+        const float* src_row = src + (hi / up) * width;
+        if (w_contiguous) {
+          std::memcpy(dst, src_row + wi0, static_cast<size_t>(p.kernel_w) * sizeof(float));
+          continue;
+        }
+        for (int64_t dw = 0; dw < p.kernel_w; ++dw) {
+          const int64_t wi = wi0 + dw;
+          dst[dw] = (wi >= 0 && wi < up_width) ? src_row[wi / up] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// Pixels [p_begin, p_begin + n) of the flattened (t, ho, wo) output into cols [n, k].
+void gather_band(const ConvFrame* frames, int64_t height, int64_t width, const Conv3dParams& p,
+                 const OutGeometry& out, int64_t p_begin, int64_t n, float* cols, ThreadPool& pool) {
+  const int64_t k = p.k();
+  pool.parallel_for(n, [&](int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; ++j) {
+      const int64_t pixel = p_begin + j;
+      const int64_t t = pixel / out.pixels_per_frame();
+      const int64_t rem = pixel % out.pixels_per_frame();
+      gather_row(frames, height, width, p, t, rem / out.w, rem % out.w, cols + j * k);
+    }
+  });
+}
+
+// y [c_out, n] (+ bias) into out [c_out, T_out * H_out * W_out] at pixel offset p_begin.
+void scatter_band(const float* y, const float* bias, int64_t c_out, int64_t n, int64_t total_pixels, int64_t p_begin,
+                  float* out, ThreadPool& pool) {
+  pool.parallel_for(c_out, [&](int64_t begin, int64_t end) {
+    for (int64_t co = begin; co < end; ++co) {
+      const float* src = y + co * n;
+      float* dst = out + co * total_pixels + p_begin;
+      const float b = bias != nullptr ? bias[co] : 0.0f;
+      for (int64_t j = 0; j < n; ++j) dst[j] = src[j] + b;
+    }
+  });
+}
+
+}  // namespace
+
+int64_t ConvScratch::capacity_bytes() const {
+  return static_cast<int64_t>((cols.capacity() + y.capacity()) * sizeof(float) + matmul.act_bytes.capacity() +
+                              matmul.row_f32.capacity() * sizeof(float));
+}
+
+int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_begin, int64_t pad_end) {
+  const int64_t padded = in + pad_begin + pad_end;
+  if (padded < kernel) return 0;
+  return (padded - kernel) / stride + 1;
+}
+
+void conv3d_frames(const ConvFrame* frames, int64_t n_frames, int64_t height, int64_t width, const Conv3dParams& params,
+                   const TensorView& weight, const float* bias, float* out, ThreadPool& pool, ConvScratch& scratch) {
+  const Conv3dParams& p = params;
+  CHECK(p.c_in > 0 && p.c_out > 0 && p.kernel_t > 0 && p.kernel_h > 0 && p.kernel_w > 0, "conv3d: empty geometry");
+  CHECK(p.stride_t > 0 && p.stride_h > 0 && p.stride_w > 0 && p.upsample > 0, "conv3d: strides must be positive");
+  CHECK(weight.dtype == DType::kF32 && weight.packed == nullptr, "conv3d: weights must be unpacked f32");
+  CHECK(weight.ne[0] == p.k() && weight.num_rows() == p.c_out, "conv3d: weight is not [c_out, c_in * kt * kh * kw]");
+  OutGeometry og;
+  og.t = conv_out_size(n_frames, p.kernel_t, p.stride_t, 0, 0);
+  og.h = conv_out_size(height * p.upsample, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom);
+  og.w = conv_out_size(width * p.upsample, p.kernel_w, p.stride_w, p.pad_left, p.pad_right);
+  CHECK(og.t > 0 && og.h > 0 && og.w > 0, "conv3d: input smaller than the kernel");
+
+  const int64_t k = p.k();
+  const int64_t total = og.pixels();
+  const int64_t min_band = kMinBandRowsPerThread * pool.num_threads();
+  const int64_t band = std::min(total, std::max(min_band, kColsBudgetBytes / (k * static_cast<int64_t>(sizeof(float)))));
+  scratch.cols.resize(static_cast<size_t>(band * k));
+  scratch.y.resize(static_cast<size_t>(band * p.c_out));
+  const auto* w = static_cast<const float*>(weight.data);
+  for (int64_t p_begin = 0; p_begin < total; p_begin += band) {
+    const int64_t n = std::min(band, total - p_begin);
+    gather_band(frames, height, width, p, og, p_begin, n, scratch.cols.data(), pool);
+    TensorView cols;
+    cols.dtype = DType::kF32;
+    cols.n_dims = 2;
+    cols.ne = {k, n, 1, 1};
+    cols.data = scratch.cols.data();
+    // y[co, j] = sum_i cols[j, i] * w[co, i]: the band is the matrix, the weight rows the tokens.
+    matmul(cols, w, p.c_out, scratch.y.data(), pool, scratch.matmul);
+    scatter_band(scratch.y.data(), bias, p.c_out, n, total, p_begin, out, pool);
+  }
+}
+
+void conv3d(const float* x, int64_t frames, int64_t height, int64_t width, int64_t pad_front, int64_t pad_back,
+            const Conv3dParams& params, const TensorView& weight, const float* bias, float* out, ThreadPool& pool,
+            ConvScratch& scratch) {
+  CHECK(frames >= 0 && pad_front >= 0 && pad_back >= 0, "conv3d: negative frame count or padding");
+  const int64_t plane = height * width;
+  std::vector<ConvFrame> list(static_cast<size_t>(pad_front + frames + pad_back));  // null = zero frame
+  for (int64_t t = 0; t < frames; ++t) {
+    list[static_cast<size_t>(pad_front + t)] = ConvFrame{x + t * plane, frames * plane};
+  }
+  conv3d_frames(list.data(), static_cast<int64_t>(list.size()), height, width, params, weight, bias, out, pool,
+                scratch);
+}
+
+}  // namespace frugal
