@@ -49,5 +49,8 @@ void register_loadgen(CLI::App& app);
 void register_chat(CLI::App& app);
 void register_perplexity(CLI::App& app);
 void register_convert(CLI::App& app);
+void register_video(CLI::App& app);
+void register_text_encode(CLI::App& app);
+void register_vae(CLI::App& app);
 
 }  // namespace frugal::cli

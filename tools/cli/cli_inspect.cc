@@ -1,11 +1,12 @@
 // `frugal inspect`: a GGUF file's metadata, tensor table, parameter count, bytes per type, and the
-// memory a context length needs.
+// memory a context length needs; for safetensors files and video model folders, see inspect_video.cc.
 #include <cstdio>
 #include <map>
 #include <string>
 
 #include "cli_common.h"
 #include "gguf/gguf_reader.h"
+#include "inspect_video.h"
 #include "model/architecture.h"
 
 namespace frugal::cli {
@@ -69,6 +70,7 @@ void print_tensors(const GgufFile& file, bool all) {
 }
 
 int inspect(const InspectArgs& args) {
+  if (is_video_inspect_target(args.model_path)) return inspect_video(args.model_path, args.all_tensors);
   auto file = GgufFile::open(args.model_path);
   if (!file) return report_error(file.error());
   print_metadata(*file);
@@ -101,8 +103,9 @@ int inspect(const InspectArgs& args) {
 
 void register_inspect(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
-  CLI::App* cmd = app.add_subcommand("inspect", "Print a GGUF file's metadata, tensors, parameters and memory needs");
-  cmd->add_option("model", args->model_path, "GGUF file")->required();
+  CLI::App* cmd = app.add_subcommand("inspect", "Print a model's metadata, tensors, parameters and memory needs");
+  cmd->add_option("model", args->model_path, "GGUF file, safetensors file (or shard index) or video model folder")
+      ->required();
   cmd->add_option("-c,--ctx-size", args->n_ctx, "Context length for the memory estimate (0 = the model's)");
   cmd->add_flag("--all", args->all_tensors, "List every tensor");
   cmd->callback([args] {

@@ -11,6 +11,7 @@
 #include "core/thread_pool.h"
 #include "gguf/gguf_writer.h"
 #include "model/presets.h"
+#include "mkmodel_wan.h"
 #include "model/quant_recipe.h"
 
 namespace frugal::cli {
@@ -202,10 +203,12 @@ void register_mkmodel(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("mkmodel", "Write a random-weight GGUF model of a given shape and weight type");
   std::string presets;
   for (const auto& p : model_presets()) presets += (presets.empty() ? "" : ", ") + p.preset + " (" + p.description + ")";
-  cmd->add_option("--preset", a->preset, "Named shape: " + presets);
-  cmd->add_option("--vocab", a->vocab_path, "GGUF whose tokenizer.* metadata (vocabulary) is copied")->required();
-  cmd->add_option("-o,--out", a->out_path, "Output GGUF file")->required();
-  cmd->add_option("--type", a->type_name, "Weight type: f32, f16, bf16, q8_0, q4_0, q5_0, q4_k_m, q5_k_m, q6_k")
+  std::string wan;
+  for (const auto& p : wan_preset_names()) wan += (wan.empty() ? "" : ", ") + p;
+  cmd->add_option("--preset", a->preset, "Named shape: " + presets + "; video model folders: " + wan);
+  cmd->add_option("--vocab", a->vocab_path, "GGUF whose tokenizer.* metadata (vocabulary) is copied (LLM presets)");
+  cmd->add_option("-o,--out", a->out_path, "Output GGUF file (a folder for the Wan presets)")->required();
+  CLI::Option* type_opt = cmd->add_option("--type", a->type_name, "Weight type: f32, f16, bf16, q8_0, q4_0, q5_0, q4_k_m, q5_k_m, q6_k")
       ->capture_default_str();
   cmd->add_option("--arch", a->shape.arch, "llama or qwen2")->capture_default_str();
   cmd->add_option("--n-layer", a->shape.n_layer, "Transformer blocks");
@@ -221,7 +224,16 @@ void register_mkmodel(CLI::App& app) {
   cmd->add_option("--name", a->name, "general.name");
   cmd->add_option("--seed", a->seed, "Weight RNG seed")->capture_default_str();
   cmd->add_option("-t,--threads", a->threads, "Threads");
-  cmd->callback([a] {
+  cmd->callback([a, type_opt] {
+    if (is_wan_preset(a->preset)) {
+      // The DiT's dtype: f32 as the official release unless --type says otherwise.
+      WanMkmodelArgs wan_args{a->preset, a->out_path, type_opt->count() > 0 ? a->type_name : "f32", a->seed, a->threads};
+      Status s = write_wan_model(wan_args);
+      if (!s) throw CLI::RuntimeError(report_error(s));
+      std::fprintf(stderr, "mkmodel: wrote the %s model folder %s\n", a->preset.c_str(), a->out_path.c_str());
+      return;
+    }
+    if (a->vocab_path.empty()) throw CLI::RuntimeError(report_error(invalid_argument("--vocab is required for LLM models")));
     const int code = mkmodel(*a);
     if (code != 0) throw CLI::RuntimeError(code);
   });

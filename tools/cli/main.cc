@@ -4,7 +4,7 @@
 #include "cli_common.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"frugal: self-hosted LLM inference that knows its cost per token"};
+  CLI::App app{"frugal: self-hosted LLM and video inference that knows its cost per token and per video"};
   app.require_subcommand(1);
   frugal::cli::register_run(app);
   frugal::cli::register_inspect(app);
@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   frugal::cli::register_chat(app);
   frugal::cli::register_perplexity(app);
   frugal::cli::register_convert(app);
+  frugal::cli::register_video(app);
+  frugal::cli::register_text_encode(app);
+  frugal::cli::register_vae(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -1,0 +1,38 @@
+#include "core/memory_usage.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace frugal {
+namespace {
+
+int64_t status_field_bytes(const char* field) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  int64_t kib = 0;
+  const size_t n = std::strlen(field);
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    if (std::strncmp(line, field, n) == 0 && line[n] == ':') {
+      long long v = 0;
+      if (std::sscanf(line + n + 1, "%lld", &v) == 1) kib = v;
+      break;
+    }
+  }
+  std::fclose(f);
+  return kib * 1024;
+}
+
+}  // namespace
+
+int64_t current_rss_bytes() { return status_field_bytes("VmRSS"); }
+int64_t peak_rss_bytes() { return status_field_bytes("VmHWM"); }
+
+bool reset_peak_rss() {
+  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  if (f == nullptr) return false;
+  const bool ok = std::fputs("5", f) >= 0;
+  return std::fclose(f) == 0 && ok;
+}
+
+}  // namespace frugal

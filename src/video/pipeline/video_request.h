@@ -1,0 +1,72 @@
+// One text-to-video request and what a run reports back (video/pipeline layer).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "video/samplers/sampler_kind.h"
+
+namespace frugal::video {
+
+// Wan's default negative prompt (wan/configs/shared_config.py `sample_neg_prompt`), used when a
+// request gives none, as the official generate() does.
+extern const char* const kWanDefaultNegativePrompt;
+
+struct VideoRequest {
+  std::string prompt;
+  std::string negative_prompt;           // empty: kWanDefaultNegativePrompt
+  std::vector<int32_t> prompt_ids;       // reference mode: token ids instead of text (eos included)
+  std::vector<int32_t> negative_ids;
+  int64_t width = 832;                   // pixels, multiple of 16
+  int64_t height = 480;                  // pixels, multiple of 16
+  int64_t frames = 81;                   // 4n+1
+  int steps = 50;
+  SamplerKind sampler = SamplerKind::kUniPC;
+  float shift = 5.0f;                    // sigma shift
+  float cfg = 5.0f;                      // classifier-free guidance scale; 1 = one pass, no negative
+  uint64_t seed = 0;
+  std::vector<float> noise;              // optional initial latent [z_dim, T, height/8, width/8]
+  float expert_boundary = 0.875f;        // two-expert models: t >= boundary·1000 runs the high-noise DiT
+};
+
+enum class VideoStage { kTextEncode, kDenoise, kVaeDecode };
+const char* video_stage_name(VideoStage stage);
+
+struct VideoProgress {
+  VideoStage stage = VideoStage::kTextEncode;
+  int step = 0;              // steps done in this stage (denoise: sampler steps; decode: latent frames)
+  int n_steps = 0;
+  double stage_seconds = 0;  // wall time in this stage so far
+};
+
+struct VideoCallbacks {
+  std::function<void(const VideoProgress&)> on_progress;
+  // Decoded frames as they come out of the streaming VAE: [3, n_frames, H, W] f32, unclamped (the
+  // reference's `_raw`); clamp to [-1, 1] for display. A non-OK Status stops the run with it.
+  std::function<Status(const float* frames, int64_t n_frames)> on_frames;
+  // The latent before step 0 and after every step: [z_dim, T, h, w].
+  std::function<void(int step, const float* latent, int64_t n)> on_latent;
+  // Polled between steps and frames; true cancels the run (Status kCancelled).
+  std::function<bool()> cancelled;
+};
+
+struct VideoRunStats {
+  int64_t width = 0, height = 0, frames = 0, fps = 16;
+  int64_t latent_frames = 0, latent_height = 0, latent_width = 0;
+  int steps = 0;
+  int dit_passes = 0;                   // DiT forwards (2 per step with CFG)
+  double text_encode_seconds = 0;
+  double denoise_seconds = 0;
+  double seconds_per_step = 0;
+  double vae_decode_seconds = 0;
+  double total_seconds = 0;
+  double compute_seconds = 0;           // wall seconds × threads: what the cost meter prices
+  int64_t peak_rss_bytes = 0;           // whole run
+  int64_t vae_decode_peak_rss_bytes = 0;
+  int threads = 0;
+};
+
+}  // namespace frugal::video

@@ -1,0 +1,109 @@
+// `frugal vae encode|decode`: the Wan VAE alone, as diffusers users run a pipeline's VAE: raw f32
+// video [3, F, H, W] in [-1, 1] <-> normalised latent [16, T, H/8, W/8]. Shapes are printed on stderr.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli_common.h"
+#include "video/pipeline/model_files.h"
+#include "video/vae/wan_vae.h"
+#include "video_output.h"
+
+namespace frugal::cli {
+namespace {
+
+struct VaeArgs {
+  std::string model_dir, vae_path;
+  std::string in_path, out_path;
+  std::string shape_text;  // "3,9,64,96" or "16,3,8,12"
+  bool unclamped = false;
+  int threads = 0;
+};
+
+Expected<std::array<int64_t, 4>> parse_shape(const std::string& text) {
+  std::array<int64_t, 4> shape{};
+  long long v[4];
+  char extra = 0;
+  if (std::sscanf(text.c_str(), "%lld,%lld,%lld,%lld%c", &v[0], &v[1], &v[2], &v[3], &extra) != 4) {
+    return invalid_argument("--shape must be C,T,H,W (e.g. 3,9,64,96), not \"" + text + "\"");
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (v[i] <= 0) return invalid_argument("--shape: dimensions must be positive");
+    shape[i] = v[i];
+  }
+  return shape;
+}
+
+Expected<std::unique_ptr<video::WanVae>> load_vae(const VaeArgs& args) {
+  std::string path = args.vae_path;
+  if (path.empty()) {
+    if (args.model_dir.empty()) return invalid_argument("name the VAE (--vae) or a model folder (-m)");
+    auto files = video::resolve_video_model_files(args.model_dir, {});
+    if (!files) return files.error();
+    path = files->vae;
+  }
+  auto store = WeightStore::open({path});
+  if (!store) return store.error();
+  auto vae = video::WanVae::load(*store);
+  if (!vae) return vae.error();
+  return std::make_unique<video::WanVae>(std::move(*vae));
+}
+
+int run_vae(const VaeArgs& args, bool encode) {
+  auto shape = parse_shape(args.shape_text);
+  if (!shape) return report_error(shape.error());
+  auto input = read_raw_f32(args.in_path);
+  if (!input) return report_error(input.error());
+  const int64_t want = (*shape)[0] * (*shape)[1] * (*shape)[2] * (*shape)[3];
+  if (static_cast<int64_t>(input->size()) != want) {
+    return report_error(invalid_argument(args.in_path + " holds " + std::to_string(input->size()) +
+                                         " values; --shape " + args.shape_text + " needs " + std::to_string(want)));
+  }
+  auto vae = load_vae(args);
+  if (!vae) return report_error(vae.error());
+  ThreadPool pool(args.threads > 0 ? args.threads : default_num_threads());
+  auto out = encode ? (*vae)->encode(input->data(), *shape, pool) : (*vae)->decode_all(input->data(), *shape, pool);
+  if (!out) return report_error(out.error());
+  if (!encode && !args.unclamped) video::clamp_unit(out->data.data(), static_cast<int64_t>(out->data.size()));
+  if (Status s = write_raw_f32(args.out_path, out->data.data(), static_cast<int64_t>(out->data.size())); !s) {
+    return report_error(s);
+  }
+  const auto& o = out->shape;
+  std::fprintf(stderr, "frugal: wrote %s: f32 [%lld, %lld, %lld, %lld]%s\n", args.out_path.c_str(), static_cast<long long>(o[0]),
+               static_cast<long long>(o[1]), static_cast<long long>(o[2]), static_cast<long long>(o[3]),
+               encode ? " (normalised latent)" : (args.unclamped ? " (unclamped)" : " (clamped to [-1, 1])"));
+  return 0;
+}
+
+void add_common(CLI::App* cmd, const std::shared_ptr<VaeArgs>& args, const char* shape_help) {
+  cmd->add_option("-m,--model", args->model_dir, "Wan model folder");
+  cmd->add_option("--vae", args->vae_path, "VAE safetensors");
+  cmd->add_option("-i,--in", args->in_path, "Raw f32 input")->required();
+  cmd->add_option("--shape", args->shape_text, shape_help)->required();
+  cmd->add_option("-o,--out", args->out_path, "Raw f32 output")->required();
+  cmd->add_option("-t,--threads", args->threads, "Threads (0 = all cores)");
+}
+
+}  // namespace
+
+void register_vae(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("vae", "Run the Wan VAE alone: encode a raw video, decode a raw latent");
+  cmd->require_subcommand(1);
+  auto enc = std::make_shared<VaeArgs>();
+  CLI::App* encode = cmd->add_subcommand("encode", "video [3,F,H,W] in [-1,1] -> latent [16,1+(F-1)/4,H/8,W/8]");
+  add_common(encode, enc, "Input shape 3,F,H,W");
+  encode->callback([enc] {
+    const int code = run_vae(*enc, true);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+  auto dec = std::make_shared<VaeArgs>();
+  CLI::App* decode = cmd->add_subcommand("decode", "latent [16,T,h,w] -> video [3,1+4(T-1),8h,8w], clamped to [-1,1]");
+  add_common(decode, dec, "Input shape 16,T,h,w");
+  decode->add_flag("--unclamped", dec->unclamped, "Write the decoder output before the clamp");
+  decode->callback([dec] {
+    const int code = run_vae(*dec, false);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace frugal::cli

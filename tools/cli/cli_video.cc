@@ -1,0 +1,182 @@
+// `frugal video`: text-to-video with a Wan model folder (or separate part files), a live progress
+// bar, H.264 MP4 output, optional PNG frames and raw tensors (the reference mode the tests use), and
+// a closing summary (time per stage, peak memory, compute-seconds; --json for one JSON object).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "video_output.h"
+#include "video_progress.h"
+#include "video/pipeline/video_pipeline.h"
+
+namespace frugal::cli {
+
+using namespace frugal::video;  // NOLINT: the video half's types in the video commands
+namespace {
+
+struct VideoArgs {
+  std::string model;
+  VideoModelOverrides overrides;
+  std::string prompt, negative;
+  std::string prompt_ids, negative_ids;
+  std::string size = "832x480";
+  int64_t frames = 81;
+  int steps = 50;
+  std::string sampler = "unipc";
+  float shift = 5.0f, cfg = 5.0f;
+  uint64_t seed = 0;
+  int threads = 0;
+  std::string precision = "stored";
+  float boundary = 0.875f;
+  VideoOutputPaths out;
+  bool json = false;
+  bool quiet = false;
+};
+
+Status parse_size(const std::string& text, int64_t* width, int64_t* height) {
+  long w = 0, h = 0;
+  char x = 0, extra = 0;
+  if (std::sscanf(text.c_str(), "%ld%c%ld%c", &w, &x, &h, &extra) != 3 || (x != 'x' && x != '*') || w <= 0 || h <= 0) {
+    return invalid_argument("--size must be WIDTHxHEIGHT (e.g. 832x480), not \"" + text + "\"");
+  }
+  *width = w;
+  *height = h;
+  return Status::ok();
+}
+
+Expected<VideoRequest> build_request(const VideoArgs& args) {
+  VideoRequest r;
+  r.prompt = args.prompt;
+  r.negative_prompt = args.negative;
+  if (!args.prompt_ids.empty()) {
+    auto ids = parse_token_ids(args.prompt_ids, "--prompt-ids");
+    if (!ids) return ids.error();
+    r.prompt_ids = std::move(*ids);
+  }
+  if (!args.negative_ids.empty()) {
+    auto ids = parse_token_ids(args.negative_ids, "--negative-ids");
+    if (!ids) return ids.error();
+    r.negative_ids = std::move(*ids);
+  }
+  if (Status s = parse_size(args.size, &r.width, &r.height); !s) return s;
+  r.frames = args.frames;
+  r.steps = args.steps;
+  auto sampler = parse_sampler_kind(args.sampler);
+  if (!sampler) return sampler.error();
+  r.sampler = *sampler;
+  r.shift = args.shift;
+  r.cfg = args.cfg;
+  r.seed = args.seed;
+  r.expert_boundary = args.boundary;
+  return r;
+}
+
+nlohmann::json stats_json(const VideoRunStats& s, const VideoArgs& args) {
+  return {{"width", s.width}, {"height", s.height}, {"frames", s.frames}, {"fps", s.fps},
+          {"latent_shape", {16, s.latent_frames, s.latent_height, s.latent_width}},
+          {"steps", s.steps}, {"sampler", args.sampler}, {"dit_passes", s.dit_passes},
+          {"text_encode_seconds", s.text_encode_seconds}, {"denoise_seconds", s.denoise_seconds},
+          {"seconds_per_step", s.seconds_per_step}, {"vae_decode_seconds", s.vae_decode_seconds},
+          {"total_seconds", s.total_seconds}, {"compute_seconds", s.compute_seconds}, {"threads", s.threads},
+          {"peak_rss_bytes", s.peak_rss_bytes}, {"vae_decode_peak_rss_bytes", s.vae_decode_peak_rss_bytes},
+          {"output", args.out.mp4}};
+}
+
+void print_summary(const VideoRunStats& s) {
+  std::fprintf(stderr,
+               "frugal: %lldx%lld, %lld frames (%.2f s at %lld fps), %d steps; text encode %s, denoise %s (%.2f s/step, "
+               "%d DiT passes), VAE decode %s; total %s, compute %.1f core-s on %d threads; peak memory %.2f GiB "
+               "(VAE decode %.2f GiB)\n",
+               static_cast<long long>(s.width), static_cast<long long>(s.height), static_cast<long long>(s.frames),
+               static_cast<double>(s.frames) / static_cast<double>(s.fps), static_cast<long long>(s.fps), s.steps,
+               format_seconds(s.text_encode_seconds).c_str(), format_seconds(s.denoise_seconds).c_str(),
+               s.seconds_per_step, s.dit_passes, format_seconds(s.vae_decode_seconds).c_str(),
+               format_seconds(s.total_seconds).c_str(), s.compute_seconds, s.threads,
+               static_cast<double>(s.peak_rss_bytes) / (1 << 30), static_cast<double>(s.vae_decode_peak_rss_bytes) / (1 << 30));
+}
+
+int run_video(const VideoArgs& args) {
+  if (args.out.mp4.empty() && args.out.raw.empty() && args.out.png_dir.empty()) {
+    return report_error(invalid_argument("name an output: -o out.mp4, --png-dir DIR or --out-raw FILE"));
+  }
+  auto request = build_request(args);
+  if (!request) return report_error(request.error());
+  if (args.precision != "stored" && args.precision != "f32") {
+    return report_error(invalid_argument("--precision must be stored or f32, not \"" + args.precision + "\""));
+  }
+  auto files = resolve_video_model_files(args.model, args.overrides);
+  if (!files) return report_error(files.error());
+  VideoPipelineOptions options;
+  options.num_threads = args.threads;
+  options.precision = args.precision == "f32" ? WeightPrecision::kF32 : WeightPrecision::kStored;
+  auto pipeline = VideoPipeline::load(*files, options);
+  if (!pipeline) return report_error(pipeline.error());
+  if (!args.out.noise.empty()) {
+    auto noise = read_raw_f32(args.out.noise);
+    if (!noise) return report_error(noise.error());
+    request->noise = std::move(*noise);
+  }
+  if (Status s = (*pipeline)->validate(*request); !s) return report_error(s);
+  auto sink = VideoOutputSink::open(args.out, *request, (*pipeline)->info());
+  if (!sink) return report_error(sink.error());
+  VideoProgressBar bar(!args.quiet);
+  VideoCallbacks callbacks;
+  callbacks.on_progress = [&](const VideoProgress& p) { bar.update(p); };
+  callbacks.on_frames = [&](const float* frames, int64_t n) { return (*sink)->write_frames(frames, n); };
+  if (!args.out.latents.empty()) {
+    callbacks.on_latent = [&](int step, const float* latent, int64_t n) { (*sink)->write_latent(step, latent, n); };
+  }
+  auto stats = (*pipeline)->generate(*request, callbacks);
+  bar.finish();
+  if (!stats) return report_error(stats.error());
+  if (Status s = (*sink)->finish(); !s) return report_error(s);
+  print_summary(*stats);
+  (*sink)->print_written();
+  if (args.json) std::printf("%s\n", stats_json(*stats, args).dump().c_str());
+  return 0;
+}
+
+}  // namespace
+
+void register_video(CLI::App& app) {
+  auto args = std::make_shared<VideoArgs>();
+  CLI::App* cmd = app.add_subcommand("video", "Generate a video from text with a Wan2.1/2.2 model (H.264 MP4)");
+  cmd->add_option("-m,--model", args->model, "Model folder as released (config.json, DiT, VAE, umT5, tokenizer)");
+  cmd->add_option("--dit", args->overrides.dit, "DiT weights: safetensors (shards), index .json or .gguf");
+  cmd->add_option("--vae", args->overrides.vae, "VAE safetensors");
+  cmd->add_option("--text-encoder", args->overrides.text_encoder, "umT5 encoder safetensors");
+  cmd->add_option("--tokenizer", args->overrides.tokenizer, "SentencePiece model (spiece.model)");
+  cmd->add_option("-p,--prompt", args->prompt, "Text prompt");
+  cmd->add_option("--negative", args->negative, "Negative prompt (default: Wan's)");
+  cmd->add_option("--prompt-ids", args->prompt_ids, "Reference mode: token ids 1,2,3 instead of the prompt text");
+  cmd->add_option("--negative-ids", args->negative_ids, "Reference mode: token ids of the negative prompt");
+  cmd->add_option("--size", args->size, "WIDTHxHEIGHT, multiples of 16")->capture_default_str();
+  cmd->add_option("--frames", args->frames, "Frames, 4n+1")->capture_default_str();
+  cmd->add_option("--steps", args->steps, "Sampler steps")->capture_default_str();
+  cmd->add_option("--sampler", args->sampler, "unipc | dpm++ | euler")->capture_default_str();
+  cmd->add_option("--shift", args->shift, "Sigma shift")->capture_default_str();
+  cmd->add_option("--cfg", args->cfg, "Guidance scale (1 = no negative pass)")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Noise seed")->capture_default_str();
+  cmd->add_option("--boundary", args->boundary, "Two-expert models: high-noise DiT while t >= boundary*1000")
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", args->threads, "Threads (0 = all cores)");
+  cmd->add_option("--precision", args->precision, "stored (weights as stored) | f32 (reference numerics)")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", args->out.mp4, "H.264 MP4 file");
+  cmd->add_option("--png-dir", args->out.png_dir, "Also write every frame as PNG into this folder");
+  cmd->add_option("--noise", args->out.noise, "Reference mode: raw f32 initial latent [16,T,H/8,W/8] instead of the seed");
+  cmd->add_option("--out-raw", args->out.raw, "Raw f32 video [3,F,H,W] in [-1,1] before 8-bit conversion (unclamped)");
+  cmd->add_flag("--raw-unclamped", args->out.raw_unclamped, "--out-raw holds the decoder output before the clamp");
+  cmd->add_option("--out-latents", args->out.latents, "Raw f32 latents of every step [steps+1,16,T,H/8,W/8]");
+  cmd->add_flag("--json", args->json, "Print the summary as one JSON object on stdout");
+  cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
+  cmd->callback([args] {
+    const int code = run_video(*args);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace frugal::cli

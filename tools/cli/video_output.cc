@@ -1,0 +1,156 @@
+#include "video_output.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "media/frame_convert.h"
+#include "media/png_writer.h"
+
+namespace frugal::cli {
+
+using namespace frugal::video;  // NOLINT: the video half's types in the video commands
+
+Expected<std::vector<float>> read_raw_f32(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) return not_found("cannot open " + path);
+  std::fseek(f.get(), 0, SEEK_END);
+  const long size = std::ftell(f.get());
+  std::fseek(f.get(), 0, SEEK_SET);
+  if (size < 0 || size % 4 != 0) return invalid_argument(path + " is not a raw f32 file (size " + std::to_string(size) + ")");
+  std::vector<float> v(static_cast<size_t>(size / 4));
+  if (std::fread(v.data(), 4, v.size(), f.get()) != v.size()) return data_loss("short read: " + path);
+  return v;
+}
+
+Status write_raw_f32(const std::string& path, const float* data, int64_t n) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
+  if (!f) return not_found("cannot create " + path);
+  if (std::fwrite(data, 4, static_cast<size_t>(n), f.get()) != static_cast<size_t>(n)) {
+    return internal_error("write failed: " + path);
+  }
+  if (std::fclose(f.release()) != 0) return internal_error("write failed: " + path);
+  return Status::ok();
+}
+
+Expected<std::vector<int32_t>> parse_token_ids(const std::string& text, const char* flag) {
+  std::vector<int32_t> ids;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(pos, end - pos);
+    char* stop = nullptr;
+    const long long v = std::strtoll(item.c_str(), &stop, 10);
+    if (item.empty() || *stop != '\0' || v < 0 || v > INT32_MAX) {
+      return invalid_argument(std::string(flag) + ": \"" + item + "\" is not a token id");
+    }
+    ids.push_back(static_cast<int32_t>(v));
+    pos = end + 1;
+  }
+  return ids;
+}
+
+Expected<std::unique_ptr<VideoOutputSink>> VideoOutputSink::open(const VideoOutputPaths& paths, const VideoRequest& request,
+                                                                 const VideoModelInfo& info) {
+  std::unique_ptr<VideoOutputSink> sink(new VideoOutputSink());
+  sink->paths_ = paths;
+  sink->width_ = request.width;
+  sink->height_ = request.height;
+  sink->frames_ = request.frames;
+  sink->fps_ = info.fps;
+  if (!paths.mp4.empty()) {
+    media::Mp4Options options;
+    options.fps = media::FrameRate{static_cast<int>(info.fps), 1};
+    auto writer = media::Mp4Writer::open(paths.mp4, static_cast<int>(request.width), static_cast<int>(request.height), options);
+    if (!writer) return writer.error();
+    sink->mp4_.emplace(std::move(*writer));
+  }
+  if (!paths.png_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(paths.png_dir, ec);
+    if (ec) return not_found("cannot create " + paths.png_dir + ": " + ec.message());
+  }
+  for (auto [path, file] : {std::pair{&paths.raw, &sink->raw_}, std::pair{&paths.latents, &sink->latents_}}) {
+    if (path->empty()) continue;
+    *file = std::fopen(path->c_str(), "wb");
+    if (*file == nullptr) return not_found("cannot create " + *path);
+  }
+  return sink;
+}
+
+VideoOutputSink::~VideoOutputSink() {
+  if (raw_ != nullptr) std::fclose(raw_);
+  if (latents_ != nullptr) std::fclose(latents_);
+}
+
+Status VideoOutputSink::write_frames(const float* frames, int64_t n) {
+  const int64_t plane = height_ * width_;
+  if (frames_done_ + n > frames_) return internal_error("the decoder produced more frames than requested");
+  clamped_.resize(static_cast<size_t>(3 * n * plane));
+  for (size_t i = 0; i < clamped_.size(); ++i) clamped_[i] = std::clamp(frames[i], -1.0f, 1.0f);
+  if (raw_ != nullptr) {
+    // [3, F, H, W] on disk: each channel's run of frames goes to its own place in the file.
+    const float* src = paths_.raw_unclamped ? frames : clamped_.data();
+    for (int64_t c = 0; c < 3; ++c) {
+      const long offset = static_cast<long>(4 * (c * frames_ * plane + frames_done_ * plane));
+      if (std::fseek(raw_, offset, SEEK_SET) != 0 ||
+          std::fwrite(src + c * n * plane, 4, static_cast<size_t>(n * plane), raw_) != static_cast<size_t>(n * plane)) {
+        return internal_error("write failed: " + paths_.raw);
+      }
+    }
+  }
+  const media::VideoShape shape{static_cast<int>(n), static_cast<int>(height_), static_cast<int>(width_)};
+  rgb_.resize(static_cast<size_t>(plane * 3));
+  for (int64_t f = 0; f < n; ++f) {
+    media::video_frame_to_rgb8(clamped_, shape, static_cast<int>(f), rgb_);
+    if (mp4_) {
+      if (Status s = mp4_->write_frame(rgb_); !s) return s;
+    }
+    if (!paths_.png_dir.empty()) {
+      char name[32];
+      std::snprintf(name, sizeof(name), "frame_%04lld.png", static_cast<long long>(frames_done_ + f));
+      if (Status s = media::write_png(paths_.png_dir + "/" + name, rgb_, static_cast<int>(width_), static_cast<int>(height_));
+          !s) {
+        return s;
+      }
+    }
+  }
+  frames_done_ += n;
+  return Status::ok();
+}
+
+void VideoOutputSink::write_latent(int step, const float* latent, int64_t n) {
+  if (latents_ == nullptr || !latent_error_.is_ok()) return;
+  if (std::fwrite(latent, 4, static_cast<size_t>(n), latents_) != static_cast<size_t>(n)) {
+    latent_error_ = internal_error("write failed: " + paths_.latents + " at step " + std::to_string(step));
+  }
+}
+
+Status VideoOutputSink::finish() {
+  if (frames_done_ != frames_) {
+    return internal_error("decoded " + std::to_string(frames_done_) + " frames, expected " + std::to_string(frames_));
+  }
+  if (!latent_error_.is_ok()) return latent_error_;
+  for (std::FILE** file : {&raw_, &latents_}) {
+    if (*file != nullptr && std::fclose(*file) != 0) return internal_error("closing an output file failed");
+    *file = nullptr;
+  }
+  if (mp4_) return mp4_->finish();
+  return Status::ok();
+}
+
+void VideoOutputSink::print_written() const {
+  if (!paths_.mp4.empty()) {
+    std::fprintf(stderr, "frugal: wrote %s (H.264, %lldx%lld, %lld frames, %lld fps, %s)\n", paths_.mp4.c_str(),
+                 static_cast<long long>(width_), static_cast<long long>(height_), static_cast<long long>(frames_),
+                 static_cast<long long>(fps_), mp4_ ? mp4_->encoder_name().c_str() : "");
+  }
+  if (!paths_.png_dir.empty()) std::fprintf(stderr, "frugal: wrote %lld PNG frames to %s\n", static_cast<long long>(frames_), paths_.png_dir.c_str());
+  if (!paths_.raw.empty()) {
+    std::fprintf(stderr, "frugal: wrote %s: f32 [3, %lld, %lld, %lld]%s\n", paths_.raw.c_str(), static_cast<long long>(frames_),
+                 static_cast<long long>(height_), static_cast<long long>(width_), paths_.raw_unclamped ? " (unclamped)" : "");
+  }
+  if (!paths_.latents.empty()) std::fprintf(stderr, "frugal: wrote latents to %s\n", paths_.latents.c_str());
+}
+
+}  // namespace frugal::cli

@@ -1,0 +1,60 @@
+// Where `frugal video` puts what it makes (tools layer): the H.264 MP4, PNG frames, the raw f32
+// video and latents of the reference mode. Frames arrive in chunks from the streaming VAE decode and
+// are written as they come, so no output holds the whole video in memory.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/expected.h"
+#include "media/mp4_writer.h"
+#include "video/pipeline/video_pipeline.h"
+
+namespace frugal::cli {
+
+struct VideoOutputPaths {
+  std::string mp4;
+  std::string png_dir;
+  std::string raw;            // [3, F, H, W] f32, clamped to [-1, 1] (what WanT2V.generate returns)
+  bool raw_unclamped = false;  // write the decoder's output before the clamp instead
+  std::string latents;        // [steps + 1, z, T, h, w] f32
+  std::string noise;          // input: the initial latent
+};
+
+// Reads / writes a raw little-endian f32 file.
+Expected<std::vector<float>> read_raw_f32(const std::string& path);
+Status write_raw_f32(const std::string& path, const float* data, int64_t n);
+// "1,2,3" → ids (each in [0, 2^31)); `flag` names the option in errors.
+Expected<std::vector<int32_t>> parse_token_ids(const std::string& text, const char* flag);
+
+class VideoOutputSink {
+ public:
+  static Expected<std::unique_ptr<VideoOutputSink>> open(const VideoOutputPaths& paths, const video::VideoRequest& request,
+                                                         const video::VideoModelInfo& info);
+  ~VideoOutputSink();
+  // frames: [3, n, H, W] unclamped decoder output; they follow the frames written before.
+  Status write_frames(const float* frames, int64_t n);
+  void write_latent(int step, const float* latent, int64_t n);
+  // Closes every output (the MP4 appears only now); checks that every frame arrived.
+  Status finish();
+  // "wrote out.mp4 (…)" lines on stderr.
+  void print_written() const;
+
+ private:
+  VideoOutputSink() = default;
+  VideoOutputPaths paths_;
+  int64_t width_ = 0, height_ = 0, frames_ = 0, fps_ = 16;
+  int64_t frames_done_ = 0;
+  std::optional<media::Mp4Writer> mp4_;
+  std::FILE* raw_ = nullptr;
+  std::FILE* latents_ = nullptr;
+  Status latent_error_;
+  std::vector<float> clamped_;  // [3, n, H, W]
+  std::vector<uint8_t> rgb_;    // [H, W, 3]
+};
+
+}  // namespace frugal::cli
