@@ -76,6 +76,11 @@ int inspect(const InspectArgs& args) {
   print_metadata(*file);
   print_tensors(*file, args.all_tensors);
   if (file->tensors().empty()) return 0;  // vocab-only file
+  const auto arch = file->get_string_or("general.architecture", "");
+  if (arch && *arch == "wan") {  // a video DiT, not an LLM
+    std::printf("\n");
+    return inspect_wan_gguf(args.model_path);
+  }
 
   auto model = Model::from_file(std::move(*file));
   if (!model) return report_error(model.error());

@@ -1,9 +1,13 @@
 // `frugal quantize`: convert a GGUF model to another weight type with frugal's own quantizers,
 // using the same per-tensor mixtures as llama.cpp's default recipes (see model/quant_recipe.h).
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "cli_common.h"
+#include "video/pipeline/model_files.h"
+#include "video/weights/gguf_export.h"
 #include "gguf/gguf_writer.h"
 #include "model/quant_recipe.h"
 #include "quant/quantize.h"
@@ -18,7 +22,37 @@ struct QuantizeArgs {
   int threads = 0;
 };
 
+// A Wan DiT (safetensors, shard index or model folder) → a GGUF DiT as the community ships them.
+int quantize_dit(const QuantizeArgs& a) {
+  std::string type = a.type_name;
+  for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto dtype = dtype_from_name(type == "Q4_K_M" ? "Q4_K" : type == "Q5_K_M" ? "Q5_K" : type);
+  if (!dtype) return report_error(invalid_argument("unknown type '" + a.type_name + "'"));
+  std::vector<std::string> paths = {a.in_path};
+  if (std::filesystem::is_directory(a.in_path)) {
+    auto files = video::resolve_video_model_files(a.in_path, {});
+    if (!files) return report_error(files.error());
+    paths = files->dits.front().weights;
+  }
+  auto store = WeightStore::open(paths);
+  if (!store) return report_error(store.error());
+  ThreadPool pool(a.threads > 0 ? a.threads : default_num_threads());
+  if (Status s = write_weights_gguf(*store, a.out_path, *dtype, "wan", pool); !s) return report_error(s);
+  std::fprintf(stderr, "quantize: wrote %s (matrices %s, the rest F32)\n", a.out_path.c_str(),
+               std::string(dtype_name(*dtype)).c_str());
+  return 0;
+}
+
+bool is_video_input(const std::string& path) {
+  const auto ends = [&](const char* s) {
+    const std::string suffix(s);
+    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return std::filesystem::is_directory(path) || ends(".safetensors") || ends(".json");
+}
+
 int quantize(const QuantizeArgs& a) {
+  if (is_video_input(a.in_path)) return quantize_dit(a);
   auto type = file_type_from_name(a.type_name);
   if (!type) return report_error(invalid_argument("unknown type '" + a.type_name + "'"));
   auto file = GgufFile::open(a.in_path);
@@ -62,8 +96,8 @@ int quantize(const QuantizeArgs& a) {
 
 void register_quantize(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
-  CLI::App* cmd = app.add_subcommand("quantize", "Convert a GGUF model's weights to another type (frugal's quantizers)");
-  cmd->add_option("input", a->in_path, "Input GGUF")->required();
+  CLI::App* cmd = app.add_subcommand("quantize", "Convert a GGUF model's weights to another type (frugal's quantizers); a Wan DiT to GGUF");
+  cmd->add_option("input", a->in_path, "Input GGUF, or a Wan DiT (safetensors, index .json, model folder)")->required();
   cmd->add_option("output", a->out_path, "Output GGUF")->required();
   cmd->add_option("type", a->type_name, "f32, f16, bf16, q8_0, q4_0, q5_0, q4_k_m, q5_k_m, q6_k")->required();
   cmd->add_option("-t,--threads", a->threads, "Threads");

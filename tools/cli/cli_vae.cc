@@ -1,10 +1,13 @@
 // `frugal vae encode|decode`: the Wan VAE alone, as diffusers users run a pipeline's VAE: raw f32
-// video [3, F, H, W] in [-1, 1] <-> normalised latent [16, T, H/8, W/8]. Shapes are printed on stderr.
+// video [3, F, H, W] in [-1, 1] <-> normalised latent [16, T, H/8, W/8]. Shapes, time and memory are
+// printed on stderr. Decoding streams latent frame by latent frame into the output file.
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "cli_common.h"
+#include "core/memory_usage.h"
 #include "video/pipeline/model_files.h"
 #include "video/vae/wan_vae.h"
 #include "video_output.h"
@@ -49,6 +52,35 @@ Expected<std::unique_ptr<video::WanVae>> load_vae(const VaeArgs& args) {
   return std::make_unique<video::WanVae>(std::move(*vae));
 }
 
+// Decodes latent by latent frame straight into the raw file [3, F, H, W] (each chunk's channels go to
+// their own places), so memory holds one chunk, never the whole video.
+Status decode_streaming(video::WanVae& vae, const std::vector<float>& z, const std::array<int64_t, 4>& shape,
+                        const VaeArgs& args, ThreadPool& pool, std::array<int64_t, 4>* out_shape) {
+  const auto decoded = video::WanVae::decoded_shape(shape);
+  *out_shape = decoded;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(args.out_path.c_str(), "wb"), &std::fclose);
+  if (!f) return not_found("cannot create " + args.out_path);
+  const int64_t plane = decoded[2] * decoded[3], total_frames = decoded[1];
+  int64_t frames_done = 0;
+  std::vector<float> chunk;
+  auto sink = [&](const float* frames, int64_t n) -> Status {
+    chunk.assign(frames, frames + 3 * n * plane);
+    if (!args.unclamped) video::clamp_unit(chunk.data(), static_cast<int64_t>(chunk.size()));
+    for (int64_t c = 0; c < 3; ++c) {
+      const long offset = static_cast<long>(4 * (c * total_frames + frames_done) * plane);
+      if (std::fseek(f.get(), offset, SEEK_SET) != 0 ||
+          std::fwrite(chunk.data() + c * n * plane, 4, static_cast<size_t>(n * plane), f.get()) != static_cast<size_t>(n * plane)) {
+        return internal_error("write failed: " + args.out_path);
+      }
+    }
+    frames_done += n;
+    return Status::ok();
+  };
+  if (Status s = vae.decode(z.data(), shape, sink, pool); !s) return s;
+  if (std::fclose(f.release()) != 0) return internal_error("write failed: " + args.out_path);
+  return Status::ok();
+}
+
 int run_vae(const VaeArgs& args, bool encode) {
   auto shape = parse_shape(args.shape_text);
   if (!shape) return report_error(shape.error());
@@ -62,16 +94,25 @@ int run_vae(const VaeArgs& args, bool encode) {
   auto vae = load_vae(args);
   if (!vae) return report_error(vae.error());
   ThreadPool pool(args.threads > 0 ? args.threads : default_num_threads());
-  auto out = encode ? (*vae)->encode(input->data(), *shape, pool) : (*vae)->decode_all(input->data(), *shape, pool);
-  if (!out) return report_error(out.error());
-  if (!encode && !args.unclamped) video::clamp_unit(out->data.data(), static_cast<int64_t>(out->data.size()));
-  if (Status s = write_raw_f32(args.out_path, out->data.data(), static_cast<int64_t>(out->data.size())); !s) {
+  std::array<int64_t, 4> o{};
+  const auto t0 = std::chrono::steady_clock::now();
+  if (encode) {
+    auto out = (*vae)->encode(input->data(), *shape, pool);
+    if (!out) return report_error(out.error());
+    if (Status s = write_raw_f32(args.out_path, out->data.data(), static_cast<int64_t>(out->data.size())); !s) {
+      return report_error(s);
+    }
+    o = out->shape;
+  } else if (Status s = decode_streaming(**vae, *input, *shape, args, pool, &o); !s) {
     return report_error(s);
   }
-  const auto& o = out->shape;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "frugal: wrote %s: f32 [%lld, %lld, %lld, %lld]%s\n", args.out_path.c_str(), static_cast<long long>(o[0]),
                static_cast<long long>(o[1]), static_cast<long long>(o[2]), static_cast<long long>(o[3]),
                encode ? " (normalised latent)" : (args.unclamped ? " (unclamped)" : " (clamped to [-1, 1])"));
+  std::fprintf(stderr, "frugal: %s %.2f s on %d threads; VAE working set %.1f MiB; process peak memory %.1f MiB\n",
+               encode ? "encode" : "decode", seconds, pool.num_threads(), (*vae)->peak_scratch_bytes() / 1048576.0,
+               peak_rss_bytes() / 1048576.0);
   return 0;
 }
 

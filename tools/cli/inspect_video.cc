@@ -6,7 +6,10 @@
 #include <map>
 
 #include "cli_common.h"
+#include "video/dit/dit_config.h"
 #include "video/pipeline/model_files.h"
+#include "video/text_encoder/umt5_config.h"
+#include "video/vae/vae_config.h"
 #include "video/weights/weight_store.h"
 
 namespace frugal::cli {
@@ -34,7 +37,34 @@ bool is_repeated_layer(const std::string& name) {
   return false;
 }
 
-int print_store(const std::string& title, const std::vector<std::string>& paths, bool all) {
+// What the engine reads the component as: its sizes, from config.json or from the tensor shapes.
+void print_component_config(const WeightStore& store, const std::string& config_json) {
+  if (store.contains("patch_embedding.weight")) {
+    auto c = config_json.empty() ? video::infer_dit_config(store) : video::load_dit_config_file(config_json);
+    if (c) {
+      std::printf("  DiT: %s (%s)\n", video::dit_config_summary(*c).c_str(),
+                  config_json.empty() ? "inferred from the tensor shapes" : "config.json");
+    } else {
+      std::printf("  DiT config: %s\n", c.error().to_string().c_str());
+    }
+  } else if (store.contains("decoder.conv1.weight")) {
+    auto c = video::vae::infer_vae_config(store);
+    std::printf("  VAE: %s\n", c ? c->to_string().c_str() : c.error().to_string().c_str());
+  } else if (store.contains("token_embedding.weight")) {
+    auto c = video::infer_umt5_config(store);
+    if (c) {
+      std::printf("  umT5 encoder: vocab %lld, dim %lld, %lld heads, %lld layers, ffn %lld, %lld buckets\n",
+                  static_cast<long long>(c->vocab), static_cast<long long>(c->dim), static_cast<long long>(c->num_heads),
+                  static_cast<long long>(c->num_layers), static_cast<long long>(c->dim_ffn),
+                  static_cast<long long>(c->num_buckets));
+    } else {
+      std::printf("  umT5 config: %s\n", c.error().to_string().c_str());
+    }
+  }
+}
+
+int print_store(const std::string& title, const std::vector<std::string>& paths, bool all,
+                const std::string& config_json = "") {
   auto store = WeightStore::open(paths);
   if (!store) return report_error(store.error());
   std::printf("%s: %s", title.c_str(), paths.front().c_str());
@@ -65,10 +95,18 @@ int print_store(const std::string& title, const std::vector<std::string>& paths,
     std::printf("  %-8s %14lld params in %lld tensors\n", dtype.c_str(), static_cast<long long>(v.first),
                 static_cast<long long>(v.second));
   }
+  print_component_config(*store, config_json);
   return 0;
 }
 
 }  // namespace
+
+int inspect_wan_gguf(const std::string& path) {
+  auto store = WeightStore::open({path});
+  if (!store) return report_error(store.error());
+  print_component_config(*store, "");
+  return 0;
+}
 
 bool is_video_inspect_target(const std::string& path) {
   std::error_code ec;
@@ -77,7 +115,7 @@ bool is_video_inspect_target(const std::string& path) {
     const std::string s(suffix);
     return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
   };
-  return ends(".safetensors") || ends(".json");
+  return ends(".safetensors") || ends(".json");  // a .gguf DiT goes through the GGUF path
 }
 
 int inspect_video(const std::string& path, bool all_tensors) {
@@ -89,7 +127,9 @@ int inspect_video(const std::string& path, bool all_tensors) {
   for (size_t i = 0; i < files->dits.size(); ++i) {
     const std::string title = files->dits.size() == 1 ? "DiT" : (i == 0 ? "DiT (high-noise expert)" : "DiT (low-noise expert)");
     if (!files->dits[i].config_json.empty()) std::printf("%s config: %s\n", title.c_str(), files->dits[i].config_json.c_str());
-    if (int code = print_store(title, files->dits[i].weights, all_tensors); code != 0) return code;
+    if (int code = print_store(title, files->dits[i].weights, all_tensors, files->dits[i].config_json); code != 0) {
+      return code;
+    }
   }
   if (int code = print_store("VAE", {files->vae}, all_tensors); code != 0) return code;
   if (int code = print_store("text encoder", {files->text_encoder}, all_tensors); code != 0) return code;

@@ -208,6 +208,14 @@ Expected<const WeightStore::Entry*> WeightStore::find_checked(const std::string&
   return &it->second;
 }
 
+void WeightStore::release(const Entry& e) const {
+  if (e.st != nullptr) {
+    for (const auto& file : st_files_) file->release_pages(e.st->data, e.st->size_bytes);
+  } else {
+    e.gguf_file->release_pages(e.gguf_file->tensor_view(*e.gguf).data, e.gguf->size_bytes);
+  }
+}
+
 Expected<std::vector<float>> WeightStore::load_f32(const std::string& name,
                                                    const std::vector<int64_t>& expected_shape) const {
   auto entry = find_checked(name, expected_shape);
@@ -216,6 +224,7 @@ Expected<std::vector<float>> WeightStore::load_f32(const std::string& name,
   std::vector<float> out(static_cast<size_t>(product(e.shape)));
   if (e.st != nullptr) {
     if (Status s = st_tensor_to_f32(*e.st, out.data()); !s) return s;
+    release(e);
     if (!e.scale_name.empty()) {
       auto scale = load_f32(e.scale_name, entries_.at(e.scale_name).shape);
       if (!scale) return scale.error();
@@ -228,6 +237,7 @@ Expected<std::vector<float>> WeightStore::load_f32(const std::string& name,
   std::vector<int32_t> rows(static_cast<size_t>(view.num_rows()));
   std::iota(rows.begin(), rows.end(), 0);
   get_rows(view, rows.data(), view.num_rows(), out.data());
+  release(e);
   return out;
 }
 
@@ -248,6 +258,7 @@ Expected<MatrixWeight> WeightStore::load_matrix(const std::string& name, const s
   if (keep_st) {
     m.view_.dtype = e.st->dtype == StDType::kF32 ? DType::kF32 : e.st->dtype == StDType::kF16 ? DType::kF16 : DType::kBF16;
     m.bytes_.assign(e.st->data, e.st->data + e.st->size_bytes);
+    release(e);
   } else if (keep_gguf) {
     const TensorView src = e.gguf_file->tensor_view(*e.gguf);
     if (src.row_elems() != n_in) {
@@ -257,6 +268,7 @@ Expected<MatrixWeight> WeightStore::load_matrix(const std::string& name, const s
     m.view_.dtype = src.dtype;
     const auto* bytes = static_cast<const uint8_t*>(src.data);
     m.bytes_.assign(bytes, bytes + src.size_bytes());
+    release(e);
   } else {
     auto f32 = load_f32(name, expected_shape);
     if (!f32) return f32.error();

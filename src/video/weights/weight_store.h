@@ -3,7 +3,8 @@
 // ships Wan DiTs (Q8_0, Q4_K, Q5_K, F16...). Names are the official state-dict names; ComfyUI-style
 // prefixes ("model.diffusion_model.") are stripped. Shapes are reported in PyTorch order (outermost
 // first) whatever the file's convention. Model code asks for tensors by name and shape and gets a
-// Status naming the tensor when it is missing or has another shape.
+// Status naming the tensor when it is missing or has another shape. Loaded tensors are copies: the
+// file pages they came from are released as they are copied.
 #pragma once
 
 #include <cstdint>
@@ -82,6 +83,9 @@ class WeightStore {
   Status add_gguf(const std::string& path);
   Status add_index(const std::string& path);
   Status add_entry(const std::string& name, Entry entry);
+  // The file pages under a tensor that was just copied are dropped from this process (MADV_DONTNEED;
+  // read back from the file if needed again), so loading a model never holds it twice in memory.
+  void release(const Entry& e) const;
   Expected<const Entry*> find_checked(const std::string& name, const std::vector<int64_t>& expected_shape) const;
 
   std::vector<std::unique_ptr<SafetensorsFile>> st_files_;
