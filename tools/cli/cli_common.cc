@@ -53,6 +53,18 @@ Expected<std::vector<uint8_t>> parallel_quantize(ThreadPool& pool, DType dtype, 
   return out;
 }
 
+std::string human_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024.0 && unit < 4) {
+    bytes /= 1024.0;
+    ++unit;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), unit == 0 ? "%.0f %s" : "%.2f %s", bytes, units[unit]);
+  return buf;
+}
+
 int report_error(const Status& status) {
   std::fprintf(stderr, "frugal: error: %s\n", status.to_string().c_str());
   switch (status.code()) {

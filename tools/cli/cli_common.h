@@ -32,6 +32,9 @@ void add_sampling_flags(CLI::App& app, SamplingParams& params);
 Expected<std::vector<uint8_t>> parallel_quantize(ThreadPool& pool, DType dtype, const float* src, int64_t n_rows,
                                                  int64_t row_len);
 
+// "1.50 GiB", "512 B": binary units, two decimals.
+std::string human_bytes(double bytes);
+
 // Prints "frugal: error: <status>" to stderr and returns the process exit code for it.
 int report_error(const Status& status);
 

@@ -18,18 +18,6 @@ struct InspectArgs {
   bool all_tensors = false;
 };
 
-std::string human_bytes(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int unit = 0;
-  while (bytes >= 1024.0 && unit < 4) {
-    bytes /= 1024.0;
-    ++unit;
-  }
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), unit == 0 ? "%.0f %s" : "%.2f %s", bytes, units[unit]);
-  return buf;
-}
-
 std::string dims_string(const GgufTensorInfo& t) {
   std::string s = "[";
   for (int d = 0; d < t.n_dims; ++d) s += (d ? ", " : "") + std::to_string(t.ne[static_cast<size_t>(d)]);

@@ -58,27 +58,16 @@ Status decode_streaming(video::WanVae& vae, const std::vector<float>& z, const s
                         const VaeArgs& args, ThreadPool& pool, std::array<int64_t, 4>* out_shape) {
   const auto decoded = video::WanVae::decoded_shape(shape);
   *out_shape = decoded;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(args.out_path.c_str(), "wb"), &std::fclose);
-  if (!f) return not_found("cannot create " + args.out_path);
-  const int64_t plane = decoded[2] * decoded[3], total_frames = decoded[1];
-  int64_t frames_done = 0;
+  auto raw = RawVideoFile::create(args.out_path, decoded[1], decoded[2], decoded[3]);
+  if (!raw) return raw.error();
   std::vector<float> chunk;
   auto sink = [&](const float* frames, int64_t n) -> Status {
-    chunk.assign(frames, frames + 3 * n * plane);
+    chunk.assign(frames, frames + 3 * n * decoded[2] * decoded[3]);
     if (!args.unclamped) video::clamp_unit(chunk.data(), static_cast<int64_t>(chunk.size()));
-    for (int64_t c = 0; c < 3; ++c) {
-      const long offset = static_cast<long>(4 * (c * total_frames + frames_done) * plane);
-      if (std::fseek(f.get(), offset, SEEK_SET) != 0 ||
-          std::fwrite(chunk.data() + c * n * plane, 4, static_cast<size_t>(n * plane), f.get()) != static_cast<size_t>(n * plane)) {
-        return internal_error("write failed: " + args.out_path);
-      }
-    }
-    frames_done += n;
-    return Status::ok();
+    return (*raw)->append(chunk.data(), n);
   };
   if (Status s = vae.decode(z.data(), shape, sink, pool); !s) return s;
-  if (std::fclose(f.release()) != 0) return internal_error("write failed: " + args.out_path);
-  return Status::ok();
+  return (*raw)->close();
 }
 
 int run_vae(const VaeArgs& args, bool encode) {

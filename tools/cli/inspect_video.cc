@@ -15,18 +15,6 @@
 namespace frugal::cli {
 namespace {
 
-std::string human(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int unit = 0;
-  while (bytes >= 1024.0 && unit < 4) {
-    bytes /= 1024.0;
-    ++unit;
-  }
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), unit == 0 ? "%.0f %s" : "%.2f %s", bytes, units[unit]);
-  return buf;
-}
-
 // A tensor name with its layer index replaced by N ("blocks.N.ffn.0.weight"), so that without --all
 // only the first layer of each repeated block is listed.
 bool is_repeated_layer(const std::string& name) {
@@ -71,7 +59,7 @@ int print_store(const std::string& title, const std::vector<std::string>& paths,
   if (paths.size() > 1) std::printf(" (+%zu more)", paths.size() - 1);
   std::printf("\n  %zu tensors, %lld parameters (%.3f B), %s\n", store->names().size(),
               static_cast<long long>(store->total_params()), store->total_params() / 1e9,
-              human(static_cast<double>(store->total_bytes())).c_str());
+              human_bytes(static_cast<double>(store->total_bytes())).c_str());
   for (const auto& [key, value] : store->metadata()) {
     std::string shown = value.size() > 100 ? value.substr(0, 100) + "..." : value;
     std::printf("  meta %-28s %s\n", key.c_str(), shown.c_str());

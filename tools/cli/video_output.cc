@@ -50,6 +50,44 @@ Expected<std::vector<int32_t>> parse_token_ids(const std::string& text, const ch
   return ids;
 }
 
+Expected<std::unique_ptr<RawVideoFile>> RawVideoFile::create(const std::string& path, int64_t frames, int64_t height,
+                                                             int64_t width) {
+  std::unique_ptr<RawVideoFile> raw(new RawVideoFile());
+  raw->path_ = path;
+  raw->frames_ = frames;
+  raw->plane_ = height * width;
+  raw->file_ = std::fopen(path.c_str(), "wb");
+  if (raw->file_ == nullptr) return not_found("cannot create " + path);
+  return raw;
+}
+
+RawVideoFile::~RawVideoFile() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+Status RawVideoFile::append(const float* chunk, int64_t n) {
+  if (file_ == nullptr || frames_done_ + n > frames_) return internal_error(path_ + ": more frames than announced");
+  for (int64_t c = 0; c < 3; ++c) {
+    const long offset = static_cast<long>(4 * (c * frames_ + frames_done_) * plane_);
+    const auto count = static_cast<size_t>(n * plane_);
+    if (std::fseek(file_, offset, SEEK_SET) != 0 || std::fwrite(chunk + c * n * plane_, 4, count, file_) != count) {
+      return internal_error("write failed: " + path_);
+    }
+  }
+  frames_done_ += n;
+  return Status::ok();
+}
+
+Status RawVideoFile::close() {
+  if (frames_done_ != frames_) {
+    return internal_error(path_ + ": " + std::to_string(frames_done_) + " of " + std::to_string(frames_) + " frames written");
+  }
+  std::FILE* f = file_;
+  file_ = nullptr;
+  if (f == nullptr || std::fclose(f) != 0) return internal_error("write failed: " + path_);
+  return Status::ok();
+}
+
 Expected<std::unique_ptr<VideoOutputSink>> VideoOutputSink::open(const VideoOutputPaths& paths, const VideoRequest& request,
                                                                  const VideoModelInfo& info) {
   std::unique_ptr<VideoOutputSink> sink(new VideoOutputSink());
@@ -70,16 +108,19 @@ Expected<std::unique_ptr<VideoOutputSink>> VideoOutputSink::open(const VideoOutp
     std::filesystem::create_directories(paths.png_dir, ec);
     if (ec) return not_found("cannot create " + paths.png_dir + ": " + ec.message());
   }
-  for (auto [path, file] : {std::pair{&paths.raw, &sink->raw_}, std::pair{&paths.latents, &sink->latents_}}) {
-    if (path->empty()) continue;
-    *file = std::fopen(path->c_str(), "wb");
-    if (*file == nullptr) return not_found("cannot create " + *path);
+  if (!paths.raw.empty()) {
+    auto raw = RawVideoFile::create(paths.raw, request.frames, request.height, request.width);
+    if (!raw) return raw.error();
+    sink->raw_ = std::move(*raw);
+  }
+  if (!paths.latents.empty()) {
+    sink->latents_ = std::fopen(paths.latents.c_str(), "wb");
+    if (sink->latents_ == nullptr) return not_found("cannot create " + paths.latents);
   }
   return sink;
 }
 
 VideoOutputSink::~VideoOutputSink() {
-  if (raw_ != nullptr) std::fclose(raw_);
   if (latents_ != nullptr) std::fclose(latents_);
 }
 
@@ -88,16 +129,8 @@ Status VideoOutputSink::write_frames(const float* frames, int64_t n) {
   if (frames_done_ + n > frames_) return internal_error("the decoder produced more frames than requested");
   clamped_.resize(static_cast<size_t>(3 * n * plane));
   for (size_t i = 0; i < clamped_.size(); ++i) clamped_[i] = std::clamp(frames[i], -1.0f, 1.0f);
-  if (raw_ != nullptr) {
-    // [3, F, H, W] on disk: each channel's run of frames goes to its own place in the file.
-    const float* src = paths_.raw_unclamped ? frames : clamped_.data();
-    for (int64_t c = 0; c < 3; ++c) {
-      const long offset = static_cast<long>(4 * (c * frames_ * plane + frames_done_ * plane));
-      if (std::fseek(raw_, offset, SEEK_SET) != 0 ||
-          std::fwrite(src + c * n * plane, 4, static_cast<size_t>(n * plane), raw_) != static_cast<size_t>(n * plane)) {
-        return internal_error("write failed: " + paths_.raw);
-      }
-    }
+  if (raw_) {
+    if (Status s = raw_->append(paths_.raw_unclamped ? frames : clamped_.data(), n); !s) return s;
   }
   const media::VideoShape shape{static_cast<int>(n), static_cast<int>(height_), static_cast<int>(width_)};
   rgb_.resize(static_cast<size_t>(plane * 3));
@@ -131,9 +164,13 @@ Status VideoOutputSink::finish() {
     return internal_error("decoded " + std::to_string(frames_done_) + " frames, expected " + std::to_string(frames_));
   }
   if (!latent_error_.is_ok()) return latent_error_;
-  for (std::FILE** file : {&raw_, &latents_}) {
-    if (*file != nullptr && std::fclose(*file) != 0) return internal_error("closing an output file failed");
-    *file = nullptr;
+  if (raw_) {
+    if (Status s = raw_->close(); !s) return s;
+  }
+  if (latents_ != nullptr) {
+    std::FILE* f = latents_;
+    latents_ = nullptr;
+    if (std::fclose(f) != 0) return internal_error("write failed: " + paths_.latents);
   }
   if (mp4_) return mp4_->finish();
   return Status::ok();

@@ -31,6 +31,26 @@ Status write_raw_f32(const std::string& path, const float* data, int64_t n);
 // "1,2,3" → ids (each in [0, 2^31)); `flag` names the option in errors.
 Expected<std::vector<int32_t>> parse_token_ids(const std::string& text, const char* flag);
 
+// A raw f32 video [3, F, H, W] written as decoded chunks [3, n, H, W] arrive: each chunk's channels go
+// to their own places in the file, so nothing holds the whole video.
+class RawVideoFile {
+ public:
+  static Expected<std::unique_ptr<RawVideoFile>> create(const std::string& path, int64_t frames, int64_t height,
+                                                        int64_t width);
+  ~RawVideoFile();
+  // The next n frames. kInternal on a write error or more frames than announced.
+  Status append(const float* chunk, int64_t n);
+  // Checks every frame arrived and closes the file.
+  Status close();
+  const std::string& path() const { return path_; }
+
+ private:
+  RawVideoFile() = default;
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  int64_t frames_ = 0, plane_ = 0, frames_done_ = 0;
+};
+
 class VideoOutputSink {
  public:
   static Expected<std::unique_ptr<VideoOutputSink>> open(const VideoOutputPaths& paths, const video::VideoRequest& request,
@@ -50,7 +70,7 @@ class VideoOutputSink {
   int64_t width_ = 0, height_ = 0, frames_ = 0, fps_ = 16;
   int64_t frames_done_ = 0;
   std::optional<media::Mp4Writer> mp4_;
-  std::FILE* raw_ = nullptr;
+  std::unique_ptr<RawVideoFile> raw_;
   std::FILE* latents_ = nullptr;
   Status latent_error_;
   std::vector<float> clamped_;  // [3, n, H, W]

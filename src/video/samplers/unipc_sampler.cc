@@ -50,6 +50,28 @@ UniC2Rhos solve_unic2(const UniBh2& bh, float rk) {
   return {b1 - 1.0f * y2, y2};
 }
 
+// The scalars one UniP/UniC update over sigma_s0 -> sigma_t shares (predictor and corrector alike).
+struct UniStep {
+  float lambda_s0;  // log-SNR at sigma_s0
+  float h;          // lambda_t - lambda_s0
+  UniBh2 bh;
+  float coef_x;     // sigma_t / sigma_s0
+  float coef_m0;    // alpha_t * h_phi_1
+  float coef_res;   // alpha_t * B(h)
+};
+
+UniStep uni_step(float sigma_t, float sigma_s0) {
+  const float alpha_t = 1.0f - sigma_t;
+  UniStep st;
+  st.lambda_s0 = lambda_of_sigma(sigma_s0);
+  st.h = lambda_of_sigma(sigma_t) - st.lambda_s0;
+  st.bh = uni_bh2(st.h);
+  st.coef_x = sigma_t / sigma_s0;
+  st.coef_m0 = alpha_t * st.bh.h_phi_1;
+  st.coef_res = alpha_t * st.bh.b_h;
+  return st;
+}
+
 }  // namespace
 
 void UniPCSampler::advance(int step_idx, const float* model_output, float* sample, int64_t n) {
@@ -82,16 +104,9 @@ void UniPCSampler::advance(int step_idx, const float* model_output, float* sampl
 // x0 prediction (model_t = x0_new_). Its order is the previous predictor's.
 void UniPCSampler::correct(int step_idx, float* sample, int64_t n) const {
   const auto s = static_cast<size_t>(step_idx);
-  const float sigma_t = sigmas()[s];
-  const float sigma_s0 = sigmas()[s - 1];
-  const float alpha_t = 1.0f - sigma_t;
-  const float lambda_s0 = lambda_of_sigma(sigma_s0);
-  const float h = lambda_of_sigma(sigma_t) - lambda_s0;
-  const UniBh2 bh = uni_bh2(h);
-
-  const float coef_x = sigma_t / sigma_s0;
-  const float coef_m0 = alpha_t * bh.h_phi_1;
-  const float coef_res = alpha_t * bh.b_h;
+  const UniStep st = uni_step(sigmas()[s], sigmas()[s - 1]);
+  const float h = st.h, lambda_s0 = st.lambda_s0, coef_x = st.coef_x, coef_m0 = st.coef_m0, coef_res = st.coef_res;
+  const UniBh2& bh = st.bh;
   const float* m0 = x0_prev_.data();
   const float* model_t = x0_new_.data();
   const float* x = last_sample_.data();
@@ -124,16 +139,9 @@ void UniPCSampler::correct(int step_idx, float* sample, int64_t n) const {
 //                                  - alpha_t * B(h) * rho_p * D1, with rho_p = 0.5 for order 2.
 void UniPCSampler::predict(int step_idx, int order, float* sample, int64_t n) const {
   const auto s = static_cast<size_t>(step_idx);
-  const float sigma_t = sigmas()[s + 1];  // 0 on the last step: lambda_t = +inf, h_phi_1 = -1
-  const float sigma_s0 = sigmas()[s];
-  const float alpha_t = 1.0f - sigma_t;
-  const float lambda_s0 = lambda_of_sigma(sigma_s0);
-  const float h = lambda_of_sigma(sigma_t) - lambda_s0;
-  const UniBh2 bh = uni_bh2(h);
-
-  const float coef_x = sigma_t / sigma_s0;
-  const float coef_m0 = alpha_t * bh.h_phi_1;
-  const float coef_res = alpha_t * bh.b_h;
+  // sigma_t is 0 on the last step: lambda_t = +inf, h_phi_1 = -1.
+  const UniStep st = uni_step(sigmas()[s + 1], sigmas()[s]);
+  const float h = st.h, lambda_s0 = st.lambda_s0, coef_x = st.coef_x, coef_m0 = st.coef_m0, coef_res = st.coef_res;
   const float* m0 = x0_prev_.data();
   const auto count = static_cast<size_t>(n);
 
