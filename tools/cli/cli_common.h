@@ -53,6 +53,7 @@ void register_chat(CLI::App& app);
 void register_perplexity(CLI::App& app);
 void register_convert(CLI::App& app);
 void register_video(CLI::App& app);
+void register_video_eval(CLI::App& app);
 void register_text_encode(CLI::App& app);
 void register_vae(CLI::App& app);
 

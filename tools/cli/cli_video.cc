@@ -36,17 +36,6 @@ struct VideoArgs {
   bool quiet = false;
 };
 
-Status parse_size(const std::string& text, int64_t* width, int64_t* height) {
-  long w = 0, h = 0;
-  char x = 0, extra = 0;
-  if (std::sscanf(text.c_str(), "%ld%c%ld%c", &w, &x, &h, &extra) != 3 || (x != 'x' && x != '*') || w <= 0 || h <= 0) {
-    return invalid_argument("--size must be WIDTHxHEIGHT (e.g. 832x480), not \"" + text + "\"");
-  }
-  *width = w;
-  *height = h;
-  return Status::ok();
-}
-
 Expected<VideoRequest> build_request(const VideoArgs& args) {
   VideoRequest r;
   r.prompt = args.prompt;

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   frugal::cli::register_video(app);
   frugal::cli::register_text_encode(app);
   frugal::cli::register_vae(app);
+  frugal::cli::register_video_eval(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

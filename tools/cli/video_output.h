@@ -28,6 +28,8 @@ struct VideoOutputPaths {
 // Reads / writes a raw little-endian f32 file.
 Expected<std::vector<float>> read_raw_f32(const std::string& path);
 Status write_raw_f32(const std::string& path, const float* data, int64_t n);
+// "832x480" (or "832*480") → width, height; kInvalidArgument otherwise.
+Status parse_size(const std::string& text, int64_t* width, int64_t* height);
 // "1,2,3" → ids (each in [0, 2^31)); `flag` names the option in errors.
 Expected<std::vector<int32_t>> parse_token_ids(const std::string& text, const char* flag);
 
