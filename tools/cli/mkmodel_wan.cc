@@ -69,7 +69,8 @@ std::pair<float, float> init_of(const std::string& name, const std::vector<int64
 // mix64(seed ^ hash(name) + i): cheap and independent of the thread count.
 SafetensorsWriter::Fill random_fill(uint64_t seed, const std::string& name, const std::vector<int64_t>& shape,
                                     StDType dtype, ThreadPool& pool) {
-  const auto [mean, std] = init_of(name, shape);
+  const std::pair<float, float> init = init_of(name, shape);
+  const float mean = init.first, std = init.second;
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   const uint64_t base = seed ^ name_hash(name);

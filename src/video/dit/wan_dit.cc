@@ -99,7 +99,7 @@ void WanDit::embed_time(double timestep, ThreadPool& pool) {
 
 void WanDit::patchify(const float* x, const DitGrid& grid, ThreadPool& pool) {
   const DitConfig& c = config_;
-  const auto [pt, ph, pw] = c.patch_size;
+  const int64_t pt = c.patch_size[0], ph = c.patch_size[1], pw = c.patch_size[2];
   const int64_t frames = grid.frames * pt, height = grid.height * ph, width = grid.width * pw;
   const int64_t patch_len = c.in_dim * c.patch_volume();  // Conv3d weight order (c, kt, kh, kw)
   pool.parallel_for(grid.n_tokens(), [&](int64_t begin, int64_t end) {
@@ -134,7 +134,7 @@ void WanDit::run_head(const DitGrid& grid, float* out, ThreadPool& pool) {
   apply_linear(weights_.head, normed, n, head_out_.data(), pool, block_scratch_.matmul);
   const int64_t row_len = c.patch_volume() * c.out_dim;  // (kt, kh, kw, c), c fastest
   report("head_out", head_out_.data(), n * row_len);
-  const auto [pt, ph, pw] = c.patch_size;
+  const int64_t pt = c.patch_size[0], ph = c.patch_size[1], pw = c.patch_size[2];
   const int64_t frames = grid.frames * pt, height = grid.height * ph, width = grid.width * pw;
   pool.parallel_for(n, [&](int64_t begin, int64_t end) {
     for (int64_t token = begin; token < end; ++token) {
