@@ -12,6 +12,7 @@
 #include "server/error_mapping.h"
 #include "server/openai_response.h"
 #include "server/openai_routes.h"
+#include "server/video_routes.h"
 #include "tokenizer/chat_template.h"
 
 namespace frugal {
@@ -44,7 +45,7 @@ bool same_key(const std::string& a, const std::string& b) {
 
 bool is_known_path(const std::string& path) {
   return path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/models" ||
-         path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics";
+         path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics" || is_video_route_path(path);
 }
 
 void send_error(httplib::Response& res, const ApiError& error) {
@@ -89,6 +90,7 @@ struct HttpServer::Impl {
   ServingMetrics metrics;
   HttpServerOptions options;
   ApiContext context;
+  jobs::VideoService* video = nullptr;
   int64_t created = 0;
   std::atomic<int> listen_fd{-1};  // the socket httplib last created to listen on (see bind())
   httplib::Server server;
@@ -247,10 +249,16 @@ void HttpServer::install_routes() {
     if (impl_->registry != nullptr) {
       refresh_engine_gauges();
       impl_->router->refresh_gauges();
+      if (impl_->video != nullptr) impl_->video->refresh_gauges();
       text = impl_->registry->render();
     }
     res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
   });
+}
+
+void HttpServer::attach_video_service(jobs::VideoService& service) {
+  impl_->video = &service;
+  install_video_routes(impl_->server, service);
 }
 
 // The request and KV gauges summed over every engine (each engine sets them for itself per step).

@@ -2,7 +2,7 @@
 // API keys, body-size and time limits, and graceful shutdown.
 //
 // Routes: POST /v1/completions, POST /v1/chat/completions (stream: true -> SSE), GET /v1/models,
-// GET /v1/models/{id}, GET /health, GET /metrics (Prometheus text; see metrics/serving_metrics.h
+// GET /v1/models/{id}, the Videos API when a video service is attached, GET /health, GET /metrics (Prometheus text; see metrics/serving_metrics.h
 // and server/route_metrics.h for every metric name and who updates it). Several models can be
 // served, each with its own engine; a ModelRouter resolves "model" (a name, "auto", a route).
 // API keys guard /v1/* only; /health and /metrics stay open for probes and scrapers.
@@ -20,6 +20,7 @@
 
 #include "core/expected.h"
 #include "engine/llm_engine.h"
+#include "jobs/video_service.h"
 #include "metrics/serving_metrics.h"
 #include "server/model_router.h"
 #include "tokenizer/tokenizer.h"
@@ -50,6 +51,10 @@ class HttpServer {
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+
+  // Serves the OpenAI Videos API (server/video_routes.h) from `service`, which must outlive the
+  // server; its queue gauges are refreshed at each /metrics scrape. Call before bind().
+  void attach_video_service(jobs::VideoService& service);
 
   // Binds the socket; errors: kUnavailable (address in use, bad host).
   Status bind();

@@ -74,6 +74,13 @@ class ServeProcess {
     pid_ = -1;
     return -1;
   }
+  // SIGKILL: the process dies without any shutdown (a crash); returns once it is reaped.
+  void kill_hard() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status_, 0);
+    pid_ = -1;
+  }
   std::string log() const { return read_text_file(log_); }
 
  private:

@@ -2,7 +2,8 @@
 // Prometheus metrics, optional API keys, graceful shutdown on SIGINT/SIGTERM, the live cost
 // meter (--hardware / --price-per-hour: every response's usage carries cost_usd), several models
 // (--model NAME=PATH, repeated) with cost-aware routing ("auto", --route) and an overflow route to
-// an external OpenAI-compatible endpoint (--overflow-*).
+// an external OpenAI-compatible endpoint (--overflow-*), and text-to-video as durable jobs behind
+// the OpenAI Videos API (--video-model DIR, repeated; see serve_video.h).
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "server/model_set.h"
 #include "server/overflow_client.h"
 #include "serve_models.h"
+#include "serve_video.h"
 
 namespace frugal::cli {
 namespace {
@@ -46,6 +48,7 @@ struct ServeArgs {
   bool price_given = false;
   OverflowOptions overflow;                  // used when overflow.url is set
   std::string overflow_api_key_file;
+  ServeVideoFlags video;
 };
 
 bool is_loopback(const std::string& host) {
@@ -186,8 +189,14 @@ int serve(const ServeArgs& args) {
   if (!models) return report_error(models.error());
   auto router = make_router(*models, std::move(plan->routes), engine_flags, std::move(plan->overflow), &registry);
   const ModelRouter& router_view = *router;
+  ServeVideoFlags video_flags = args.video;
+  video_flags.threads = args.engine.threads;
+  video_flags.usd_per_hour = plan->usd_per_hour;
+  auto video = start_video_service(video_flags, &registry);  // declared before the server: outlives it
+  if (!video) return report_error(video.error());
 
   HttpServer server(std::move(router), &registry, options);
+  if (*video) server.attach_video_service(**video);
   Status bound = server.bind();
   if (!bound.is_ok()) return report_error(bound);
   print_next_steps(args.host, server.port(), router_view, !options.api_keys.empty());
@@ -204,6 +213,7 @@ int serve(const ServeArgs& args) {
   serving_done.store(true);
   if (!server.shutting_down()) kill(getpid(), SIGTERM);  // wake the waiter (the signal is blocked: no default action)
   signal_waiter.join();
+  if (*video) (*video)->stop();  // a running video job stays in_progress: the next start runs it again
   if (!ran.is_ok()) return report_error(ran);
   std::fprintf(stderr, "frugal: stopped\n");
   return 0;
@@ -260,6 +270,13 @@ void register_serve(CLI::App& app) {
                   "Overflow route: upstream USD per million completion tokens (for the cost meter)");
   cmd->add_option("--overflow-api-key-file", args->overflow_api_key_file,
                   "Overflow route: file whose first key is sent upstream as a Bearer token");
+  cmd->add_option("--video-model", args->video.model_values,
+                  "Serve a Wan text-to-video model folder behind the OpenAI Videos API: DIR or NAME=DIR (repeatable)");
+  cmd->add_option("--video-tiers", args->video.tiers_file,
+                  "Video tiers config JSON (draft/preview/final presets, limits; default: built-in tiers)");
+  cmd->add_option("--video-state", args->video.state_dir, "Folder of the video job database and finished files")
+      ->capture_default_str();
+  cmd->add_option("--video-max-queue", args->video.max_queue, "Queued video jobs before 429 (overrides the tiers file)");
   cmd->callback([args, price] {
     args->price_given = price->count() > 0;
     const int code = serve(*args);

@@ -1,0 +1,48 @@
+#include "jobs/job.h"
+
+namespace frugal::jobs {
+
+const char* job_state_name(JobState state) {
+  switch (state) {
+    case JobState::kQueued:
+      return "queued";
+    case JobState::kInProgress:
+      return "in_progress";
+    case JobState::kCompleted:
+      return "completed";
+    case JobState::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+std::optional<JobState> parse_job_state(const std::string& name) {
+  for (JobState state : {JobState::kQueued, JobState::kInProgress, JobState::kCompleted, JobState::kFailed}) {
+    if (name == job_state_name(state)) return state;
+  }
+  return std::nullopt;
+}
+
+bool is_terminal(JobState state) {
+  switch (state) {
+    case JobState::kCompleted:
+    case JobState::kFailed:
+      return true;
+    case JobState::kQueued:
+    case JobState::kInProgress:
+      return false;
+  }
+  return false;
+}
+
+Status check_transition(JobState from, JobState to) {
+  const bool allowed = (from == JobState::kQueued && to == JobState::kInProgress) ||
+                       (from == JobState::kInProgress && to == JobState::kCompleted) ||
+                       (from == JobState::kInProgress && to == JobState::kFailed) ||
+                       (from == JobState::kInProgress && to == JobState::kQueued);
+  if (allowed) return Status::ok();
+  return internal_error(std::string("job state change ") + job_state_name(from) + " -> " + job_state_name(to) +
+                        " is not allowed");
+}
+
+}  // namespace frugal::jobs

@@ -1,0 +1,56 @@
+// JobOutput: one job's files, written as the streaming VAE decode hands over frames (jobs layer):
+// the H.264 MP4, a PNG thumbnail (the first frame) and a PNG spritesheet (up to kSpriteFrames
+// frames spread over the clip, side by side in rows of kSpriteColumns). Files are staged in the
+// object store's staging folder and stored under "<job id>/video.mp4", "<job id>/thumbnail.png",
+// "<job id>/spritesheet.png" by store(); an abandoned output deletes its staged files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/expected.h"
+#include "media/mp4_writer.h"
+#include "storage/object_store.h"
+
+namespace frugal::jobs {
+
+// The object key of a job's file for an API variant: "video" | "thumbnail" | "spritesheet";
+// nullopt for any other variant.
+std::optional<std::string> job_object_key(const std::string& job_id, const std::string& variant);
+
+class JobOutput {
+ public:
+  static constexpr int kSpriteFrames = 8;
+  static constexpr int kSpriteColumns = 4;
+
+  // `staging_tag` makes the staged names unique per attempt.
+  static Expected<std::unique_ptr<JobOutput>> open(storage::ObjectStore& store, const std::string& job_id,
+                                                   const std::string& staging_tag, int64_t width, int64_t height,
+                                                   int64_t frames, int64_t fps);
+  ~JobOutput();
+  // frames: [3, n, H, W] unclamped decoder output, following the frames written before.
+  Status write_frames(const float* frames, int64_t n);
+  // Finishes the MP4, writes the thumbnail and spritesheet, puts all three in the store with
+  // `expires_at`. kInternal when frames are missing.
+  Status store(int64_t expires_at);
+
+ private:
+  JobOutput() = default;
+  Status write_stills();
+  void remove_staged();
+
+  storage::ObjectStore* store_ = nullptr;
+  std::string job_id_;
+  std::string mp4_path_, thumbnail_path_, spritesheet_path_;  // staged files
+  int64_t width_ = 0, height_ = 0, frames_ = 0;
+  int64_t frames_done_ = 0;
+  std::optional<media::Mp4Writer> mp4_;
+  std::vector<uint8_t> rgb_;          // [H, W, 3], the frame being converted
+  std::vector<uint8_t> thumbnail_;    // [H, W, 3]
+  std::vector<uint8_t> sprites_;      // [rows·H, cols·W, 3]
+  bool stored_ = false;
+};
+
+}  // namespace frugal::jobs

@@ -1,0 +1,76 @@
+// JobStore: the durable jobs and the queue over them (jobs layer). The one place a job's state
+// changes: every method that changes a job commits it durably before it returns, so whatever a
+// caller reports (an HTTP answer, a metric) is already on disk. The SQLite backend is the default;
+// the scale-out issue adds a Redis Streams one behind the same interface.
+// Threading contract: every method is safe to call from any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/expected.h"
+#include "jobs/job.h"
+
+namespace frugal::jobs {
+
+struct SubmitOptions {
+  int64_t max_queued = 0;  // > 0: refuse (kResourceExhausted) when this many jobs are queued already
+};
+
+struct ListQuery {
+  std::string after;        // a job id: list the ones after it in this order ("" from the start)
+  int64_t limit = 20;       // 1..100
+  bool ascending = false;   // by created_at, then id
+};
+
+struct ListPage {
+  std::vector<JobRecord> jobs;
+  bool has_more = false;
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // Adds a queued job. A record whose idempotency_key (with the same api_key_hash) is already
+  // stored is not added: the stored job comes back, with *existing set (when given).
+  virtual Expected<JobRecord> submit(const JobRecord& job, const SubmitOptions& options, bool* existing) = 0;
+  // kNotFound when no such job.
+  virtual Expected<JobRecord> get(const std::string& id) = 0;
+  // kNotFound when `after` names no job.
+  virtual Expected<ListPage> list(const ListQuery& query) = 0;
+  // Deletes the job in any state; kNotFound when absent (so a second delete is a 404).
+  virtual Status remove(const std::string& id) = 0;
+
+  // The next queued job of `model` (highest priority, then oldest), moved to in_progress with
+  // attempts + 1 and started_at = now. `running_per_tier_limit(tier)` (may be empty) caps the
+  // in-progress jobs per tier: a tier at its cap is skipped. nullopt when nothing is runnable.
+  virtual Expected<std::optional<JobRecord>> claim_next(const std::string& model, int64_t now,
+                                                        const std::vector<std::pair<std::string, int>>& tier_caps) = 0;
+  // Progress of a running job (0..100); kNotFound when it was deleted meanwhile.
+  virtual Status update_progress(const std::string& id, double progress) = 0;
+  // in_progress → completed (completions + 1). kNotFound when it was deleted meanwhile;
+  // kInternal when it is not in_progress.
+  virtual Status complete(const std::string& id, const JobResult& result, int64_t now) = 0;
+  // in_progress → failed.
+  virtual Status fail(const std::string& id, const std::string& code, const std::string& message, int64_t now) = 0;
+  // At start-up: every in_progress job (its worker died with the last process) goes back to queued.
+  // Returns how many.
+  virtual Expected<int64_t> recover_interrupted() = 0;
+
+  // 1-based place in `model`'s claim order of a queued job; 0 when it is not queued.
+  virtual Expected<int64_t> queue_position(const std::string& id) = 0;
+  struct TierQueue {
+    std::string tier;
+    int64_t queued = 0;
+    int64_t running = 0;
+    int64_t oldest_created_at = 0;  // of the queued ones; 0 when none
+  };
+  virtual Expected<std::vector<TierQueue>> queue_stats() = 0;
+  // Completed/failed jobs whose files expired at `now`; the service deletes their files and rows.
+  virtual Expected<std::vector<std::string>> expired_jobs(int64_t now) = 0;
+};
+
+}  // namespace frugal::jobs

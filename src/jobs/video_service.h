@@ -1,0 +1,100 @@
+// VideoService: text-to-video as durable jobs (jobs layer) — what the HTTP routes call. It resolves
+// requests into jobs (tiers, seconds/size → frames/pixels), submits them to the JobStore (bounded:
+// kResourceExhausted when the queue is full), runs one VideoWorker per served model, answers with
+// queue position, ETA and cost, cancels on delete, and serves the stored files.
+// Threading contract: every public method but start()/stop() is safe from any thread; start() once,
+// stop() once (the destructor calls it).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "jobs/job_spec.h"
+#include "jobs/job_store.h"
+#include "jobs/running_jobs.h"
+#include "jobs/tier_estimates.h"
+#include "jobs/video_metrics.h"
+#include "jobs/video_tiers.h"
+#include "jobs/video_worker.h"
+#include "metrics/metrics.h"
+#include "storage/object_store.h"
+#include "video/pipeline/video_pipeline.h"
+
+namespace frugal::jobs {
+
+struct ServedVideoModel {
+  std::string name;
+  std::unique_ptr<video::VideoPipeline> pipeline;
+};
+
+struct VideoServiceOptions {
+  VideoServiceConfig config = default_video_service_config();
+  double usd_per_hour = 0;  // the server's price; 0: costs stay 0
+  int machine_cores = 0;    // the cores that price buys; 0: std::thread::hardware_concurrency()
+};
+
+// A job as the API shows it: the record plus what is derived at read time.
+struct VideoView {
+  JobRecord job;
+  int64_t queue_position = 0;                // 1-based among queued jobs of its model; 0 unless queued
+  std::optional<double> eta_seconds;         // until completed; nullopt while no estimate exists
+  std::optional<double> predicted_seconds;   // the tier's learned time (claim → completed)
+  std::optional<double> predicted_cost_usd;  // the tier's learned cost
+};
+
+struct SubmitOutcome {
+  VideoView view;
+  bool existing = false;  // an Idempotency-Key replay: the job was submitted before
+};
+
+class VideoService {
+ public:
+  VideoService(VideoServiceOptions options, std::vector<ServedVideoModel> models, std::unique_ptr<JobStore> store,
+               std::unique_ptr<storage::ObjectStore> objects, MetricsRegistry* registry);
+  ~VideoService();
+  VideoService(const VideoService&) = delete;
+  VideoService& operator=(const VideoService&) = delete;
+
+  // Requeues the jobs a previous process left in_progress, then starts the workers.
+  Status start();
+  void stop();
+
+  std::variant<SubmitOutcome, SpecError> submit(const VideoCreateParams& params);
+  // A new job with the source's settings (tier, model, size, seconds) and the new prompt.
+  std::variant<SubmitOutcome, SpecError> remix(const std::string& source_id, const VideoCreateParams& params);
+  Expected<VideoView> get(const std::string& id);
+  Expected<std::pair<std::vector<VideoView>, bool>> list(const ListQuery& query);
+  // Deletes the job and its files; a running job is cancelled. kNotFound when absent.
+  Status remove(const std::string& id);
+  // A finished job's file: variant video | thumbnail | spritesheet. kInvalidArgument for another
+  // variant; kNotFound when the job is absent, not completed, or its files expired.
+  Expected<std::string> content(const std::string& id, const std::string& variant);
+
+  // When a full queue has room again: about one video of the quickest tier, learned (1..3600 s;
+  // kDefaultRetryAfterSeconds before any video completed).
+  int retry_after_seconds() const;
+  static constexpr int kDefaultRetryAfterSeconds = 5;
+
+  void refresh_gauges();
+  const VideoServiceConfig& config() const { return options_.config; }
+  std::vector<std::string> model_names() const;
+  double usd_per_hour() const { return options_.usd_per_hour; }
+
+ private:
+  VideoView view_of(JobRecord job);
+  std::variant<SubmitOutcome, SpecError> enqueue(const JobRecord& job);
+
+  VideoServiceOptions options_;
+  std::vector<ServedVideoModel> models_;
+  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<storage::ObjectStore> objects_;
+  std::optional<VideoMetrics> metrics_;
+  RunningJobs running_;
+  TierEstimates estimates_;
+  std::vector<std::unique_ptr<VideoWorker>> workers_;
+};
+
+}  // namespace frugal::jobs

@@ -1,0 +1,54 @@
+// The video service's configuration (jobs layer): tiers — draft, preview, final — as named presets
+// of generation settings, each with its own concurrency and priority, plus the service's limits.
+// Loaded from a JSON file (`frugal serve --video-tiers FILE`); every field has a default, and the
+// built-in tiers are used when no file is given:
+//   {"default_tier": "draft", "max_queued": 64, "retention_seconds": 86400, "max_frames": 81,
+//    "max_side": 1280, "max_prompt_chars": 4000,
+//    "tiers": [{"name": "draft", "model": "", "size": "480x272", "frames": 17, "steps": 8,
+//               "sampler": "unipc", "cfg": 5.0, "shift": 5.0, "concurrency": 1, "priority": 3}, ...]}
+// "model" "" (or "auto") means the first served video model.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/expected.h"
+
+namespace frugal::jobs {
+
+struct TierPreset {
+  std::string name;
+  std::string model;          // "" / "auto": the first served video model
+  int64_t width = 480;        // pixels, multiple of 16
+  int64_t height = 272;
+  int64_t frames = 17;        // 4n+1 at 16 fps
+  int steps = 8;
+  std::string sampler = "unipc";
+  double cfg = 5.0;
+  double shift = 5.0;
+  int concurrency = 1;        // jobs of this tier running at once, at most
+  int priority = 0;           // higher is claimed first
+};
+
+struct VideoServiceConfig {
+  std::vector<TierPreset> tiers;
+  std::string default_tier = "draft";
+  int64_t max_queued = 64;               // queued jobs before 429
+  int64_t retention_seconds = 24 * 3600;  // finished files expire this long after completion
+  int64_t max_frames = 81;               // the longest clip served (81 = Wan2.1's 5 s)
+  int64_t max_side = 1280;               // the largest width or height served
+  int64_t max_prompt_chars = 4000;       // longer prompts are a 400
+  int64_t fps = 16;                      // Wan2.1's sample_fps: seconds ↔ frames
+
+  const TierPreset* find_tier(const std::string& name) const;
+};
+
+// The built-in draft / preview / final tiers (draft: seconds, preview: tens of seconds, final:
+// minutes on the 1.3B model).
+VideoServiceConfig default_video_service_config();
+// Parses a config file's text; kInvalidArgument naming the field when a value is out of range.
+Expected<VideoServiceConfig> parse_video_service_config(const std::string& json_text);
+Expected<VideoServiceConfig> load_video_service_config(const std::string& path);
+
+}  // namespace frugal::jobs

@@ -1,0 +1,187 @@
+#include "jobs/video_worker.h"
+
+#include <chrono>
+
+#include "core/logging.h"
+#include "jobs/job_output.h"
+#include "video/samplers/sampler_kind.h"
+
+namespace frugal::jobs {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long an idle worker sleeps before it looks at the store again (jobs submitted through this
+// process wake it at once; the poll finds work another process queued).
+constexpr std::chrono::milliseconds kIdlePoll{500};
+// Expired files are swept at most this often.
+constexpr int64_t kSweepEverySeconds = 60;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Progress in percent: text encode 0–2, denoise 2–90 by step, VAE decode 90–99 by latent frame;
+// 100 only when the job is completed (its files stored).
+double progress_percent(const video::VideoProgress& p) {
+  const double fraction = p.n_steps > 0 ? static_cast<double>(p.step) / p.n_steps : 0.0;
+  switch (p.stage) {
+    case video::VideoStage::kTextEncode:
+      return 2.0 * fraction;
+    case video::VideoStage::kDenoise:
+      return 2.0 + 88.0 * fraction;
+    case video::VideoStage::kVaeDecode:
+      return 90.0 + 9.0 * fraction;
+  }
+  return 0.0;
+}
+
+Expected<video::VideoRequest> to_video_request(const JobRecord& job) {
+  video::VideoRequest request;
+  request.prompt = job.prompt;
+  request.negative_prompt = job.negative_prompt;
+  request.width = job.width;
+  request.height = job.height;
+  request.frames = job.frames;
+  request.steps = job.steps;
+  auto sampler = video::parse_sampler_kind(job.sampler);
+  if (!sampler) return sampler.error();
+  request.sampler = *sampler;
+  request.cfg = static_cast<float>(job.cfg);
+  request.shift = static_cast<float>(job.shift);
+  request.seed = job.seed;
+  return request;
+}
+
+}  // namespace
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+VideoWorker::VideoWorker(std::string model_name, video::VideoPipeline& pipeline, const WorkerContext& context)
+    : model_name_(std::move(model_name)), pipeline_(pipeline), context_(context) {}
+
+VideoWorker::~VideoWorker() { stop(); }
+
+void VideoWorker::start() { thread_ = std::thread([this] { loop(); }); }
+
+void VideoWorker::stop() {
+  stopping_.store(true);
+  notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+void VideoWorker::notify() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+void VideoWorker::loop() {
+  int64_t last_sweep = 0;
+  while (!stopping_.load()) {
+    const int64_t now = unix_now();
+    if (now - last_sweep >= kSweepEverySeconds) {
+      last_sweep = now;
+      if (auto expired = context_.store->expired_jobs(now)) {
+        for (const std::string& id : *expired) {
+          (void)context_.store->remove(id);
+          (void)context_.objects->remove_prefix(id);
+        }
+      }
+      context_.objects->sweep_expired(now);
+    }
+    std::vector<std::pair<std::string, int>> caps;
+    for (const TierPreset& tier : context_.config->tiers) caps.emplace_back(tier.name, tier.concurrency);
+    auto claimed = context_.store->claim_next(model_name_, now, caps);
+    if (!claimed) log_error("video worker " + model_name_ + ": " + claimed.error().to_string());
+    if (claimed && claimed->has_value()) {
+      run_job(**claimed);
+      continue;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait_for(lock, claimed ? kIdlePoll : std::chrono::milliseconds(1000), [this] { return woken_; });
+    woken_ = false;
+  }
+}
+
+void VideoWorker::run_job(const JobRecord& job) {
+  log_info("video job " + job.id + " started (tier " + job.tier + ", attempt " + std::to_string(job.attempts) + ")");
+  context_.running->begin(job.id);
+  auto result = generate(job);
+  const bool deleted = context_.running->cancelled(job.id);
+  context_.running->end(job.id);
+  if (!result) {
+    if (stopping_.load() && !deleted) {
+      log_info("video job " + job.id + " interrupted by shutdown; it runs again at the next start");
+    } else if (deleted) {
+      (void)context_.objects->remove_prefix(job.id);
+      if (context_.metrics) context_.metrics->outcomes->with({job.tier, "cancelled"}).inc();
+      log_info("video job " + job.id + " cancelled");
+    } else {
+      finish_failed(job, result.error());
+    }
+    return;
+  }
+  const Status completed = context_.store->complete(job.id, *result, unix_now());
+  if (!completed) {  // deleted while its files were being stored: nobody can fetch them now
+    (void)context_.objects->remove_prefix(job.id);
+    if (context_.metrics) context_.metrics->outcomes->with({job.tier, "cancelled"}).inc();
+    log_info("video job " + job.id + " not completed: " + completed.to_string());
+    return;
+  }
+  context_.estimates->record(job.tier, result->stage_seconds.total, result->cost_usd);
+  if (context_.metrics) context_.metrics->observe_completed(job, *result, job.steps);
+  log_info("video job " + job.id + " completed");
+}
+
+void VideoWorker::finish_failed(const JobRecord& job, const Status& why) {
+  const std::string code = why.code() == StatusCode::kInvalidArgument ? "invalid_request" : "generation_failed";
+  if (Status s = context_.store->fail(job.id, code, why.message(), unix_now()); !s) {
+    log_warn("video job " + job.id + ": cannot record its failure: " + s.to_string());
+  }
+  if (context_.metrics) context_.metrics->outcomes->with({job.tier, "failed"}).inc();
+  log_warn("video job " + job.id + " failed: " + why.to_string());
+}
+
+Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
+  const auto claimed = Clock::now();
+  auto request = to_video_request(job);
+  if (!request) return request.error();
+  if (Status s = pipeline_.validate(*request); !s) return s;
+  auto output = JobOutput::open(*context_.objects, job.id, "attempt" + std::to_string(job.attempts), job.width,
+                                job.height, job.frames, pipeline_.info().fps);
+  if (!output) return output.error();
+  video::VideoCallbacks callbacks;
+  double last_progress = -1;
+  callbacks.on_progress = [&](const video::VideoProgress& p) {
+    const double percent = progress_percent(p);
+    if (percent - last_progress < 1.0) return;  // one durable write per percent at most
+    last_progress = percent;
+    (void)context_.store->update_progress(job.id, percent);
+  };
+  callbacks.on_frames = [&](const float* frames, int64_t n) { return (*output)->write_frames(frames, n); };
+  callbacks.cancelled = [&] { return stopping_.load() || context_.running->cancelled(job.id); };
+  auto stats = pipeline_.generate(*request, callbacks);
+  if (!stats) return stats.error();
+  if (callbacks.cancelled()) return Status(StatusCode::kCancelled, "cancelled");
+  const auto storing = Clock::now();
+  JobResult result;
+  result.expires_at = unix_now() + context_.config->retention_seconds;
+  if (Status s = (*output)->store(result.expires_at); !s) return s;
+  result.compute_seconds = stats->compute_seconds;
+  result.cost_usd = stats->compute_seconds * context_.usd_per_core_second;
+  StageSeconds& stages = result.stage_seconds;
+  stages.queue = static_cast<double>(std::max<int64_t>(0, job.started_at - job.created_at));
+  stages.text_encode = stats->text_encode_seconds;
+  stages.denoise = stats->denoise_seconds;
+  stages.vae_decode = stats->vae_decode_seconds;
+  stages.mp4_encode = seconds_since(storing);
+  stages.total = seconds_since(claimed);
+  return result;
+}
+
+}  // namespace frugal::jobs

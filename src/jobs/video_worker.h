@@ -1,0 +1,69 @@
+// VideoWorker: the loop that runs one served video model's jobs (jobs layer). It claims the next
+// job (tier priority, then age; tiers at their concurrency cap skipped), runs the pipeline with
+// progress written to the store, streams the frames into the MP4, stores the files, then marks the
+// job completed — the files are stored before the completion commits, so a job seen completed
+// always has its files, and a crash before the commit reruns the job from the start (exactly one
+// completion; see docs/design/video-service.md).
+// Threading contract: start() and stop() from one thread; the loop runs on its own thread; the
+// pipeline is used by this worker only.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "jobs/job_store.h"
+#include "jobs/running_jobs.h"
+#include "jobs/tier_estimates.h"
+#include "jobs/video_metrics.h"
+#include "jobs/video_tiers.h"
+#include "storage/object_store.h"
+#include "video/pipeline/video_pipeline.h"
+
+namespace frugal::jobs {
+
+// What every worker of a service shares (all owned by the service, outliving the workers).
+struct WorkerContext {
+  JobStore* store = nullptr;
+  storage::ObjectStore* objects = nullptr;
+  const VideoServiceConfig* config = nullptr;
+  const VideoMetrics* metrics = nullptr;  // null: no metrics
+  RunningJobs* running = nullptr;
+  TierEstimates* estimates = nullptr;
+  double usd_per_core_second = 0;         // the server's price per hour / 3600 / its cores
+};
+
+// Seconds since the epoch (the jobs' clock).
+int64_t unix_now();
+
+class VideoWorker {
+ public:
+  VideoWorker(std::string model_name, video::VideoPipeline& pipeline, const WorkerContext& context);
+  ~VideoWorker();
+  void start();
+  // Stops after the running job is cancelled (it stays in_progress: the next start requeues it).
+  void stop();
+  // Wakes the loop (a job was submitted).
+  void notify();
+
+ private:
+  void loop();
+  void run_job(const JobRecord& job);
+  // The generation itself: files stored, or the Status why not.
+  Expected<JobResult> generate(const JobRecord& job);
+  void finish_failed(const JobRecord& job, const Status& why);
+
+  std::string model_name_;
+  video::VideoPipeline& pipeline_;
+  WorkerContext context_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool woken_ = false;
+  std::thread thread_;
+};
+
+}  // namespace frugal::jobs

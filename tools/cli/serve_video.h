@@ -1,0 +1,29 @@
+// The video half of `frugal serve` (tools layer): --video-model NAME=DIR (or DIR, named by its
+// folder), repeated; --video-tiers FILE (jobs/video_tiers.h); --video-state DIR, where the job
+// database (jobs.sqlite) and the finished files (objects/) live; --video-max-queue N. Loads the
+// pipelines and builds the VideoService the HTTP server attaches.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/expected.h"
+#include "jobs/video_service.h"
+#include "metrics/metrics.h"
+
+namespace frugal::cli {
+
+struct ServeVideoFlags {
+  std::vector<std::string> model_values;  // NAME=DIR or DIR
+  std::string tiers_file;                 // "" → the built-in draft/preview/final tiers
+  std::string state_dir = "frugal-video-state";
+  int64_t max_queue = 0;                  // > 0 overrides the config's max_queued
+  int threads = 0;                        // pipeline threads (0 = all cores)
+  double usd_per_hour = 0;
+};
+
+// nullptr when no --video-model is given.
+Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVideoFlags& flags, MetricsRegistry* registry);
+
+}  // namespace frugal::cli
