@@ -1,0 +1,71 @@
+"""Writes the trained parts as a Wan2.1 release folder (official file and tensor names)."""
+import json
+import shutil
+from pathlib import Path
+
+import torch
+
+import common
+import data
+from st_io import read_safetensors, write_safetensors
+from wan_modules import T5Encoder, WanModel, WanVAE
+
+ROOT = Path(__file__).resolve().parents[2]
+REF = ROOT / "tests" / "data" / "wan"
+
+
+def _names(path):
+    return set(read_safetensors(path).keys())
+
+
+def write_folder(out, dit_sd, dit_cfg, t5_sd, t5_cfg, vae_sd, vae_cfg, spm, extra_meta):
+    out = Path(out)
+    (out / "google" / "umt5-xxl").mkdir(parents=True, exist_ok=True)
+    cfg = dict(sorted(dit_cfg.items()))
+    (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    meta = {"component": "WanModel", "producer": "tools/train_video (frugal wan-shapes)", **extra_meta}
+    write_safetensors(dit_sd, out / "diffusion_pytorch_model.safetensors", meta)
+    write_safetensors(vae_sd, out / "Wan2.1_VAE.safetensors",
+                      {"component": "WanVAE_", "producer": "tools/train_video", **{k: json.dumps(v) for k, v in vae_cfg.items()}})
+    write_safetensors(t5_sd, out / "models_t5_umt5-xxl-enc-bf16.safetensors",
+                      {"component": "T5Encoder(umt5)", "producer": "tools/train_video", "dtype": "F32",
+                       **{k: json.dumps(v) for k, v in t5_cfg.items()}})
+    shutil.copyfile(spm, out / "google" / "umt5-xxl" / "spiece.model")
+    train, held = data.split_combos()
+    common.save_json(out / "heldout.json", {
+        "grammar": "a {colour} {shape} moving {direction} on a {background} background",
+        "seed": data.HELDOUT_SEED, "n_combinations": len(train) + len(held), "n_heldout": len(held),
+        "heldout": [list(c) for c in held],
+        "heldout_prompts": [data.caption(*c) for c in held]})
+
+
+def check_names(out):
+    """Exported names and per-tensor ranks must equal the official ones in the reference data."""
+    pairs = [("diffusion_pytorch_model.safetensors", REF / "dit_a" / "diffusion_pytorch_model.safetensors"),
+             ("Wan2.1_VAE.safetensors", REF / "vae_a" / "Wan2.1_VAE.safetensors"),
+             ("models_t5_umt5-xxl-enc-bf16.safetensors", REF / "t5_a" / "models_t5_umt5-xxl-enc.safetensors")]
+    norm = lambda names: {".".join("N" if p.isdigit() else p for p in n.split(".")) for n in names}
+    for mine, ref in pairs:
+        a, b = norm(_names(Path(out) / mine)), norm(_names(ref))
+        if a != b:
+            raise SystemExit(f"{mine}: names differ from the official layout: {sorted(a ^ b)[:10]}")
+
+
+def run(work, out, draft_out):
+    work = Path(work)
+    vae = torch.load(work / "vae_final.pt")
+    dit = torch.load(work / "dit_final.pt")
+    spm = work / "spiece.model"
+    t5_cfg = {**dit["t5_cfg"]}
+    write_folder(out, dit["dit"], dit["dit_cfg"], dit["t5"], t5_cfg, vae["model"], vae["cfg"], spm,
+                 {"tier": "final"})
+    check_names(out)
+    common.log(work, f"exported {out}")
+    if (work / "draft_final.pt").exists():
+        dr = torch.load(work / "draft_final.pt")
+        write_folder(draft_out, dr["dit"], dr["dit_cfg"], dit["t5"], t5_cfg, vae["model"], vae["cfg"], spm,
+                     {"tier": "draft", "sampler": "euler", "steps": "2", "shift": "1", "cfg": "1"})
+        check_names(draft_out)
+        common.log(work, f"exported {draft_out}")
+    n = lambda sd: sum(v.numel() for v in sd.values())
+    common.log(work, f"params: VAE {n(vae['model'])}, umT5 {n(dit['t5'])}, DiT {n(dit['dit'])}")

@@ -1,0 +1,148 @@
+"""Stage 2: umT5 encoder + DiT trained jointly with flow matching on VAE latents.
+
+x_t = (1 - s) x0 + s * noise, target v = noise - x0, t = 1000 s; s ~ logit-normal(0, 1) (80 %) or
+uniform (20 %). 10 % caption dropout: the caption becomes "" (ids [</s>]) or Wan's default negative
+prompt (what `frugal video` uses without --negative), so CFG works both ways. The latent pool
+starts with `pool0` encoded clips of training combinations and grows by `fresh` new clips a step
+(up to `pool_max`, then oldest replaced). EMA weights are what gets exported."""
+import copy
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+import common
+import data
+from wan_modules import T5Encoder, WanModel, WanVAE
+
+DIT_CFG = dict(dim=128, ffn_dim=384, freq_dim=64, text_dim=64, text_len=common.TEXT_LEN, num_heads=4, num_layers=4)
+T5_CFG = dict(dim=64, dim_attn=64, dim_ffn=128, num_heads=4, num_layers=2, num_buckets=32)
+
+
+def load_vae(work):
+    st = torch.load(Path(work) / "vae_final.pt")
+    vae = WanVAE(dim=st["cfg"]["dim"], num_res_blocks=st["cfg"]["num_res_blocks"])
+    vae.load_state_dict(st["model"])
+    vae.eval()
+    for p in vae.parameters():
+        p.requires_grad_(False)
+    return vae
+
+
+def build(work):
+    spm = Path(work) / "spiece.model"
+    t5 = T5Encoder(common.vocab_size(spm), **T5_CFG)
+    dit = WanModel(**DIT_CFG)
+    return t5, dit
+
+
+def caption_ids(work):
+    spm = Path(work) / "spiece.model"
+    combos = data.all_combos()
+    ids = common.spm_encode(spm, [data.caption(*c) for c in combos] + ["", common.WAN_NEG])
+    return dict(zip(combos, ids[:-2])), ids[-2], ids[-1]
+
+
+def sample_sigma(n, gen):
+    s = torch.sigmoid(torch.randn(n, generator=gen))
+    u = torch.rand(n, generator=gen)
+    return torch.where(torch.rand(n, generator=gen) < 0.8, s, u)
+
+
+def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, ema_decay=0.995, seed=2):
+    work = Path(work)
+    ck = work / "dit.pt"
+    done = work / "dit_final.pt"
+    if done.exists():
+        return
+    torch.manual_seed(seed)
+    vae = load_vae(work)
+    t5, dit = build(work)
+    dit.init_weights()
+    nn_init_t5(t5)
+    params = list(t5.parameters()) + list(dit.parameters())
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, betas=(0.9, 0.99))
+    ema = {"t5": copy.deepcopy(t5.state_dict()), "dit": copy.deepcopy(dit.state_dict())}
+    gen = torch.Generator().manual_seed(seed)
+    train, _ = data.split_combos()
+    cap, empty_ids, neg_ids = caption_ids(work)
+    step, pool_z, pool_c = 0, None, []
+    if ck.exists():
+        st = torch.load(ck)
+        t5.load_state_dict(st["t5"])
+        dit.load_state_dict(st["dit"])
+        opt.load_state_dict(st["opt"])
+        ema = st["ema"]
+        gen.set_state(st["gen"])
+        torch.set_rng_state(st["rng"])
+        step, pool_z, pool_c = st["step"], st["pool_z"], st["pool_c"]
+        common.log(work, f"dit: resumed at step {step}, pool {len(pool_c)}")
+
+    def add_clips(n):
+        nonlocal pool_z, pool_c
+        idx = torch.randint(len(train), (n,), generator=gen).tolist()
+        combos = [train[i] for i in idx]
+        with torch.no_grad():
+            z = vae.encode(data.render(combos, gen=gen))
+        if pool_z is None:
+            pool_z, pool_c = z, combos
+        elif len(pool_c) < pool_max:
+            pool_z, pool_c = torch.cat([pool_z, z]), pool_c + combos
+        else:
+            pool_z, pool_c = torch.cat([pool_z[n:], z]), pool_c[n:] + combos
+
+    if pool_z is None:
+        for _ in range(0, pool0, 32):
+            add_clips(32)
+        common.log(work, f"dit: pool of {len(pool_c)} clips, latent {tuple(pool_z.shape[1:])}, "
+                         f"mean {float(pool_z.mean()):.3f} std {float(pool_z.std()):.3f}")
+    n_t5 = sum(p.numel() for p in t5.parameters())
+    n_dit = sum(p.numel() for p in dit.parameters())
+    common.log(work, f"dit: T5 {n_t5} params, DiT {n_dit} params")
+    while step < steps:
+        cur = lr * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        for g in opt.param_groups:
+            g["lr"] = cur
+        if fresh:
+            add_clips(fresh)
+        idx = torch.randint(len(pool_c), (batch,), generator=gen)
+        x0 = pool_z[idx]
+        ids = []
+        for i in idx.tolist():
+            r = torch.rand(1, generator=gen).item()
+            ids.append(cap[pool_c[i]] if r >= 0.1 else (empty_ids if r < 0.05 else neg_ids))
+        sig = sample_sigma(batch, gen)
+        noise = torch.randn(x0.shape, generator=gen)
+        s = sig.view(-1, 1, 1, 1, 1)
+        xt = (1 - s) * x0 + s * noise
+        ctx = dit.embed_context(common.encode_text(t5, ids))
+        v = dit(xt, sig * 1000, ctx)
+        loss = F.mse_loss(v, noise - x0)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        with torch.no_grad():
+            for key, mod in (("t5", t5), ("dit", dit)):
+                for k, v_ in mod.state_dict().items():
+                    ema[key][k].mul_(ema_decay).add_(v_, alpha=1 - ema_decay)
+        step += 1
+        if step % 20 == 0:
+            common.log(work, f"dit step {step}/{steps} loss {loss.item():.4f} lr {cur:.2e} pool {len(pool_c)}")
+        if step % 100 == 0 or step == steps:
+            common.atomic_save({"t5": t5.state_dict(), "dit": dit.state_dict(), "opt": opt.state_dict(), "ema": ema,
+                                "gen": gen.get_state(), "rng": torch.get_rng_state(), "step": step,
+                                "pool_z": pool_z, "pool_c": pool_c}, ck)
+    common.atomic_save({"t5": ema["t5"], "dit": ema["dit"], "t5_cfg": t5.cfg, "dit_cfg": dit.cfg}, done)
+    common.log(work, "dit done")
+
+
+def nn_init_t5(t5):
+    for name, p in t5.named_parameters():
+        if name.endswith("token_embedding.weight"):
+            torch.nn.init.normal_(p, std=1.0)
+        elif "pos_embedding" in name:
+            torch.nn.init.normal_(p, std=0.1)
+        elif p.dim() == 2:
+            torch.nn.init.normal_(p, std=p.shape[1] ** -0.5)

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Trains the wan-shapes text-to-video model (Wan2.1 architecture, tiny) and exports it.
+
+    OMP_NUM_THREADS=2 nice -n 19 /usr/bin/python3 tools/train_video/train.py --out models/wan-shapes
+
+Stages (each resumable from its checkpoint in --work; a finished stage is skipped):
+  tokenizer -> vae -> dit (umT5 + DiT jointly, flow matching, caption dropout) -> draft (distilled
+  2-step student) -> export (models/wan-shapes and models/wan-shapes-draft).
+Rerun the same command after an interruption to continue.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import torch  # noqa: E402
+
+import common  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    root = Path(__file__).resolve().parents[2]
+    ap.add_argument("--out", default=str(root / "models" / "wan-shapes"))
+    ap.add_argument("--draft-out", default=None, help="default: <out>-draft")
+    ap.add_argument("--work", default=str(root / "build" / "train_video"))
+    ap.add_argument("--stages", default="tokenizer,vae,dit,draft,export")
+    ap.add_argument("--vae-steps", type=int, default=2000)
+    ap.add_argument("--dit-steps", type=int, default=1200)
+    ap.add_argument("--dit-pool0", type=int, default=384, help="clips encoded before DiT training starts")
+    ap.add_argument("--draft-steps", type=int, default=50)
+    ap.add_argument("--vae-lr", type=float, default=5e-4)
+    args = ap.parse_args()
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    stages = args.stages.split(",")
+    t0 = time.time()
+    if "tokenizer" in stages:
+        common.train_tokenizer(work)
+    if "vae" in stages:
+        import stage_vae
+        stage_vae.run(work, steps=args.vae_steps, lr=args.vae_lr)
+        common.log(work, f"after vae: {time.time() - t0:.0f} s")
+    if "dit" in stages:
+        import stage_dit
+        stage_dit.run(work, steps=args.dit_steps, pool0=args.dit_pool0)
+        common.log(work, f"after dit: {time.time() - t0:.0f} s")
+    if "draft" in stages:
+        import stage_draft
+        stage_draft.run(work, steps=args.draft_steps)
+        common.log(work, f"after draft: {time.time() - t0:.0f} s")
+    if "export" in stages:
+        import export
+        export.run(work, Path(args.out), Path(args.draft_out or (args.out.rstrip("/") + "-draft")))
+
+
+if __name__ == "__main__":
+    main()
