@@ -1,7 +1,9 @@
 # frugal — top-level entry points. `make test` is what CI runs (.ci/run).
 #   make            release build (build/)
 #   make test       install deps, release build + every test, then the ASan+UBSan (clang) build
-#                   of the suite and a bounded libFuzzer run of the GGUF reader
+#                   of the suite (tests named *_slow — whole video jobs, kill -9 and overload runs —
+#                   run in the release pass only) and bounded libFuzzer runs of the GGUF and
+#                   safetensors readers
 #   make test-fast  release build + tests only (the inner loop)
 #   make serve      the README's first command
 JOBS ?= $(shell nproc)

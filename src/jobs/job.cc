@@ -35,6 +35,30 @@ bool is_terminal(JobState state) {
   return false;
 }
 
+const char* webhook_state_name(WebhookState state) {
+  switch (state) {
+    case WebhookState::kNone:
+      return "";
+    case WebhookState::kWaiting:
+      return "waiting";
+    case WebhookState::kPending:
+      return "pending";
+    case WebhookState::kDelivered:
+      return "delivered";
+    case WebhookState::kAbandoned:
+      return "abandoned";
+  }
+  return "";
+}
+
+WebhookState parse_webhook_state(const std::string& name) {
+  for (WebhookState state : {WebhookState::kWaiting, WebhookState::kPending, WebhookState::kDelivered,
+                             WebhookState::kAbandoned}) {
+    if (name == webhook_state_name(state)) return state;
+  }
+  return WebhookState::kNone;
+}
+
 Status check_transition(JobState from, JobState to) {
   const bool allowed = (from == JobState::kQueued && to == JobState::kInProgress) ||
                        (from == JobState::kInProgress && to == JobState::kCompleted) ||

@@ -17,6 +17,13 @@ namespace frugal::jobs {
 
 enum class JobState { kQueued, kInProgress, kCompleted, kFailed };
 
+// A job's completion/failure webhook (jobs/webhook_dispatcher.h). kWaiting is set at submit when the
+// server has a webhook endpoint; the commit that makes the job terminal turns it into kPending in the
+// same transaction, so a restart still delivers it; then kDelivered, or kAbandoned after the last retry.
+enum class WebhookState { kNone, kWaiting, kPending, kDelivered, kAbandoned };
+const char* webhook_state_name(WebhookState state);  // "", "waiting", "pending", "delivered", "abandoned"
+WebhookState parse_webhook_state(const std::string& name);  // unknown → kNone
+
 // The OpenAI Videos API name: "queued", "in_progress", "completed", "failed".
 const char* job_state_name(JobState state);
 std::optional<JobState> parse_job_state(const std::string& name);
@@ -69,6 +76,9 @@ struct JobRecord {
   double cost_usd = 0;
   double predicted_seconds = 0;  // the estimate given at submit (0: none yet)
   StageSeconds stage_seconds;
+  WebhookState webhook_state = WebhookState::kNone;
+  int webhook_attempts = 0;      // delivery attempts so far
+  int64_t webhook_next_at = 0;   // unix seconds of the next attempt while kPending
 };
 
 // The parts of a record the worker fills in when a run succeeds.

@@ -16,7 +16,15 @@
 namespace frugal::jobs {
 
 struct SubmitOptions {
-  int64_t max_queued = 0;  // > 0: refuse (kResourceExhausted) when this many jobs are queued already
+  int64_t max_queued = 0;          // > 0: refuse (kResourceExhausted) when this many jobs are queued already
+  int64_t max_active_per_key = 0;  // > 0: refuse when the job's api_key_hash has this many queued or in progress
+};
+
+// What submit() did besides storing the job.
+struct SubmitInfo {
+  enum class Refusal { kNone, kQueueFull, kPerKeyLimit };
+  bool existing = false;             // an Idempotency-Key replay: the stored job came back
+  Refusal refusal = Refusal::kNone;  // why a kResourceExhausted refused it
 };
 
 struct ListQuery {
@@ -35,8 +43,9 @@ class JobStore {
   virtual ~JobStore() = default;
 
   // Adds a queued job. A record whose idempotency_key (with the same api_key_hash) is already
-  // stored is not added: the stored job comes back, with *existing set (when given).
-  virtual Expected<JobRecord> submit(const JobRecord& job, const SubmitOptions& options, bool* existing) = 0;
+  // stored is not added: the stored job comes back, with info->existing set (info may be null).
+  // A replay is never refused; otherwise the per-key limit, then the queue bound (kResourceExhausted).
+  virtual Expected<JobRecord> submit(const JobRecord& job, const SubmitOptions& options, SubmitInfo* info) = 0;
   // kNotFound when no such job.
   virtual Expected<JobRecord> get(const std::string& id) = 0;
   // kNotFound when `after` names no job.
@@ -52,7 +61,8 @@ class JobStore {
   // Progress of a running job (0..100); kNotFound when it was deleted meanwhile.
   virtual Status update_progress(const std::string& id, double progress) = 0;
   // in_progress → completed (completions + 1). kNotFound when it was deleted meanwhile;
-  // kInternal when it is not in_progress.
+  // kInternal when it is not in_progress. complete() and fail() turn a kWaiting webhook into kPending
+  // (due now) in the same commit.
   virtual Status complete(const std::string& id, const JobResult& result, int64_t now) = 0;
   // in_progress → failed.
   virtual Status fail(const std::string& id, const std::string& code, const std::string& message, int64_t now) = 0;
@@ -69,6 +79,12 @@ class JobStore {
     int64_t oldest_created_at = 0;  // of the queued ones; 0 when none
   };
   virtual Expected<std::vector<TierQueue>> queue_stats() = 0;
+  // Terminal jobs whose webhook is kPending with webhook_next_at <= now, oldest first, at most `limit`.
+  virtual Expected<std::vector<JobRecord>> due_webhooks(int64_t now, int64_t limit) = 0;
+  // After a delivery attempt: webhook_attempts + 1 and the new state (kDelivered, kAbandoned, or
+  // kPending again with `next_at`). kNotFound when the job was deleted meanwhile.
+  virtual Status record_webhook_attempt(const std::string& id, WebhookState state, int64_t next_at) = 0;
+
   // Completed/failed jobs whose files expired at `now`; the service deletes their files and rows.
   virtual Expected<std::vector<std::string>> expired_jobs(int64_t now) = 0;
 };

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "jobs/sqlite_statement.h"
 
@@ -37,10 +38,24 @@ CREATE INDEX IF NOT EXISTS jobs_claim ON jobs(state, model, priority DESC, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs(api_key_hash, idempotency_key) WHERE idempotency_key != '';
 )sql";
 
+// Columns added after the first release: a database made before them gets them at open.
+constexpr const char* kAddedColumns[][2] = {
+    {"webhook_state", "TEXT NOT NULL DEFAULT ''"},
+    {"webhook_attempts", "INTEGER NOT NULL DEFAULT 0"},
+    {"webhook_next_at", "INTEGER NOT NULL DEFAULT 0"},
+};
+constexpr const char* kAddedIndexes =
+    "CREATE INDEX IF NOT EXISTS jobs_webhooks ON jobs(webhook_state, webhook_next_at) WHERE webhook_state = 'pending'";
+
+// complete()/fail(): a webhook waiting for the job's end becomes due now.
+constexpr const char* kWebhookDueNow =
+    "webhook_state = CASE webhook_state WHEN 'waiting' THEN 'pending' ELSE webhook_state END, webhook_next_at = ?9";
+
 // The columns every read selects, in the order row_to_record reads them.
 constexpr const char* kColumns =
     "id, model, tier, priority, idempotency_key, api_key_hash, spec, state, progress, created_at, started_at, "
-    "completed_at, expires_at, attempts, completions, error_code, error_message, compute_seconds, cost_usd, stages";
+    "completed_at, expires_at, attempts, completions, error_code, error_message, compute_seconds, cost_usd, stages, "
+    "webhook_state, webhook_attempts, webhook_next_at";
 
 std::string spec_json(const JobRecord& job) {
   const nlohmann::json spec = {{"prompt", job.prompt},   {"negative_prompt", job.negative_prompt},
@@ -111,6 +126,9 @@ JobRecord row_to_record(const Statement& row) {
   job.compute_seconds = row.double_at(17);
   job.cost_usd = row.double_at(18);
   read_stages(row.text_at(19), job.stage_seconds);
+  job.webhook_state = parse_webhook_state(row.text_at(20));
+  job.webhook_attempts = static_cast<int>(row.int64_at(21));
+  job.webhook_next_at = row.int64_at(22);
   return job;
 }
 
@@ -130,10 +148,23 @@ Expected<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(const std::string
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", kSchema}) {
     if (Status s = store->exec_locked(sql); !s) return Status(s.code(), path + ": " + s.message());
   }
+  if (Status s = store->migrate_locked(); !s) return Status(s.code(), path + ": " + s.message());
   return store;
 }
 
 SqliteJobStore::~SqliteJobStore() { sqlite3_close(db_); }
+
+Status SqliteJobStore::migrate_locked() {
+  std::set<std::string> columns;
+  Statement info(db_, "PRAGMA table_info(jobs)");
+  while (info.step()) columns.insert(info.text_at(1));
+  if (!info.status()) return info.status();
+  for (const auto& [name, type] : kAddedColumns) {
+    if (columns.count(name) > 0) continue;
+    if (Status s = exec_locked(std::string("ALTER TABLE jobs ADD COLUMN ") + name + " " + type); !s) return s;
+  }
+  return exec_locked(kAddedIndexes);
+}
 
 Status SqliteJobStore::exec_locked(const std::string& sql) {
   char* message = nullptr;
@@ -156,30 +187,44 @@ Expected<JobRecord> SqliteJobStore::get(const std::string& id) {
   return get_locked(id);
 }
 
-Expected<JobRecord> SqliteJobStore::submit(const JobRecord& job, const SubmitOptions& options, bool* existing) {
+Expected<JobRecord> SqliteJobStore::submit(const JobRecord& job, const SubmitOptions& options, SubmitInfo* info) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (existing != nullptr) *existing = false;
+  SubmitInfo ignored;
+  if (info == nullptr) info = &ignored;
+  *info = SubmitInfo{};
   if (!job.idempotency_key.empty()) {
     Statement find(db_, "SELECT id FROM jobs WHERE api_key_hash = ?1 AND idempotency_key = ?2");
     find.bind(1, job.api_key_hash).bind(2, job.idempotency_key);
     if (find.step()) {
-      if (existing != nullptr) *existing = true;
+      info->existing = true;
       return get_locked(find.text_at(0));
+    }
+  }
+  if (options.max_active_per_key > 0) {
+    Statement count(db_, "SELECT COUNT(*) FROM jobs WHERE api_key_hash = ?1 AND state IN ('queued', 'in_progress')");
+    count.bind(1, job.api_key_hash);
+    if (!count.step()) return count.status();
+    if (count.int64_at(0) >= options.max_active_per_key) {
+      info->refusal = SubmitInfo::Refusal::kPerKeyLimit;
+      return resource_exhausted("This API key has " + std::to_string(count.int64_at(0)) +
+                                " videos queued or in progress, its limit; retry when one finishes");
     }
   }
   if (options.max_queued > 0) {
     Statement count(db_, "SELECT COUNT(*) FROM jobs WHERE state = 'queued'");
     if (!count.step()) return count.status();
     if (count.int64_at(0) >= options.max_queued) {
+      info->refusal = SubmitInfo::Refusal::kQueueFull;
       return resource_exhausted("The video queue is full (" + std::to_string(options.max_queued) +
                                 " jobs waiting); retry later");
     }
   }
   Statement insert(db_,
-                   "INSERT INTO jobs (id, model, tier, priority, idempotency_key, api_key_hash, spec, state, created_at) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8)");
+                   "INSERT INTO jobs (id, model, tier, priority, idempotency_key, api_key_hash, spec, state, created_at, "
+                   "webhook_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9)");
   insert.bind(1, job.id).bind(2, job.model).bind(3, job.tier).bind(4, job.priority).bind(5, job.idempotency_key);
   insert.bind(6, job.api_key_hash).bind(7, spec_json(job)).bind(8, job.created_at);
+  insert.bind(9, std::string(webhook_state_name(job.webhook_state)));
   if (Status s = insert.run(); !s) return s;
   return get_locked(job.id);
 }
@@ -286,10 +331,10 @@ Status SqliteJobStore::complete(const std::string& id, const JobResult& result, 
   if (Status s = transition_locked(id, JobState::kInProgress, JobState::kCompleted); !s) return s;
   Statement update(db_,
                    "UPDATE jobs SET state = 'completed', progress = 100, completions = completions + 1, "
-                   "completed_at = ?2, expires_at = ?3, compute_seconds = ?4, cost_usd = ?5, stages = ?6 "
-                   "WHERE id = ?1 AND state = 'in_progress'");
+                   "completed_at = ?2, expires_at = ?3, compute_seconds = ?4, cost_usd = ?5, stages = ?6, " +
+                       std::string(kWebhookDueNow) + " WHERE id = ?1 AND state = 'in_progress'");
   update.bind(1, id).bind(2, now).bind(3, result.expires_at).bind(4, result.compute_seconds);
-  update.bind(5, result.cost_usd).bind(6, stages_json(result.stage_seconds));
+  update.bind(5, result.cost_usd).bind(6, stages_json(result.stage_seconds)).bind(9, now);
   return update.run();
 }
 
@@ -297,9 +342,9 @@ Status SqliteJobStore::fail(const std::string& id, const std::string& code, cons
   std::lock_guard<std::mutex> lock(mutex_);
   if (Status s = transition_locked(id, JobState::kInProgress, JobState::kFailed); !s) return s;
   Statement update(db_,
-                   "UPDATE jobs SET state = 'failed', completed_at = ?2, error_code = ?3, error_message = ?4 "
-                   "WHERE id = ?1 AND state = 'in_progress'");
-  update.bind(1, id).bind(2, now).bind(3, code).bind(4, message);
+                   "UPDATE jobs SET state = 'failed', completed_at = ?2, error_code = ?3, error_message = ?4, " +
+                       std::string(kWebhookDueNow) + " WHERE id = ?1 AND state = 'in_progress'");
+  update.bind(1, id).bind(2, now).bind(3, code).bind(4, message).bind(9, now);
   return update.run();
 }
 
@@ -333,6 +378,29 @@ Expected<std::vector<JobStore::TierQueue>> SqliteJobStore::queue_stats() {
   }
   if (!select.status()) return select.status();
   return tiers;
+}
+
+Expected<std::vector<JobRecord>> SqliteJobStore::due_webhooks(int64_t now, int64_t limit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement select(db_, std::string("SELECT ") + kColumns +
+                            " FROM jobs WHERE webhook_state = 'pending' AND webhook_next_at <= ?1 AND state IN "
+                            "('completed', 'failed') ORDER BY webhook_next_at, seq LIMIT ?2");
+  select.bind(1, now).bind(2, limit);
+  std::vector<JobRecord> jobs;
+  while (select.step()) jobs.push_back(row_to_record(select));
+  if (!select.status()) return select.status();
+  return jobs;
+}
+
+Status SqliteJobStore::record_webhook_attempt(const std::string& id, WebhookState state, int64_t next_at) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement update(db_,
+                   "UPDATE jobs SET webhook_state = ?2, webhook_attempts = webhook_attempts + 1, webhook_next_at = ?3 "
+                   "WHERE id = ?1");
+  update.bind(1, id).bind(2, std::string(webhook_state_name(state))).bind(3, next_at);
+  if (Status s = update.run(); !s) return s;
+  if (sqlite3_changes(db_) == 0) return not_found("No video found with id '" + id + "'");
+  return Status::ok();
 }
 
 Expected<std::vector<std::string>> SqliteJobStore::expired_jobs(int64_t now) {

@@ -32,6 +32,7 @@ VideoMetrics register_video_metrics(MetricsRegistry& registry) {
   m.compute_seconds = registry.histogram("frugal_video_compute_seconds", "Core-seconds per completed video",
                                          compute_seconds_buckets(), {"tier"});
   m.cost_usd = registry.histogram("frugal_video_cost_usd", "USD per completed video", cost_usd_buckets(), {"tier"});
+  m.webhooks = registry.counter("frugal_video_webhooks_total", "Video webhook delivery attempts, by outcome", {"outcome"});
   return m;
 }
 

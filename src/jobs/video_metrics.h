@@ -3,13 +3,14 @@
 //   frugal_video_jobs_running{tier}              gauge     in-progress jobs (refreshed at each scrape)
 //   frugal_video_queue_oldest_age_seconds{tier}  gauge     age of the oldest queued job (each scrape)
 //   frugal_video_jobs_submitted_total{tier}      counter   accepted submissions (service)
-//   frugal_video_jobs_rejected_total{reason}     counter   refused submissions: queue_full (service)
+//   frugal_video_jobs_rejected_total{reason}     counter   refused submissions: queue_full | per_key_limit (service)
 //   frugal_video_jobs_total{tier,outcome}        counter   finished jobs: completed | failed | cancelled (worker)
 //   frugal_video_queue_wait_seconds{tier}        histogram created → claimed (worker)
 //   frugal_video_stage_seconds{stage}            histogram text_encode | denoise_step | vae_decode | mp4_encode (worker)
 //   frugal_video_job_seconds{tier}               histogram claimed → completed (worker)
 //   frugal_video_compute_seconds{tier}           histogram core-seconds per completed video (worker)
 //   frugal_video_cost_usd{tier}                  histogram USD per completed video (worker)
+//   frugal_video_webhooks_total{outcome}         counter   webhook attempts: delivered | retried | abandoned (dispatcher)
 #pragma once
 
 #include <string>
@@ -33,6 +34,7 @@ struct VideoMetrics {
   HistogramFamily* job_seconds = nullptr;
   HistogramFamily* compute_seconds = nullptr;
   HistogramFamily* cost_usd = nullptr;
+  CounterFamily* webhooks = nullptr;
 
   // Sets the queue gauges of every tier named in `tiers` (0 for tiers with no jobs).
   void refresh_queues(const std::vector<std::string>& tiers, const std::vector<JobStore::TierQueue>& stats,

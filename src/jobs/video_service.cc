@@ -38,6 +38,12 @@ Status VideoService::start() {
   context.running = &running_;
   context.estimates = &estimates_;
   context.usd_per_core_second = options_.usd_per_hour / 3600.0 / cores;
+  if (options_.webhook && !webhooks_) {
+    webhooks_ = std::make_unique<WebhookDispatcher>(*store_, *options_.webhook, options_.webhook_delivery,
+                                                    metrics_ ? &*metrics_ : nullptr);
+    webhooks_->start();  // first: it delivers what a previous process left pending
+  }
+  context.webhooks = webhooks_.get();
   for (ServedVideoModel& model : models_) {
     workers_.push_back(std::make_unique<VideoWorker>(model.name, *model.pipeline, context));
     workers_.back()->start();
@@ -48,6 +54,7 @@ Status VideoService::start() {
 void VideoService::stop() {
   for (auto& worker : workers_) worker->stop();
   workers_.clear();
+  if (webhooks_) webhooks_->stop();  // after the workers: the events of their last jobs are in the store
 }
 
 VideoView VideoService::view_of(JobRecord job) {
@@ -83,17 +90,20 @@ VideoView VideoService::view_of(JobRecord job) {
   return view;
 }
 
-std::variant<SubmitOutcome, SpecError> VideoService::enqueue(const JobRecord& job) {
+std::variant<SubmitOutcome, SpecError> VideoService::enqueue(JobRecord job) {
   SubmitOptions options;
   options.max_queued = options_.config.max_queued;
-  bool existing = false;
-  auto stored = store_->submit(job, options, &existing);
+  options.max_active_per_key = options_.config.max_active_per_key;
+  if (options_.webhook) job.webhook_state = WebhookState::kWaiting;
+  SubmitInfo info;
+  auto stored = store_->submit(job, options, &info);
   if (!stored) {
-    if (metrics_ && stored.error().code() == StatusCode::kResourceExhausted) {
-      metrics_->rejected->with({"queue_full"}).inc();
+    if (metrics_ && info.refusal != SubmitInfo::Refusal::kNone) {
+      metrics_->rejected->with({info.refusal == SubmitInfo::Refusal::kPerKeyLimit ? "per_key_limit" : "queue_full"}).inc();
     }
     return SpecError{stored.error(), ""};
   }
+  const bool existing = info.existing;
   if (!existing) {
     if (metrics_) metrics_->submitted->with({job.tier}).inc();
     for (auto& worker : workers_) worker->notify();

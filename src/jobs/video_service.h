@@ -1,7 +1,8 @@
 // VideoService: text-to-video as durable jobs (jobs layer) — what the HTTP routes call. It resolves
 // requests into jobs (tiers, seconds/size → frames/pixels), submits them to the JobStore (bounded:
 // kResourceExhausted when the queue is full), runs one VideoWorker per served model, answers with
-// queue position, ETA and cost, cancels on delete, and serves the stored files.
+// queue position, ETA and cost, cancels on delete, serves the stored files, and (with a webhook
+// endpoint) announces each job's end through a WebhookDispatcher.
 // Threading contract: every public method but start()/stop() is safe from any thread; start() once,
 // stop() once (the destructor calls it).
 #pragma once
@@ -19,6 +20,7 @@
 #include "jobs/video_metrics.h"
 #include "jobs/video_tiers.h"
 #include "jobs/video_worker.h"
+#include "jobs/webhook_dispatcher.h"
 #include "metrics/metrics.h"
 #include "storage/object_store.h"
 #include "video/pipeline/video_pipeline.h"
@@ -34,6 +36,9 @@ struct VideoServiceOptions {
   VideoServiceConfig config = default_video_service_config();
   double usd_per_hour = 0;  // the server's price; 0: costs stay 0
   int machine_cores = 0;    // the cores that price buys; 0: std::thread::hardware_concurrency()
+  // Where video.completed / video.failed events go (webhook_dispatcher.h); nullopt: nowhere.
+  std::optional<webhooks::WebhookSender> webhook;
+  WebhookDispatcherOptions webhook_delivery;
 };
 
 // A job as the API shows it: the record plus what is derived at read time.
@@ -85,7 +90,7 @@ class VideoService {
 
  private:
   VideoView view_of(JobRecord job);
-  std::variant<SubmitOutcome, SpecError> enqueue(const JobRecord& job);
+  std::variant<SubmitOutcome, SpecError> enqueue(JobRecord job);
 
   VideoServiceOptions options_;
   std::vector<ServedVideoModel> models_;
@@ -94,6 +99,7 @@ class VideoService {
   std::optional<VideoMetrics> metrics_;
   RunningJobs running_;
   TierEstimates estimates_;
+  std::unique_ptr<WebhookDispatcher> webhooks_;  // null without options_.webhook
   std::vector<std::unique_ptr<VideoWorker>> workers_;
 };
 

@@ -92,6 +92,7 @@ Expected<VideoServiceConfig> parse_video_service_config(const std::string& json_
   try {
     config.default_tier = root.value("default_tier", config.default_tier);
     config.max_queued = root.value("max_queued", config.max_queued);
+    config.max_active_per_key = root.value("max_queued_per_key", config.max_active_per_key);
     config.retention_seconds = root.value("retention_seconds", config.retention_seconds);
     config.max_frames = root.value("max_frames", config.max_frames);
     config.max_side = root.value("max_side", config.max_side);
@@ -112,6 +113,7 @@ Expected<VideoServiceConfig> parse_video_service_config(const std::string& json_
       config.retention_seconds < 1) {
     return invalid_argument("max_queued, max_frames, max_side (>= 16), max_prompt_chars and retention_seconds must be positive");
   }
+  if (config.max_active_per_key < 0) return invalid_argument("max_queued_per_key must be 0 (no limit) or positive");
   for (size_t tier_idx = 0; tier_idx < config.tiers.size(); ++tier_idx) {
     if (Status s = check_tier(config.tiers[tier_idx], config); !s) return s;
     for (size_t other_idx = 0; other_idx < tier_idx; ++other_idx) {

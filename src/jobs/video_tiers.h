@@ -2,7 +2,7 @@
 // of generation settings, each with its own concurrency and priority, plus the service's limits.
 // Loaded from a JSON file (`frugal serve --video-tiers FILE`); every field has a default, and the
 // built-in tiers are used when no file is given:
-//   {"default_tier": "draft", "max_queued": 64, "retention_seconds": 86400, "max_frames": 81,
+//   {"default_tier": "draft", "max_queued": 64, "max_queued_per_key": 0, "retention_seconds": 86400, "max_frames": 81,
 //    "max_side": 1280, "max_prompt_chars": 4000,
 //    "tiers": [{"name": "draft", "model": "", "size": "480x272", "frames": 17, "steps": 8,
 //               "sampler": "unipc", "cfg": 5.0, "shift": 5.0, "concurrency": 1, "priority": 3}, ...]}
@@ -35,6 +35,7 @@ struct VideoServiceConfig {
   std::vector<TierPreset> tiers;
   std::string default_tier = "draft";
   int64_t max_queued = 64;               // queued jobs before 429
+  int64_t max_active_per_key = 0;        // > 0: a bearer token's queued + running jobs before 429
   int64_t retention_seconds = 24 * 3600;  // finished files expire this long after completion
   int64_t max_frames = 81;               // the longest clip served (81 = Wan2.1's 5 s)
   int64_t max_side = 1280;               // the largest width or height served

@@ -133,6 +133,7 @@ void VideoWorker::run_job(const JobRecord& job) {
     log_info("video job " + job.id + " not completed: " + completed.to_string());
     return;
   }
+  if (context_.webhooks != nullptr) context_.webhooks->notify();
   context_.estimates->record(job.tier, result->stage_seconds.total, result->cost_usd);
   if (context_.metrics) context_.metrics->observe_completed(job, *result, job.steps);
   log_info("video job " + job.id + " completed");
@@ -143,6 +144,7 @@ void VideoWorker::finish_failed(const JobRecord& job, const Status& why) {
   if (Status s = context_.store->fail(job.id, code, why.message(), unix_now()); !s) {
     log_warn("video job " + job.id + ": cannot record its failure: " + s.to_string());
   }
+  if (context_.webhooks != nullptr) context_.webhooks->notify();
   if (context_.metrics) context_.metrics->outcomes->with({job.tier, "failed"}).inc();
   log_warn("video job " + job.id + " failed: " + why.to_string());
 }

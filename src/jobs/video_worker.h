@@ -20,6 +20,7 @@
 #include "jobs/tier_estimates.h"
 #include "jobs/video_metrics.h"
 #include "jobs/video_tiers.h"
+#include "jobs/webhook_dispatcher.h"
 #include "storage/object_store.h"
 #include "video/pipeline/video_pipeline.h"
 
@@ -34,6 +35,7 @@ struct WorkerContext {
   RunningJobs* running = nullptr;
   TierEstimates* estimates = nullptr;
   double usd_per_core_second = 0;         // the server's price per hour / 3600 / its cores
+  WebhookDispatcher* webhooks = nullptr;  // null: no webhook endpoint; woken when a job ends
 };
 
 // Seconds since the epoch (the jobs' clock).

@@ -226,7 +226,8 @@ void HttpServer::install_routes() {
   svr.Post("/v1/chat/completions", post(ApiEndpoint::kChatCompletions));
 
   svr.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(models_list_json(*impl_->router, impl_->created), "application/json");
+    const std::vector<std::string> video_models = impl_->video != nullptr ? impl_->video->model_names() : std::vector<std::string>{};
+    res.set_content(models_list_json(*impl_->router, video_models, impl_->created), "application/json");
   });
   svr.Get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
@@ -236,6 +237,11 @@ void HttpServer::install_routes() {
     }
     for (const RouteSpec& route : router.routes()) {
       if (route.name == id) return res.set_content(model_json(id, impl_->created, "frugal-router"), "application/json");
+    }
+    if (impl_->video != nullptr) {
+      for (const std::string& name : impl_->video->model_names()) {
+        if (name == id) return res.set_content(video_model_json(id, impl_->created), "application/json");
+      }
     }
     send_error(res, unknown_model_error(id));
   });

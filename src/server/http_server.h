@@ -2,9 +2,10 @@
 // API keys, body-size and time limits, and graceful shutdown.
 //
 // Routes: POST /v1/completions, POST /v1/chat/completions (stream: true -> SSE), GET /v1/models,
-// GET /v1/models/{id}, the Videos API when a video service is attached, GET /health, GET /metrics (Prometheus text; see metrics/serving_metrics.h
+// GET /v1/models/{id} (language and video models), the Videos API when a video service is attached, GET /health, GET /metrics (Prometheus text; see metrics/serving_metrics.h
 // and server/route_metrics.h for every metric name and who updates it). Several models can be
-// served, each with its own engine; a ModelRouter resolves "model" (a name, "auto", a route).
+// served, each with its own engine; a ModelRouter resolves "model" (a name, "auto", a route); with
+// none (video only) the LLM routes answer 404 model_not_found.
 // API keys guard /v1/* only; /health and /metrics stay open for probes and scrapers.
 // Threading contract: start()/run() on one thread; shutdown() from any thread (e.g. a signal
 // waiter), once. Handlers run on httplib's worker threads.

@@ -32,14 +32,14 @@ std::vector<int32_t> capability_ranks(const std::vector<ServedModel>& models) {
 ModelRouter::ModelRouter(std::vector<ServedModel> models, std::vector<RouteSpec> routes, double usd_per_hour,
                          std::unique_ptr<OverflowClient> overflow, MetricsRegistry* metrics)
     : models_(std::move(models)), overflow_(std::move(overflow)) {
-  CHECK(!models_.empty(), "ModelRouter: at least one served model");
+  CHECK(!models_.empty() || routes.empty(), "ModelRouter: routes over served models");
   capability_ranks_ = capability_ranks(models_);
   RouteSpec auto_route{kAutoRoute, {}};
   for (const ServedModel& model : models_) {
     auto_route.tiers.push_back(model.name);
     stats_.push_back(std::make_unique<TierStats>(tier_prior(model.weight_bytes, usd_per_hour)));
   }
-  routes_.push_back(std::move(auto_route));
+  if (!models_.empty()) routes_.push_back(std::move(auto_route));  // no language model: no route at all
   for (RouteSpec& route : routes) routes_.push_back(std::move(route));
   if (metrics != nullptr) {
     metrics_ = register_route_metrics(*metrics);
@@ -82,6 +82,10 @@ TierEstimate ModelRouter::estimate(size_t model_idx) const {
 }
 
 Expected<RouteTarget> ModelRouter::resolve(const std::string& requested, const RouteNeeds& needs) const {
+  if (models_.empty()) {
+    return not_found("No language model is served here (video only: see /v1/videos); the model '" + requested +
+                     "' does not exist");
+  }
   const std::string name = requested.empty() ? (models_.size() == 1 ? models_[0].name : kAutoRoute) : requested;
   RouteTarget target;
   target.route = name;

@@ -48,8 +48,9 @@ struct RouteTarget {
 
 class ModelRouter {
  public:
-  // models: at least one (CHECKed), names unique; routes checked by parse_route_specs. The "auto"
-  // route (every model) always exists. usd_per_hour feeds the priors. overflow and metrics may be null.
+  // models: names unique; none when the server serves video only (then there are no routes, and
+  // every resolve() is kNotFound). routes checked by parse_route_specs. The "auto" route (every
+  // model) exists whenever a model does. usd_per_hour feeds the priors. overflow and metrics may be null.
   ModelRouter(std::vector<ServedModel> models, std::vector<RouteSpec> routes, double usd_per_hour,
               std::unique_ptr<OverflowClient> overflow, MetricsRegistry* metrics);
 

@@ -77,8 +77,12 @@ ApiReply collect_response(const ApiContext& context, RequestGroup& group, const 
 }
 
 // A routing failure: an unknown model or route (404), or a cost cap no tier meets (400).
-ApiReply route_error_reply(const Status& status, const std::string& model) {
-  if (status.code() == StatusCode::kNotFound) return error_reply(unknown_model_error(model));
+ApiReply route_error_reply(const Status& status, const std::string& model, const ModelRouter& router) {
+  if (status.code() == StatusCode::kNotFound) {
+    ApiError error = unknown_model_error(model);
+    if (router.models().empty()) error.message = status.message();  // says that only video is served
+    return error_reply(error);
+  }
   ApiError error = invalid_field_error("max_usd_per_million_tokens", status.message());
   error.code = "route_cost_cap_unmet";
   return error_reply(error);
@@ -95,7 +99,7 @@ std::optional<ApiReply> prepare(const ApiContext& context, ApiEndpoint endpoint,
   if (auto e = parse_route_needs(out.body, route_needs)) return invalid_field_reply(*e);
   if (!route_needs.difficulty_hinted) route_needs.needs.difficulty = estimate_difficulty(out.request);
   auto target = context.router->resolve(out.request.model, route_needs.needs);
-  if (!target) return route_error_reply(target.error(), out.request.model);
+  if (!target) return route_error_reply(target.error(), out.request.model, *context.router);
   out.target = std::move(*target);
   return std::nullopt;
 }
@@ -184,9 +188,16 @@ std::string model_json(const std::string& id, int64_t created, const char* owned
   return dump_json(json{{"id", id}, {"object", "model"}, {"created", created}, {"owned_by", owned_by}});
 }
 
-std::string models_list_json(const ModelRouter& router, int64_t created) {
+std::string video_model_json(const std::string& id, int64_t created) {
+  json entry = json::parse(model_json(id, created));
+  entry["frugal_modality"] = "video";  // served by /v1/videos, not the chat/completions routes
+  return dump_json(entry);
+}
+
+std::string models_list_json(const ModelRouter& router, const std::vector<std::string>& video_models, int64_t created) {
   json data = json::array();
   for (const ServedModel& model : router.models()) data.push_back(json::parse(model_json(model.name, created)));
+  for (const std::string& name : video_models) data.push_back(json::parse(video_model_json(name, created)));
   for (const RouteSpec& route : router.routes()) {
     // One model and no overflow: "auto" is that model, so the list stays the one model clients expect.
     if (route.name == kAutoRoute && router.models().size() == 1 && router.overflow() == nullptr) continue;

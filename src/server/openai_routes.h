@@ -41,7 +41,10 @@ ApiReply handle_api_request(const ApiContext& context, ApiEndpoint endpoint, con
 
 // GET /v1/models (every served model, then every route; "auto" only when it has a choice to make)
 // and /v1/models/{id}.
-std::string models_list_json(const ModelRouter& router, int64_t created);
+// GET /v1/models: the language models, the video models (with "frugal_modality": "video") and the
+// routes ("owned_by": "frugal-router").
+std::string models_list_json(const ModelRouter& router, const std::vector<std::string>& video_models, int64_t created);
+std::string video_model_json(const std::string& id, int64_t created);
 std::string model_json(const std::string& id, int64_t created, const char* owned_by = "frugal");
 
 // The reply for an ApiError.

@@ -89,6 +89,9 @@ $('form').addEventListener('submit', async (event) => {
   poll(video.id);
 });
 if (location.hash === '#autostart') $('form').requestSubmit();
+// #video=<id> watches an existing job (a link to share, or a page reloaded while the job runs).
+const watched = location.hash.match(/^#video=([A-Za-z0-9_-]+)$/);
+if (watched) poll(watched[1]);
 </script></body></html>
 )html";
 

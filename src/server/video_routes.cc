@@ -43,7 +43,8 @@ ApiError spec_error(const jobs::SpecError& error, jobs::VideoService& service) {
   return api;
 }
 
-// Scopes Idempotency-Keys to the caller: a hash of the bearer token ("" without one).
+// Who the caller is, for Idempotency-Key scopes and the per-key job limit: a hash of the bearer token
+// ("" without one: every anonymous caller is one key).
 std::string api_key_hash(const httplib::Request& req) {
   const std::string header = req.get_header_value("Authorization");
   return header.empty() ? "" : std::to_string(std::hash<std::string>{}(header));

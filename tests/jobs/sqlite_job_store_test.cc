@@ -144,25 +144,64 @@ TEST_F(SqliteJobStoreTest, TheQueueIsBounded) {
   EXPECT_TRUE(store_->submit(make_job("video_3", "draft", 1), bounded, nullptr)) << "a running job frees its slot";
 }
 
+TEST_F(SqliteJobStoreTest, APerKeyLimitCountsQueuedAndRunningJobsOfThatKeyOnly) {
+  SubmitOptions limited;
+  limited.max_active_per_key = 2;
+  limited.max_queued = 100;
+  auto job_of = [](const std::string& id, const std::string& key) {
+    JobRecord job = make_job(id, "draft", 1);
+    job.api_key_hash = key;
+    return job;
+  };
+  SubmitInfo info;
+  ASSERT_TRUE(store_->submit(job_of("video_a1", "alice"), limited, &info));
+  ASSERT_TRUE(store_->submit(job_of("video_a2", "alice"), limited, &info));
+  ASSERT_EQ(claim(), "video_a1");  // running still counts
+  auto refused = store_->submit(job_of("video_a3", "alice"), limited, &info);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(info.refusal, SubmitInfo::Refusal::kPerKeyLimit);
+  EXPECT_TRUE(store_->submit(job_of("video_b1", "bob"), limited, &info)) << "another key is not limited";
+  EXPECT_EQ(info.refusal, SubmitInfo::Refusal::kNone);
+  EXPECT_TRUE(store_->submit(job_of("video_n1", ""), limited, &info)) << "no token is one more key";
+  ASSERT_TRUE(store_->complete("video_a1", JobResult{}, 300));
+  EXPECT_TRUE(store_->submit(job_of("video_a3", "alice"), limited, &info)) << "a finished job frees the key's slot";
+  EXPECT_FALSE(store_->submit(job_of("video_a4", "alice"), limited, &info)) << "alice is at her limit again";
+  JobRecord keyed = job_of("video_k1", "bob");
+  keyed.idempotency_key = "k";
+  ASSERT_TRUE(store_->submit(keyed, limited, &info));  // bob: b1 and k1, at his limit now
+  JobRecord bob_replay = job_of("video_k2", "bob");
+  bob_replay.idempotency_key = "k";
+  auto replayed = store_->submit(bob_replay, limited, &info);
+  ASSERT_TRUE(replayed) << "a replay is never refused";
+  EXPECT_TRUE(info.existing);
+  EXPECT_EQ(replayed->id, "video_k1");
+  SubmitOptions bounded;
+  bounded.max_queued = 1;
+  EXPECT_FALSE(store_->submit(job_of("video_c1", "carol"), bounded, &info));
+  EXPECT_EQ(info.refusal, SubmitInfo::Refusal::kQueueFull);
+}
+
 TEST_F(SqliteJobStoreTest, AnIdempotencyKeyReplayReturnsTheFirstJob) {
   JobRecord first = make_job("video_1", "draft", 1);
   first.idempotency_key = "key-1";
   first.api_key_hash = "alice";
-  bool existing = true;
-  ASSERT_TRUE(store_->submit(first, {}, &existing));
-  EXPECT_FALSE(existing);
+  SubmitInfo info;
+  info.existing = true;
+  ASSERT_TRUE(store_->submit(first, {}, &info));
+  EXPECT_FALSE(info.existing);
   JobRecord again = make_job("video_2", "draft", 1);
   again.idempotency_key = "key-1";
   again.api_key_hash = "alice";
-  auto replay = store_->submit(again, {}, &existing);
+  auto replay = store_->submit(again, {}, &info);
   ASSERT_TRUE(replay);
-  EXPECT_TRUE(existing);
+  EXPECT_TRUE(info.existing);
   EXPECT_EQ(replay->id, "video_1");
   EXPECT_EQ(store_->get("video_2").error().code(), StatusCode::kNotFound);
   again.api_key_hash = "bob";  // another caller's key space
-  auto other = store_->submit(again, {}, &existing);
+  auto other = store_->submit(again, {}, &info);
   ASSERT_TRUE(other);
-  EXPECT_FALSE(existing);
+  EXPECT_FALSE(info.existing);
   EXPECT_EQ(other->id, "video_2");
 }
 

@@ -59,18 +59,38 @@ std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
 }
 
-void print_next_steps(const std::string& host, int port, const ModelRouter& router, bool keys) {
-  const std::string base = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                           std::to_string(port);
-  std::string names;
-  for (const ServedModel& model : router.models()) names += (names.empty() ? "\"" : ", \"") + model.name + "\"";
+std::string base_url(const std::string& host, int port) {
+  return "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+// What to try first: a chat curl for the language models, a video curl and the page for the video ones.
+void print_next_steps(const std::string& base, const ModelRouter& router, const jobs::VideoService* video, bool keys) {
+  const std::string auth = keys ? " -H 'Authorization: Bearer $KEY'" : "";
+  std::string served;
+  for (const ServedModel& model : router.models()) served += (served.empty() ? "model \"" : ", \"") + model.name + "\"";
+  if (video != nullptr) {
+    std::string videos;
+    for (const std::string& name : video->model_names()) videos += (videos.empty() ? "video model \"" : ", \"") + name + "\"";
+    served += (served.empty() ? "" : "; ") + videos;
+  }
   const bool several = router.models().size() > 1 || router.overflow() != nullptr;
-  const std::string example = several ? kAutoRoute : router.models()[0].name;
-  std::printf("frugal: listening on %s (model%s %s%s)\n", base.c_str(), router.models().size() > 1 ? "s" : "",
-              names.c_str(), several ? "; route \"auto\" picks the cheapest that fits" : "");
-  std::printf("  try:     curl %s/v1/chat/completions -H 'Content-Type: application/json'%s \\\n"
-              "             -d '{\"model\": \"%s\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}'\n",
-              base.c_str(), keys ? " -H 'Authorization: Bearer $KEY'" : "", example.c_str());
+  std::printf("frugal: listening on %s (%s%s)\n", base.c_str(), served.c_str(),
+              several ? "; route \"auto\" picks the cheapest that fits" : "");
+  if (!router.models().empty()) {
+    const std::string example = several ? kAutoRoute : router.models()[0].name;
+    std::printf("  try:     curl %s/v1/chat/completions -H 'Content-Type: application/json'%s \\\n"
+                "             -d '{\"model\": \"%s\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}'\n",
+                base.c_str(), auth.c_str(), example.c_str());
+  } else {
+    std::printf("  no language model: the chat and completion routes answer 404 model_not_found\n");
+  }
+  if (video != nullptr) {
+    std::printf("  video:   curl %s/v1/videos%s -F prompt='%s' -F tier=%s\n"
+                "           then GET /v1/videos/ID until \"completed\", GET /v1/videos/ID/content for the MP4\n",
+                base.c_str(), auth.c_str(), "a red circle moving right on a black background",
+                video->config().default_tier.c_str());
+    std::printf("  page:    %s/   (prompt, tier, progress, cost, the video playing)\n", base.c_str());
+  }
   std::printf("  metrics: %s/metrics   health: %s/health   stop: Ctrl-C (drains in-flight requests)\n",
               base.c_str(), base.c_str());
   std::fflush(stdout);
@@ -145,9 +165,16 @@ Expected<ServePlan> plan_serve(const ServeArgs& args) {
   auto price = resolve_price_per_hour(args);
   if (!price) return price.error();
   plan.usd_per_hour = *price;
-  auto models = parse_model_specs(args.model_values, args.model_name);
-  if (!models) return models.error();
-  plan.models = std::move(*models);
+  if (args.model_values.empty() && args.video.model_values.empty()) {
+    return invalid_argument("nothing to serve: give -m/--model (a language model) and/or --video-model");
+  }
+  if (!args.model_values.empty()) {  // video only otherwise
+    auto models = parse_model_specs(args.model_values, args.model_name);
+    if (!models) return models.error();
+    plan.models = std::move(*models);
+  } else if (!args.model_name.empty() || !args.route_values.empty()) {
+    return invalid_argument("--model-name and --route need a language model (-m/--model)");
+  }
   if (plan.models.size() > 1 && !args.model_name.empty()) {
     return invalid_argument("--model-name names the one model of -m PATH; with several, use --model NAME=PATH");
   }
@@ -199,7 +226,7 @@ int serve(const ServeArgs& args) {
   if (*video) server.attach_video_service(**video);
   Status bound = server.bind();
   if (!bound.is_ok()) return report_error(bound);
-  print_next_steps(args.host, server.port(), router_view, !options.api_keys.empty());
+  print_next_steps(base_url(args.host, server.port()), router_view, video->get(), !options.api_keys.empty());
 
   std::atomic<bool> serving_done{false};
   std::thread signal_waiter([&] {
@@ -225,8 +252,8 @@ void register_serve(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server with continuous batching");
   cmd->add_option("-m,--model", args->model_values,
-                  "GGUF model file; or NAME=PATH, repeated, to serve several models (one engine each, one KV budget)")
-      ->required();
+                  "GGUF model file; or NAME=PATH, repeated, to serve several models (one engine each, one KV budget); "
+                  "may be left out when --video-model is given (video only)");
   add_spec_flags(*cmd, args->engine.spec);
   cmd->add_option("--draft-for", args->engine.drafts,
                   "Draft of one served model for speculative decoding: NAME=PATH (repeatable)");
@@ -270,13 +297,7 @@ void register_serve(CLI::App& app) {
                   "Overflow route: upstream USD per million completion tokens (for the cost meter)");
   cmd->add_option("--overflow-api-key-file", args->overflow_api_key_file,
                   "Overflow route: file whose first key is sent upstream as a Bearer token");
-  cmd->add_option("--video-model", args->video.model_values,
-                  "Serve a Wan text-to-video model folder behind the OpenAI Videos API: DIR or NAME=DIR (repeatable)");
-  cmd->add_option("--video-tiers", args->video.tiers_file,
-                  "Video tiers config JSON (draft/preview/final presets, limits; default: built-in tiers)");
-  cmd->add_option("--video-state", args->video.state_dir, "Folder of the video job database and finished files")
-      ->capture_default_str();
-  cmd->add_option("--video-max-queue", args->video.max_queue, "Queued video jobs before 429 (overrides the tiers file)");
+  add_serve_video_flags(*cmd, args->video);
   cmd->callback([args, price] {
     args->price_given = price->count() > 0;
     const int code = serve(*args);

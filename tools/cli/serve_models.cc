@@ -107,6 +107,7 @@ Expected<std::vector<ServingModel>> start_models(const std::vector<ModelSpec>& s
   }
   Status drafts = attach_drafts(models, flags);
   if (!drafts.is_ok()) return drafts;
+  if (models.empty()) return models;  // video only
   const std::vector<int64_t> shares = kv_shares(models, flags);
   for (size_t model_idx = 0; model_idx < models.size(); ++model_idx) {
     ServingModel& model = models[model_idx];

@@ -1,10 +1,13 @@
 #include "serve_video.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <filesystem>
 
 #include "jobs/sqlite_job_store.h"
 #include "storage/local_store.h"
+#include "webhooks/webhook_sender.h"
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::cli {
@@ -55,10 +58,50 @@ Expected<std::vector<jobs::ServedVideoModel>> load_video_models(const std::vecto
   return models;
 }
 
+// The sender of --video-webhook-url (nullopt without one).
+Expected<std::optional<webhooks::WebhookSender>> make_webhook_sender(const ServeVideoFlags& flags) {
+  std::string secret = flags.webhook_secret;
+  if (secret.empty()) {
+    const char* from_env = std::getenv("FRUGAL_VIDEO_WEBHOOK_SECRET");
+    secret = from_env != nullptr ? from_env : "";
+  }
+  if (flags.webhook_url.empty()) {
+    if (!flags.webhook_secret.empty()) return invalid_argument("--video-webhook-secret needs --video-webhook-url");
+    return std::optional<webhooks::WebhookSender>();
+  }
+  if (secret.empty()) {
+    return invalid_argument("--video-webhook-url needs --video-webhook-secret whsec_... (or $FRUGAL_VIDEO_WEBHOOK_SECRET)");
+  }
+  auto sender = webhooks::WebhookSender::create(webhooks::WebhookEndpoint{flags.webhook_url, secret});
+  if (!sender) return Status(sender.error().code(), "--video-webhook: " + sender.error().message());
+  return std::optional<webhooks::WebhookSender>(std::move(*sender));
+}
+
 }  // namespace
 
+void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags) {
+  cmd.add_option("--video-model", flags.model_values,
+                 "Serve a Wan text-to-video model folder behind the OpenAI Videos API: DIR or NAME=DIR (repeatable)");
+  cmd.add_option("--video-tiers", flags.tiers_file,
+                 "Video tiers config JSON (draft/preview/final presets, limits; default: built-in tiers)");
+  cmd.add_option("--video-state", flags.state_dir, "Folder of the video job database and finished files")
+      ->capture_default_str();
+  cmd.add_option("--video-max-queue", flags.max_queue, "Queued video jobs before 429 (overrides the tiers file)");
+  cmd.add_option("--video-max-queued-per-key", flags.max_queued_per_key,
+                 "Queued + running video jobs one API key (bearer token; none = one anonymous key) may have before "
+                 "429; 0 = no limit (overrides the tiers file)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--video-webhook-url", flags.webhook_url,
+                 "POST video.completed / video.failed events here (Standard Webhooks signatures, retried with backoff)");
+  cmd.add_option("--video-webhook-secret", flags.webhook_secret,
+                 "The webhook signing secret, whsec_<base64 key> (default: $FRUGAL_VIDEO_WEBHOOK_SECRET)");
+}
+
 Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVideoFlags& flags, MetricsRegistry* registry) {
-  if (flags.model_values.empty()) return std::unique_ptr<jobs::VideoService>();
+  if (flags.model_values.empty()) {
+    if (!flags.webhook_url.empty()) return invalid_argument("--video-webhook-url needs --video-model");
+    return std::unique_ptr<jobs::VideoService>();
+  }
   auto specs = parse_video_model_specs(flags.model_values);
   if (!specs) return specs.error();
   jobs::VideoServiceOptions options;
@@ -68,7 +111,11 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
     options.config = std::move(*config);
   }
   if (flags.max_queue > 0) options.config.max_queued = flags.max_queue;
+  if (flags.max_queued_per_key >= 0) options.config.max_active_per_key = flags.max_queued_per_key;
   options.usd_per_hour = flags.usd_per_hour;
+  auto webhook = make_webhook_sender(flags);
+  if (!webhook) return webhook.error();
+  options.webhook = std::move(*webhook);
   for (const jobs::TierPreset& tier : options.config.tiers) {
     bool served = tier.model.empty();
     for (const VideoModelSpec& spec : *specs) served |= spec.name == tier.model;
@@ -88,7 +135,12 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   if (Status s = service->start(); !s) return s;
   std::printf("frugal: video jobs in %s (tiers:", flags.state_dir.c_str());
   for (const jobs::TierPreset& tier : service->config().tiers) std::printf(" %s", tier.name.c_str());
-  std::printf("; queue holds %lld)\n", static_cast<long long>(service->config().max_queued));
+  std::printf("; queue holds %lld", static_cast<long long>(service->config().max_queued));
+  if (service->config().max_active_per_key > 0) {
+    std::printf(", %lld per API key", static_cast<long long>(service->config().max_active_per_key));
+  }
+  std::printf(")\n");
+  if (!flags.webhook_url.empty()) std::printf("frugal: video webhooks to %s\n", flags.webhook_url.c_str());
   return service;
 }
 

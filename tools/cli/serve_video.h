@@ -1,12 +1,17 @@
 // The video half of `frugal serve` (tools layer): --video-model NAME=DIR (or DIR, named by its
 // folder), repeated; --video-tiers FILE (jobs/video_tiers.h); --video-state DIR, where the job
-// database (jobs.sqlite) and the finished files (objects/) live; --video-max-queue N. Loads the
+// database (jobs.sqlite) and the finished files (objects/) live; --video-max-queue N;
+// --video-max-queued-per-key N (a bearer token's queued + running jobs; no token is one key);
+// --video-webhook-url URL with --video-webhook-secret whsec_… (or $FRUGAL_VIDEO_WEBHOOK_SECRET, kept
+// out of `ps`): video.completed / video.failed events, Standard Webhooks signatures. Loads the
 // pipelines and builds the VideoService the HTTP server attaches.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "core/expected.h"
 #include "jobs/video_service.h"
@@ -19,9 +24,15 @@ struct ServeVideoFlags {
   std::string tiers_file;                 // "" → the built-in draft/preview/final tiers
   std::string state_dir = "frugal-video-state";
   int64_t max_queue = 0;                  // > 0 overrides the config's max_queued
+  int64_t max_queued_per_key = -1;        // >= 0 overrides the config's max_active_per_key (0: no limit)
+  std::string webhook_url;                // "" → no webhooks
+  std::string webhook_secret;             // "" → $FRUGAL_VIDEO_WEBHOOK_SECRET
   int threads = 0;                        // pipeline threads (0 = all cores)
   double usd_per_hour = 0;
 };
+
+// Adds the --video-* options of `frugal serve` to `cmd`, filling `flags`.
+void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags);
 
 // nullptr when no --video-model is given.
 Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVideoFlags& flags, MetricsRegistry* registry);

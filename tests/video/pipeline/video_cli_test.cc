@@ -155,7 +155,7 @@ TEST(VideoCli, TinyRandomModelMakesAClipFromAPrompt) {
   fs::remove_all(dir);
 }
 
-TEST(VideoCli, VaeDecodeMemoryDoesNotGrowWithLength) {
+TEST(VideoCli, VaeDecodeMemoryDoesNotGrowWithLength_slow) {
   const std::string dir = temp_dir("mem");
   auto r = run_command(frugal_binary() + " mkmodel --preset wan-tiny -o " + dir + "/model 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
