@@ -27,17 +27,7 @@ namespace {
 
 using namespace video_test;
 
-class VideoApi : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!fs::exists(testing::frugal_binary())) GTEST_SKIP() << "build the `frugal` target first";
-    ASSERT_TRUE(fs::exists(wan_tiny_dir() + "/config.json"));
-    state_dir_ = temp_path(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(state_dir_);
-  }
-  void TearDown() override { fs::remove_all(state_dir_); }
-  std::string state_dir_;
-};
+class VideoApi : public video_test::VideoServerTest {};
 
 struct BadInput {
   const char* what;

@@ -18,17 +18,7 @@ using namespace video_test;
 
 std::string wan_tiny_name() { return fs::path(wan_tiny_dir()).filename().string(); }
 
-class VideoServing : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!fs::exists(testing::frugal_binary())) GTEST_SKIP() << "build the `frugal` target first";
-    ASSERT_TRUE(fs::exists(wan_tiny_dir() + "/config.json"));
-    state_dir_ = temp_path(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(state_dir_);
-  }
-  void TearDown() override { fs::remove_all(state_dir_); }
-  std::string state_dir_;
-};
+class VideoServing : public video_test::VideoServerTest {};
 
 TEST_F(VideoServing, VideoOnlyServesVideosAndTheLlmRoutesAnswerModelNotFound) {
   auto serve = ServeProcess::with_exact_args({"--video-model", wan_tiny_dir(), "--video-tiers", tiers_file(),

@@ -107,4 +107,18 @@ inline int count_occurrences(const std::string& text, const std::string& needle)
   return count;
 }
 
+// A server test with its own state folder (jobs.sqlite, files/), removed afterwards; skipped when the
+// `frugal` binary has not been built.
+class VideoServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(testing::frugal_binary())) GTEST_SKIP() << "build the `frugal` target first";
+    ASSERT_TRUE(fs::exists(wan_tiny_dir() + "/config.json"));
+    state_dir_ = temp_path(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(state_dir_);
+  }
+  void TearDown() override { fs::remove_all(state_dir_); }
+  std::string state_dir_;
+};
+
 }  // namespace frugal::video_test

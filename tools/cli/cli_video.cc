@@ -22,11 +22,7 @@ struct VideoArgs {
   VideoModelOverrides overrides;
   std::string prompt, negative;
   std::string prompt_ids, negative_ids;
-  std::string size = "832x480";
-  int64_t frames = 81;
-  int steps = 50;
-  std::string sampler = "unipc";
-  float shift = 5.0f, cfg = 5.0f;
+  VideoSettingsFlags gen{"832x480", 81, 50};  // --size --frames --steps --sampler --shift --cfg
   uint64_t seed = 0;
   int threads = 0;
   std::string precision = "stored";
@@ -50,14 +46,7 @@ Expected<VideoRequest> build_request(const VideoArgs& args) {
     if (!ids) return ids.error();
     r.negative_ids = std::move(*ids);
   }
-  if (Status s = parse_size(args.size, &r.width, &r.height); !s) return s;
-  r.frames = args.frames;
-  r.steps = args.steps;
-  auto sampler = parse_sampler_kind(args.sampler);
-  if (!sampler) return sampler.error();
-  r.sampler = *sampler;
-  r.shift = args.shift;
-  r.cfg = args.cfg;
+  if (Status s = args.gen.apply(r); !s) return s;
   r.seed = args.seed;
   r.expert_boundary = args.boundary;
   return r;
@@ -66,7 +55,7 @@ Expected<VideoRequest> build_request(const VideoArgs& args) {
 nlohmann::json stats_json(const VideoRunStats& s, const VideoArgs& args) {
   return {{"width", s.width}, {"height", s.height}, {"frames", s.frames}, {"fps", s.fps},
           {"latent_shape", {16, s.latent_frames, s.latent_height, s.latent_width}},
-          {"steps", s.steps}, {"sampler", args.sampler}, {"dit_passes", s.dit_passes},
+          {"steps", s.steps}, {"sampler", args.gen.sampler}, {"dit_passes", s.dit_passes},
           {"text_encode_seconds", s.text_encode_seconds}, {"denoise_seconds", s.denoise_seconds},
           {"seconds_per_step", s.seconds_per_step}, {"vae_decode_seconds", s.vae_decode_seconds},
           {"total_seconds", s.total_seconds}, {"compute_seconds", s.compute_seconds}, {"threads", s.threads},
@@ -142,12 +131,7 @@ void register_video(CLI::App& app) {
   cmd->add_option("--negative", args->negative, "Negative prompt (default: Wan's)");
   cmd->add_option("--prompt-ids", args->prompt_ids, "Reference mode: token ids 1,2,3 instead of the prompt text");
   cmd->add_option("--negative-ids", args->negative_ids, "Reference mode: token ids of the negative prompt");
-  cmd->add_option("--size", args->size, "WIDTHxHEIGHT, multiples of 16")->capture_default_str();
-  cmd->add_option("--frames", args->frames, "Frames, 4n+1")->capture_default_str();
-  cmd->add_option("--steps", args->steps, "Sampler steps")->capture_default_str();
-  cmd->add_option("--sampler", args->sampler, "unipc | dpm++ | euler")->capture_default_str();
-  cmd->add_option("--shift", args->shift, "Sigma shift")->capture_default_str();
-  cmd->add_option("--cfg", args->cfg, "Guidance scale (1 = no negative pass)")->capture_default_str();
+  args->gen.add_to(cmd);
   cmd->add_option("--seed", args->seed, "Noise seed")->capture_default_str();
   cmd->add_option("--boundary", args->boundary, "Two-expert models: high-noise DiT while t >= boundary*1000")
       ->capture_default_str();

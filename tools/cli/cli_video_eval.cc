@@ -36,11 +36,7 @@ struct VideoEvalArgs {
   std::string model;
   std::string prompts;
   std::string seeds = "1,2,3";
-  std::string size = "64x64";
-  int64_t frames = 17;
-  int steps = 20;
-  std::string sampler = "unipc";
-  float shift = 5.0f, cfg = 5.0f;
+  VideoSettingsFlags gen{"64x64", 17, 20};  // --size --frames --steps --sampler --shift --cfg
   int threads = 0;
   std::string save_dir;
   bool json = false;
@@ -261,8 +257,8 @@ nlohmann::json results_json(const std::vector<ClipResult>& results, const Summar
     clips.push_back({{"prompt", render_caption(r.prompt)}, {"seed", r.seed}, {"seconds", r.seconds},
                      {"correct", scores_json(r.correct)}, {"verdict", verdict_json(r.verdict)}});
   }
-  return {{"model", args.model}, {"size", args.size}, {"frames", args.frames}, {"steps", args.steps},
-          {"cfg", args.cfg}, {"shift", args.shift}, {"sampler", args.sampler}, {"clips", s.clips},
+  return {{"model", args.model}, {"size", args.gen.size}, {"frames", args.gen.frames}, {"steps", args.gen.steps},
+          {"cfg", args.gen.cfg}, {"shift", args.gen.shift}, {"sampler", args.gen.sampler}, {"clips", s.clips},
           {"accuracy", {{"colour", s.pct(s.colour) / 100}, {"background", s.pct(s.background) / 100},
                         {"shape", s.pct(s.shape) / 100}, {"direction", s.pct(s.direction) / 100},
                         {"all", s.pct(s.all) / 100}}},
@@ -271,14 +267,7 @@ nlohmann::json results_json(const std::vector<ClipResult>& results, const Summar
 
 Expected<VideoRequest> build_request(const VideoEvalArgs& args) {
   VideoRequest r;
-  if (Status s = parse_size(args.size, &r.width, &r.height); !s) return s;
-  r.frames = args.frames;
-  r.steps = args.steps;
-  auto sampler = parse_sampler_kind(args.sampler);
-  if (!sampler) return sampler.error();
-  r.sampler = *sampler;
-  r.shift = args.shift;
-  r.cfg = args.cfg;
+  if (Status s = args.gen.apply(r); !s) return s;
   return r;
 }
 
@@ -342,12 +331,7 @@ void register_video_eval(CLI::App& app) {
   cmd->add_option("-m,--model", args->model, "Model folder to generate with (as for `frugal video`)");
   cmd->add_option("--prompts", args->prompts, "Captions to generate, one per line (# comments allowed)");
   cmd->add_option("--seeds", args->seeds, "Noise seeds for every prompt, comma-separated")->capture_default_str();
-  cmd->add_option("--size", args->size, "WIDTHxHEIGHT, multiples of 16")->capture_default_str();
-  cmd->add_option("--frames", args->frames, "Frames, 4n+1")->capture_default_str();
-  cmd->add_option("--steps", args->steps, "Sampler steps")->capture_default_str();
-  cmd->add_option("--sampler", args->sampler, "unipc | dpm++ | euler")->capture_default_str();
-  cmd->add_option("--shift", args->shift, "Sigma shift")->capture_default_str();
-  cmd->add_option("--cfg", args->cfg, "Guidance scale (1 = no negative pass)")->capture_default_str();
+  args->gen.add_to(cmd);
   cmd->add_option("-t,--threads", args->threads, "Threads (0 = all cores)");
   cmd->add_option("--save-dir", args->save_dir, "Also write every generated clip as an MP4 into this folder");
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout instead of the text report");

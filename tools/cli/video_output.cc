@@ -43,6 +43,27 @@ Status parse_size(const std::string& text, int64_t* width, int64_t* height) {
   return Status::ok();
 }
 
+void VideoSettingsFlags::add_to(CLI::App* cmd) {
+  cmd->add_option("--size", size, "WIDTHxHEIGHT, multiples of 16")->capture_default_str();
+  cmd->add_option("--frames", frames, "Frames, 4n+1")->capture_default_str();
+  cmd->add_option("--steps", steps, "Sampler steps")->capture_default_str();
+  cmd->add_option("--sampler", sampler, "unipc | dpm++ | euler")->capture_default_str();
+  cmd->add_option("--shift", shift, "Sigma shift")->capture_default_str();
+  cmd->add_option("--cfg", cfg, "Guidance scale (1 = no negative pass)")->capture_default_str();
+}
+
+Status VideoSettingsFlags::apply(video::VideoRequest& r) const {
+  if (Status s = parse_size(size, &r.width, &r.height); !s) return s;
+  r.frames = frames;
+  r.steps = steps;
+  auto kind = video::parse_sampler_kind(sampler);
+  if (!kind) return kind.error();
+  r.sampler = *kind;
+  r.shift = shift;
+  r.cfg = cfg;
+  return Status::ok();
+}
+
 Expected<std::vector<int32_t>> parse_token_ids(const std::string& text, const char* flag) {
   std::vector<int32_t> ids;
   size_t pos = 0;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "core/expected.h"
 #include "media/mp4_writer.h"
 #include "video/pipeline/video_pipeline.h"
@@ -28,6 +30,21 @@ struct VideoOutputPaths {
 // Reads / writes a raw little-endian f32 file.
 Expected<std::vector<float>> read_raw_f32(const std::string& path);
 Status write_raw_f32(const std::string& path, const float* data, int64_t n);
+// The generation settings `frugal video` and `frugal video-eval` share, as flags.
+struct VideoSettingsFlags {
+  std::string size;
+  int64_t frames = 0;
+  int steps = 0;
+  std::string sampler = "unipc";
+  float shift = 5.0f, cfg = 5.0f;
+
+  // Adds --size --frames --steps --sampler --shift --cfg (defaults: the values set before the call).
+  void add_to(CLI::App* cmd);
+  // Sets the request's size, frames, steps, sampler, shift and cfg; kInvalidArgument on a bad size or
+  // sampler name.
+  Status apply(video::VideoRequest& request) const;
+};
+
 // "832x480" (or "832*480") → width, height; kInvalidArgument otherwise.
 Status parse_size(const std::string& text, int64_t* width, int64_t* height);
 // "1,2,3" → ids (each in [0, 2^31)); `flag` names the option in errors.
