@@ -12,7 +12,7 @@ textarea{width:100%;height:5em;font:inherit}
 select,button,input{font:inherit;padding:.3em .6em}
 #status{margin:1em 0;font-variant-numeric:tabular-nums}
 progress{width:100%}
-video{max-width:100%;background:#000;margin-top:1em}
+video{width:100%;max-width:512px;background:#000;margin-top:1em;image-rendering:pixelated}  /* small clips scaled up, pixels kept sharp */
 .error{color:#b00020}
 </style></head><body>
 <h1>frugal video</h1>
