@@ -1,5 +1,7 @@
 #include "jobs/job_spec.h"
 
+#include "video/pipeline/video_request.h"
+
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -32,11 +34,10 @@ std::optional<SpecError> apply_size(const VideoCreateParams& params, const Video
   job.width = tier.width;
   job.height = tier.height;
   if (params.size) {
-    long width = 0, height = 0;
-    char x = 0, extra = 0;
+    int64_t width = 0, height = 0;
     const std::string& text = *params.size;
-    if (std::sscanf(text.c_str(), "%ld%c%ld%c", &width, &x, &height, &extra) != 3 || x != 'x' || width < 16 ||
-        height < 16 || width % 16 != 0 || height % 16 != 0 || width > config.max_side || height > config.max_side) {
+    if (!video::parse_video_size(text, &width, &height) || width < 16 || height < 16 || width % 16 != 0 || height % 16 != 0 ||
+        width > config.max_side || height > config.max_side) {
       return field_error("size", "Model '" + job.model + "' cannot make size '" + text + "': " + what_sizes(config, tier));
     }
     job.width = width;

@@ -1,5 +1,7 @@
 #include "jobs/video_tiers.h"
 
+#include "video/pipeline/video_request.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -20,13 +22,7 @@ TierPreset make_tier(std::string name, int64_t width, int64_t height, int64_t fr
 }
 
 Status parse_size_text(const std::string& text, int64_t* width, int64_t* height) {
-  long w = 0, h = 0;
-  char x = 0, extra = 0;
-  if (std::sscanf(text.c_str(), "%ld%c%ld%c", &w, &x, &h, &extra) != 3 || x != 'x') {
-    return invalid_argument("tier size must be WIDTHxHEIGHT, not \"" + text + "\"");
-  }
-  *width = w;
-  *height = h;
+  if (!video::parse_video_size(text, width, height)) return invalid_argument("tier size must be WIDTHxHEIGHT, not \"" + text + "\"");
   return Status::ok();
 }
 

@@ -33,13 +33,9 @@ Status write_raw_f32(const std::string& path, const float* data, int64_t n) {
 }
 
 Status parse_size(const std::string& text, int64_t* width, int64_t* height) {
-  long w = 0, h = 0;
-  char x = 0, extra = 0;
-  if (std::sscanf(text.c_str(), "%ld%c%ld%c", &w, &x, &h, &extra) != 3 || (x != 'x' && x != '*') || w <= 0 || h <= 0) {
+  if (!video::parse_video_size(text, width, height)) {
     return invalid_argument("--size must be WIDTHxHEIGHT (e.g. 832x480), not \"" + text + "\"");
   }
-  *width = w;
-  *height = h;
   return Status::ok();
 }
 

@@ -45,7 +45,7 @@ struct VideoSettingsFlags {
   Status apply(video::VideoRequest& request) const;
 };
 
-// "832x480" (or "832*480") → width, height; kInvalidArgument otherwise.
+// "832x480" → width, height (video::parse_video_size); kInvalidArgument naming --size otherwise.
 Status parse_size(const std::string& text, int64_t* width, int64_t* height);
 // "1,2,3" → ids (each in [0, 2^31)); `flag` names the option in errors.
 Expected<std::vector<int32_t>> parse_token_ids(const std::string& text, const char* flag);

@@ -1,5 +1,7 @@
 #include "video/pipeline/video_request.h"
 
+#include <cstdio>
+
 namespace frugal::video {
 
 // wan/configs/shared_config.py `sample_neg_prompt` (Apache-2.0), the negative prompt generate() uses
@@ -8,5 +10,14 @@ const char* const kWanDefaultNegativePrompt =
     "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，"
     "JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，"
     "手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走";
+
+bool parse_video_size(const std::string& text, int64_t* width, int64_t* height) {
+  long long w = 0, h = 0;
+  char x = 0, extra = 0;
+  if (std::sscanf(text.c_str(), "%lld%c%lld%c", &w, &x, &h, &extra) != 3 || x != 'x' || w <= 0 || h <= 0) return false;
+  *width = w;
+  *height = h;
+  return true;
+}
 
 }  // namespace frugal::video

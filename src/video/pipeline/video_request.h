@@ -32,6 +32,10 @@ struct VideoRequest {
   float expert_boundary = 0.875f;        // two-expert models: t >= boundary·1000 runs the high-noise DiT
 };
 
+// "832x480" → width 832, height 480 (positive integers, 'x' between, nothing else); false otherwise.
+// Callers check the model's own limits (multiples of 16, maximum side) and word their errors.
+bool parse_video_size(const std::string& text, int64_t* width, int64_t* height);
+
 enum class VideoStage { kTextEncode, kDenoise, kVaeDecode };
 const char* video_stage_name(VideoStage stage);
 
