@@ -147,6 +147,7 @@ void register_video(CLI::App& app) {
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
   cmd->callback([args] {
+    if (Status s = args->gen.apply_model_defaults(args->model); !s) throw CLI::RuntimeError(report_error(s));
     const int code = run_video(*args);
     if (code != 0) throw CLI::RuntimeError(code);
   });

@@ -336,6 +336,7 @@ void register_video_eval(CLI::App& app) {
   cmd->add_option("--save-dir", args->save_dir, "Also write every generated clip as an MP4 into this folder");
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout instead of the text report");
   cmd->callback([args] {
+    if (Status s = args->gen.apply_model_defaults(args->model); !s) throw CLI::RuntimeError(report_error(s));
     const int code = run_video_eval(*args);
     if (code != 0) throw CLI::RuntimeError(code);
   });

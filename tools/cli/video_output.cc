@@ -40,12 +40,26 @@ Status parse_size(const std::string& text, int64_t* width, int64_t* height) {
 }
 
 void VideoSettingsFlags::add_to(CLI::App* cmd) {
-  cmd->add_option("--size", size, "WIDTHxHEIGHT, multiples of 16")->capture_default_str();
-  cmd->add_option("--frames", frames, "Frames, 4n+1")->capture_default_str();
-  cmd->add_option("--steps", steps, "Sampler steps")->capture_default_str();
-  cmd->add_option("--sampler", sampler, "unipc | dpm++ | euler")->capture_default_str();
-  cmd->add_option("--shift", shift, "Sigma shift")->capture_default_str();
-  cmd->add_option("--cfg", cfg, "Guidance scale (1 = no negative pass)")->capture_default_str();
+  size_opt = cmd->add_option("--size", size, "WIDTHxHEIGHT, multiples of 16")->capture_default_str();
+  frames_opt = cmd->add_option("--frames", frames, "Frames, 4n+1")->capture_default_str();
+  steps_opt = cmd->add_option("--steps", steps, "Sampler steps")->capture_default_str();
+  sampler_opt = cmd->add_option("--sampler", sampler, "unipc | dpm++ | euler")->capture_default_str();
+  shift_opt = cmd->add_option("--shift", shift, "Sigma shift")->capture_default_str();
+  cfg_opt = cmd->add_option("--cfg", cfg, "Guidance scale (1 = no negative pass)")->capture_default_str();
+}
+
+Status VideoSettingsFlags::apply_model_defaults(const std::string& model_dir) {
+  auto loaded = video::load_generation_defaults(model_dir);
+  if (!loaded) return loaded.error();
+  const video::VideoGenerationDefaults& d = *loaded;
+  const auto unset = [](const CLI::Option* o) { return o == nullptr || o->count() == 0; };
+  if (d.size && unset(size_opt)) size = *d.size;
+  if (d.frames && unset(frames_opt)) frames = *d.frames;
+  if (d.steps && unset(steps_opt)) steps = *d.steps;
+  if (d.sampler && unset(sampler_opt)) sampler = *d.sampler;
+  if (d.shift && unset(shift_opt)) shift = *d.shift;
+  if (d.cfg && unset(cfg_opt)) cfg = *d.cfg;
+  return Status::ok();
 }
 
 Status VideoSettingsFlags::apply(video::VideoRequest& r) const {

@@ -14,6 +14,7 @@
 
 #include "core/expected.h"
 #include "media/mp4_writer.h"
+#include "video/pipeline/generation_defaults.h"
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::cli {
@@ -37,9 +38,18 @@ struct VideoSettingsFlags {
   int steps = 0;
   std::string sampler = "unipc";
   float shift = 5.0f, cfg = 5.0f;
+  CLI::Option* size_opt = nullptr;  // set by add_to: was the flag given?
+  CLI::Option* frames_opt = nullptr;
+  CLI::Option* steps_opt = nullptr;
+  CLI::Option* sampler_opt = nullptr;
+  CLI::Option* shift_opt = nullptr;
+  CLI::Option* cfg_opt = nullptr;
 
   // Adds --size --frames --steps --sampler --shift --cfg (defaults: the values set before the call).
   void add_to(CLI::App* cmd);
+  // After parsing: the model folder's generation_config.json (if any) replaces the values of the
+  // flags that were not given on the command line; a malformed file is an error.
+  Status apply_model_defaults(const std::string& model_dir);
   // Sets the request's size, frames, steps, sampler, shift and cfg; kInvalidArgument on a bad size or
   // sampler name.
   Status apply(video::VideoRequest& request) const;

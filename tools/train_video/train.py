@@ -29,11 +29,9 @@ def main():
     ap.add_argument("--draft-out", default=None, help="default: <out>-draft")
     ap.add_argument("--work", default=str(root / "build" / "train_video"))
     ap.add_argument("--stages", default="tokenizer,vae,dit,draft,export")
-    ap.add_argument("--vae-steps", type=int, default=2000)
     ap.add_argument("--dit-steps", type=int, default=1200)
     ap.add_argument("--dit-pool0", type=int, default=384, help="clips encoded before DiT training starts")
     ap.add_argument("--draft-steps", type=int, default=50)
-    ap.add_argument("--vae-lr", type=float, default=5e-4)
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     work = Path(args.work)
@@ -44,7 +42,7 @@ def main():
         common.train_tokenizer(work)
     if "vae" in stages:
         import stage_vae
-        stage_vae.run(work, steps=args.vae_steps, lr=args.vae_lr)
+        stage_vae.run(work)
         common.log(work, f"after vae: {time.time() - t0:.0f} s")
     if "dit" in stages:
         import stage_dit

@@ -155,6 +155,41 @@ TEST(VideoCli, TinyRandomModelMakesAClipFromAPrompt) {
   fs::remove_all(dir);
 }
 
+// A model folder's generation_config.json sets the defaults of the flags not given; flags given
+// win; a malformed file is an error naming the key.
+TEST(VideoCli, GenerationConfigSetsTheDefaultsAndFlagsOverrideIt) {
+  const std::string dir = temp_dir("gencfg");
+  auto r = run_command(frugal_binary() + " mkmodel --preset wan-tiny -o " + dir + "/model 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ofstream(dir + "/model/generation_config.json")
+      << R"({"size": "32x48", "frames": 5, "steps": 2, "sampler": "euler", "shift": 2.0, "cfg": 1.0})";
+  r = run_command(frugal_binary() + " video -m " + dir + "/model -p 'a red circle' -q --json -o " + dir + "/a.mp4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_EQ(j["width"], 32);
+  EXPECT_EQ(j["height"], 48);
+  EXPECT_EQ(j["frames"], 5);
+  EXPECT_EQ(j["steps"], 2);
+  EXPECT_EQ(j["sampler"], "euler");
+  EXPECT_EQ(j["dit_passes"], 2) << "cfg 1: one DiT pass per step";
+  r = run_command(frugal_binary() + " video -m " + dir + "/model -p 'a red circle' -q --json --frames 9 --cfg 3 -o " + dir +
+                  "/b.mp4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto k = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_EQ(k["frames"], 9);
+  EXPECT_EQ(k["width"], 32);
+  EXPECT_EQ(k["dit_passes"], 4) << "--cfg 3 given: two passes per step";
+  std::ofstream(dir + "/model/generation_config.json") << R"({"frames": 6})";
+  r = run_command(frugal_binary() + " video -m " + dir + "/model -p x -q -o " + dir + "/c.mp4 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("\"frames\" must be an integer 4n+1"), std::string::npos) << r.output;
+  std::ofstream(dir + "/model/generation_config.json") << R"({"step": 4})";
+  r = run_command(frugal_binary() + " video -m " + dir + "/model -p x -q -o " + dir + "/c.mp4 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("\"step\" is not a generation setting"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+}
+
 TEST(VideoCli, VaeDecodeMemoryDoesNotGrowWithLength_slow) {
   const std::string dir = temp_dir("mem");
   auto r = run_command(frugal_binary() + " mkmodel --preset wan-tiny -o " + dir + "/model 2>&1");
