@@ -9,10 +9,22 @@ double monthly_rent_usd(double usd_per_hour_per_device, int count) {
   return usd_per_hour_per_device * count * kHoursPerMonth;
 }
 
-double monthly_own_usd(const Accelerator& hw, int count, const OwnershipCost& own) {
-  const double capital = own.amortisation_months > 0 ? hw.purchase_usd / own.amortisation_months : 0.0;
-  const double energy = hw.tdp_watts / 1000.0 * own.power_overhead * kHoursPerMonth * own.usd_per_kwh;
-  return count * (capital + energy);
+Expected<MonthlyOwnCost> monthly_own_usd(const Accelerator& hw, int count, const OwnershipCost& own) {
+  const std::string where = "cannot price owning '" + hw.name + "': ";
+  if (hw.purchase_usd <= 0) return invalid_argument(where + "its catalogue entry has no purchase price (not sold)");
+  if (hw.tdp_watts <= 0) return invalid_argument(where + "its catalogue entry has no TDP");
+  if (!hw.has_host) {
+    return invalid_argument(where + "its catalogue entry has no 'host' figures (server, network and power around "
+                            "the device); add {\"server_usd_per_device\", \"network_usd_per_device\", "
+                            "\"watts_per_device\", \"source\"}");
+  }
+  if (own.amortisation_months <= 0) return invalid_argument("amortisation months must be > 0");
+  const double it_kw = (hw.tdp_watts + hw.host_watts) / 1000.0;
+  MonthlyOwnCost c;
+  c.capital_usd = count * (hw.purchase_usd + hw.host_server_usd + hw.host_network_usd) / own.amortisation_months;
+  c.electricity_usd = count * it_kw * own.pue * kHoursPerMonth * own.usd_per_kwh;
+  c.hosting_usd = count * it_kw * own.colocation_usd_per_kw_month;
+  return c;
 }
 
 BreakEvenAt break_even_at(const BreakEvenInput& in, double volume_units) {

@@ -61,6 +61,19 @@ Expected<CalibrationPoint> parse_point(const json& p, const std::string& where) 
   } else if (phase != "decode") {
     return invalid_argument(where + ": field 'phase' must be \"decode\" or \"prefill\"");
   }
+  if (auto m = p.find("model"); m != p.end()) {
+    if (!m->is_object()) return invalid_argument(where + ": field 'model' must be an object");
+    point.model_name = read_string(*m, "name");
+    for (auto [field, out] : {std::pair<const char*, double*>{"params", &point.model_params},
+                              std::pair<const char*, double*>{"weight_bytes", &point.model_weight_bytes}}) {
+      auto v = read_number(*m, field, where + ".model");
+      if (!v) return v.error();
+      *out = *v;
+    }
+    point.model_n_layer = m->value("n_layer", int64_t{0});
+    point.model_n_embd = m->value("n_embd", int64_t{0});
+  }
+  point.measured_utc = read_string(p, "measured_utc");
   return point;
 }
 
@@ -110,19 +123,40 @@ std::vector<CalibrationPoint> candidate_points(const CalibrationRecord& record, 
   return {};
 }
 
+json point_to_json(const CalibrationPoint& p) {
+  json j = {{"weight_type", p.weight_type}, {"phase", std::string(calibration_phase_name(p.phase))},
+            {"batch", p.batch}, {"context", p.context}, {"mbu", p.mbu}, {"mfu", p.mfu}};
+  if (p.model_weight_bytes > 0) {
+    j["model"] = {{"name", p.model_name}, {"params", p.model_params}, {"weight_bytes", p.model_weight_bytes},
+                  {"n_layer", p.model_n_layer}, {"n_embd", p.model_n_embd}};
+  }
+  if (!p.measured_utc.empty()) j["measured_utc"] = p.measured_utc;
+  return j;
+}
+
+Status parse_points(const json& doc, const char* field, const std::string& origin, std::vector<CalibrationPoint>& out) {
+  if (!doc.contains(field)) return Status::ok();
+  if (!doc[field].is_array()) return invalid_argument(origin + ": field '" + field + "' must be an array");
+  for (size_t i = 0; i < doc[field].size(); ++i) {
+    auto p = parse_point(doc[field][i], origin + ": " + field + "[" + std::to_string(i) + "]");
+    if (!p) return p.error();
+    out.push_back(std::move(*p));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 std::string calibration_to_json(const CalibrationRecord& r) {
-  json points = json::array();
-  for (const CalibrationPoint& p : r.points) {
-    points.push_back({{"weight_type", p.weight_type}, {"phase", std::string(calibration_phase_name(p.phase))},
-                      {"batch", p.batch}, {"context", p.context}, {"mbu", p.mbu}, {"mfu", p.mfu}});
-  }
+  json points = json::array(), history = json::array();
+  for (const CalibrationPoint& p : r.points) points.push_back(point_to_json(p));
+  for (const CalibrationPoint& p : r.history) history.push_back(point_to_json(p));
   json doc = {{"schema", kCalibrationSchema},       {"machine_id", r.machine_id},
               {"cpu_model", r.cpu_model},           {"created_utc", r.created_utc},
               {"memory_bytes", r.memory_bytes},     {"read_gb_per_s", r.read_gb_per_s},
               {"triad_gb_per_s", r.triad_gb_per_s}, {"peak_flops_per_s", r.peak_flops_per_s},
               {"points", points}};
+  if (!history.empty()) doc["history"] = history;
   return doc.dump(2) + "\n";
 }
 
@@ -150,14 +184,8 @@ Expected<CalibrationRecord> calibration_from_json(const std::string& json_text, 
   }
   if (r.read_gb_per_s <= 0) return invalid_argument(origin + ": field 'read_gb_per_s' must be > 0");
   if (r.peak_flops_per_s <= 0) return invalid_argument(origin + ": field 'peak_flops_per_s' must be > 0");
-  if (doc.contains("points")) {
-    if (!doc["points"].is_array()) return invalid_argument(origin + ": field 'points' must be an array");
-    for (size_t i = 0; i < doc["points"].size(); ++i) {
-      auto p = parse_point(doc["points"][i], origin + ": points[" + std::to_string(i) + "]");
-      if (!p) return p.error();
-      r.points.push_back(std::move(*p));
-    }
-  }
+  if (Status s = parse_points(doc, "points", origin, r.points); !s) return s;
+  if (Status s = parse_points(doc, "history", origin, r.history); !s) return s;
   return r;
 }
 

@@ -28,6 +28,15 @@ struct CalibrationPoint {
   double mfu = 0;           // achieved FLOP/s / peak_flops_per_s
   // JSON "phase"; records without it: prefill when batch == context > 1 (how bench wrote pp).
   CalibrationPhase phase = CalibrationPhase::kDecode;
+  // The model it was measured on (JSON "model"; absent in records before frugal.calibration/1
+  // carried it): a point only predicts models of about its size and of its weight type
+  // (calibration_store.h).
+  std::string model_name{};       // file name, for messages
+  double model_params = 0;        // elements of every tensor
+  double model_weight_bytes = 0;  // bytes of the file's tensors
+  int64_t model_n_layer = 0;
+  int64_t model_n_embd = 0;
+  std::string measured_utc{};     // when bench measured it (ISO 8601)
 };
 
 struct CalibrationRecord {
@@ -39,6 +48,8 @@ struct CalibrationRecord {
   double triad_gb_per_s = 0;   // measured STREAM triad bandwidth
   double peak_flops_per_s = 0; // measured peak FLOP/s probe (all cores)
   std::vector<CalibrationPoint> points;
+  // Points a later run of the same configuration replaced, oldest first (kept, never used).
+  std::vector<CalibrationPoint> history;
 };
 
 inline constexpr const char* kCalibrationSchema = "frugal.calibration/1";

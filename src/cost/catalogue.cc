@@ -1,8 +1,11 @@
 #include "cost/catalogue.h"
 
+#include "cost/weight_type.h"
+
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -141,6 +144,43 @@ Status read_objects(const EntryReader& r, Accelerator& a) {
   return Status::ok();
 }
 
+// Optional "weight_formats": ["bf16", "fp8", ...], each a known weight type.
+Status read_weight_formats(const EntryReader& r, Accelerator& a) {
+  auto it = r.entry().find("weight_formats");
+  if (it == r.entry().end()) return Status::ok();
+  if (!it->is_array() || it->empty()) return r.error("weight_formats", "must be a non-empty array of weight type names");
+  for (const json& f : *it) {
+    if (!f.is_string() || !find_weight_type(f.get<std::string>())) {
+      return r.error("weight_formats", "must list known weight types (" + weight_type_names() + "), got " + f.dump());
+    }
+    a.weight_formats.push_back(find_weight_type(f.get<std::string>())->name);
+  }
+  return Status::ok();
+}
+
+// Optional "host": {server_usd_per_device, network_usd_per_device, watts_per_device, source}.
+Status read_host(const EntryReader& r, Accelerator& a) {
+  auto it = r.entry().find("host");
+  if (it == r.entry().end() || it->is_null()) return Status::ok();
+  if (!it->is_object()) return r.error("host", "must be an object {server_usd_per_device, network_usd_per_device, "
+                                               "watts_per_device, source}");
+  struct Field { const char* name; double* out; };
+  for (const Field& f : {Field{"server_usd_per_device", &a.host_server_usd},
+                         Field{"network_usd_per_device", &a.host_network_usd},
+                         Field{"watts_per_device", &a.host_watts}}) {
+    auto v = r.number_in(*it, "host", f.name, false);
+    if (!v) return v.error();
+    *f.out = *v;
+  }
+  auto source = it->find("source");
+  if (source == it->end() || !source->is_string() || source->get<std::string>().empty()) {
+    return r.error("host.source", "must be a non-empty string citing where the figures come from");
+  }
+  a.source_host = source->get<std::string>();
+  a.has_host = true;
+  return Status::ok();
+}
+
 Expected<Accelerator> parse_entry(const json& e, size_t index, const std::string& origin) {
   std::string label = "entry #" + std::to_string(index);
   if (e.is_object()) {
@@ -161,6 +201,8 @@ Expected<Accelerator> parse_entry(const json& e, size_t index, const std::string
   if (Status s = read_figures(r, a); !s) return s;
   if (Status s = read_objects(r, a); !s) return s;
   if (auto it = e.find("measured"); it != e.end() && it->is_boolean()) a.measured = it->get<bool>();
+  if (Status s = read_weight_formats(r, a); !s) return s;
+  if (Status s = read_host(r, a); !s) return s;
   return a;
 }
 
@@ -171,6 +213,11 @@ std::string executable_dir() {
 }
 
 }  // namespace
+
+bool Accelerator::can_run(std::string_view weight_type) const {
+  return weight_formats.empty() ||
+         std::find(weight_formats.begin(), weight_formats.end(), weight_type) != weight_formats.end();
+}
 
 std::string_view accelerator_kind_name(AcceleratorKind kind) {
   switch (kind) {

@@ -38,6 +38,20 @@ struct Accelerator {
   std::string source_cloud_price;
   std::string source_purchase_price;
   bool measured = false;                 // "this-machine": figures from the calibration record
+  // Weight formats a serving stack has kernels for on this device (weight_type.h names). Empty:
+  // not stated (a user entry without the field), and every format is allowed.
+  std::vector<std::string> weight_formats;
+  // What owning one device takes besides the device itself (JSON "host"; has_host = false when
+  // absent): its share of the server around it (CPUs, RAM, storage, chassis, PSUs, NICs), of the
+  // network (switch ports, cables, optics), and the server's power beyond the device's TDP.
+  bool has_host = false;
+  double host_server_usd = 0;
+  double host_network_usd = 0;
+  double host_watts = 0;
+  std::string source_host;
+
+  // True when weight_formats is empty or lists `weight_type` (exact, lower-case name).
+  bool can_run(std::string_view weight_type) const;
 
   // Midpoint of the cloud price range (the planner's default price).
   double cloud_usd_per_hour_mid() const { return 0.5 * (cloud_usd_per_hour_low + cloud_usd_per_hour_high); }

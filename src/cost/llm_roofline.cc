@@ -225,6 +225,9 @@ LlmPlan plan_llm(const LlmRoofline& model, const LlmPlanQuery& q) {
   p.decode_tokens_per_s = 1.0 / p.decode.total_s();
   p.decode_tokens_per_s_total = static_cast<double>(q.batch) * p.decode_tokens_per_s;
   p.usd_per_hour = q.usd_per_hour_per_device * model.deployment().tensor_parallel;
+  // A configuration that does not fit is not priced: it cannot run, so it has no cost per token.
+  p.priced = p.fits && p.usd_per_hour > 0;
+  if (!p.priced) return p;
   p.usd_per_million_output_tokens = usd_per_million_tokens(p.usd_per_hour, p.decode_tokens_per_s_total, q.utilisation);
   p.usd_per_million_input_tokens = usd_per_million_tokens(p.usd_per_hour, p.prefill_tokens_per_s, q.utilisation);
   return p;

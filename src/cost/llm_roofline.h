@@ -101,7 +101,8 @@ struct LlmPlan {
   double decode_tokens_per_s = 0;     // per sequence
   double decode_tokens_per_s_total = 0;
   double usd_per_hour = 0;            // all devices
-  double usd_per_million_output_tokens = 0;  // 0 when no price is known
+  bool priced = false;                // fits and a price is known; else the costs below are 0
+  double usd_per_million_output_tokens = 0;  // 0 when not priced
   double usd_per_million_input_tokens = 0;
 };
 

@@ -21,6 +21,12 @@ json accelerator_to_json(const Accelerator& a) {
           {"cloud_usd_per_hour", {{"low", a.cloud_usd_per_hour_low}, {"high", a.cloud_usd_per_hour_high}}},
           {"purchase_usd", a.purchase_usd},
           {"measured", a.measured},
+          {"weight_formats", a.weight_formats},
+          {"host", a.has_host ? json{{"server_usd_per_device", a.host_server_usd},
+                                     {"network_usd_per_device", a.host_network_usd},
+                                     {"watts_per_device", a.host_watts},
+                                     {"source", a.source_host}}
+                              : json(nullptr)},
           {"sources",
            {{"datasheet", a.source_datasheet},
             {"cloud_usd_per_hour", a.source_cloud_price},
@@ -46,8 +52,9 @@ json llm_plan_to_json(const LlmPlan& p) {
           {"decode_comm_s", p.decode.comm_s},
           {"decode_bound", p.decode.compute_bound() ? "compute" : "memory"},
           {"usd_per_hour", p.usd_per_hour},
-          {"usd_per_million_output_tokens", p.usd_per_million_output_tokens},
-          {"usd_per_million_input_tokens", p.usd_per_million_input_tokens}};
+          {"priced", p.priced},
+          {"usd_per_million_output_tokens", p.priced ? json(p.usd_per_million_output_tokens) : json(nullptr)},
+          {"usd_per_million_input_tokens", p.priced ? json(p.usd_per_million_input_tokens) : json(nullptr)}};
 }
 
 json video_plan_to_json(const VideoPlan& p) {
@@ -65,7 +72,7 @@ json video_plan_to_json(const VideoPlan& p) {
           {"gpu_seconds_per_video", p.gpu_seconds},
           {"memory_bytes", p.memory_bytes},
           {"fits", p.fits},
-          {"usd_per_video", p.usd_per_video}};
+          {"usd_per_video", p.fits ? json(p.usd_per_video) : json(nullptr)}};
 }
 
 json candidate_to_json(const Candidate& c) {

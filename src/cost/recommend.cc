@@ -29,6 +29,10 @@ Recommendation recommend(const RecommendQuery& q) {
     const double price = q.usd_per_hour_override > 0 ? q.usd_per_hour_override : hw.cloud_usd_per_hour_mid();
     for (int count : q.counts) {
       for (const WeightType& wt : q.weights) {
+        if (!hw.can_run(wt.name)) {  // the catalogue says no serving stack has kernels for it there
+          ++r.unsupported;
+          continue;
+        }
         LlmDeployment d;
         d.shape = q.shape;
         d.weights = wt;

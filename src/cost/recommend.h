@@ -1,5 +1,6 @@
 // Recommendation: search accelerators x device count x weight type x batch for the lowest cost
-// per million output tokens that meets a latency SLO (cost layer). Every configuration is
+// per million output tokens that meets a latency SLO (cost layer). Only weight types an
+// accelerator's catalogue entry lists (Accelerator::can_run) are tried. Every configuration is
 // evaluated (each costs a few hundred nanoseconds), so the answer is exact over the grid.
 #pragma once
 
@@ -48,6 +49,7 @@ struct Recommendation {
   std::vector<Candidate> ranked;  // feasible candidates, cheapest first
   int64_t evaluated = 0;          // configurations scored
   int64_t skipped = 0;            // (hardware, count) pairs that cannot be planned (no price, no TP)
+  int64_t unsupported = 0;        // (hardware, count, weights) the catalogue entry says it cannot run
 };
 
 // Scores one configuration (fits, SLO, cost); the building block of recommend().

@@ -100,7 +100,8 @@ Expected<VideoPlan> plan_video(const DitConfig& dit, const VideoRequest& r, cons
   p.memory_bytes = 2.0 * dit.params() + 2.0 * dit.text_encoder_params + 12.0 * (n / r.gpus) * d * 2.0 +
                    runtime_reserve_bytes(hw);
   p.fits = p.memory_bytes <= hw.memory_bytes;
-  p.usd_per_video = usd_per_hour_per_device * p.gpu_seconds / 3600.0;
+  // A configuration that does not fit cannot run: it gets no price.
+  p.usd_per_video = p.fits ? usd_per_hour_per_device * p.gpu_seconds / 3600.0 : 0.0;
   return p;
 }
 

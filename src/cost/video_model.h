@@ -77,7 +77,7 @@ struct VideoPlan {
   double gpu_seconds = 0;          // seconds x gpus
   double memory_bytes = 0;         // per GPU: BF16 DiT weights + activations + text encoder
   bool fits = false;
-  double usd_per_video = 0;        // gpu_seconds x price (0 when no price)
+  double usd_per_video = 0;        // gpu_seconds x price (0 when no price or it does not fit)
 };
 
 Expected<VideoPlan> plan_video(const DitConfig& dit, const VideoRequest& request, const Accelerator& hw,

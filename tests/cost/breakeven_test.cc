@@ -40,12 +40,46 @@ TEST(BreakEven, VideosAndOwnership) {
   EXPECT_NEAR(*break_even_volume(fast), 10950.0, 1e-6);
   const BreakEvenInput slow{0.20, monthly_rent_usd(3.0, 1), 730.0 * 3600 / 300};
   EXPECT_FALSE(break_even_volume(slow).has_value());
-  // Owned H100: 30,000 / 36 + 0.7 kW x 1.5 x 730 h x 0.15 = 833.33 + 114.98.
-  EXPECT_NEAR(monthly_own_usd(testing::hardware("h100-sxm"), 1, OwnershipCost{}), 30000.0 / 36 + 0.7 * 1.5 * 730 * 0.15, 1e-9);
   const auto curve = break_even_curve(fast, 100, 1e6, 20);
   ASSERT_EQ(curve.size(), 20u);
   EXPECT_NEAR(curve.front().volume_units, 100, 1e-9);
   EXPECT_NEAR(curve.back().volume_units, 1e6, 1e-6);
+}
+
+// Owned hardware includes the server around the device, the network and hosting (issue #24).
+TEST(BreakEven, OwningIncludesHostNetworkPowerAndHosting) {
+  const Accelerator h100 = testing::hardware("h100-sxm");
+  ASSERT_TRUE(h100.has_host);
+  EXPECT_GT(h100.host_server_usd, 0);
+  EXPECT_GT(h100.host_network_usd, 0);
+  EXPECT_GT(h100.host_watts, 0);
+  const OwnershipCost own;  // 36 months, USD 0.15/kWh, PUE 1.56, USD 184 per kW-month
+  auto c = monthly_own_usd(h100, 2, own);
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  // 2 x (30,000 + 5,000 + 1,400) / 36; IT load 2 x (700 + 575) W = 2.55 kW.
+  EXPECT_NEAR(c->capital_usd, 2 * 36400.0 / 36, 1e-9);
+  EXPECT_NEAR(c->electricity_usd, 2.55 * 1.56 * 730 * 0.15, 1e-9);
+  EXPECT_NEAR(c->hosting_usd, 2.55 * 184, 1e-9);
+  EXPECT_NEAR(c->total_usd(), c->capital_usd + c->electricity_usd + c->hosting_usd, 1e-9);
+  // More than the device and its own power alone (what the planner used to charge).
+  EXPECT_GT(c->total_usd(), 2 * (30000.0 / 36 + 0.7 * 1.5 * 730 * 0.15) * 1.5);
+  // Every entry that is sold states its host figures with a source.
+  const HardwareCatalogue catalogue = testing::builtin_catalogue();
+  for (const Accelerator& a : catalogue.entries()) {
+    if (a.purchase_usd <= 0) continue;
+    EXPECT_TRUE(a.has_host) << a.name;
+    EXPECT_FALSE(a.source_host.empty()) << a.name;
+    EXPECT_TRUE(monthly_own_usd(a, 1, own).has_value()) << a.name;
+  }
+  // Not sold, or no host figures: an error that says why, not a price.
+  auto graviton = monthly_own_usd(testing::hardware("graviton4"), 1, own);
+  ASSERT_FALSE(graviton.has_value());
+  EXPECT_NE(graviton.error().message().find("no purchase price"), std::string::npos);
+  Accelerator bare = h100;
+  bare.has_host = false;
+  auto no_host = monthly_own_usd(bare, 1, own);
+  ASSERT_FALSE(no_host.has_value());
+  EXPECT_NE(no_host.error().message().find("'host'"), std::string::npos);
 }
 
 }  // namespace

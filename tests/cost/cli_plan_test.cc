@@ -66,6 +66,8 @@ TEST(CliPlan, ThisMachineUsesTheCalibrationFile) {
   rec.triad_gb_per_s = 40;
   rec.peak_flops_per_s = 1e12;
   rec.points = {{"q4_0", 1, 512, 0.8, 0.1}};
+  rec.points[0].model_name = "llama-3-8b-q4_0.gguf";  // measured on a model of this size and type
+  rec.points[0].model_weight_bytes = 4.6e9;
   const std::string path = temp_path("calibration.json");
   ASSERT_TRUE(save_calibration(rec, path).is_ok());
   auto r = run_command(frugal_binary() + " plan llm --model llama-3-8b --hardware this-machine --weights q4_0 "

@@ -33,6 +33,7 @@ TEST(Recommend, MatchesBruteForceOnASmallGrid) {
   for (const Accelerator& hw : q.hardware) {
     for (int count : q.counts) {
       for (const WeightType& wt : q.weights) {
+        if (!hw.can_run(wt.name)) continue;
         LlmDeployment d{q.shape, wt, 2.0, hw, count, default_efficiency(hw.kind), std::nullopt, 512};
         auto m = LlmRoofline::create(d);
         if (!m) continue;
@@ -53,11 +54,40 @@ TEST(Recommend, MatchesBruteForceOnASmallGrid) {
   const Candidate& c = *r.best;
   EXPECT_EQ(c.hardware + "/" + std::to_string(c.count) + "/" + c.weights + "/" + std::to_string(c.batch), best_key);
   EXPECT_NEAR(c.usd_per_million_output_tokens, best_cost, best_cost * 1e-9);
-  EXPECT_EQ(r.evaluated, 5 * 3 * 3 * 5 - r.skipped * 5);
+  EXPECT_EQ(r.evaluated, (5 * 3 * 3 - r.skipped - r.unsupported) * 5);
   for (const Candidate& k : r.ranked) {
     EXPECT_TRUE(k.meets_slo);
     EXPECT_GE(k.usd_per_million_output_tokens, c.usd_per_million_output_tokens);
   }
+}
+
+// Only formats an accelerator's catalogue entry lists are offered: no GGUF k-quants on Gaudi 3,
+// no FP4 before Blackwell (issue #24).
+TEST(Recommend, OffersOnlyWeightFormatsTheHardwareCanRun) {
+  RecommendQuery q = small_query();
+  q.hardware = testing::builtin_catalogue().entries();
+  q.weights = weight_types();
+  q.max_tpot_s = 0;
+  q.max_ttft_s = 0;
+  q.shape = *find_llm_shape("llama-3-8b");
+  const Recommendation r = recommend(q);
+  EXPECT_GT(r.unsupported, 0);
+  ASSERT_FALSE(r.ranked.empty());
+  bool saw_gaudi = false;
+  for (const Candidate& c : r.ranked) {
+    const Accelerator hw = testing::hardware(c.hardware);
+    EXPECT_TRUE(hw.can_run(c.weights)) << c.hardware << " " << c.weights;
+    if (c.hardware == "gaudi3") {
+      saw_gaudi = true;
+      EXPECT_FALSE(find_weight_type(c.weights)->gguf_block_quant) << c.weights;
+    }
+  }
+  EXPECT_TRUE(saw_gaudi);
+  const Accelerator gaudi = testing::hardware("gaudi3");
+  EXPECT_FALSE(gaudi.can_run("q4_k_m"));
+  EXPECT_TRUE(gaudi.can_run("fp8"));
+  EXPECT_FALSE(testing::hardware("h100-sxm").can_run("fp4"));
+  EXPECT_TRUE(testing::hardware("b200").can_run("fp4"));
 }
 
 TEST(Recommend, ImpossibleSloYieldsNoBest) {

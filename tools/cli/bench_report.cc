@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -156,6 +157,13 @@ CalibrationRecord build_calibration(const std::vector<BenchRow>& rows, const Pro
                        kMaxCalibratedEfficiency);
     p.mfu = std::clamp(achieved_fraction(r.flops_per_token * tps, machine.peak_flops_per_s), 0.0,
                        kMaxCalibratedEfficiency);
+    // The key the planner matches models by (calibration_store.h).
+    p.model_name = std::filesystem::path(r.model).filename().string();
+    p.model_params = r.n_params;
+    p.model_weight_bytes = r.tensor_bytes > 0 ? r.tensor_bytes : r.model_bytes;
+    p.model_n_layer = r.n_layer;
+    p.model_n_embd = r.n_embd;
+    p.measured_utc = rec.created_utc;
     rec.points.push_back(p);
   }
   return rec;

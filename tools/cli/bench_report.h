@@ -25,6 +25,9 @@ struct BenchRow {
   std::string weight_type;   // "q8_0"
   double model_bytes = 0;    // file size
   double n_params = 0;       // elements of every tensor
+  double tensor_bytes = 0;   // stored bytes of every tensor (the calibration key's weight bytes)
+  int64_t n_layer = 0;
+  int64_t n_embd = 0;
   int threads = 0;
   int64_t n_prompt = 0;      // pp test: prompt length (0 for tg)
   int64_t n_gen = 0;         // tg test: generated tokens (0 for pp)

@@ -4,6 +4,7 @@
 // a CalibrationRecord for the planner (`frugal plan --hardware this-machine`): one decode point per
 // tg test (at its mean KV context; -d sets the depth) and one prefill point per pp test.
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "bench_spec.h"
 #include "cli_common.h"
 #include "cost/calibration.h"
+#include "cost/calibration_store.h"
 #include "engine/flops_probe.h"
 #include "engine/membw.h"
 
@@ -140,7 +142,12 @@ Expected<ModelTests> prepare_model(const std::string& path, const BenchArgs& a, 
   base.model = path;
   base.weight_type = model_weight_type(*out.model);
   base.model_bytes = static_cast<double>(out.model->file().file_size_bytes());
-  for (const GgufTensorInfo& t : out.model->file().tensors()) base.n_params += static_cast<double>(t.num_elements());
+  for (const GgufTensorInfo& t : out.model->file().tensors()) {
+    base.n_params += static_cast<double>(t.num_elements());
+    base.tensor_bytes += static_cast<double>(t.size_bytes);
+  }
+  base.n_layer = out.model->config().n_layer;
+  base.n_embd = out.model->config().n_embd;
   for (int threads : a.threads) {
     base.threads = threads;
     base.probe = probes.at(threads);
@@ -215,6 +222,50 @@ Status bench_interleaved(const BenchArgs& a, const std::map<int, ProbeFigures>& 
   return Status::ok();
 }
 
+// Moves an existing file aside (PATH.<stamp>.bak) and says so; never deletes it.
+Status keep_aside(const std::string& path, const std::string& why, std::string stamp) {
+  std::replace(stamp.begin(), stamp.end(), ':', '-');
+  const std::string kept = path + "." + stamp + ".bak";
+  std::error_code ec;
+  std::filesystem::rename(path, kept, ec);
+  if (ec) return unavailable("cannot move " + path + " aside to " + kept + ": " + ec.message());
+  std::fprintf(stderr, "frugal bench: %s; kept it as %s\n", why.c_str(), kept.c_str());
+  return Status::ok();
+}
+
+// Saves `fresh` merged into the record already at `path` (calibration_store.h), saying what happened:
+// never a silent overwrite.
+Status save_merged_calibration(const CalibrationRecord& fresh, const std::string& path) {
+  CalibrationRecord to_save = fresh;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    auto previous = load_calibration(path);
+    if (!previous) {
+      if (Status s = keep_aside(path, "the record at " + path + " is unreadable (" + previous.error().message() + ")", fresh.created_utc); !s) {
+        return s;
+      }
+    } else {
+      CalibrationMergeReport report;
+      to_save = merge_calibration(*previous, fresh, &report);
+      if (!report.same_machine) {
+        if (Status s = keep_aside(path, "the record at " + path + " was measured on another machine (" +
+                                            previous->machine_id + ", " + previous->cpu_model + ")", fresh.created_utc);
+            !s) {
+          return s;
+        }
+      } else {
+        std::fprintf(stderr,
+                     "frugal bench: calibration %s: %zu new points, %zu replaced (the old ones moved to its history), "
+                     "%zu kept from earlier runs (MBU/MFU rescaled to this run's probes)\n",
+                     path.c_str(), report.added, report.replaced, report.kept);
+      }
+    }
+  }
+  if (Status s = save_calibration(to_save, path); !s) return s;
+  std::fprintf(stderr, "frugal bench: calibration saved to %s (%zu points)\n", path.c_str(), to_save.points.size());
+  return Status::ok();
+}
+
 int run_bench(const BenchArgs& a) {
   if (a.models.empty()) return report_error(invalid_argument("bench: -m/--model is required (or use --membw)"));
   std::map<int, ProbeFigures> probes;
@@ -242,10 +293,9 @@ int run_bench(const BenchArgs& a) {
     return 0;
   }
   if (a.no_save || rows.empty()) return 0;
-  const std::string path = resolve_calibration_path(a.calibration_path);
-  st = save_calibration(build_calibration(rows, probes.at(machine_threads), a.calibrate_with == "best"), path);
+  st = save_merged_calibration(build_calibration(rows, probes.at(machine_threads), a.calibrate_with == "best"),
+                               resolve_calibration_path(a.calibration_path));
   if (!st.is_ok()) return report_error(st);
-  std::fprintf(stderr, "frugal bench: calibration saved to %s\n", path.c_str());
   return 0;
 }
 
