@@ -83,7 +83,9 @@ Expected<CalibrationRecord> calibration_for_model(const CalibrationRecord& recor
   for (const CalibrationPoint& p : record.points) {
     if (calibration_point_supports(p, weight_bytes, weight_type)) out.points.push_back(p);
   }
-  if (!out.points.empty()) return out;
+  // A record without points (only the machine's probes) predicts nothing by extrapolation: the
+  // roofline then uses its measured bandwidth with the default efficiencies.
+  if (!out.points.empty() || record.points.empty()) return out;
   // Say what the record holds: one line per measured model and weight type.
   std::map<std::string, size_t> held;
   for (const CalibrationPoint& p : record.points) {

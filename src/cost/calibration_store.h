@@ -44,8 +44,8 @@ CalibrationRecord merge_calibration(const CalibrationRecord& previous, const Cal
 bool calibration_point_supports(const CalibrationPoint& point, double weight_bytes, std::string_view weight_type);
 
 // `record` restricted to the points that support the model (name for messages, its weight bytes and
-// type); kFailedPrecondition-like kInvalidArgument naming the record `path`, what it holds and what
-// to run when none does.
+// type); kInvalidArgument naming the record `path`, what it holds and what to run when it has points
+// but none does. A record with no points at all is returned as is (probes only: default MBU/MFU).
 Expected<CalibrationRecord> calibration_for_model(const CalibrationRecord& record, const std::string& path,
                                                   const std::string& model_name, double weight_bytes,
                                                   std::string_view weight_type);

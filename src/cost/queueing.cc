@@ -1,5 +1,6 @@
 #include "cost/queueing.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -20,7 +21,8 @@ double exact_cdf(double lambda, double d, double t) {
     const long double x = static_cast<long double>(lambda) * (static_cast<long double>(k) * d - t);  // <= 0
     sum += std::pow(x, static_cast<long double>(k)) / factorial * std::exp(-x);
   }
-  return static_cast<double>((1.0L - rho) * sum);
+  // Rounding in the alternating sum can step a hair outside [0, 1].
+  return std::clamp(static_cast<double>((1.0L - rho) * sum), 0.0, 1.0);
 }
 
 // theta > 0 with lambda (e^{theta d} - 1) = theta: f(theta) = lambda (e^{theta d} - 1) - theta is

@@ -95,6 +95,8 @@ TEST(CalibrationStore, OnlyPointsOfASimilarModelPredictIt) {
   auto own = calibration_for_model(tiny, "/tmp/cal.json", "tiny", 13e6, "f16");
   ASSERT_TRUE(own.has_value());
   EXPECT_EQ(own->points.size(), 2u);
+  // Probes only (no points): nothing is extrapolated; the roofline uses the default efficiencies.
+  EXPECT_TRUE(calibration_for_model(record(20, {}), "/tmp/cal.json", "llama-3-8b", 16e9, "f16").has_value());
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ double simulated_wait_quantile(double rate, double service, double quantile, int
   return *at;
 }
 
-TEST(Md1Queue, P95WaitMatchesASimulation) {
+// 2 million customers per load: ~4 s on a quiet machine, so it runs in the release pass only.
+TEST(Md1Queue, P95WaitMatchesASimulation_slow) {
   // rho 0.2-0.8 use the exact sum; 0.95 (p95 ~ 29 services, lambda t ~ 27) the tail formula.
   for (double rho : {0.2, 0.5, 0.8, 0.95}) {
     const double service = 0.25;  // s, a long prefill
@@ -45,8 +46,8 @@ TEST(Md1Queue, CdfAndMeanAreConsistent) {
   double previous = 0;
   for (double t = 0; t < 20; t += 0.05) {  // non-decreasing across the exact / tail switch
     const double p = md1_wait_cdf(rate, service, t);
-    EXPECT_GE(p, previous - 1e-9) << t;
-    EXPECT_LE(p, 1.0 + 1e-12);
+    EXPECT_GE(p, previous - 1e-7) << t;  // the exact sum rounds at ~1e-9 near lambda t = 20
+    EXPECT_LE(p, 1.0);
     previous = p;
   }
   EXPECT_NEAR(previous, 1.0, 1e-6);
