@@ -105,6 +105,11 @@ TEST(Catalogue, ValidationErrorsNameEntryAndField) {
       {"sources", json{{"datasheet", ""}}, "field 'sources.datasheet'"},
       {"interconnect", json{{"type", "x"}}, "field 'interconnect.bandwidth_bytes_per_s'"},
       {"cloud_usd_per_hour", json{{"low", 3}, {"high", 1}}, "field 'cloud_usd_per_hour'"},
+      {"weight_formats", json::array({"bf16", "q9_z"}), "field 'weight_formats' must list known weight types"},
+      {"weight_formats", json::array(), "field 'weight_formats'"},
+      {"host", json{{"server_usd_per_device", 1}, {"network_usd_per_device", 1}, {"watts_per_device", 1}},
+       "field 'host.source'"},
+      {"host", json{{"server_usd_per_device", -1}}, "field 'host.server_usd_per_device'"},
   };
   for (const Case& k : cases) {
     json e = valid_entry("bad-card");
@@ -122,6 +127,27 @@ TEST(Catalogue, ValidationErrorsNameEntryAndField) {
   EXPECT_FALSE(HardwareCatalogue::parse("{not json", "x.json").has_value());
   EXPECT_FALSE(HardwareCatalogue::parse("{\"entries\": 3}", "x.json").has_value());
   EXPECT_FALSE(HardwareCatalogue::load_file("/nonexistent/catalogue.json").has_value());
+}
+
+// weight_formats and host are optional in user entries: without them every format is allowed and
+// owning is refused (breakeven_test); with them they are read.
+TEST(Catalogue, WeightFormatsAndHostAreRead) {
+  json e = valid_entry("my-card");
+  auto plain = HardwareCatalogue::parse(doc_with(e), "user.json");
+  ASSERT_TRUE(plain.has_value()) << plain.error().to_string();
+  EXPECT_TRUE(plain->entries()[0].can_run("q4_k_m"));
+  EXPECT_FALSE(plain->entries()[0].has_host);
+  e["weight_formats"] = json::array({"BF16", "fp8"});
+  e["host"] = {{"server_usd_per_device", 2000}, {"network_usd_per_device", 100}, {"watts_per_device", 150},
+               {"source", "my quote"}};
+  auto full = HardwareCatalogue::parse(doc_with(e), "user.json");
+  ASSERT_TRUE(full.has_value()) << full.error().to_string();
+  const Accelerator& a = full->entries()[0];
+  EXPECT_TRUE(a.can_run("bf16"));
+  EXPECT_FALSE(a.can_run("q4_k_m"));
+  EXPECT_TRUE(a.has_host);
+  EXPECT_DOUBLE_EQ(a.host_server_usd, 2000);
+  EXPECT_EQ(a.source_host, "my quote");
 }
 
 }  // namespace

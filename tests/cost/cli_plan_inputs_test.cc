@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <regex>
 #include <sstream>
+#include <vector>
 
 #include "common/subprocess.h"
 
@@ -24,8 +25,16 @@ struct Case {
   const char* message;
 };
 
-TEST(CliPlanInputs, OutOfRangeValuesAreErrorsNamingTheFlag) {
-  const Case cases[] = {
+void expect_errors(const std::vector<Case>& cases) {
+  for (const Case& c : cases) {
+    auto r = run_command(frugal_binary() + " plan " + c.args + " 2>&1");
+    EXPECT_NE(r.exit_code, 0) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << c.args << "\n" << r.output;
+  }
+}
+
+TEST(CliPlanInputs, OutOfRangeLlmAndVideoValuesAreErrorsNamingTheFlag) {
+  expect_errors({
       {"llm --utilisation 0", "--utilisation must be a fraction in (0, 1] (got 0)"},
       {"llm --utilisation 5", "--utilisation must be a fraction in (0, 1] (got 5)"},
       {"llm --mbu -1", "--mbu must be a fraction in (0, 1] (got -1)"},
@@ -39,6 +48,11 @@ TEST(CliPlanInputs, OutOfRangeValuesAreErrorsNamingTheFlag) {
       {"video --steps 0", "--steps must be >= 1"},
       {"video --attention-density 0", "--attention-density must be a fraction in (0, 1]"},
       {"video --usd-per-hour -4", "--usd-per-hour must be a finite number > 0"},
+  });
+}
+
+TEST(CliPlanInputs, OutOfRangeBreakevenRecommendAndHardwareValuesAreErrors) {
+  expect_errors({
       {"breakeven --api-usd-per-unit 1 --utilisation 0", "--utilisation must be a fraction"},
       {"breakeven --api-usd-per-unit -1", "--api-usd-per-unit must be a finite number > 0"},
       {"recommend --mbu -1", "--mbu must be a fraction in (0, 1]"},
@@ -47,12 +61,8 @@ TEST(CliPlanInputs, OutOfRangeValuesAreErrorsNamingTheFlag) {
       {"recommend --requests-per-minute 100 --ttft-p95 2parsecs", "--ttft-p95 must be a duration"},
       {"recommend --ttft-p95 2s", "--ttft-p95 needs a traffic"},
       {"hardware --usd-per-hour 0", "--usd-per-hour must be a finite number > 0"},
-  };
-  for (const Case& c : cases) {
-    auto r = run_command(frugal_binary() + " plan " + c.args + " 2>&1");
-    EXPECT_NE(r.exit_code, 0) << c.args << "\n" << r.output;
-    EXPECT_NE(r.output.find(c.message), std::string::npos) << c.args << "\n" << r.output;
-  }
+      {"breakeven --api-usd-per-unit 1 --own --pue 0.5", "--pue must be >= 1"},
+  });
 }
 
 TEST(CliPlanInputs, ConfigurationsThatDoNotFitAreNotPriced) {

@@ -65,7 +65,8 @@ TEST(Recommend, MatchesBruteForceOnASmallGrid) {
 // no FP4 before Blackwell (issue #24).
 TEST(Recommend, OffersOnlyWeightFormatsTheHardwareCanRun) {
   RecommendQuery q = small_query();
-  q.hardware = testing::builtin_catalogue().entries();
+  const HardwareCatalogue catalogue = testing::builtin_catalogue();
+  q.hardware = catalogue.entries();
   q.weights = weight_types();
   q.max_tpot_s = 0;
   q.max_ttft_s = 0;
@@ -75,7 +76,7 @@ TEST(Recommend, OffersOnlyWeightFormatsTheHardwareCanRun) {
   ASSERT_FALSE(r.ranked.empty());
   bool saw_gaudi = false;
   for (const Candidate& c : r.ranked) {
-    const Accelerator hw = testing::hardware(c.hardware);
+    const Accelerator& hw = *catalogue.find(c.hardware);
     EXPECT_TRUE(hw.can_run(c.weights)) << c.hardware << " " << c.weights;
     if (c.hardware == "gaudi3") {
       saw_gaudi = true;
@@ -83,11 +84,10 @@ TEST(Recommend, OffersOnlyWeightFormatsTheHardwareCanRun) {
     }
   }
   EXPECT_TRUE(saw_gaudi);
-  const Accelerator gaudi = testing::hardware("gaudi3");
-  EXPECT_FALSE(gaudi.can_run("q4_k_m"));
-  EXPECT_TRUE(gaudi.can_run("fp8"));
-  EXPECT_FALSE(testing::hardware("h100-sxm").can_run("fp4"));
-  EXPECT_TRUE(testing::hardware("b200").can_run("fp4"));
+  EXPECT_FALSE(catalogue.find("gaudi3")->can_run("q4_k_m"));
+  EXPECT_TRUE(catalogue.find("gaudi3")->can_run("fp8"));
+  EXPECT_FALSE(catalogue.find("h100-sxm")->can_run("fp4"));
+  EXPECT_TRUE(catalogue.find("b200")->can_run("fp4"));
 }
 
 TEST(Recommend, ImpossibleSloYieldsNoBest) {
