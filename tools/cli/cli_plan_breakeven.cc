@@ -156,7 +156,7 @@ int run_breakeven(BreakEvenArgs a) {
               fmt_usd(in.deployment_usd_per_month).c_str(), a.own ? "owned" : "rented");
   if (own) {
     std::printf("             owned = %s capital (device, host server and network over %s months) + %s electricity + "
-                "%s hosting\n", fmt_usd(own->capital_usd).c_str(), fmt_count(a.ownership.amortisation_months).c_str(),
+                "%s hosting\n", fmt_usd(own->capital_usd).c_str(), std::to_string(static_cast<int>(std::lround(a.ownership.amortisation_months))).c_str(),
                 fmt_usd(own->electricity_usd).c_str(), fmt_usd(own->hosting_usd).c_str());
   }
   if (!video) std::printf("batch        %lld: %s\n", static_cast<long long>(capacity->batch), capacity->batch_reason.c_str());
