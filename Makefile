@@ -3,7 +3,7 @@
 #   make test       install deps, release build + every test, then the ASan+UBSan (clang) build
 #                   of the suite (tests named *_slow — whole video jobs, kill -9 and overload runs —
 #                   run in the release pass only) and bounded libFuzzer runs of the GGUF and
-#                   safetensors readers
+#                   safetensors readers and of the HTTP request path
 #   make test-fast  release build + tests only (the inner loop)
 #   make serve      the README's first command
 JOBS ?= $(shell nproc)

@@ -1,15 +1,13 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 
 #include "core/check.h"
 #include "core/logging.h"
 #include "server/error_mapping.h"
+#include "server/http_gate.h"
 #include "server/openai_response.h"
 #include "server/openai_routes.h"
 #include "server/video_routes.h"
@@ -20,12 +18,6 @@ namespace {
 
 // After the engine has drained, responses still being written get this long to finish.
 constexpr std::chrono::milliseconds kFlushGrace{5000};
-
-// The listener's accept queue (the kernel caps it at net.core.somaxconn). Debian's libcpp-httplib is
-// compiled with a backlog of 5: a burst of clients (64 streams opening at once while the engine
-// keeps every core busy) overflowed it, Linux dropped the handshakes it could not queue, and a
-// client whose half-open connection was given up had its request answered with a reset.
-constexpr int kListenBacklog = 1024;
 
 std::string trim(const std::string& s) {
   const size_t begin = s.find_first_not_of(" \t\r\n");
@@ -46,6 +38,41 @@ bool same_key(const std::string& a, const std::string& b) {
 bool is_known_path(const std::string& path) {
   return path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/models" ||
          path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics" || is_video_route_path(path);
+}
+
+// The request bodies each POST route parses, by path; empty: not a body route.
+std::vector<std::string_view> accepted_media_types(const std::string& path) {
+  if (path == "/v1/completions" || path == "/v1/chat/completions") return {"application/json"};
+  if (path == "/v1/videos" || (is_video_route_path(path) && path.size() > 6 && path.rfind("/remix") == path.size() - 6)) {
+    return {"application/json", "multipart/form-data"};
+  }
+  return {};
+}
+
+// The media type of a Content-Type value: lower case, without parameters or spaces.
+std::string media_type(const std::string& content_type) {
+  std::string type = trim(content_type.substr(0, content_type.find(';')));
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type;
+}
+
+// A POST body of a type the route does not parse: 415, so a text/plain body never reaches a parser.
+std::optional<ApiError> media_type_error(const httplib::Request& req) {
+  if (req.method != "POST") return std::nullopt;
+  const std::vector<std::string_view> accepted = accepted_media_types(req.path);
+  if (accepted.empty()) return std::nullopt;
+  const std::string type = media_type(req.get_header_value("Content-Type"));
+  for (std::string_view candidate : accepted) {
+    if (type == candidate) return std::nullopt;
+  }
+  ApiError error;
+  error.http_status = 415;
+  error.type = "invalid_request_error";
+  error.code = "unsupported_media_type";
+  error.message = "Send the request body as " + std::string(accepted.front()) + " ('Content-Type: " +
+                  std::string(accepted.front()) + "'" + (accepted.size() > 1 ? " or multipart/form-data" : "") +
+                  "); got " + (type.empty() ? std::string("no Content-Type") : "'" + type + "'");
+  return error;
 }
 
 void send_error(httplib::Response& res, const ApiError& error) {
@@ -84,6 +111,14 @@ Expected<std::vector<std::string>> read_api_key_file(const std::string& path) {
   return keys;
 }
 
+// cpp-httplib's routing and response writing, fed one request at a time by the gate.
+class RoutedServer final : public httplib::Server {
+ public:
+  bool serve(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+    return process_request(stream, close_connection, connection_closed, nullptr);
+  }
+};
+
 struct HttpServer::Impl {
   std::unique_ptr<ModelRouter> router;
   MetricsRegistry* registry = nullptr;
@@ -92,8 +127,8 @@ struct HttpServer::Impl {
   ApiContext context;
   jobs::VideoService* video = nullptr;
   int64_t created = 0;
-  std::atomic<int> listen_fd{-1};  // the socket httplib last created to listen on (see bind())
-  httplib::Server server;
+  RoutedServer server;
+  std::unique_ptr<HttpGate> gate;  // created by bind()
 };
 
 namespace {
@@ -127,6 +162,7 @@ HttpServer::HttpServer(std::unique_ptr<ModelRouter> router, MetricsRegistry* met
   impl.context.router = impl.router.get();
   impl.context.metrics = metrics != nullptr ? &impl.metrics : nullptr;
   impl.context.request_timeout = impl.options.request_timeout;
+  impl.context.allow_special_in_content = impl.options.allow_special_in_content;
   impl.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                      .count();
 
@@ -134,23 +170,24 @@ HttpServer::HttpServer(std::unique_ptr<ModelRouter> router, MetricsRegistry* met
   install_routes();
 }
 
-// Thread pool, body limit, and the hooks that run around every route: shutdown and API-key checks
-// before the body is read, OpenAI bodies for httplib's own errors, exceptions -> 500.
+// Body limit, and the hooks that run around every route: shutdown, API-key and media-type checks
+// before the handler, OpenAI bodies for httplib's own errors, exceptions -> 500. Sockets, deadlines
+// and connection caps are the gate's (bind()).
 void HttpServer::install_guards() {
   httplib::Server& svr = impl_->server;
-  const int num_threads = std::max(2, impl_->options.num_http_threads);
-  svr.new_task_queue = [num_threads] { return new httplib::ThreadPool(static_cast<size_t>(num_threads)); };
   svr.set_payload_max_length(impl_->options.max_body_bytes);
-  svr.set_socket_options([this](socket_t sock) {
-    httplib::default_socket_options(sock);
-    impl_->listen_fd.store(sock);
-  });
+  // What the Keep-Alive response header announces; the gate enforces it.
+  svr.set_keep_alive_timeout(std::max<time_t>(1, impl_->options.idle_timeout.count() / 1000));
 
   // Shutdown and authentication are decided before the body is read.
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
     if (shutting_down_.load()) {
       send_error(res, shutting_down_error());
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (std::optional<ApiError> error = media_type_error(req)) {
+      send_error(res, *error);
       return httplib::Server::HandlerResponse::Handled;
     }
     const auto& keys = impl_->options.api_keys;
@@ -170,10 +207,11 @@ void HttpServer::install_guards() {
   });
 
   // Errors httplib produces itself (unknown route, 413, unparsable HTTP) get OpenAI bodies too.
-  svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+  svr.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
     int status = res.status;
     if (status == 404 && is_known_path(req.path)) status = 405;
+    if (status == 405) res.set_header("Allow", allowed_methods(req.path));
     send_error(res, http_layer_error(status, req.path));
     return httplib::Server::HandlerResponse::Handled;
   }));
@@ -199,7 +237,7 @@ void HttpServer::install_routes() {
       // Counts this response as in flight until its last byte is written (streams outlive the handler).
       in_flight_.fetch_add(1);
       std::shared_ptr<void> in_flight_guard(nullptr, [this](void*) { in_flight_.fetch_sub(1); });
-      ApiReply reply = handle_api_request(impl_->context, endpoint, req.body, arrival);
+      ApiReply reply = handle_api_request(impl_->context, endpoint, req.body, arrival, current_client_link());
       for (const auto& [name, value] : reply.headers) res.set_header(name, value);
       if (!reply.stream) {
         res.status = reply.http_status;
@@ -283,29 +321,46 @@ void HttpServer::refresh_engine_gauges() {
   impl_->metrics.kv_total->with().set(total.kv_blocks_total);
 }
 
+std::string HttpServer::allowed_methods(const std::string& path) const {
+  if (path == "/v1/completions" || path == "/v1/chat/completions") return "POST";
+  if (is_video_route_path(path)) return video_route_methods(path);
+  return "GET, HEAD";  // /v1/models[/id], /health, /metrics
+}
+
 HttpServer::~HttpServer() {
-  impl_->server.stop();
+  if (impl_->gate) impl_->gate->stop();
   if (background_.joinable()) background_.join();
 }
 
 Status HttpServer::bind() {
-  const std::string& host = impl_->options.host;
-  const std::string where = host + ":" + std::to_string(impl_->options.port);
-  if (impl_->options.port == 0) {
-    port_ = impl_->server.bind_to_any_port(host);
-  } else if (impl_->server.bind_to_port(host, impl_->options.port)) {
-    port_ = impl_->options.port;
-  }
-  if (port_ <= 0) return unavailable("cannot listen on " + where + " (address in use or not available)");
-  // listen() again on the listening socket only deepens its accept queue (see kListenBacklog).
-  if (::listen(impl_->listen_fd.load(), kListenBacklog) != 0) {
-    return unavailable("cannot set the accept queue of " + where + ": " + std::strerror(errno));
-  }
+  const HttpServerOptions& o = impl_->options;
+  HttpGateOptions gate;
+  gate.host = o.host;
+  gate.port = o.port;
+  gate.limits.max_body_bytes = o.max_body_bytes;
+  gate.header_timeout = o.header_timeout;
+  gate.body_timeout = o.body_timeout;
+  gate.idle_timeout = o.idle_timeout;
+  gate.write_timeout = o.write_timeout;
+  gate.max_connections = o.max_connections;
+  gate.max_connections_per_address = o.max_connections_per_address;
+  gate.num_api_threads = static_cast<size_t>(std::max(1, o.num_http_threads));
+  gate.max_json_depth = o.max_json_depth;
+  RoutedServer& routed = impl_->server;
+  impl_->gate = std::make_unique<HttpGate>(
+      gate,
+      [&routed](httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+        return routed.serve(stream, close_connection, connection_closed);
+      },
+      impl_->registry);
+  Status status = impl_->gate->bind();
+  if (!status.is_ok()) return status;
+  port_ = impl_->gate->port();
   return Status::ok();
 }
 
 Status HttpServer::run() {
-  if (!impl_->server.listen_after_bind()) return unavailable("the HTTP listener stopped with an error");
+  impl_->gate->run();
   return Status::ok();
 }
 
@@ -313,11 +368,11 @@ Status HttpServer::start_background() {
   Status status = bind();
   if (!status.is_ok()) return status;
   background_ = std::thread([this] { (void)run(); });
-  // Bounded wait until the accept loop is up, so a test's first request is not refused.
-  for (int attempt = 0; attempt < 500 && !impl_->server.is_running(); ++attempt) {
+  // Bounded wait until the event loop is up (it accepts from the bound socket either way).
+  for (int attempt = 0; attempt < 500 && !impl_->gate->running(); ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  return impl_->server.is_running() ? Status::ok() : unavailable("the HTTP listener did not start");
+  return impl_->gate->running() ? Status::ok() : unavailable("the HTTP listener did not start");
 }
 
 void HttpServer::shutdown(std::chrono::milliseconds drain) {
@@ -333,7 +388,7 @@ void HttpServer::shutdown(std::chrono::milliseconds drain) {
   while (in_flight_.load() > 0 && SteadyClock::now() < flush_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  impl_->server.stop();
+  if (impl_->gate) impl_->gate->stop();
 }
 
 }  // namespace frugal

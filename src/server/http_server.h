@@ -1,5 +1,7 @@
-// The HTTP front end (server layer): cpp-httplib routes for the OpenAI API, /health and /metrics,
-// API keys, body-size and time limits, and graceful shutdown.
+// The HTTP front end (server layer): an HttpGate (server/http_gate.h: sockets, deadlines, connection
+// caps, request framing and limits, /health and /metrics on their own threads, hang-up detection)
+// in front of cpp-httplib's routing for the OpenAI API, /health and /metrics; API keys, media types,
+// body-size and time limits, and graceful shutdown. Design: docs/design/http-front-end.md.
 //
 // Routes: POST /v1/completions, POST /v1/chat/completions (stream: true -> SSE), GET /v1/models,
 // GET /v1/models/{id} (language and video models), the Videos API when a video service is attached, GET /health, GET /metrics (Prometheus text; see metrics/serving_metrics.h
@@ -8,7 +10,7 @@
 // none (video only) the LLM routes answer 404 model_not_found.
 // API keys guard /v1/* only; /health and /metrics stay open for probes and scrapers.
 // Threading contract: start()/run() on one thread; shutdown() from any thread (e.g. a signal
-// waiter), once. Handlers run on httplib's worker threads.
+// waiter), once. Handlers run on the gate's lane threads.
 #pragma once
 
 #include <atomic>
@@ -34,9 +36,19 @@ struct HttpServerOptions {
   std::string model_name = "frugal";     // single-engine constructor: the id clients send as "model"
   std::string chat_template;             // single-engine constructor: tokenizer.chat_template ("" -> ChatML)
   std::vector<std::string> api_keys;     // empty: no authentication
-  size_t max_body_bytes = 1 << 20;       // larger bodies -> 413
+  size_t max_body_bytes = 1 << 20;       // larger bodies -> 413 (Content-Length or chunked)
   std::chrono::milliseconds request_timeout{std::chrono::minutes(10)};  // 0: none
-  int num_http_threads = 32;             // concurrent connections served (each stream holds one)
+  int num_http_threads = 32;             // API requests served at once (each stream holds one)
+  // Per-client bounds (see HttpGateOptions): deadlines for a request's head and body, for an idle
+  // kept-alive connection and for a stalled response write; connection caps (beyond: probes only).
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{5'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  size_t max_connections = 2048;
+  size_t max_connections_per_address = 256;
+  size_t max_json_depth = 128;           // application/json bodies nesting deeper -> 400
+  bool allow_special_in_content = false; // chat content may hold control tokens (trusted callers only)
 };
 
 // Reads --api-key-file: one key per line; blank lines and '#' comments are skipped.
@@ -74,6 +86,7 @@ class HttpServer {
  private:
   void install_guards();
   void install_routes();
+  std::string allowed_methods(const std::string& path) const;
   void refresh_engine_gauges();
 
   struct Impl;

@@ -42,11 +42,17 @@ struct Prepared {
 
 // Waits for every choice and builds the full response (or the first error).
 ApiReply collect_response(const ApiContext& context, RequestGroup& group, const Prepared& prepared,
-                          SteadyClock::time_point arrival, SteadyClock::time_point deadline) {
+                          SteadyClock::time_point arrival, SteadyClock::time_point deadline,
+                          const ClientLink* client) {
   const ApiRequest& request = prepared.request;
   std::vector<ChoiceResult> choices(group.size());
   UsageTotals usage(request.endpoint == ApiEndpoint::kCompletions ? request.prompts.size() : 1, request.n);
   while (!group.all_finished()) {
+    if (client != nullptr && client->gone()) {
+      // The engine requests were cancelled when the client hung up (run_local's hook); nobody reads this.
+      group.cancel_all();
+      return error_reply(api_error_from_status(Status(StatusCode::kCancelled, "the client closed the connection")));
+    }
     if (SteadyClock::now() >= deadline) {
       group.cancel_all();
       return error_reply(request_timeout_error(std::chrono::duration<double>(context.request_timeout).count()));
@@ -125,10 +131,11 @@ ApiReply forward_overflow(const ApiContext& context, ApiEndpoint endpoint, Prepa
 
 // The request runs on the chosen local model: a full response or a stream.
 ApiReply run_local(const ApiContext& context, ApiEndpoint endpoint, const Prepared& prepared,
-                   SteadyClock::time_point arrival) {
+                   SteadyClock::time_point arrival, ClientLink* client) {
   const ApiRequest& request = prepared.request;
   const ServedModel& model = *prepared.target.model;
-  PromptModel prompt_model{model.tokenizer, model.chat_format, model.engine->snapshot().max_context};
+  PromptModel prompt_model{model.tokenizer, model.chat_format, model.engine->snapshot().max_context,
+                           context.allow_special_in_content};
   std::vector<std::vector<int32_t>> prompts;
   std::vector<EngineRequest> engine_requests;
   if (auto e = tokenize_prompts(request, prompt_model, prompts)) return invalid_field_reply(*e);
@@ -136,9 +143,11 @@ ApiReply run_local(const ApiContext& context, ApiEndpoint endpoint, const Prepar
   auto group = RequestGroup::submit(*model.engine, std::move(engine_requests), context.metrics, arrival);
   if (!group) return error_reply(api_error_from_status(group.error()));
   context.router->count_route(prepared.target);
+  // A hang-up cancels the engine requests at once (freed at the engine's next step), streaming or not.
+  if (client != nullptr) client->on_hangup((*group)->canceller());
   const SteadyClock::time_point deadline =
       context.request_timeout.count() > 0 ? arrival + context.request_timeout : SteadyClock::time_point::max();
-  if (!request.stream) return collect_response(context, **group, prepared, arrival, deadline);
+  if (!request.stream) return collect_response(context, **group, prepared, arrival, deadline, client);
 
   StreamOptions options;
   options.include_usage = request.include_usage;
@@ -167,7 +176,7 @@ ApiReply error_reply(const ApiError& error) {
 }
 
 ApiReply handle_api_request(const ApiContext& context, ApiEndpoint endpoint, const std::string& body,
-                            SteadyClock::time_point arrival) {
+                            SteadyClock::time_point arrival, ClientLink* client) {
   Prepared prepared;
   if (std::optional<ApiReply> rejected = prepare(context, endpoint, body, prepared)) {
     if (context.metrics != nullptr) context.metrics->requests->with({kOutcomeRejected}).inc();
@@ -178,7 +187,7 @@ ApiReply handle_api_request(const ApiContext& context, ApiEndpoint endpoint, con
     context.router->count_route(prepared.target);
     reply = forward_overflow(context, endpoint, prepared);
   } else {
-    reply = run_local(context, endpoint, prepared, arrival);
+    reply = run_local(context, endpoint, prepared, arrival, client);
   }
   reply.headers.emplace_back(ModelRouter::kHeaderName, ModelRouter::header_value(prepared.target));
   return reply;

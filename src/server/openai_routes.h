@@ -12,6 +12,7 @@
 
 #include "engine/llm_engine.h"
 #include "metrics/serving_metrics.h"
+#include "server/client_link.h"
 #include "server/error_mapping.h"
 #include "server/model_router.h"
 #include "server/openai_schema.h"
@@ -25,6 +26,7 @@ struct ApiContext {
   const ModelRouter* router = nullptr;           // the served models and routes
   const ServingMetrics* metrics = nullptr;       // may be null
   std::chrono::milliseconds request_timeout{0};  // 0: none
+  bool allow_special_in_content = false;         // see PromptModel::allow_special_in_content
 };
 
 struct ApiReply {
@@ -36,8 +38,10 @@ struct ApiReply {
   std::shared_ptr<ReplyStream> stream;     // set: answer with text/event-stream from this stream
 };
 
+// `client` (may be null) is the caller's connection: when it hangs up, the request's engine work is
+// cancelled at once, streaming or not (the reply is then never read).
 ApiReply handle_api_request(const ApiContext& context, ApiEndpoint endpoint, const std::string& body,
-                            SteadyClock::time_point arrival);
+                            SteadyClock::time_point arrival, ClientLink* client = nullptr);
 
 // GET /v1/models (every served model, then every route; "auto" only when it has a choice to make)
 // and /v1/models/{id}.

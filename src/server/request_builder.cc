@@ -27,10 +27,13 @@ std::optional<InvalidField> render_chat(const ApiRequest& request, const PromptM
   const Tokenizer& tok = *model.tokenizer;
   const std::string bos = tok.bos_id() >= 0 ? tok.token_text(tok.bos_id()) : "";
   const std::string eos = tok.eos_id() >= 0 ? tok.token_text(tok.eos_id()) : "";
-  auto rendered = apply_chat_template(model.chat_format, request.messages, /*add_generation_prompt=*/true, bos, eos);
+  auto rendered = render_chat_template(model.chat_format, request.messages, /*add_generation_prompt=*/true, bos, eos);
   if (!rendered) return InvalidField{"messages", rendered.error().message()};
-  // Formats that write the BOS text themselves must not get a second BOS from the tokenizer.
-  tokens = tok.encode(*rendered, /*add_special=*/!template_adds_bos(model.chat_format), /*parse_special=*/true);
+  // Formats that write the BOS text themselves must not get a second BOS from the tokenizer. Only
+  // the template's text may hold control tokens: content is plain text unless the operator allows it.
+  const std::vector<TextSpan> no_spans;
+  tokens = tok.encode(rendered->text, /*add_special=*/!template_adds_bos(model.chat_format), /*parse_special=*/true,
+                      model.allow_special_in_content ? no_spans : rendered->content_spans);
   return check_prompt(tokens, model, "messages");
 }
 

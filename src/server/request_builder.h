@@ -19,6 +19,10 @@ struct PromptModel {
   const Tokenizer* tokenizer = nullptr;
   ChatFormat chat_format = ChatFormat::kChatML;
   int64_t max_context = 0;  // tokens per sequence; 0 = unknown (no length checks here)
+  // false (the default): chat message content is plain text, only the template's markers become
+  // control tokens. true (serve --allow-special-in-content, trusted callers): control-token texts
+  // in content are parsed as control tokens too.
+  bool allow_special_in_content = false;
 };
 
 // OpenAI's default max_tokens for /v1/completions.

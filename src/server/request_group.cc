@@ -50,6 +50,14 @@ void RequestGroup::cancel_all() {
   }
 }
 
+std::function<void()> RequestGroup::canceller() const {
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (const Choice& choice : choices_) streams.push_back(choice.stream);
+  return [streams = std::move(streams)] {
+    for (const auto& stream : streams) stream->cancel();
+  };
+}
+
 void RequestGroup::count_outcome(const char* outcome) {
   if (metrics_ != nullptr) metrics_->requests->with({outcome}).inc();
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -38,6 +39,10 @@ class RequestGroup {
   size_t size() const { return choices_.size(); }
   // Cancels every unfinished choice (counted as "cancelled").
   void cancel_all();
+  // A thread-safe action that cancels every choice's engine request (the engine frees their KV
+  // blocks at its next step); run it from anywhere, e.g. the HTTP gate when the client hangs up.
+  // The choices still count as cancelled when cancel_all() or the destructor sees them unfinished.
+  std::function<void()> canceller() const;
 
  private:
   struct Choice {

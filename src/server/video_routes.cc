@@ -116,6 +116,13 @@ bool is_video_route_path(const std::string& path) {
   return std::regex_match(path, kVideoPath);
 }
 
+std::string video_route_methods(const std::string& path) {
+  if (path == "/v1/videos") return "GET, HEAD, POST";
+  if (path.size() > 8 && path.rfind("/content") == path.size() - 8) return "GET, HEAD";
+  if (path.size() > 6 && path.rfind("/remix") == path.size() - 6) return "POST";
+  return "GET, HEAD, DELETE";  // /v1/videos/{id}
+}
+
 void install_video_routes(httplib::Server& server, jobs::VideoService& service) {
   std::vector<std::string> tiers;
   tiers.push_back(service.config().default_tier);  // selected first

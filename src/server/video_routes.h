@@ -23,5 +23,7 @@ namespace frugal {
 void install_video_routes(httplib::Server& server, jobs::VideoService& service);
 // True for paths these routes serve with some method (so another method is a 405, not a 404).
 bool is_video_route_path(const std::string& path);
+// The methods a video route path answers, for the Allow header of a 405 ("GET, HEAD, POST", ...).
+std::string video_route_methods(const std::string& path);
 
 }  // namespace frugal

@@ -1,5 +1,6 @@
 #include "tokenizer/chat_template.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/logging.h"
@@ -52,86 +53,124 @@ Expected<AlternatingTurns> split_alternating(ChatFormat format, const std::vecto
   return result;
 }
 
-std::string render_llama3(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                          std::string_view bos_text) {
-  std::string out(bos_text);
-  for (const ChatMessage& message : messages) {
-    out += "<|start_header_id|>" + message.role + "<|end_header_id|>\n\n" + trim(message.content) + "<|eot_id|>";
+// Appends template text and message content, remembering where each piece of content went.
+class ChatWriter {
+ public:
+  explicit ChatWriter(std::string_view text = {}) { out_.text.append(text); }
+  ChatWriter& text(std::string_view markup) {
+    out_.text.append(markup);
+    return *this;
   }
-  if (add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
-  return out;
+  ChatWriter& content(std::string_view content) {
+    const size_t begin = out_.text.size();
+    out_.text.append(content);
+    if (!content.empty()) out_.content_spans.push_back({begin, out_.text.size()});
+    return *this;
+  }
+  // `text` whose byte ranges `content` (relative to it, ascending) are message content.
+  ChatWriter& mixed(std::string_view text, const std::vector<TextSpan>& content) {
+    const size_t base = out_.text.size();
+    out_.text.append(text);
+    for (const TextSpan& span : content) {
+      if (span.begin < span.end) out_.content_spans.push_back({base + span.begin, base + span.end});
+    }
+    return *this;
+  }
+  RenderedChat take() { return std::move(out_); }
+
+ private:
+  RenderedChat out_;
+};
+
+RenderedChat render_llama3(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                           std::string_view bos_text) {
+  ChatWriter out(bos_text);
+  for (const ChatMessage& message : messages) {
+    out.text("<|start_header_id|>").text(message.role).text("<|end_header_id|>\n\n");
+    out.content(trim(message.content)).text("<|eot_id|>");
+  }
+  if (add_generation_prompt) out.text("<|start_header_id|>assistant<|end_header_id|>\n\n");
+  return out.take();
 }
 
-std::string render_chatml(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                          std::string_view default_system) {
-  std::string out;
+RenderedChat render_chatml(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                           std::string_view default_system) {
+  ChatWriter out;
   if (!default_system.empty() && messages.front().role != "system") {
-    out += "<|im_start|>system\n" + std::string(default_system) + "<|im_end|>\n";
+    out.text("<|im_start|>system\n").text(default_system).text("<|im_end|>\n");
   }
   for (const ChatMessage& message : messages) {
-    out += "<|im_start|>" + message.role + "\n" + message.content + "<|im_end|>\n";
+    out.text("<|im_start|>").text(message.role).text("\n").content(message.content).text("<|im_end|>\n");
   }
-  if (add_generation_prompt) out += "<|im_start|>assistant\n";
-  return out;
+  if (add_generation_prompt) out.text("<|im_start|>assistant\n");
+  return out.take();
 }
 
 // Mistral-7B-Instruct v0.2: "{bos}[INST] {user} [/INST]{assistant}{eos}[INST] ..." (no stripping).
-std::string render_mistral(const AlternatingTurns& chat, std::string_view bos_text, std::string_view eos_text) {
-  std::string out(bos_text);
+RenderedChat render_mistral(const AlternatingTurns& chat, std::string_view bos_text, std::string_view eos_text) {
+  ChatWriter out(bos_text);
   for (size_t turn_idx = 0; turn_idx < chat.turns.size(); ++turn_idx) {
     const std::string& content = chat.turns[turn_idx]->content;
     if (turn_idx % 2 == 1) {
-      out += content + std::string(eos_text);
+      out.content(content).text(eos_text);
     } else if (turn_idx == 0 && chat.system != nullptr) {
-      out += "[INST] " + *chat.system + "\n\n" + content + " [/INST]";
+      out.text("[INST] ").content(*chat.system).text("\n\n").content(content).text(" [/INST]");
     } else {
-      out += "[INST] " + content + " [/INST]";
+      out.text("[INST] ").content(content).text(" [/INST]");
     }
   }
-  return out;
+  return out.take();
 }
 
 // Llama-2-chat: every user turn "{bos}[INST] {strip(c)} [/INST]", assistant " {strip(c)} {eos}", the
-// system block inside the first user turn.
-std::string render_llama2(const AlternatingTurns& chat, std::string_view bos_text, std::string_view eos_text) {
-  std::string out;
+// system block inside the first user turn (stripped as one text with it, as the template does).
+RenderedChat render_llama2(const AlternatingTurns& chat, std::string_view bos_text, std::string_view eos_text) {
+  ChatWriter out;
   for (size_t turn_idx = 0; turn_idx < chat.turns.size(); ++turn_idx) {
-    std::string content = chat.turns[turn_idx]->content;
-    if (turn_idx == 0 && chat.system != nullptr) {
-      content = "<<SYS>>\n" + *chat.system + "\n<</SYS>>\n\n" + content;
-    }
+    const std::string content = trim(chat.turns[turn_idx]->content);
     if (turn_idx % 2 == 1) {
-      // Appended piecewise: GCC 12 raises a false -Wrestrict on `" " + std::string&&`.
-      out.append(" ").append(trim(content)).append(" ").append(eos_text);
+      out.text(" ").content(content).text(" ").text(eos_text);
+    } else if (turn_idx == 0 && chat.system != nullptr) {
+      // The template strips "<<SYS>>\n{system}\n<</SYS>>\n\n{content}" as one text: only its end moves.
+      constexpr std::string_view kOpen = "<<SYS>>\n";
+      constexpr std::string_view kClose = "\n<</SYS>>\n\n";
+      const std::string& system = *chat.system;
+      const std::string block =
+          trim(std::string(kOpen) + system + std::string(kClose) + chat.turns[turn_idx]->content);
+      const size_t system_begin = kOpen.size();
+      const size_t content_begin = system_begin + system.size() + kClose.size();
+      out.text(bos_text).text("[INST] ");
+      out.mixed(block, {{system_begin, std::min(block.size(), system_begin + system.size())},
+                        {std::min(block.size(), content_begin), block.size()}});
+      out.text(" [/INST]");
     } else {
-      out += std::string(bos_text) + "[INST] " + trim(content) + " [/INST]";
+      out.text(bos_text).text("[INST] ").content(content).text(" [/INST]");
     }
   }
-  return out;
+  return out.take();
 }
 
 // Gemma / Gemma 2: "{bos}<start_of_turn>{user|model}\n{trim(c)}<end_of_turn>\n".
-std::string render_gemma(const AlternatingTurns& chat, bool add_generation_prompt, std::string_view bos_text) {
-  std::string out(bos_text);
+RenderedChat render_gemma(const AlternatingTurns& chat, bool add_generation_prompt, std::string_view bos_text) {
+  ChatWriter out(bos_text);
   for (size_t turn_idx = 0; turn_idx < chat.turns.size(); ++turn_idx) {
-    std::string content = trim(chat.turns[turn_idx]->content);
-    if (turn_idx == 0 && chat.system != nullptr) content = trim(*chat.system) + "\n\n" + content;
-    out += std::string("<start_of_turn>") + (turn_idx % 2 == 0 ? "user" : "model") + "\n" + content +
-           "<end_of_turn>\n";
+    out.text("<start_of_turn>").text(turn_idx % 2 == 0 ? "user" : "model").text("\n");
+    if (turn_idx == 0 && chat.system != nullptr) out.content(trim(*chat.system)).text("\n\n");
+    out.content(trim(chat.turns[turn_idx]->content)).text("<end_of_turn>\n");
   }
-  if (add_generation_prompt) out += "<start_of_turn>model\n";
-  return out;
+  if (add_generation_prompt) out.text("<start_of_turn>model\n");
+  return out.take();
 }
 
 // Zephyr: "<|{role}|>\n{content}{eos}\n" per message; the prompt is "<|assistant|>\n".
-std::string render_zephyr(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                          std::string_view eos_text) {
-  std::string out;
+RenderedChat render_zephyr(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                           std::string_view eos_text) {
+  ChatWriter out;
   for (const ChatMessage& message : messages) {
-    out += "<|" + message.role + "|>\n" + message.content + std::string(eos_text) + "\n";
+    out.text("<|").text(message.role).text("|>\n").content(message.content).text(eos_text).text("\n");
   }
-  if (add_generation_prompt) out += "<|assistant|>\n";
-  return out;
+  if (add_generation_prompt) out.text("<|assistant|>\n");
+  return out.take();
 }
 
 bool format_uses_eos(ChatFormat format) {
@@ -210,6 +249,14 @@ bool template_adds_bos(ChatFormat format) {
 Expected<std::string> apply_chat_template(ChatFormat format, const std::vector<ChatMessage>& messages,
                                           bool add_generation_prompt, std::string_view bos_text,
                                           std::string_view eos_text) {
+  auto rendered = render_chat_template(format, messages, add_generation_prompt, bos_text, eos_text);
+  if (!rendered) return rendered.error();
+  return std::move(rendered->text);
+}
+
+Expected<RenderedChat> render_chat_template(ChatFormat format, const std::vector<ChatMessage>& messages,
+                                            bool add_generation_prompt, std::string_view bos_text,
+                                            std::string_view eos_text) {
   if (Status status = check_inputs(format, messages, bos_text, eos_text); !status.is_ok()) return status;
   switch (format) {
     case ChatFormat::kLlama3: return render_llama3(messages, add_generation_prompt, bos_text);

@@ -1,6 +1,7 @@
 // Chat templates: detects a model's chat format from its GGUF Jinja template and renders
 // conversations into prompt text exactly as that official template does (tokenizer layer).
-// Works on strings only; the result is tokenized with parse_special = true.
+// Works on strings only; the result is tokenized with parse_special = true, its message content as
+// plain text (render_chat_template's content_spans; see Tokenizer::encode).
 #pragma once
 
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "core/expected.h"
+#include "tokenizer/text_span.h"
 
 namespace frugal {
 
@@ -49,5 +51,17 @@ bool template_adds_bos(ChatFormat format);
 Expected<std::string> apply_chat_template(ChatFormat format, const std::vector<ChatMessage>& messages,
                                           bool add_generation_prompt, std::string_view bos_text,
                                           std::string_view eos_text);
+
+// The rendered prompt and where the messages' content lies in it: everything outside content_spans
+// was written by the template (its markers are the only text that may become control tokens).
+struct RenderedChat {
+  std::string text;
+  std::vector<TextSpan> content_spans;  // ascending, non-overlapping byte ranges of `text`
+};
+
+// apply_chat_template with the content spans (same text, same errors).
+Expected<RenderedChat> render_chat_template(ChatFormat format, const std::vector<ChatMessage>& messages,
+                                            bool add_generation_prompt, std::string_view bos_text,
+                                            std::string_view eos_text);
 
 }  // namespace frugal

@@ -20,7 +20,16 @@ SpecialTokenMatcher SpecialTokenMatcher::create(const Vocab& vocab) {
 }
 
 std::vector<TextFragment> SpecialTokenMatcher::partition(const Vocab& vocab, std::string_view text,
-                                                         bool parse_special) const {
+                                                         bool parse_special,
+                                                         const std::vector<TextSpan>& plain_spans) const {
+  // May the special token `token` be matched at text[offset, offset + length)?
+  auto matchable = [&](const TokenData& token, size_t offset, size_t length) {
+    if (token.type == TokenType::kUserDefined) return true;
+    for (const TextSpan& span : plain_spans) {
+      if (span.overlaps(offset, offset + length)) return false;
+    }
+    return true;
+  };
   std::vector<TextFragment> fragments;
   if (text.empty()) return fragments;
   fragments.push_back({-1, text});
@@ -44,10 +53,17 @@ std::vector<TextFragment> SpecialTokenMatcher::partition(const Vocab& vocab, std
         continue;
       }
       std::string_view rest = fragment.text;
-      for (size_t pos = rest.find(needle); pos != std::string_view::npos; pos = rest.find(needle)) {
+      size_t search_from = 0;
+      for (size_t pos = rest.find(needle); pos != std::string_view::npos; pos = rest.find(needle, search_from)) {
+        const size_t offset = static_cast<size_t>(rest.data() - text.data()) + pos;
+        if (!matchable(token, offset, needle.size())) {
+          search_from = pos + 1;  // plain text here: look further on
+          continue;
+        }
         if (pos > 0) next.push_back({-1, rest.substr(0, pos)});
         next.push_back({id, {}});
         rest.remove_prefix(pos + needle.size());
+        search_from = 0;
       }
       if (!rest.empty()) next.push_back({-1, rest});
     }

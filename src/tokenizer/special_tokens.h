@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenizer/text_span.h"
 #include "tokenizer/vocab.h"
 
 namespace frugal {
@@ -21,7 +22,10 @@ class SpecialTokenMatcher {
  public:
   static SpecialTokenMatcher create(const Vocab& vocab);
 
-  std::vector<TextFragment> partition(const Vocab& vocab, std::string_view text, bool parse_special) const;
+  // plain_spans: byte ranges of `text` that are plain text even when parse_special is set (chat
+  // message content); a control or unknown token text overlapping one is not matched there.
+  std::vector<TextFragment> partition(const Vocab& vocab, std::string_view text, bool parse_special,
+                                      const std::vector<TextSpan>& plain_spans = {}) const;
 
  private:
   std::vector<int32_t> ids_;  // control, user-defined and unknown tokens, longest text first

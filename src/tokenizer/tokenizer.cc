@@ -33,11 +33,16 @@ Expected<Tokenizer> Tokenizer::from_gguf(const GgufFile& file) {
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, bool parse_special) const {
+  return encode(text, add_special, parse_special, {});
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, bool parse_special,
+                                       const std::vector<TextSpan>& plain_spans) const {
   const Vocab& vocab = impl_->vocab;
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 3 + 2);
   if (add_special && vocab.add_bos) ids.push_back(vocab.bos_id);
-  const std::vector<TextFragment> fragments = impl_->special.partition(vocab, text, parse_special);
+  const std::vector<TextFragment> fragments = impl_->special.partition(vocab, text, parse_special, plain_spans);
   if (impl_->bpe) {
     for (const TextFragment& fragment : fragments) {
       if (fragment.token >= 0) {

@@ -13,6 +13,7 @@
 
 #include "core/expected.h"
 #include "gguf/gguf_reader.h"
+#include "tokenizer/text_span.h"
 
 namespace frugal {
 
@@ -32,6 +33,11 @@ class Tokenizer {
   // tokens are matched either way (llama.cpp behaviour). Ill-formed UTF-8 never fails: BPE
   // replaces it by U+FFFD, SPM byte-falls-back.
   std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const;
+  // As above, but the byte ranges plain_spans of `text` are plain text even with parse_special:
+  // a rendered chat prompt whose template markers are control tokens and whose message content is
+  // not (no prompt injection of control tokens through content).
+  std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special,
+                              const std::vector<TextSpan>& plain_spans) const;
 
   // Raw bytes of one token (may be a partial UTF-8 sequence). special=false renders control and
   // unknown tokens as "". Out-of-range ids render as "".

@@ -6,6 +6,7 @@
 // the OpenAI Videos API (--video-model DIR, repeated; see serve_video.h).
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -42,6 +43,12 @@ struct ServeArgs {
   double request_timeout_s = 600.0;
   double drain_timeout_s = 30.0;
   int http_threads = 0;
+  double header_timeout_s = 10.0;
+  double body_timeout_s = 30.0;
+  double idle_timeout_s = 5.0;
+  size_t max_connections = 2048;
+  size_t max_connections_per_address = 256;
+  bool allow_special_in_content = false;
   std::string hardware;                      // catalogue name: price = midpoint of its cloud range
   std::vector<std::string> catalogue_files;  // merged into the built-in catalogue
   double price_per_hour = 0;                 // USD; overrides --hardware
@@ -134,6 +141,12 @@ HttpServerOptions server_options(const ServeArgs& args) {
   options.max_body_bytes = args.max_body_bytes;
   options.request_timeout = to_ms(args.request_timeout_s);
   options.num_http_threads = args.http_threads > 0 ? args.http_threads : args.engine.max_running + 8;
+  options.header_timeout = to_ms(args.header_timeout_s);
+  options.body_timeout = to_ms(args.body_timeout_s);
+  options.idle_timeout = to_ms(args.idle_timeout_s);
+  options.max_connections = args.max_connections;
+  options.max_connections_per_address = args.max_connections_per_address;
+  options.allow_special_in_content = args.allow_special_in_content;
   return options;
 }
 
@@ -196,6 +209,13 @@ int serve(const ServeArgs& args) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Every client connection is a descriptor: use all the process may open (the soft limit is often
+  // 1024, below --max-connections).
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   if (!is_loopback(args.host)) {
     std::fprintf(stderr, "frugal: warning: --host %s exposes the server beyond this machine%s\n", args.host.c_str(),
@@ -277,6 +297,21 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--drain-timeout", args->drain_timeout_s, "Seconds in-flight requests get on shutdown")
       ->capture_default_str();
   cmd->add_option("--http-threads", args->http_threads, "HTTP worker threads (0 = max-running + 8)");
+  cmd->add_option("--header-timeout", args->header_timeout_s, "Seconds a client has to send a request's head (408 beyond)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--body-timeout", args->body_timeout_s, "Seconds a client has to send a request's body (408 beyond)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--idle-timeout", args->idle_timeout_s, "Seconds a kept-alive connection may wait for its next request")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-connections", args->max_connections,
+                  "Open connections served in full; beyond, only /health and /metrics (503 for the rest)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-connections-per-address", args->max_connections_per_address,
+                  "Open connections served in full from one client address; beyond, only /health and /metrics")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--allow-special-in-content", args->allow_special_in_content,
+                "Parse control-token texts (e.g. <|im_end|>) in chat message content as control tokens: only for "
+                "trusted callers (by default content is plain text and only the chat template makes control tokens)");
   cmd->add_option("--hardware", args->hardware,
                   "Live cost meter: price the server as this hardware catalogue entry (the midpoint of its cloud "
                   "USD/hour range; see `frugal plan hardware`)");
