@@ -42,12 +42,14 @@ enum class Phase { kIdle, kHead, kBody, kBusy, kLingering };
 
 struct Connection {
   int fd = -1;
+  std::atomic<bool> responded{false};  // the lane has written its response (a close now is no hang-up)
   SocketPeer peer;
   Phase phase = Phase::kIdle;
   HttpRequestReader reader;
   Clock::time_point deadline;
   bool restricted = false;  // over a connection cap: probes only, then closed
   bool in_epoll = true;
+  size_t requests_served = 0;
   std::shared_ptr<ClientLink> link = std::make_shared<ClientLink>();
 };
 
@@ -168,6 +170,7 @@ struct HttpGate::Impl {
   std::unique_ptr<LanePool> api_lane;
   std::unique_ptr<LanePool> health_lane;
   std::unique_ptr<LanePool> metrics_lane;
+  std::vector<int> reparse;  // kept-alive connections with a pipelined request already buffered
 
   void count(CounterFamily* family, const std::vector<std::string>& labels = {}) {
     if (has_metrics) family->with(labels).inc();
@@ -208,6 +211,8 @@ struct HttpGate::Impl {
   void close_now(int fd);
   void check_deadlines();
   void drain_completions();
+  void answer_health(const std::shared_ptr<Connection>& conn);
+  void parse_buffered();
 };
 
 HttpGate::HttpGate(HttpGateOptions options, GateServe serve, MetricsRegistry* registry) : impl_(std::make_unique<Impl>()) {
@@ -292,7 +297,7 @@ void HttpGate::run() {
   epoll_event events[256];
   auto next_check = Clock::now() + kTick;
   while (!impl.stopping.load()) {
-    const int n = ::epoll_wait(impl.epoll_fd, events, 256, static_cast<int>(kTick.count()));
+    const int n = ::epoll_wait(impl.epoll_fd, events, 256, impl.reparse.empty() ? static_cast<int>(kTick.count()) : 0);
     for (int event_idx = 0; event_idx < n; ++event_idx) {
       const int fd = events[event_idx].data.fd;
       if (fd == impl.listen_fd) {
@@ -305,6 +310,7 @@ void HttpGate::run() {
       }
     }
     impl.drain_completions();
+    impl.parse_buffered();
     if (Clock::now() >= next_check) {
       impl.check_deadlines();
       next_check = Clock::now() + kTick;
@@ -344,7 +350,7 @@ void HttpGate::Impl::accept_all() {
         ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
         accept_paused = true;
       }
-      return;
+      break;
     }
     auto conn = std::make_shared<Connection>();
     conn->fd = fd;
@@ -382,7 +388,7 @@ void HttpGate::Impl::on_event(int fd, uint32_t events) {
     // Only a hang-up is watched while a request is served.
     if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
       remove_events(*conn);
-      if (!conn->link->gone()) count(metrics.hangups);
+      if (!conn->link->gone() && !conn->responded.load()) count(metrics.hangups);
       conn->link->mark_gone();
     }
     return;
@@ -454,9 +460,12 @@ void HttpGate::Impl::dispatch(const std::shared_ptr<Connection>& conn) {
   Connection& c = *conn;
   const HttpHead& head = c.reader.head();
   const GateLane lane = gate_lane_of(head.method, head.path);
+  if (lane == GateLane::kHealth && options.health && (head.method == "GET" || head.method == "HEAD")) {
+    return answer_health(conn);
+  }
   c.phase = Phase::kBusy;
   set_events(c, EPOLLRDHUP);  // a hang-up; the next request is read after this one's response
-  const bool keep_alive = head.keep_alive && !c.restricted;
+  const bool keep_alive = head.keep_alive && !c.restricted && ++c.requests_served < HttpGate::kMaxRequestsPerConnection;
   // The nesting check runs on the lane's thread: the loop never walks a body.
   const bool json = is_json_content(head);
   std::string request = c.reader.normalized();
@@ -490,6 +499,7 @@ void HttpGate::Impl::serve_on_lane(const std::shared_ptr<Connection>& conn, std:
     timed_out = stream.timed_out();
     t_client_link = nullptr;
   }
+  conn->responded.store(true);
   link.clear_hooks();
   if (timed_out) count(metrics.timeouts, {"write"});
   {
@@ -529,10 +539,38 @@ void HttpGate::Impl::finish(const Completion& done) {
   }
   c.reader.next_request();
   c.link = std::make_shared<ClientLink>();
+  c.responded.store(false);
   c.phase = Phase::kIdle;
   c.deadline = Clock::now() + options.idle_timeout;
   set_events(c, EPOLLIN | EPOLLRDHUP);
-  if (c.reader.buffered_bytes() > 0) advance(done.conn, c.reader.parse());  // a pipelined request
+  if (c.reader.buffered_bytes() > 0) reparse.push_back(c.fd);  // a pipelined request: next loop turn
+}
+
+// Pipelined requests already buffered, one per connection per loop turn (never recursively).
+void HttpGate::Impl::parse_buffered() {
+  std::vector<int> fds;
+  fds.swap(reparse);
+  for (int fd : fds) {
+    auto it = connections.find(fd);
+    if (it == connections.end() || it->second->phase != Phase::kIdle) continue;
+    std::shared_ptr<Connection> conn = it->second;
+    advance(conn, conn->reader.parse());
+  }
+}
+
+// GET/HEAD /health on the loop: a small response written without blocking; a client that does not
+// read its probes' answers (the socket buffer is full) is disconnected.
+void HttpGate::Impl::answer_health(const std::shared_ptr<Connection>& conn) {
+  const HttpHead& head = conn->reader.head();
+  const auto [status, body] = options.health();
+  const bool keep_alive = head.keep_alive && !conn->restricted && !stopping.load();
+  std::string response = "HTTP/1.1 " + std::to_string(status) + (status == 200 ? " OK" : " Service Unavailable") +
+                         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                         (keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+  if (head.method == "GET") response += body;
+  const ssize_t sent = ::send(conn->fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (sent != static_cast<ssize_t>(response.size())) return close_now(conn->fd);
+  finish(Completion{conn, keep_alive});
 }
 
 // Sends a final response (small: it fits the socket buffer of a fresh connection), then drains

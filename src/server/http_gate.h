@@ -10,8 +10,8 @@
 // Beyond a hard ceiling a new connection gets 503 at once.
 //
 // A complete request is handed to a lane: API requests to a pool of num_api_threads workers,
-// /health and /metrics each to its own dedicated thread, so neither load nor hostile clients delay a
-// probe. The lane's thread runs `serve` (cpp-httplib's routing, see RoutedServer) on a GateStream
+// /metrics to its own dedicated thread; GET /health is answered by the event loop itself (a few
+// hundred bytes, written without blocking), so neither load nor hostile clients delay a probe. The lane's thread runs `serve` (cpp-httplib's routing, see RoutedServer) on a GateStream
 // that reads the buffered request and writes to the socket; meanwhile the event loop watches the
 // socket for a hang-up and fires the request's ClientLink, which cancels its engine work at once.
 // The next request on the connection (pipelined ones included) is read only after the response.
@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/status.h"
 #include "metrics/metrics.h"
@@ -51,6 +52,9 @@ struct HttpGateOptions {
   size_t max_connections_per_address = 256;          // from one client address; beyond: probes only
   size_t num_api_threads = 32;                       // API requests served at once (streams hold one)
   size_t max_json_depth = kMaxJsonDepth;             // application/json bodies nesting deeper -> 400
+  // GET/HEAD /health, answered by the event loop itself (no thread hand-off, so a probe waits for
+  // nothing but the loop): the status and JSON body. Unset: /health goes to its own lane thread.
+  std::function<std::pair<int, std::string>()> health;
 };
 
 enum class GateLane { kApi, kHealth, kMetrics };
@@ -85,6 +89,9 @@ class HttpGate {
   // The listener's accept queue (the kernel caps it at net.core.somaxconn): deep enough for a burst
   // of clients opening streams at once while the engine keeps every core busy.
   static constexpr int kListenBacklog = 1024;
+  // Requests served on one kept-alive connection before it is closed (announced in the Keep-Alive
+  // response header).
+  static constexpr size_t kMaxRequestsPerConnection = 1000;
 
  private:
   struct Impl;

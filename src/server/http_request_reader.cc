@@ -298,10 +298,20 @@ HttpRequestReader::Progress HttpRequestReader::parse_chunked() {
         break;
       }
       case State::kChunkDataEnd: {
-        const std::optional<std::string_view> line = peek_line(2, &too_long);
-        if (!line) return too_long ? fail(400, "bad_chunk", "Chunk data must end with CRLF") : Progress::kNeedMore;
-        if (!line->empty()) return fail(400, "bad_chunk", "Chunk data must end with CRLF");
-        consumed_ = buffer_.find('\n', consumed_) + 1;
+        // The data must be followed by CRLF (or a bare LF) at once.
+        if (buffered_bytes() == 0) return Progress::kNeedMore;
+        const char first = buffer_[consumed_];
+        if (first == '\n') {
+          consumed_ += 1;
+        } else if (first != '\r') {
+          return fail(400, "bad_chunk", "Chunk data must end with CRLF");
+        } else if (buffered_bytes() < 2) {
+          return Progress::kNeedMore;
+        } else if (buffer_[consumed_ + 1] != '\n') {
+          return fail(400, "bad_chunk", "Chunk data must end with CRLF");
+        } else {
+          consumed_ += 2;
+        }
         state_ = State::kChunkSize;
         break;
       }

@@ -1,6 +1,8 @@
 #include "server/http_server.h"
 
+#include <fcntl.h>
 #include <httplib.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -114,9 +116,22 @@ Expected<std::vector<std::string>> read_api_key_file(const std::string& path) {
 // cpp-httplib's routing and response writing, fed one request at a time by the gate.
 class RoutedServer final : public httplib::Server {
  public:
+  // httplib stops writing chunked (streaming) responses once its listening socket is invalid, and
+  // it never listens here: it is given a placeholder descriptor that is never listened on.
+  RoutedServer() : placeholder_fd_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) { svr_sock_ = placeholder_fd_; }
+  ~RoutedServer() override {
+    svr_sock_ = INVALID_SOCKET;
+    if (placeholder_fd_ >= 0) ::close(placeholder_fd_);
+  }
+  RoutedServer(const RoutedServer&) = delete;
+  RoutedServer& operator=(const RoutedServer&) = delete;
+
   bool serve(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
     return process_request(stream, close_connection, connection_closed, nullptr);
   }
+
+ private:
+  int placeholder_fd_;
 };
 
 struct HttpServer::Impl {
@@ -178,6 +193,7 @@ void HttpServer::install_guards() {
   svr.set_payload_max_length(impl_->options.max_body_bytes);
   // What the Keep-Alive response header announces; the gate enforces it.
   svr.set_keep_alive_timeout(std::max<time_t>(1, impl_->options.idle_timeout.count() / 1000));
+  svr.set_keep_alive_max_count(HttpGate::kMaxRequestsPerConnection);
 
   // Shutdown and authentication are decided before the body is read.
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -346,6 +362,10 @@ Status HttpServer::bind() {
   gate.max_connections_per_address = o.max_connections_per_address;
   gate.num_api_threads = static_cast<size_t>(std::max(1, o.num_http_threads));
   gate.max_json_depth = o.max_json_depth;
+  gate.health = [this]() -> std::pair<int, std::string> {
+    if (shutting_down_.load()) return {503, R"({"status":"shutting_down"})"};
+    return {200, R"({"status":"ok"})"};
+  };
   RoutedServer& routed = impl_->server;
   impl_->gate = std::make_unique<HttpGate>(
       gate,

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -26,7 +27,7 @@ using testing::ServeProcess;
 // /health must answer within this, whatever else is going on (the issue's bound).
 constexpr double kHealthBoundMs = 100.0;
 
-std::optional<RawResponse> exchange(int port, const std::string& request, int timeout_ms = 20000) {
+std::optional<RawResponse> send_request(int port, const std::string& request, int timeout_ms = 20000) {
   RawClient client;
   if (!client.connect(port) || !client.send(request)) return std::nullopt;
   return client.read_response(timeout_ms);
@@ -34,7 +35,7 @@ std::optional<RawResponse> exchange(int port, const std::string& request, int ti
 
 // One sample of a Prometheus series from /metrics (-1 when absent).
 double metric(int port, const std::string& series) {
-  auto res = exchange(port, raw_get("/metrics"));
+  auto res = send_request(port, raw_get("/metrics"));
   if (!res) return -1;
   const size_t at = res->body.find("\n" + series + " ");
   return at == std::string::npos ? -1 : std::stod(res->body.substr(at + series.size() + 2));
@@ -57,7 +58,7 @@ TEST(HostileClients, DeeplyNestedRequestIs400AndTheServerLives) {
   const int port = serve.wait_for_port();
   ASSERT_GT(port, 0) << serve.log();
   const std::string nested = "{\"prompt\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
-  auto res = exchange(port, raw_post("/v1/completions", nested));
+  auto res = send_request(port, raw_post("/v1/completions", nested));
   ASSERT_TRUE(res.has_value()) << "no answer (did the server crash?)\n" << serve.log();
   EXPECT_EQ(res->status, 400) << res->body;
   EXPECT_EQ(testing::timed_health(port).first, 200) << serve.log();
@@ -93,9 +94,10 @@ TEST(HostileClients, IdleConnectionsAndSlowLorisDoNotStarveHealth_slow) {
   EXPECT_GE(metric(port, "frugal_http_connections"), 580) << "the server holds every attacking connection";
   const auto attack_end = std::chrono::steady_clock::now() + std::chrono::seconds(4);
   const double slowest = slowest_health_while(port, [&] { return std::chrono::steady_clock::now() < attack_end; });
+  std::printf("slowest /health during 500 idle + 80 slow-loris connections: %.1f ms\n", slowest);
   EXPECT_LT(slowest, kHealthBoundMs) << "slowest /health during the attack";
   for (int request_idx = 0; request_idx < 3; ++request_idx) {
-    auto res = exchange(port, raw_post("/v1/completions", R"({"prompt": "Once", "max_tokens": 8})"));
+    auto res = send_request(port, raw_post("/v1/completions", R"({"prompt": "Once", "max_tokens": 8})"));
     ASSERT_TRUE(res.has_value()) << "an ordinary request got no answer";
     EXPECT_EQ(res->status, 200) << res->body;
   }
@@ -127,6 +129,7 @@ TEST(HostileClients, HealthStaysFastUnder200ConcurrentStreams_slow) {
   const double slowest = slowest_health_while(port, [&] { return finished.load() < kStreams; }, 2400);
   reader.join();
   EXPECT_EQ(complete.load(), kStreams) << "every stream ends with [DONE]";
+  std::printf("slowest /health during 200 concurrent streams: %.1f ms\n", slowest);
   EXPECT_LT(slowest, kHealthBoundMs) << "slowest /health during 200 streams";
 }
 
@@ -158,8 +161,10 @@ void expect_hang_up_frees_kv(bool stream) {
   const double generated = metric(port, "frugal_generation_tokens_total");
   EXPECT_LT(generated, 16 * 240) << "generation ran to the end after the hang-up";
   // A few steps' worth at most: the step running at the hang-up, and the metric scrapes around it.
+  std::printf("%s hang-up: %.0f tokens generated after it (16 sequences per step)\n", stream ? "streaming" : "non-streaming",
+              generated - generated_at_hang_up);
   EXPECT_LE(generated - generated_at_hang_up, 16 * 8);
-  EXPECT_EQ(metric(port, "frugal_http_client_hangups_total"), 1);
+  EXPECT_GE(metric(port, "frugal_http_client_hangups_total"), 1);
   EXPECT_EQ(metric(port, "frugal_requests_total{outcome=\"cancelled\"}"), 16);
 }
 
@@ -172,7 +177,7 @@ int chat_prompt_tokens(const std::vector<std::string>& extra_args, const std::st
   const int port = serve.wait_for_port();
   EXPECT_GT(port, 0) << serve.log();
   const json body = {{"messages", {{{"role", "user"}, {"content", content}}}}, {"max_tokens", 1}};
-  auto res = exchange(port, raw_post("/v1/chat/completions", body.dump()));
+  auto res = send_request(port, raw_post("/v1/chat/completions", body.dump()));
   EXPECT_TRUE(res.has_value());
   if (!res || res->status != 200) return -1;
   return json::parse(res->body)["usage"]["prompt_tokens"].get<int>();

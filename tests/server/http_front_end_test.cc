@@ -50,8 +50,8 @@ struct Served {
   }
   bool metric_at_least(const std::string& series, double value) {
     const std::string text = registry.render();
-    const size_t at = text.find(series + " ");
-    return at != std::string::npos && std::stod(text.substr(at + series.size() + 1)) >= value;
+    const size_t at = text.find("\n" + series + " ");
+    return at != std::string::npos && std::stod(text.substr(at + series.size() + 2)) >= value;
   }
 
   MetricsRegistry registry;

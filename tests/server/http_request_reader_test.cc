@@ -118,7 +118,7 @@ TEST(HttpRequestReader, MalformedHeadsGetTheirStatus) {
 }
 
 TEST(JsonLimits, CountsNestingOutsideStrings) {
-  EXPECT_EQ(json_nesting_depth(R"({"a": [1, {"b": []}]})"), 3u);
+  EXPECT_EQ(json_nesting_depth(R"({"a": [1, {"b": []}]})"), 4u);
   EXPECT_EQ(json_nesting_depth(R"({"a": "[[[[[[", "b": "\"[[["})"), 1u);
   EXPECT_EQ(json_nesting_depth("[]]]]]"), 1u) << "stray closers do not go negative";
   const std::string deep = "{\"prompt\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
