@@ -160,10 +160,12 @@ void expect_hang_up_frees_kv(bool stream) {
   EXPECT_EQ(kv_used, 0) << "the KV blocks were not freed";
   const double generated = metric(port, "frugal_generation_tokens_total");
   EXPECT_LT(generated, 16 * 240) << "generation ran to the end after the hang-up";
-  // A few steps' worth at most: the step running at the hang-up, and the metric scrapes around it.
+  // A few steps' worth at most (a step is ~1-2 ms here): the step running at the hang-up and the
+  // metric scrapes around it; bounded at 24 of the 240 steps so that a loaded machine's scheduling
+  // jitter cannot fail it, while running on after the hang-up (3,808 more tokens on main) does.
   std::printf("%s hang-up: %.0f tokens generated after it (16 sequences per step)\n", stream ? "streaming" : "non-streaming",
               generated - generated_at_hang_up);
-  EXPECT_LE(generated - generated_at_hang_up, 16 * 8);
+  EXPECT_LE(generated - generated_at_hang_up, 16 * 24);
   EXPECT_GE(metric(port, "frugal_http_client_hangups_total"), 1);
   EXPECT_EQ(metric(port, "frugal_requests_total{outcome=\"cancelled\"}"), 16);
 }
