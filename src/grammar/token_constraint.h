@@ -67,6 +67,8 @@ class TokenConstraint {
   bool accept(int32_t token);
   // The document is complete and nothing may follow: generation ends here ("stop").
   bool finished() const { return finished_; }
+  // The output so far is a complete document (free text counts as complete).
+  bool complete() const { return mode_ != Mode::kGrammar || matcher_.can_end(); }
   // The output is inside the grammar (always, without a trigger).
   bool constrained() const { return mode_ == Mode::kGrammar; }
 
