@@ -1,5 +1,7 @@
 #include "grammar/grammar.h"
 
+#include "grammar/sequence_min.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -108,31 +110,51 @@ int64_t Grammar::compute_min(int32_t index, std::vector<uint8_t>& state) {
       break;
     }
     case NodeKind::kSequence: {
-      min = 0;
-      for (size_t part_idx = 0; part_idx < n.parts.size(); ++part_idx) {
-        const Part& part = n.parts[part_idx];
-        if (part.kind == PartKind::kLiteral) min = saturating_add(min, part.literal.min_length);
-        if (part.kind == PartKind::kValue) min = saturating_add(min, compute_min(part.node, state));
-        if (part.kind == PartKind::kChoice) {
-          // The choice and its value together: the cheapest (name, arguments) pair.
-          CHECK(part_idx + 1 < n.parts.size() && n.parts[part_idx + 1].kind == PartKind::kChoiceValue,
-                "grammar: a choice must be followed by its value");
-          const Part& value = n.parts[part_idx + 1];
-          int64_t best = kUnreachable;
-          for (size_t k = 0; k < part.literal.texts.size(); ++k) {
-            const int32_t variant = value.variants[static_cast<size_t>(part.literal.payload[k])];
-            best = std::min(best, static_cast<int64_t>(part.literal.texts[k].size()) + compute_min(variant, state));
-          }
-          min = saturating_add(min, best);
-          ++part_idx;
-        }
+      for (const Part& part : n.parts) {
+        if (part.kind == PartKind::kValue) compute_min(part.node, state);
+        for (int32_t variant : part.variants) compute_min(variant, state);
       }
+      state[static_cast<size_t>(index)] = 2;  // sequence_min_bytes reads the parts' minimums
+      min = sequence_min_bytes(*this, n, 0, -1);
       break;
     }
   }
   n.min_bytes = min;
   state[static_cast<size_t>(index)] = 2;
   return min;
+}
+
+int64_t sequence_min_bytes(const Grammar& grammar, const Node& sequence, size_t from, int32_t variant) {
+  int64_t total = 0;
+  bool value_counted = false;  // a choice counts its value with it: the cheapest (name, value) pair
+  for (size_t i = from; i < sequence.parts.size(); ++i) {
+    const Part& part = sequence.parts[i];
+    switch (part.kind) {
+      case PartKind::kLiteral: total = saturating_add(total, part.literal.min_length); break;
+      case PartKind::kValue: total = saturating_add(total, grammar.node(part.node).min_bytes); break;
+      case PartKind::kChoice: {
+        size_t value_idx = i + 1;
+        while (value_idx < sequence.parts.size() && sequence.parts[value_idx].kind != PartKind::kChoiceValue) ++value_idx;
+        CHECK(value_idx < sequence.parts.size(), "grammar: a choice needs a kChoiceValue after it");
+        const Part& value = sequence.parts[value_idx];
+        int64_t best = kUnreachable;
+        for (size_t k = 0; k < part.literal.texts.size(); ++k) {
+          const int32_t node = value.variants[static_cast<size_t>(part.literal.payload[k])];
+          best = std::min(best, static_cast<int64_t>(part.literal.texts[k].size()) + grammar.node(node).min_bytes);
+        }
+        total = saturating_add(total, best);
+        value_counted = true;
+        break;
+      }
+      case PartKind::kChoiceValue:
+        if (!value_counted) {
+          CHECK(variant >= 0, "grammar: a choice value before its choice was made");
+          total = saturating_add(total, grammar.node(part.variants[static_cast<size_t>(variant)]).min_bytes);
+        }
+        break;
+    }
+  }
+  return total;
 }
 
 void Grammar::finalize() {

@@ -1,5 +1,7 @@
 #include "grammar/json_matcher.h"
 
+#include "grammar/sequence_min.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -457,28 +459,8 @@ bool JsonMatcher::can_continue() const {
   return false;
 }
 
-// Bytes that finish a sequence from part `from` on (`variant`: the choice made, or -1).
 static int64_t sequence_rest(const Grammar& g, const Node& n, size_t from, int32_t variant) {
-  int64_t total = 0;
-  for (size_t i = from; i < n.parts.size(); ++i) {
-    const Part& part = n.parts[i];
-    switch (part.kind) {
-      case PartKind::kLiteral: total += part.literal.min_length; break;
-      case PartKind::kValue: total += g.node(part.node).min_bytes; break;
-      case PartKind::kChoiceValue: total += g.node(part.variants[static_cast<size_t>(variant)]).min_bytes; break;
-      case PartKind::kChoice: {
-        int64_t best = kNever;
-        for (size_t k = 0; k < part.literal.texts.size(); ++k) {
-          const int32_t v = n.parts[i + 1].variants[static_cast<size_t>(part.literal.payload[k])];
-          best = std::min(best, static_cast<int64_t>(part.literal.texts[k].size()) + g.node(v).min_bytes);
-        }
-        total += best;
-        ++i;
-        break;
-      }
-    }
-  }
-  return total;
+  return sequence_min_bytes(g, n, from, variant);
 }
 
 // What the parent of a finished key / tool-name literal still needs once that text is chosen.
@@ -517,7 +499,7 @@ int64_t JsonMatcher::frame_cost(const Frame& f, bool child_on_top) const {
     case FrameKind::kSequence: {
       if (!child_on_top) return sequence_rest(*grammar_, n, static_cast<size_t>(f.a), f.b);
       if (n.parts[static_cast<size_t>(f.a)].kind == PartKind::kChoice) {
-        return sequence_rest(*grammar_, n, static_cast<size_t>(f.a), f.b) - 0;  // choice in progress: whole pair
+        return sequence_rest(*grammar_, n, static_cast<size_t>(f.a), f.b);  // choice in progress: whole pair
       }
       return sequence_rest(*grammar_, n, static_cast<size_t>(f.a) + 1, f.b);
     }

@@ -109,7 +109,7 @@ TEST_F(OpenAIClient, StructuredOutputsAndToolsAgainstFrugalServeWithTheBundledMo
     if (std::getenv("CI") != nullptr) FAIL() << "the frugal binary is not built";
     GTEST_SKIP() << "build the `frugal` target first";
   }
-  ServeProcess serve({"--max-running", "4", "--ctx-size", "512"}, (kRepoRoot / "models" / "kjv-target-f16.gguf").string());
+  ServeProcess serve({"--max-running", "4", "--ctx-size", "1024"}, (kRepoRoot / "models" / "kjv-target-f16.gguf").string());
   const int port = serve.wait_for_port();
   ASSERT_GT(port, 0) << serve.log();
   std::string output;

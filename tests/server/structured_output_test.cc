@@ -32,7 +32,7 @@ class StructuredOutputServer : public ::testing::Test {
   void SetUp() override {
     EngineOptions engine_options;
     engine_options.num_threads = 2;
-    engine_options.max_context = 512;
+    engine_options.max_context = 1024;  // the tool block alone is ~450 tokens of this vocabulary
     engine_options.max_running = 16;
     auto engine = LlmEngine::create(*model_, *tokenizer_, engine_options, &registry_);
     ASSERT_TRUE(engine) << engine.error().to_string();
@@ -138,8 +138,9 @@ TEST_F(StructuredOutputServer, PropertiesComeInTheClientsOrderOnCompletionsToo) 
   auto [status, text] = post_raw("/v1/completions", body);
   ASSERT_EQ(status, 200) << text;
   const std::string content = json::parse(text)["choices"][0]["text"];
-  EXPECT_EQ(content.rfind("{\"zeta\"", 0), 0u) << content;
-  EXPECT_TRUE(ojson::accept(content));
+  const ojson doc = ojson::parse(content, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << content;
+  EXPECT_EQ(doc.begin().key(), "zeta") << content;
 }
 
 TEST_F(StructuredOutputServer, JsonObjectModeGivesAnObject) {
@@ -260,7 +261,7 @@ TEST_F(StructuredOutputServer, RequiredAndNamedToolChoicesReturnValidCalls) {
                                  {"tools", {kWeatherTool, kVerseTool}}, {"tool_choice", "required"}});
     ASSERT_EQ(status, 200) << reply.dump();
     const json& choice = reply["choices"][0];
-    EXPECT_EQ(choice["finish_reason"], "tool_calls") << reply.dump();
+    ASSERT_EQ(choice["finish_reason"], "tool_calls") << reply.dump();
     ASSERT_EQ(choice["message"]["tool_calls"].size(), 1u) << reply.dump();
     const json& call = choice["message"]["tool_calls"][0];
     const std::string name = call["function"]["name"];
