@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/logging.h"
+#include "engine/constrained_sampling.h"
 #include "engine/cost_meter.h"
 #include "engine/draft_runner.h"
 #include "engine/scheduler.h"
@@ -79,7 +80,7 @@ class LlmEngineImpl final : public LlmEngine {
   // Streams one chosen token; false when the sequence finished (and is destroyed).
   // flush = false: the text waits in seq.pending_text for flush_text (one event per verification
   // instead of one per accepted token: every event wakes the request's reader).
-  bool emit_token(Sequence& seq, int32_t token, const float* logits, bool flush = true);
+  bool emit_token(Sequence& seq, int32_t token, const float* logits, bool flush = true, bool ends_document = false);
   void record_switch(const SchedulerOutput& out, bool speculated, double step_seconds);
   void finish(Sequence& seq, FinishReason reason, std::string text);
   void flush_text(Sequence& seq);
@@ -96,6 +97,9 @@ class LlmEngineImpl final : public LlmEngine {
   ForwardScratch scratch_;
   StepBatch batch_;
   std::vector<float> logits_;
+  std::vector<float> masked_logits_;  // [n_vocab] structured output's masked row
+  std::once_flag vocab_once_;
+  std::shared_ptr<const TokenVocabulary> grammar_vocab_;  // built at the first structured request
   std::optional<ServingMetrics> metrics_;
   CostMeter cost_meter_;
   std::optional<DraftRunner> drafter_;  // speculation configured
@@ -175,6 +179,7 @@ Status LlmEngineImpl::validate(const EngineRequest& r) const {
 Expected<std::shared_ptr<RequestStream>> LlmEngineImpl::submit(EngineRequest request) {
   Status valid = validate(request);
   if (!valid.is_ok()) return valid;
+  if (request.grammar) std::call_once(vocab_once_, [this] { grammar_vocab_ = build_token_vocabulary(tokenizer_); });
   std::unique_lock<std::mutex> lock(mutex_);
   if (shutting_down_) return unavailable("the server is shutting down");
   if (num_intake_.load() + num_waiting_.load() >= options_.max_waiting) {
@@ -182,8 +187,10 @@ Expected<std::shared_ptr<RequestStream>> LlmEngineImpl::submit(EngineRequest req
   }
   const SeqId id = next_id_++;
   auto stream = std::make_shared<RequestStream>(static_cast<RequestId>(id));
-  intake_.push_back(std::make_unique<Sequence>(id, id, std::move(request), stream, tokenizer_,
-                                               static_cast<int32_t>(model_.config().n_vocab)));
+  auto seq = std::make_unique<Sequence>(id, id, std::move(request), stream, tokenizer_,
+                                        static_cast<int32_t>(model_.config().n_vocab));
+  if (seq->request.grammar) attach_constraint(*seq, grammar_vocab_, max_context_);
+  intake_.push_back(std::move(seq));
   num_intake_.fetch_add(1);
   lock.unlock();
   wake_.notify_one();
@@ -362,7 +369,7 @@ bool LlmEngineImpl::propose(SchedulerOutput& out) {
     const int32_t n_tokens = static_cast<int32_t>(seq.tokens.size());
     const bool decode = chunk.num_new_tokens == 1 && chunk.wants_logits && seq.num_computed_tokens == n_tokens - 1 &&
                         seq.num_generated() > 0;
-    if (!decode || !seq.request.allow_speculation) continue;
+    if (!decode || !seq.request.allow_speculation || seq.constraint) continue;
     // A verification emits up to k + 1 tokens: stay within max_tokens and the context.
     int64_t k = std::min<int64_t>(drafter_->options().max_draft_tokens, max_context_ - n_tokens - 1);
     if (seq.request.max_tokens >= 0) k = std::min<int64_t>(k, seq.request.max_tokens - seq.num_generated() - 1);
@@ -449,10 +456,20 @@ void LlmEngineImpl::record_switch(const SchedulerOutput& out, bool speculated, d
 }
 
 void LlmEngineImpl::sample_and_stream(Sequence& seq, const float* logits) {
-  emit_token(seq, seq.sampler.sample(logits), logits);
+  if (!seq.constraint) {
+    emit_token(seq, seq.sampler.sample(logits), logits);
+    return;
+  }
+  const ConstrainedPick pick = pick_constrained(seq, logits, model_.config().n_vocab, masked_logits_);
+  if (pick.none_allowed) {  // every continuation is banned: the document ends as it stands
+    const FinishReason reason = pick.complete ? FinishReason::kStop : FinishReason::kLength;
+    finish(seq, reason, seq.output.finish(reason).text);
+    return;
+  }
+  emit_token(seq, pick.token, masked_logits_.data(), /*flush=*/true, pick.ends_document);
 }
 
-bool LlmEngineImpl::emit_token(Sequence& seq, int32_t token, const float* logits, bool flush) {
+bool LlmEngineImpl::emit_token(Sequence& seq, int32_t token, const float* logits, bool flush, bool ends_document) {
   if (seq.request.top_logprobs >= 0) {
     TokenLogprobs lp;
     lp.token = token;
@@ -460,7 +477,7 @@ bool LlmEngineImpl::emit_token(Sequence& seq, int32_t token, const float* logits
     if (seq.request.top_logprobs > 0) lp.top = seq.sampler.top_logprobs(logits, seq.request.top_logprobs);
     seq.pending_logprobs.push_back(std::move(lp));
   }
-  OutputProcessor::Step step = seq.output.on_token(token);
+  OutputProcessor::Step step = seq.output.on_token(token, ends_document);
   if (step.accepted) {
     seq.sampler.accept(token);
     seq.tokens.push_back(token);

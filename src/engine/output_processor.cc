@@ -28,13 +28,13 @@ OutputProcessor::Step OutputProcessor::finish_with(Step step, FinishReason reaso
   return step;
 }
 
-OutputProcessor::Step OutputProcessor::on_token(int32_t token) {
+OutputProcessor::Step OutputProcessor::on_token(int32_t token, bool ends_document) {
   Step step;
   if (!ignore_eos_ && tokenizer_.is_eog(token)) return finish_with(step, FinishReason::kStop);
   step.accepted = true;
   ++num_tokens_;
   step.text = stops_.push(decoder_.push(token));
-  if (stops_.stopped()) return finish_with(step, FinishReason::kStop);
+  if (stops_.stopped() || ends_document) return finish_with(step, FinishReason::kStop);
   if (max_tokens_ >= 0 && num_tokens_ >= max_tokens_) return finish_with(step, FinishReason::kLength);
   return step;
 }

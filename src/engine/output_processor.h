@@ -26,8 +26,9 @@ class OutputProcessor {
     bool finished = false;
     FinishReason reason = FinishReason::kLength;
   };
-  // Processes one sampled token. After `finished`, call no more.
-  Step on_token(int32_t token);
+  // Processes one sampled token. After `finished`, call no more. ends_document: a grammar says
+  // nothing may follow this token, so generation ends with it ("stop").
+  Step on_token(int32_t token, bool ends_document = false);
   // Ends generation for an outside reason (context full, cancellation): releases held text.
   Step finish(FinishReason reason);
 

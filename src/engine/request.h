@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "engine/generate.h"
+#include "grammar/grammar.h"
 #include "sampling/sampler.h"
 
 namespace frugal {
@@ -28,6 +29,12 @@ struct EngineRequest {
   int32_t priority = 0;            // higher runs first; FCFS within a priority
   int32_t top_logprobs = -1;       // -1: no logprobs; 0..20: chosen token's logprob + this many alternatives
   bool allow_speculation = true;   // false: this request never speculates (per-request opt-out)
+  // Structured output (grammar/): every token is masked to keep the output in the grammar's
+  // language and finishable within max_tokens; the request never speculates. null: free text.
+  std::shared_ptr<const Grammar> grammar;
+  // "" constrains from the first token; otherwise the output is free unless it starts with this
+  // text (a tool call's opening, for tool_choice "auto").
+  std::string grammar_trigger;
 };
 
 struct TokenLogprobs {

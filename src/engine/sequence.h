@@ -13,6 +13,7 @@
 #include "engine/output_processor.h"
 #include "engine/speculation.h"
 #include "engine/request.h"
+#include "grammar/token_constraint.h"
 #include "kv/kv_cache_manager.h"
 #include "sampling/sampler.h"
 
@@ -39,6 +40,7 @@ struct Sequence {
   SeqStatus status = SeqStatus::kWaiting;
   Sampler sampler;
   OutputProcessor output;
+  std::unique_ptr<TokenConstraint> constraint;  // request.grammar set: the structured-output mask
 
   // Tokens (and their logprobs) sampled since the last event: text can lag behind tokens while a
   // UTF-8 sequence or a possible stop string is incomplete.

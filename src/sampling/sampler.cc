@@ -38,6 +38,11 @@ void Sampler::penalized_logits(const float* logits, std::vector<float>& out) con
     const float value = logits[token];
     out[static_cast<size_t>(token)] = value != value ? -INFINITY : value;
   }
+  for (const auto& [token, bias] : params_.logit_bias) {
+    if (token >= n_vocab_) continue;  // outside this model's vocabulary (the server refuses those)
+    float& logit = out[static_cast<size_t>(token)];
+    logit = bias <= -kMaxLogitBias ? -INFINITY : logit + bias;
+  }
   apply_penalties(params_, penalty_window(history_, params_.repeat_last_n), out.data(), n_vocab_);
 }
 

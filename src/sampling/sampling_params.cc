@@ -35,6 +35,12 @@ Status SamplingParams::validate() const {
   if (!std::isfinite(frequency_penalty) || std::fabs(frequency_penalty) > 2.0f) {
     return bad_field("frequency_penalty", frequency_penalty, "must be in [-2, 2]");
   }
+  for (const auto& [token, bias] : logit_bias) {
+    if (token < 0) return invalid_argument("logit_bias token id " + std::to_string(token) + " is negative");
+    if (!std::isfinite(bias) || std::fabs(bias) > kMaxLogitBias) {
+      return bad_field("logit_bias", bias, "biases must be in [-100, 100]");
+    }
+  }
   return Status::ok();
 }
 

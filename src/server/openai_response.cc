@@ -117,6 +117,11 @@ json full_response_json(const ResponseHeader& header, const Tokenizer& tokenizer
       item["logprobs"] = with_logprobs ? completion_logprobs_json(tokenizer, choice.logprobs, 0) : json(nullptr);
     } else {
       item["message"] = {{"role", "assistant"}, {"content", choice.text}};
+      if (choice.tool_calls) {
+        item["message"]["content"] = choice.tool_calls->content ? json(*choice.tool_calls->content) : json(nullptr);
+        item["message"]["tool_calls"] = tool_calls_json(choice.tool_calls->calls);
+        item["finish_reason"] = "tool_calls";
+      }
       item["logprobs"] = with_logprobs ? chat_logprobs_json(tokenizer, choice.logprobs) : json(nullptr);
     }
     out_choices.push_back(std::move(item));
@@ -142,6 +147,35 @@ json stream_chunk_json(const ResponseHeader& header, int32_t index, const std::s
   body["choices"] = json::array({std::move(choice)});
   if (include_usage) body["usage"] = nullptr;
   return body;
+}
+
+json tool_calls_json(const std::vector<ToolCall>& calls) {
+  json out = json::array();
+  for (const ToolCall& call : calls) {
+    out.push_back(json{{"id", call.id},
+                       {"type", "function"},
+                       {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
+  }
+  return out;
+}
+
+std::vector<json> tool_call_chunks_json(const ResponseHeader& header, int32_t index, const std::vector<ToolCall>& calls,
+                                        bool include_usage) {
+  std::vector<json> chunks;
+  for (size_t call_idx = 0; call_idx < calls.size(); ++call_idx) {
+    const ToolCall& call = calls[call_idx];
+    const json opening = {{"index", call_idx},
+                          {"id", call.id},
+                          {"type", "function"},
+                          {"function", {{"name", call.name}, {"arguments", ""}}}};
+    const json arguments = {{"index", call_idx}, {"function", {{"arguments", call.arguments}}}};
+    for (const json& delta_call : {opening, arguments}) {
+      json chunk = stream_chunk_json(header, index, "", nullptr, nullptr, include_usage);
+      chunk["choices"][0]["delta"] = json{{"tool_calls", json::array({delta_call})}};
+      chunks.push_back(std::move(chunk));
+    }
+  }
+  return chunks;
 }
 
 json usage_chunk_json(const ResponseHeader& header, const Usage& usage) {

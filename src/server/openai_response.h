@@ -10,6 +10,7 @@
 
 #include "engine/request.h"
 #include "server/openai_schema.h"
+#include "server/tool_calls.h"
 #include "tokenizer/tokenizer.h"
 
 namespace frugal {
@@ -44,7 +45,15 @@ struct ChoiceResult {
   std::string text;
   FinishReason finish = FinishReason::kLength;
   std::vector<TokenLogprobs> logprobs;
+  std::optional<ParsedToolCalls> tool_calls;  // chat with tools: the message is a call
 };
+
+// The tool_calls array of a message: [{"id", "type": "function", "function": {"name", "arguments"}}].
+nlohmann::json tool_calls_json(const std::vector<ToolCall>& calls);
+// The stream chunks that deliver a message's calls, as OpenAI sends them: per call, one delta with
+// id, type, name and empty arguments, then one with the arguments.
+std::vector<nlohmann::json> tool_call_chunks_json(const ResponseHeader& header, int32_t index,
+                                                  const std::vector<ToolCall>& calls, bool include_usage);
 
 // The whole non-streaming response.
 nlohmann::json full_response_json(const ResponseHeader& header, const Tokenizer& tokenizer,

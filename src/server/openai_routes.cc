@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "core/logging.h"
 #include "server/error_mapping.h"
 #include "server/openai_response.h"
 #include "server/request_builder.h"
@@ -72,6 +73,10 @@ ApiReply collect_response(const ApiContext& context, RequestGroup& group, const 
       return error_reply(api_error_from_status(e.error));
     }
   }
+  if (request.structured.uses_tools()) {
+    const ToolSyntax syntax = tool_syntax_for(prepared.target.model->chat_format);
+    for (ChoiceResult& choice : choices) choice.tool_calls = parse_tool_calls(syntax, choice.text, request.structured.tools);
+  }
   const Usage total = usage.total();
   context.router->record_finished(prepared.target, total, seconds_since(arrival));
   const ResponseHeader header = make_response_header(request.endpoint, prepared.target.model->name);
@@ -100,7 +105,15 @@ std::optional<ApiReply> prepare(const ApiContext& context, ApiEndpoint endpoint,
   if (!is_valid_utf8(body)) return invalid_field_reply({"", "the request body is not valid UTF-8"});
   out.body = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (out.body.is_discarded()) return invalid_field_reply({"", "the request body is not valid JSON"});
-  if (auto e = parse_api_request(endpoint, out.body, out.request)) return invalid_field_reply(*e);
+  // Schemas keep the client's property order: they are read from an order-preserving parse.
+  nlohmann::ordered_json ordered;
+  if (out.body.is_object() && (out.body.contains("response_format") || out.body.contains("tools"))) {
+    ordered = nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
+  }
+  if (auto e = parse_api_request(endpoint, out.body, out.request, ordered.is_object() ? &ordered : nullptr)) {
+    return invalid_field_reply(*e);
+  }
+  if (!out.request.user.empty()) log_info("request from user " + nlohmann::json(out.request.user).dump());
   ParsedRouteNeeds route_needs;
   if (auto e = parse_route_needs(out.body, route_needs)) return invalid_field_reply(*e);
   if (!route_needs.difficulty_hinted) route_needs.needs.difficulty = estimate_difficulty(out.request);
@@ -156,6 +169,10 @@ ApiReply run_local(const ApiContext& context, ApiEndpoint endpoint, const Prepar
   options.num_prompts = endpoint == ApiEndpoint::kCompletions ? request.prompts.size() : 1;
   options.deadline = deadline;
   options.timeout = context.request_timeout;
+  if (request.structured.uses_tools()) {
+    options.tools = ToolStreamOptions{tool_syntax_for(model.chat_format), request.structured.tools,
+                                      request.structured.tool_choice != ToolChoiceKind::kAuto};
+  }
   options.on_finished = [router = context.router, target = prepared.target, arrival](const Usage& usage) {
     router->record_finished(target, usage, seconds_since(arrival));
   };

@@ -1,7 +1,10 @@
 #include "server/openai_schema.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <string_view>
 
 namespace frugal {
 namespace {
@@ -77,6 +80,109 @@ Result read_bool(const json& body, const char* key, bool& out) {
   return std::nullopt;
 }
 
+// Every top-level field frugal reads. Anything else is refused by name.
+constexpr std::array<std::string_view, 26> kCommonFields = {
+    "model", "stream", "stream_options", "temperature", "top_p", "top_k", "min_p", "presence_penalty",
+    "frequency_penalty", "repetition_penalty", "repeat_penalty", "seed", "stop", "max_tokens", "n", "priority",
+    "ignore_eos", "speculation", "logprobs", "logit_bias", "user", "response_format",
+    // the router's extensions (route_request.h)
+    "max_usd_per_million_tokens", "latency_slo_ms", "difficulty", "service_tier"};
+constexpr std::array<std::string_view, 7> kChatFields = {"messages", "max_completion_tokens", "top_logprobs", "tools",
+                                                         "tool_choice", "parallel_tool_calls", "modalities"};
+constexpr std::array<std::string_view, 4> kCompletionFields = {"prompt", "echo", "best_of", "suffix"};
+// OpenAI fields frugal knows and does not implement: named with the reason.
+struct Unsupported {
+  std::string_view field;
+  std::string_view why;
+};
+constexpr std::array<Unsupported, 9> kUnsupportedFields = {{
+    {"functions", "the deprecated 'functions' is not supported: use 'tools'"},
+    {"function_call", "the deprecated 'function_call' is not supported: use 'tool_choice'"},
+    {"audio", "audio output is not supported"},
+    {"prediction", "predicted outputs are not supported"},
+    {"reasoning_effort", "'reasoning_effort' is not supported: frugal serves no reasoning models"},
+    {"web_search_options", "web search is not supported"},
+    {"store", "stored completions are not supported"},
+    {"metadata", "'metadata' belongs to stored completions, which are not supported"},
+    {"verbosity", "'verbosity' is not supported"},
+}};
+
+template <size_t N>
+bool listed(const std::array<std::string_view, N>& list, const std::string& key) {
+  return std::find(list.begin(), list.end(), key) != list.end();
+}
+
+Result check_fields(ApiEndpoint endpoint, const json& body) {
+  const bool chat = endpoint == ApiEndpoint::kChatCompletions;
+  for (const auto& [key, value] : body.items()) {
+    if (listed(kCommonFields, key) || (chat ? listed(kChatFields, key) : listed(kCompletionFields, key))) continue;
+    for (const Unsupported& u : kUnsupportedFields) {
+      if (key != u.field) continue;
+      // A value that asks for nothing is harmless: null, false (store), {} (metadata).
+      if (value.is_null() || (value.is_boolean() && !value.get<bool>()) || (value.is_object() && value.empty())) break;
+      return fail(key, std::string(u.why));
+    }
+    if (value.is_null() || std::any_of(kUnsupportedFields.begin(), kUnsupportedFields.end(),
+                                       [&](const Unsupported& u) { return key == u.field; })) {
+      continue;
+    }
+    const bool other_endpoint = chat ? listed(kCompletionFields, key) : listed(kChatFields, key);
+    return fail(key, other_endpoint ? "'" + key + "' is not a field of " +
+                                          (chat ? "/v1/chat/completions" : "/v1/completions")
+                                    : "unknown field '" + key + "'");
+  }
+  return std::nullopt;
+}
+
+// logit_bias: {"token id": bias in [-100, 100]}. Ids beyond the vocabulary are checked by the
+// request builder, which knows the model.
+Result read_logit_bias(const json& body, SamplingParams& out) {
+  const json* bias = find_field(body, "logit_bias");
+  if (bias == nullptr) return std::nullopt;
+  if (!bias->is_object()) return fail("logit_bias", "'logit_bias' must be an object mapping token ids to biases");
+  if (bias->size() > kMaxLogitBiasEntries) {
+    return fail("logit_bias", "'logit_bias' has more than " + std::to_string(kMaxLogitBiasEntries) + " entries");
+  }
+  for (const auto& [key, value] : bias->items()) {
+    const bool digits = !key.empty() && key.size() <= 10 &&
+                        std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const int64_t id = digits ? std::stoll(key) : -1;
+    if (!digits || id > std::numeric_limits<int32_t>::max()) {
+      return fail("logit_bias", "'logit_bias' keys must be token ids (decimal strings), got "" + key + """);
+    }
+    if (!value.is_number() || !std::isfinite(value.get<double>()) || std::fabs(value.get<double>()) > kMaxLogitBias) {
+      return fail("logit_bias", "'logit_bias' values must be numbers between -100 and 100, got " + value.dump() +
+                                    " for token " + key);
+    }
+    out.logit_bias.emplace_back(static_cast<int32_t>(id), value.get<float>());
+  }
+  return std::nullopt;
+}
+
+// Fields accepted only with the value that asks for nothing frugal lacks.
+Result read_restricted(ApiEndpoint endpoint, const json& body, const ApiRequest& request) {
+  if (const json* tier = find_field(body, "service_tier")) {
+    if (!tier->is_string()) return fail("service_tier", "'service_tier' must be a string");
+    if (*tier != "auto" && *tier != "default") return fail("service_tier", "'service_tier' must be \"auto\" or \"default\"");
+  }
+  if (endpoint == ApiEndpoint::kChatCompletions) {
+    if (const json* modalities = find_field(body, "modalities")) {
+      if (*modalities != json::array({"text"})) return fail("modalities", "only the \"text\" modality is supported");
+    }
+    return std::nullopt;
+  }
+  int64_t best_of = request.n;
+  if (auto e = read_int(body, "best_of", 1, kMaxChoices, best_of)) return e;
+  if (best_of != request.n) {
+    return fail("best_of", "'best_of' other than n is not supported (frugal returns every choice it generates)");
+  }
+  if (const json* suffix = find_field(body, "suffix")) {
+    if (!suffix->is_string()) return fail("suffix", "'suffix' must be a string");
+    if (!suffix->get<std::string>().empty()) return fail("suffix", "'suffix' (insertion) is not supported");
+  }
+  return std::nullopt;
+}
+
 Result read_sampling(const json& body, ApiRequest& out) {
   SamplingParams& s = out.sampling;
   // OpenAI's defaults: plain sampling at temperature 1 over the whole vocabulary.
@@ -103,6 +209,7 @@ Result read_sampling(const json& body, ApiRequest& out) {
     if (auto e = read_float(body, key, 0.0, 10.0, s.repeat_penalty)) return e;
     if (s.repeat_penalty <= 0.0f) return fail(key, std::string("'") + key + "' must be greater than 0");
   }
+  if (auto e = read_logit_bias(body, s)) return e;
   const json* seed = find_field(body, "seed");
   if (seed != nullptr) {
     if (!seed->is_number_integer()) return fail("seed", "'seed' must be an integer, got " + type_name(*seed));
@@ -208,7 +315,33 @@ Result read_content(const json& message, const std::string& param, std::string& 
   return std::nullopt;
 }
 
-Result read_messages(const json& body, std::vector<ChatMessage>& out) {
+Result read_tool_calls(const json& message, const std::string& param, MessageTools& out) {
+  const auto calls = message.find("tool_calls");
+  if (calls == message.end() || calls->is_null()) return std::nullopt;
+  if (!calls->is_array()) return fail(param + ".tool_calls", "'tool_calls' must be an array");
+  for (size_t call_idx = 0; call_idx < calls->size(); ++call_idx) {
+    const json& call = (*calls)[call_idx];
+    const std::string call_param = param + ".tool_calls[" + std::to_string(call_idx) + "]";
+    const json* function = call.is_object() ? find_field(call, "function") : nullptr;
+    const json* id = call.is_object() ? find_field(call, "id") : nullptr;
+    if (function == nullptr || !function->is_object() || id == nullptr || !id->is_string() ||
+        call.value("type", "function") != "function") {
+      return fail(call_param, "'" + call_param + "' must be {\"id\", \"type\": \"function\", \"function\": {...}}");
+    }
+    const json* name = find_field(*function, "name");
+    const json* arguments = find_field(*function, "arguments");
+    if (name == nullptr || !name->is_string() || arguments == nullptr || !arguments->is_string()) {
+      return fail(call_param + ".function", "a tool call's function needs a string 'name' and string 'arguments'");
+    }
+    out.tool_calls.push_back(ToolCall{id->get<std::string>(), name->get<std::string>(), arguments->get<std::string>()});
+  }
+  return std::nullopt;
+}
+
+constexpr std::array<std::string_view, 6> kMessageFields = {"role", "content", "name", "tool_calls", "tool_call_id",
+                                                            "refusal"};
+
+Result read_messages(const json& body, std::vector<ChatMessage>& out, std::vector<MessageTools>& tools) {
   const json* messages = find_field(body, "messages");
   if (messages == nullptr) return fail("messages", "'messages' is required");
   if (!messages->is_array()) return fail("messages", "'messages' must be an array, got " + type_name(*messages));
@@ -219,11 +352,32 @@ Result read_messages(const json& body, std::vector<ChatMessage>& out) {
     if (!message.is_object()) return fail(param, "'" + param + "' must be an object");
     const auto role = message.find("role");
     if (role == message.end() || !role->is_string()) return fail(param + ".role", "'role' must be a string");
+    for (const auto& [key, value] : message.items()) {
+      if (!listed(kMessageFields, key) && !value.is_null()) {
+        return fail(param + "." + key, key == "function_call" ? "the deprecated 'function_call' is not supported: use 'tool_calls'"
+                                                              : "unknown field '" + param + "." + key + "'");
+      }
+    }
     ChatMessage chat_message;
     chat_message.role = role->get<std::string>();
     if (chat_message.role == "developer") chat_message.role = "system";  // OpenAI's newer name for it
     if (auto e = read_content(message, param + ".content", chat_message.content)) return e;
+    if (const json* name = find_field(message, "name"); name != nullptr && !name->is_string()) {
+      return fail(param + ".name", "'name' must be a string");
+    }
+    MessageTools message_tools;
+    if (chat_message.role == "assistant") {
+      if (auto e = read_tool_calls(message, param, message_tools)) return e;
+    } else if (message.contains("tool_calls") && !message["tool_calls"].is_null()) {
+      return fail(param + ".tool_calls", "only assistant messages carry 'tool_calls'");
+    }
+    if (chat_message.role == "tool") {
+      const json* id = find_field(message, "tool_call_id");
+      if (id == nullptr || !id->is_string()) return fail(param + ".tool_call_id", "a tool message needs a string 'tool_call_id'");
+      message_tools.tool_call_id = id->get<std::string>();
+    }
     out.push_back(std::move(chat_message));
+    tools.push_back(std::move(message_tools));
   }
   return std::nullopt;
 }
@@ -278,17 +432,35 @@ Result read_common(ApiEndpoint endpoint, const json& body, ApiRequest& out) {
   out.priority = static_cast<int32_t>(value);
   if (auto e = read_bool(body, "ignore_eos", out.ignore_eos)) return e;
   if (auto e = read_bool(body, "speculation", out.speculation)) return e;
+  if (const json* user = find_field(body, "user")) {
+    if (!user->is_string()) return fail("user", "'user' must be a string, got " + type_name(*user));
+    if (user->get<std::string>().size() > kMaxUserLength) {
+      return fail("user", "'user' is longer than " + std::to_string(kMaxUserLength) + " bytes");
+    }
+    out.user = user->get<std::string>();
+  }
+  if (auto e = read_restricted(endpoint, body, out)) return e;
   return read_logprobs(endpoint, body, out);
 }
 
 }  // namespace
 
-std::optional<InvalidField> parse_api_request(ApiEndpoint endpoint, const nlohmann::json& body, ApiRequest& out) {
+std::optional<InvalidField> parse_api_request(ApiEndpoint endpoint, const nlohmann::json& body, ApiRequest& out,
+                                              const nlohmann::ordered_json* ordered_body) {
   out = ApiRequest{};
   out.endpoint = endpoint;
   if (!body.is_object()) return fail("", "the request body must be a JSON object");
+  if (auto e = check_fields(endpoint, body)) return e;
   if (auto e = read_common(endpoint, body, out)) return e;
-  if (endpoint == ApiEndpoint::kChatCompletions) return read_messages(body, out.messages);
+  if (body.contains("response_format") || body.contains("tools") || body.contains("tool_choice") ||
+      body.contains("parallel_tool_calls")) {
+    const nlohmann::ordered_json sorted = ordered_body == nullptr ? nlohmann::ordered_json::parse(body.dump())
+                                                                  : nlohmann::ordered_json();
+    if (auto e = parse_structured_request(endpoint, ordered_body != nullptr ? *ordered_body : sorted, out.structured)) {
+      return e;
+    }
+  }
+  if (endpoint == ApiEndpoint::kChatCompletions) return read_messages(body, out.messages, out.message_tools);
   bool echo = false;
   if (auto e = read_bool(body, "echo", echo)) return e;
   if (echo) return fail("echo", "'echo' is not supported");

@@ -1,5 +1,9 @@
 #include "server/request_builder.h"
 
+#include <unordered_set>
+
+#include "server/tool_prompt.h"
+
 namespace frugal {
 namespace {
 
@@ -27,7 +31,14 @@ std::optional<InvalidField> render_chat(const ApiRequest& request, const PromptM
   const Tokenizer& tok = *model.tokenizer;
   const std::string bos = tok.bos_id() >= 0 ? tok.token_text(tok.bos_id()) : "";
   const std::string eos = tok.eos_id() >= 0 ? tok.token_text(tok.eos_id()) : "";
-  auto rendered = render_chat_template(model.chat_format, request.messages, /*add_generation_prompt=*/true, bos, eos);
+  std::vector<ChatMessage> with_tools;
+  if (needs_tool_rendering(request)) {
+    auto messages = render_tool_conversation(tool_syntax_for(model.chat_format), model.chat_format, request);
+    if (!messages) return InvalidField{"messages", messages.error().message()};
+    with_tools = std::move(*messages);
+  }
+  auto rendered = render_chat_template(model.chat_format, with_tools.empty() ? request.messages : with_tools,
+                                       /*add_generation_prompt=*/true, bos, eos);
   if (!rendered) return InvalidField{"messages", rendered.error().message()};
   // Formats that write the BOS text themselves must not get a second BOS from the tokenizer. Only
   // the template's text may hold control tokens: content is plain text unless the operator allows it.
@@ -35,6 +46,38 @@ std::optional<InvalidField> render_chat(const ApiRequest& request, const PromptM
   tokens = tok.encode(rendered->text, /*add_special=*/!template_adds_bos(model.chat_format), /*parse_special=*/true,
                       model.allow_special_in_content ? no_spans : rendered->content_spans);
   return check_prompt(tokens, model, "messages");
+}
+
+std::optional<InvalidField> check_logit_bias(const SamplingParams& sampling, int32_t n_vocab) {
+  std::unordered_set<int32_t> banned;
+  for (const auto& [token, bias] : sampling.logit_bias) {
+    if (token >= n_vocab) {
+      return InvalidField{"logit_bias", "logit_bias token id " + std::to_string(token) +
+                                            " is outside the vocabulary [0, " + std::to_string(n_vocab) + ")"};
+    }
+    if (bias <= -kMaxLogitBias) banned.insert(token);
+  }
+  if (static_cast<int32_t>(banned.size()) >= n_vocab) {
+    return InvalidField{"logit_bias", "logit_bias bans every token of the vocabulary: nothing could be generated"};
+  }
+  return std::nullopt;
+}
+
+// The structured-output grammar of the request: a tool call (tool_choice required / a function:
+// from the first token; auto: once the output starts a call), else response_format's.
+std::optional<InvalidField> choose_grammar(const ApiRequest& request, const PromptModel& model,
+                                           std::shared_ptr<const Grammar>& grammar, std::string& trigger) {
+  const StructuredRequest& s = request.structured;
+  if (s.uses_tools()) {
+    const ToolSyntax syntax = tool_syntax_for(model.chat_format);
+    auto built = tool_call_grammar(syntax, s.tools, s.tool_choice == ToolChoiceKind::kFunction ? s.tool_choice_name : "");
+    if (!built) return InvalidField{"tools", built.error().message()};
+    grammar = *built;
+    trigger = s.tool_choice == ToolChoiceKind::kAuto ? tool_call_trigger(syntax) : "";
+    return std::nullopt;
+  }
+  if (s.format != ResponseFormatKind::kText) grammar = s.format_grammar;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -70,6 +113,10 @@ std::optional<InvalidField> build_engine_requests(const ApiRequest& request, con
   }
   const Status sampling_status = request.sampling.validate();
   if (!sampling_status.is_ok()) return InvalidField{"", sampling_status.message()};
+  if (auto e = check_logit_bias(request.sampling, model.tokenizer->n_vocab())) return e;
+  std::shared_ptr<const Grammar> grammar;
+  std::string trigger;
+  if (auto e = choose_grammar(request, model, grammar, trigger)) return e;
   out.clear();
   for (const std::vector<int32_t>& prompt : prompts) {
     for (int32_t choice_idx = 0; choice_idx < request.n; ++choice_idx) {
@@ -86,6 +133,8 @@ std::optional<InvalidField> build_engine_requests(const ApiRequest& request, con
       engine_request.priority = request.priority;
       engine_request.allow_speculation = request.speculation;
       engine_request.top_logprobs = request.top_logprobs;
+      engine_request.grammar = grammar;
+      engine_request.grammar_trigger = trigger;
       out.push_back(std::move(engine_request));
     }
   }

@@ -24,6 +24,14 @@ class SseSink {
   virtual void done() = 0;                          // the response is complete
 };
 
+// Chat with tools: text that may become a tool call is held back until it is known; a call is sent
+// as delta.tool_calls chunks and finishes with "tool_calls".
+struct ToolStreamOptions {
+  ToolSyntax syntax = ToolSyntax::kHermes;
+  std::vector<ToolFunction> tools;
+  bool hold_all = false;  // tool_choice required / a function: the message is always a call
+};
+
 struct StreamOptions {
   bool include_usage = false;
   bool logprobs = false;
@@ -36,6 +44,7 @@ struct StreamOptions {
   // Called once when every choice has finished, with the total usage (before the last writes, so
   // a client gone at the very end still has its cost accounted). May be empty.
   std::function<void(const Usage&)> on_finished;
+  std::optional<ToolStreamOptions> tools;
 };
 
 class StreamSession {
@@ -55,6 +64,9 @@ class StreamSession {
   bool on_event(SseSink& sink, ChoiceEvent& event);
   bool finish(SseSink& sink);
   bool fail(SseSink& sink, const nlohmann::json& error_body);
+  bool write_text(SseSink& sink, int32_t index, const std::string& text, std::vector<TokenLogprobs>& logprobs);
+  bool on_tool_text(SseSink& sink, int32_t index, GenerationEvent& event);
+  bool on_tool_finish(SseSink& sink, int32_t index, FinishReason reason);
 
   std::unique_ptr<RequestGroup> group_;
   ResponseHeader header_;
@@ -62,6 +74,9 @@ class StreamSession {
   StreamOptions options_;
   UsageTotals usage_;
   std::vector<int64_t> text_offsets_;  // per choice, bytes sent so far (completions logprobs)
+  std::vector<uint8_t> holding_;       // per choice: text held back while it may become a tool call
+  std::vector<std::string> held_text_;
+  std::vector<std::vector<TokenLogprobs>> held_logprobs_;
   bool started_ = false;
   bool ended_ = false;
   bool finish_reported_ = false;

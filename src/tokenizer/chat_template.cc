@@ -181,7 +181,9 @@ Status check_inputs(ChatFormat format, const std::vector<ChatMessage>& messages,
                     std::string_view eos_text) {
   if (messages.empty()) return invalid_argument("chat template: the message list is empty");
   for (size_t message_idx = 0; message_idx < messages.size(); ++message_idx) {
-    if (!is_known_role(messages[message_idx].role)) {
+    // Llama 3.1 renders tool results as "ipython" turns.
+    const bool llama_tool_result = format == ChatFormat::kLlama3 && messages[message_idx].role == "ipython";
+    if (!is_known_role(messages[message_idx].role) && !llama_tool_result) {
       return invalid_argument("chat template: message " + std::to_string(message_idx) + " has unknown role '" +
                               messages[message_idx].role + "' (expected system, user or assistant)");
     }

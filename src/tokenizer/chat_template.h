@@ -14,7 +14,7 @@
 namespace frugal {
 
 struct ChatMessage {
-  std::string role;  // "system" | "user" | "assistant"
+  std::string role;  // "system" | "user" | "assistant" (| "ipython": Llama 3 tool results)
   std::string content;
 };
 

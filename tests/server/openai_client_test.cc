@@ -48,11 +48,12 @@ bool node_client_available(std::string* why) {
 }
 
 // Runs the node test file against base_url; returns node's exit code and appends its output.
-int run_node_tests(const std::string& base_url, const std::string& model, std::string* output) {
+int run_node_tests(const std::string& base_url, const std::string& model, std::string* output,
+                   const std::string& file = "tests/e2e/openai_client.test.mjs") {
   const std::string log = ::testing::TempDir() + "frugal_node_tests.log";
   const std::string command = "cd '" + kRepoRoot.string() + "' && FRUGAL_BASE_URL='" + base_url +
                               "' FRUGAL_MODEL='" + model + "' timeout 300 node --test --test-reporter=spec " +
-                              "tests/e2e/openai_client.test.mjs > '" + log + "' 2>&1";
+                              file + " > '" + log + "' 2>&1";
   const int status = std::system(command.c_str());
   *output = testing::read_text_file(log);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -99,6 +100,25 @@ TEST_F(OpenAIClient, AgainstFrugalServeWithTheSmallModel) {
   expect_node_tests_pass("http://127.0.0.1:" + std::to_string(port) + "/v1", "small");
   EXPECT_EQ(serve.stop(), 0) << "SIGTERM must shut down cleanly:\n" << serve.log();
   EXPECT_NE(serve.log().find("frugal: stopped"), std::string::npos) << serve.log();
+}
+
+// Structured outputs and tools (tests/e2e/openai_structured.test.mjs) need a real grammar on a
+// real model: `frugal serve` on the bundled KJV model (ChatML template: Hermes tool calls).
+TEST_F(OpenAIClient, StructuredOutputsAndToolsAgainstFrugalServeWithTheBundledModel) {
+  if (!fs::exists(testing::frugal_binary())) {
+    if (std::getenv("CI") != nullptr) FAIL() << "the frugal binary is not built";
+    GTEST_SKIP() << "build the `frugal` target first";
+  }
+  ServeProcess serve({"--max-running", "4", "--ctx-size", "1024"}, (kRepoRoot / "models" / "kjv-target-f16.gguf").string());
+  const int port = serve.wait_for_port();
+  ASSERT_GT(port, 0) << serve.log();
+  std::string output;
+  const int rc = run_node_tests("http://127.0.0.1:" + std::to_string(port) + "/v1", "small", &output,
+                                "tests/e2e/openai_structured.test.mjs");
+  EXPECT_EQ(rc, 0) << output;
+  EXPECT_NE(output.find("pass 5"), std::string::npos) << "all 5 structured-output client tests must pass:\n" << output;
+  EXPECT_NE(output.find("fail 0"), std::string::npos) << output;
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
 }  // namespace

@@ -58,6 +58,33 @@ const BadCase kBadCases[] = {
     {"logprobs too many", kCmpl, R"({"prompt": "a", "logprobs": 6})", "logprobs"},
     {"logprobs bool for completions", kCmpl, R"({"prompt": "a", "logprobs": true})", "logprobs"},
     {"priority string", kCmpl, R"({"prompt": "a", "priority": "high"})", "priority"},
+    {"unknown field", kCmpl, R"({"prompt": "a", "temprature": 0.5})", "temprature"},
+    {"chat field on completions", kCmpl, R"({"prompt": "a", "messages": []})", "messages"},
+    {"best_of above n", kCmpl, R"({"prompt": "a", "best_of": 2})", "best_of"},
+    {"best_of wrong type", kCmpl, R"({"prompt": "a", "best_of": "2"})", "best_of"},
+    {"suffix", kCmpl, R"({"prompt": "a", "suffix": "tail"})", "suffix"},
+    {"suffix wrong type", kCmpl, R"({"prompt": "a", "suffix": 3})", "suffix"},
+    {"user wrong type", kCmpl, R"({"prompt": "a", "user": {"id": 1}})", "user"},
+    {"logit_bias not an object", kCmpl, R"({"prompt": "a", "logit_bias": [1]})", "logit_bias"},
+    {"logit_bias bad key", kCmpl, R"({"prompt": "a", "logit_bias": {"-3": 1}})", "logit_bias"},
+    {"logit_bias out of range", kCmpl, R"({"prompt": "a", "logit_bias": {"3": -150}})", "logit_bias"},
+    {"logit_bias wrong value type", kCmpl, R"({"prompt": "a", "logit_bias": {"3": "ban"}})", "logit_bias"},
+    {"store true", kChat, R"({"messages": [{"role": "user", "content": "a"}], "store": true})", "store"},
+    {"audio", kChat, R"({"messages": [{"role": "user", "content": "a"}], "audio": {"voice": "x"}})", "audio"},
+    {"modalities audio", kChat, R"({"messages": [{"role": "user", "content": "a"}], "modalities": ["audio"]})", "modalities"},
+    {"tool_choice without tools", kChat, R"({"messages": [{"role": "user", "content": "a"}], "tool_choice": "auto"})",
+     "tool_choice"},
+    {"tools wrong type", kChat, R"({"messages": [{"role": "user", "content": "a"}], "tools": {}})", "tools"},
+    {"tool type", kChat, R"({"messages": [{"role": "user", "content": "a"}], "tools": [{"type": "code"}]})", "tools[0].type"},
+    {"tool name", kChat,
+     R"({"messages": [{"role": "user", "content": "a"}], "tools": [{"type": "function", "function": {"name": "a b"}}]})",
+     "tools[0].function.name"},
+    {"response_format json_schema without name", kChat,
+     R"({"messages": [{"role": "user", "content": "a"}], "response_format": {"type": "json_schema", "json_schema": {}}})",
+     "response_format.json_schema.name"},
+    {"tool message without id", kChat, R"({"messages": [{"role": "tool", "content": "a"}]})", "messages[0].tool_call_id"},
+    {"bad tool_calls", kChat, R"({"messages": [{"role": "assistant", "tool_calls": [{"id": 1}]}]})",
+     "messages[0].tool_calls[0]"},
     {"echo unsupported", kCmpl, R"({"prompt": "a", "echo": true})", "echo"},
     {"too many prompts x n", kCmpl, R"({"prompt": ["a","b","c","d","e"], "n": 16})", "prompt"},
     {"messages missing", kChat, R"({"model": "m"})", "messages"},
@@ -104,7 +131,8 @@ TEST(ParseApiRequest, CompletionFieldsMapOntoTheRequest) {
     "model": "m", "prompt": "hello", "temperature": 0.5, "top_p": 0.9, "top_k": 7, "min_p": 0.1,
     "presence_penalty": 0.25, "frequency_penalty": -0.5, "repeat_penalty": 1.25, "seed": 42,
     "stop": "END", "max_tokens": 12, "n": 3, "logprobs": 2, "priority": 5, "stream": true,
-    "stream_options": {"include_usage": true}, "unknown_field": {"ignored": true}, "user": "u1"})");
+    "stream_options": {"include_usage": true}, "user": "u1", "best_of": 3, "suffix": "",
+    "logit_bias": {"7": -100, "9": 2.5}})");
   ApiRequest r;
   ASSERT_FALSE(parse_api_request(kCmpl, body, r).has_value());
   EXPECT_EQ(r.model, "m");
@@ -127,6 +155,35 @@ TEST(ParseApiRequest, CompletionFieldsMapOntoTheRequest) {
   EXPECT_EQ(r.priority, 5);
   EXPECT_TRUE(r.stream);
   EXPECT_TRUE(r.include_usage);
+  EXPECT_EQ(r.user, "u1");
+  const std::vector<std::pair<int32_t, float>> bias = {{7, -100.0f}, {9, 2.5f}};
+  EXPECT_EQ(r.sampling.logit_bias, bias);
+}
+
+TEST(ParseApiRequest, ToolsToolChoiceAndToolMessagesMapOntoTheRequest) {
+  const json body = json::parse(R"({"messages": [
+      {"role": "user", "content": "weather?"},
+      {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+        "function": {"name": "w", "arguments": "{\"city\": \"x\"}"}}]},
+      {"role": "tool", "tool_call_id": "c1", "content": "sunny"}],
+    "tools": [{"type": "function", "function": {"name": "w", "parameters": {"type": "object",
+      "properties": {"city": {"type": "string"}}, "required": ["city"]}}}],
+    "tool_choice": {"type": "function", "function": {"name": "w"}}, "parallel_tool_calls": false,
+    "response_format": {"type": "text"}})");
+  ApiRequest r;
+  const auto e = parse_api_request(kChat, body, r);
+  ASSERT_FALSE(e.has_value()) << e->param << ": " << e->message;
+  ASSERT_EQ(r.structured.tools.size(), 1u);
+  EXPECT_EQ(r.structured.tool_choice, ToolChoiceKind::kFunction);
+  EXPECT_EQ(r.structured.tool_choice_name, "w");
+  EXPECT_FALSE(r.structured.parallel_tool_calls);
+  EXPECT_EQ(r.structured.format, ResponseFormatKind::kText);
+  ASSERT_EQ(r.message_tools.size(), 3u);
+  ASSERT_EQ(r.message_tools[1].tool_calls.size(), 1u);
+  EXPECT_EQ(r.message_tools[1].tool_calls[0].name, "w");
+  EXPECT_EQ(r.message_tools[1].tool_calls[0].arguments, "{\"city\": \"x\"}");
+  EXPECT_EQ(r.message_tools[2].tool_call_id, "c1");
+  EXPECT_EQ(r.messages[2].role, "tool");
 }
 
 TEST(ParseApiRequest, DefaultsAreOpenAIs) {
