@@ -6,12 +6,16 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 #include "core/check.h"
 #include "core/logging.h"
+#include "server/access_log.h"
+#include "server/embeddings_routes.h"
 #include "server/error_mapping.h"
 #include "server/openai_response.h"
 #include "server/openai_routes.h"
+#include "server/responses_routes.h"
 #include "server/video_routes.h"
 #include "tokenizer/chat_template.h"
 
@@ -44,7 +48,8 @@ bool same_key(const std::string& a, const std::string& b) {
 }
 
 bool is_known_path(const std::string& path) {
-  return path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/models" ||
+  return path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/responses" ||
+         path == "/v1/embeddings" || path == "/v1/models" ||
          path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics" || is_video_route_path(path);
 }
 
@@ -60,6 +65,7 @@ class HttplibSink final : public SseSink {
   explicit HttplibSink(httplib::DataSink& sink) : sink_(sink) {}
   bool write(std::string_view bytes) override {
     if (sink_.is_writable && !sink_.is_writable()) return false;
+    access_note_bytes(bytes.size());
     return sink_.write(bytes.data(), bytes.size());
   }
   void done() override { sink_.done(); }
@@ -147,7 +153,9 @@ void HttpServer::install_guards() {
   });
 
   // Shutdown and authentication are decided before the body is read.
+  if (impl_->options.access_log != nullptr) install_access_log(svr, *impl_->options.access_log);
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    access_note_begin();
     if (req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
     if (shutting_down_.load()) {
       send_error(res, shutting_down_error());
@@ -193,13 +201,14 @@ void HttpServer::install_guards() {
 void HttpServer::install_routes() {
   httplib::Server& svr = impl_->server;
 
-  auto post = [this](ApiEndpoint endpoint) {
-    return [this, endpoint](const httplib::Request& req, httplib::Response& res) {
+  using ApiHandler = std::function<ApiReply(const std::string& body, SteadyClock::time_point arrival)>;
+  auto post_with = [this](ApiHandler handle) {
+    return [this, handle](const httplib::Request& req, httplib::Response& res) {
       const auto arrival = SteadyClock::now();
       // Counts this response as in flight until its last byte is written (streams outlive the handler).
       in_flight_.fetch_add(1);
       std::shared_ptr<void> in_flight_guard(nullptr, [this](void*) { in_flight_.fetch_sub(1); });
-      ApiReply reply = handle_api_request(impl_->context, endpoint, req.body, arrival);
+      ApiReply reply = handle(req.body, arrival);
       for (const auto& [name, value] : reply.headers) res.set_header(name, value);
       if (!reply.stream) {
         res.status = reply.http_status;
@@ -222,8 +231,19 @@ void HttpServer::install_routes() {
           });
     };
   };
+  auto post = [this, post_with](ApiEndpoint endpoint) {
+    return post_with([this, endpoint](const std::string& body, SteadyClock::time_point arrival) {
+      return handle_api_request(impl_->context, endpoint, body, arrival);
+    });
+  };
   svr.Post("/v1/completions", post(ApiEndpoint::kCompletions));
   svr.Post("/v1/chat/completions", post(ApiEndpoint::kChatCompletions));
+  svr.Post("/v1/responses", post_with([this](const std::string& body, SteadyClock::time_point arrival) {
+    return handle_responses_request(impl_->context, body, arrival);
+  }));
+  svr.Post("/v1/embeddings", post_with([this](const std::string& body, SteadyClock::time_point) {
+    return handle_embeddings_request(impl_->context, body);
+  }));
 
   svr.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     const std::vector<std::string> video_models = impl_->video != nullptr ? impl_->video->model_names() : std::vector<std::string>{};

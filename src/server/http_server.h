@@ -1,7 +1,8 @@
 // The HTTP front end (server layer): cpp-httplib routes for the OpenAI API, /health and /metrics,
 // API keys, body-size and time limits, and graceful shutdown.
 //
-// Routes: POST /v1/completions, POST /v1/chat/completions (stream: true -> SSE), GET /v1/models,
+// Routes: POST /v1/completions, POST /v1/chat/completions (stream: true -> SSE), POST /v1/responses
+// (server/responses_routes.h), POST /v1/embeddings (server/embeddings_routes.h), GET /v1/models,
 // GET /v1/models/{id} (language and video models), the Videos API when a video service is attached, GET /health, GET /metrics (Prometheus text; see metrics/serving_metrics.h
 // and server/route_metrics.h for every metric name and who updates it). Several models can be
 // served, each with its own engine; a ModelRouter resolves "model" (a name, "auto", a route); with
@@ -23,6 +24,7 @@
 #include "engine/llm_engine.h"
 #include "jobs/video_service.h"
 #include "metrics/serving_metrics.h"
+#include "server/access_log.h"
 #include "server/model_router.h"
 #include "tokenizer/tokenizer.h"
 
@@ -37,6 +39,7 @@ struct HttpServerOptions {
   size_t max_body_bytes = 1 << 20;       // larger bodies -> 413
   std::chrono::milliseconds request_timeout{std::chrono::minutes(10)};  // 0: none
   int num_http_threads = 32;             // concurrent connections served (each stream holds one)
+  AccessLog* access_log = nullptr;       // set: one JSON line per request (server/access_log.h); outlives the server
 };
 
 // Reads --api-key-file: one key per line; blank lines and '#' comments are skipped.
