@@ -96,7 +96,7 @@ TEST(NewcomerCli, ChatCtrlCStopsTheReplyNotTheChat) {
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   // A random-weight model with a long context: its replies run for seconds unless stopped.
   std::vector<std::string> args = {frugal_binary(), "chat", "-m", testing::data_path("models/small-q8_0.gguf"),
-                                   "-c", "4096", "-n", "4000", "-t", "1"};
+                                   "-c", "4096", "-n", "4000", "-t", "1", "--temp", "0"};  // greedy: no early end
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -149,6 +149,26 @@ TEST(NewcomerCli, ServeThisMachinePricesAndLabelsTheCost) {
   ASSERT_TRUE(std::regex_search(r.output, cost, std::regex(R"("cost_usd":([0-9.e-]+))"))) << r.output;
   EXPECT_GT(std::stod(cost[1]), 0.0) << r.output;
   EXPECT_NE(r.output.find("\"price_source\":\"this-machine: 2 vCPUs"), std::string::npos) << r.output;
+}
+
+// loadgen draws prompt ids from the served model's vocabulary (it says how big at /v1/models),
+// refuses a range beyond it, and prints the server's own message when requests fail.
+TEST(NewcomerCli, LoadgenUsesTheModelsVocabularyAndShowsServerErrors) {
+  testing::ServeProcess server({});
+  const int port = server.wait_for_port();
+  ASSERT_GT(port, 0) << server.log();
+  const std::string loadgen = frugal_binary() + " loadgen --port " + std::to_string(port) + " -c 2 -n 4 --max-tokens 4";
+  const auto ok = run_command(loadgen + " --prompt-tokens 16 2>&1");
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("4 ok, 0 failed"), std::string::npos) << ok.output;
+  const auto beyond = run_command(loadgen + " --prompt-tokens 16 --vocab-high 8000 2>&1");
+  EXPECT_NE(beyond.exit_code, 0);
+  EXPECT_NE(beyond.output.find("vocabulary of 512 tokens"), std::string::npos) << beyond.output;
+  const auto too_long = run_command(loadgen + " --prompt-tokens 600 2>&1");  // the context is 512
+  EXPECT_NE(too_long.exit_code, 0);
+  EXPECT_NE(too_long.output.find("http 400: "), std::string::npos) << too_long.output;
+  EXPECT_NE(too_long.output.find("context"), std::string::npos) << "the server's reason reaches the user:\n"
+                                                                 << too_long.output;
 }
 
 }  // namespace
