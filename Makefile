@@ -32,7 +32,7 @@ build: deps
 build-serve: deps-serve
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DFRUGAL_BUILD_TESTS=OFF -DFRUGAL_BUILD_BENCH=OFF >/dev/null
 	@echo "make serve: building only the frugal binary: $$(ninja -C $(BUILD) -t commands frugal | wc -l) compile and link steps on $(JOBS) cores,"
-	@echo "  progress as [done/total] (a cold build on 2 cores takes about 10-15 min; tests and benchmarks build under make test)"
+	@echo "  progress as [done/total] (cold: about 10 CPU-minutes, 5-7 min on 2 idle cores; tests and benchmarks build under make test)"
 	@cmake --build $(BUILD) -j $(JOBS) --target frugal
 
 test-fast: build
