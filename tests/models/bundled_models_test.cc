@@ -128,7 +128,9 @@ double whole_word_share(const Tokenizer& tokenizer, const std::string& text) {
     while (end < text.size() && std::isalpha(static_cast<unsigned char>(text[end]))) ++end;
     if (end > at) {
       ++words;
-      whole += tokenizer.encode(" " + text.substr(at, end - at), false, false).size() == 1;
+      std::string word(1, ' ');  // (not " " + substr: GCC 12 warns -Wrestrict on that, wrongly)
+      word.append(text, at, end - at);
+      whole += tokenizer.encode(word, false, false).size() == 1;
       at = end;
     } else {
       ++at;
