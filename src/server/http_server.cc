@@ -5,13 +5,17 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 
 #include "core/check.h"
 #include "core/logging.h"
+#include "server/access_log.h"
+#include "server/embeddings_routes.h"
 #include "server/error_mapping.h"
 #include "server/http_gate.h"
 #include "server/openai_response.h"
 #include "server/openai_routes.h"
+#include "server/responses_routes.h"
 #include "server/video_routes.h"
 #include "tokenizer/chat_template.h"
 
@@ -38,13 +42,16 @@ bool same_key(const std::string& a, const std::string& b) {
 }
 
 bool is_known_path(const std::string& path) {
-  return path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/models" ||
+  return path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/responses" ||
+         path == "/v1/embeddings" || path == "/v1/models" ||
          path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics" || is_video_route_path(path);
 }
 
 // The request bodies each POST route parses, by path; empty: not a body route.
 std::vector<std::string_view> accepted_media_types(const std::string& path) {
-  if (path == "/v1/completions" || path == "/v1/chat/completions") return {"application/json"};
+  if (path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/responses" || path == "/v1/embeddings") {
+    return {"application/json"};
+  }
   if (path == "/v1/videos" || (is_video_route_path(path) && path.size() > 6 && path.rfind("/remix") == path.size() - 6)) {
     return {"application/json", "multipart/form-data"};
   }
@@ -89,6 +96,7 @@ class HttplibSink final : public SseSink {
   explicit HttplibSink(httplib::DataSink& sink) : sink_(sink) {}
   bool write(std::string_view bytes) override {
     if (sink_.is_writable && !sink_.is_writable()) return false;
+    access_note_bytes(bytes.size());
     return sink_.write(bytes.data(), bytes.size());
   }
   void done() override { sink_.done(); }
@@ -196,7 +204,9 @@ void HttpServer::install_guards() {
   svr.set_keep_alive_max_count(HttpGate::kMaxRequestsPerConnection);
 
   // Shutdown and authentication are decided before the body is read.
+  if (impl_->options.access_log != nullptr) install_access_log(svr, *impl_->options.access_log);
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    access_note_begin();
     if (req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
     if (shutting_down_.load()) {
       send_error(res, shutting_down_error());
@@ -247,13 +257,14 @@ void HttpServer::install_guards() {
 void HttpServer::install_routes() {
   httplib::Server& svr = impl_->server;
 
-  auto post = [this](ApiEndpoint endpoint) {
-    return [this, endpoint](const httplib::Request& req, httplib::Response& res) {
+  using ApiHandler = std::function<ApiReply(const std::string& body, SteadyClock::time_point arrival)>;
+  auto post_with = [this](ApiHandler handle) {
+    return [this, handle](const httplib::Request& req, httplib::Response& res) {
       const auto arrival = SteadyClock::now();
       // Counts this response as in flight until its last byte is written (streams outlive the handler).
       in_flight_.fetch_add(1);
       std::shared_ptr<void> in_flight_guard(nullptr, [this](void*) { in_flight_.fetch_sub(1); });
-      ApiReply reply = handle_api_request(impl_->context, endpoint, req.body, arrival, current_client_link());
+      ApiReply reply = handle(req.body, arrival);
       for (const auto& [name, value] : reply.headers) res.set_header(name, value);
       if (!reply.stream) {
         res.status = reply.http_status;
@@ -276,8 +287,19 @@ void HttpServer::install_routes() {
           });
     };
   };
+  auto post = [this, post_with](ApiEndpoint endpoint) {
+    return post_with([this, endpoint](const std::string& body, SteadyClock::time_point arrival) {
+      return handle_api_request(impl_->context, endpoint, body, arrival, current_client_link());
+    });
+  };
   svr.Post("/v1/completions", post(ApiEndpoint::kCompletions));
   svr.Post("/v1/chat/completions", post(ApiEndpoint::kChatCompletions));
+  svr.Post("/v1/responses", post_with([this](const std::string& body, SteadyClock::time_point arrival) {
+    return handle_responses_request(impl_->context, body, arrival);
+  }));
+  svr.Post("/v1/embeddings", post_with([this](const std::string& body, SteadyClock::time_point) {
+    return handle_embeddings_request(impl_->context, body);
+  }));
 
   svr.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     const std::vector<std::string> video_models = impl_->video != nullptr ? impl_->video->model_names() : std::vector<std::string>{};
@@ -338,7 +360,9 @@ void HttpServer::refresh_engine_gauges() {
 }
 
 std::string HttpServer::allowed_methods(const std::string& path) const {
-  if (path == "/v1/completions" || path == "/v1/chat/completions") return "POST";
+  if (path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/responses" || path == "/v1/embeddings") {
+    return "POST";
+  }
   if (is_video_route_path(path)) return video_route_methods(path);
   return "GET, HEAD";  // /v1/models[/id], /health, /metrics
 }

@@ -3,7 +3,8 @@
 // in front of cpp-httplib's routing for the OpenAI API, /health and /metrics; API keys, media types,
 // body-size and time limits, and graceful shutdown. Design: docs/design/http-front-end.md.
 //
-// Routes: POST /v1/completions, POST /v1/chat/completions (stream: true -> SSE), GET /v1/models,
+// Routes: POST /v1/completions, POST /v1/chat/completions (stream: true -> SSE), POST /v1/responses
+// (server/responses_routes.h), POST /v1/embeddings (server/embeddings_routes.h), GET /v1/models,
 // GET /v1/models/{id} (language and video models), the Videos API when a video service is attached, GET /health, GET /metrics (Prometheus text; see metrics/serving_metrics.h
 // and server/route_metrics.h for every metric name and who updates it). Several models can be
 // served, each with its own engine; a ModelRouter resolves "model" (a name, "auto", a route); with
@@ -25,6 +26,7 @@
 #include "engine/llm_engine.h"
 #include "jobs/video_service.h"
 #include "metrics/serving_metrics.h"
+#include "server/access_log.h"
 #include "server/model_router.h"
 #include "tokenizer/tokenizer.h"
 
@@ -49,6 +51,7 @@ struct HttpServerOptions {
   size_t max_connections_per_address = 256;
   size_t max_json_depth = 128;           // application/json bodies nesting deeper -> 400
   bool allow_special_in_content = false; // chat content may hold control tokens (trusted callers only)
+  AccessLog* access_log = nullptr;       // set: one JSON line per request (server/access_log.h); outlives the server
 };
 
 // Reads --api-key-file: one key per line; blank lines and '#' comments are skipped.

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/check.h"
+#include "server/access_log.h"
 
 namespace frugal {
 namespace {
@@ -135,8 +136,9 @@ void ModelRouter::count_route(const RouteTarget& target) const {
 
 void ModelRouter::record_finished(const RouteTarget& target, const Usage& usage, double e2e_seconds) const {
   if (!target.is_overflow()) stats_[target.model_idx]->record(usage, e2e_seconds);
-  if (!metrics_) return;
   const std::string model = target.is_overflow() ? kOverflowModelLabel : target.model->name;
+  access_note_usage(model, usage);
+  if (!metrics_) return;
   metrics_->cost_usd->with({model}).inc(usage.cost_usd);
   metrics_->tokens->with({model}).inc(static_cast<double>(usage.prompt_tokens + usage.completion_tokens));
 }

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "engine/llm_engine.h"
+#include "engine/sampling_defaults.h"
+#include "model/model.h"
 #include "metrics/metrics.h"
 #include "server/model_set.h"
 #include "server/overflow_client.h"
@@ -33,6 +35,8 @@ struct ServedModel {
   ChatFormat chat_format = ChatFormat::kChatML;
   int64_t weight_bytes = 0;               // bytes a decoded token reads: the prior's cost basis
   int32_t max_running = 1;                // the engine's batch size (queue-delay estimate)
+  const Model* model = nullptr;           // the engine's weights (embeddings); outlives the router
+  SamplingDefaults sampling_defaults;     // the GGUF's recommended settings: fill what a request leaves out
 };
 
 // Where a request goes and why.
@@ -70,6 +74,9 @@ class ModelRouter {
   const std::vector<ServedModel>& models() const { return models_; }
   const std::vector<RouteSpec>& routes() const { return routes_; }
   const OverflowClient* overflow() const { return overflow_.get(); }
+  // Where the cost meter's price comes from ("--price-per-hour", "h100-sxm: ...", "" = no price).
+  void set_price_source(std::string source) { price_source_ = std::move(source); }
+  const std::string& price_source() const { return price_source_; }
   // The estimates the policy sees now for model_idx (queue included).
   TierEstimate estimate(size_t model_idx) const;
   // Refreshes the per-tier gauges (at each /metrics scrape).
@@ -86,6 +93,7 @@ class ModelRouter {
   std::vector<RouteSpec> routes_;                 // "auto" first
   std::unique_ptr<OverflowClient> overflow_;
   std::optional<RouteMetrics> metrics_;
+  std::string price_source_;
 };
 
 }  // namespace frugal

@@ -4,6 +4,7 @@
 
 #include "core/logging.h"
 #include "server/error_mapping.h"
+#include "server/model_defaults.h"
 #include "server/openai_response.h"
 #include "server/request_builder.h"
 #include "server/route_request.h"
@@ -81,8 +82,9 @@ ApiReply collect_response(const ApiContext& context, RequestGroup& group, const 
   context.router->record_finished(prepared.target, total, seconds_since(arrival));
   const ResponseHeader header = make_response_header(request.endpoint, prepared.target.model->name);
   ApiReply reply;
-  reply.body = dump_json(
-      full_response_json(header, *prepared.target.model->tokenizer, choices, request.top_logprobs >= 0, total));
+  json body = full_response_json(header, *prepared.target.model->tokenizer, choices, request.top_logprobs >= 0, total);
+  if (!context.router->price_source().empty()) body["usage"]["price_source"] = context.router->price_source();
+  reply.body = dump_json(body);
   reply.cost_usd = total.cost_usd;
   return reply;
 }
@@ -120,6 +122,9 @@ std::optional<ApiReply> prepare(const ApiContext& context, ApiEndpoint endpoint,
   auto target = context.router->resolve(out.request.model, route_needs.needs);
   if (!target) return route_error_reply(target.error(), out.request.model, *context.router);
   out.target = std::move(*target);
+  if (const ServedModel* model = out.target.model) {
+    apply_model_defaults(out.body, model->sampling_defaults, model->engine->snapshot().max_context, out.request);
+  }
   return std::nullopt;
 }
 
@@ -207,6 +212,9 @@ ApiReply handle_api_request(const ApiContext& context, ApiEndpoint endpoint, con
     reply = run_local(context, endpoint, prepared, arrival, client);
   }
   reply.headers.emplace_back(ModelRouter::kHeaderName, ModelRouter::header_value(prepared.target));
+  if (!context.router->price_source().empty()) {
+    reply.headers.emplace_back("X-Frugal-Price-Source", context.router->price_source());
+  }
   return reply;
 }
 
@@ -222,7 +230,13 @@ std::string video_model_json(const std::string& id, int64_t created) {
 
 std::string models_list_json(const ModelRouter& router, const std::vector<std::string>& video_models, int64_t created) {
   json data = json::array();
-  for (const ServedModel& model : router.models()) data.push_back(json::parse(model_json(model.name, created)));
+  for (const ServedModel& model : router.models()) {
+    json entry = json::parse(model_json(model.name, created));
+    // What load generators and clients need to build valid prompts (frugal extensions).
+    entry["frugal_vocab_size"] = model.tokenizer->n_vocab();
+    entry["frugal_context_length"] = model.engine->snapshot().max_context;
+    data.push_back(std::move(entry));
+  }
   for (const std::string& name : video_models) data.push_back(json::parse(video_model_json(name, created)));
   for (const RouteSpec& route : router.routes()) {
     // One model and no overflow: "auto" is that model, so the list stays the one model clients expect.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "common/test_data.h"
 #include "engine/generate.h"
 #include "engine/perplexity.h"
+#include "engine/sampling_defaults.h"
 
 namespace frugal {
 namespace {
@@ -113,6 +115,61 @@ TEST(BundledModels, GreedyContinuationIsStable) {
     auto result = generate(session, *b.tokenizer, request);
     ASSERT_TRUE(result.has_value()) << result.error().to_string();
     EXPECT_EQ(result->text, greedy["text"].get<std::string>()) << name;
+  }
+}
+
+// Share of the generated words (runs of letters after a space) that are one token of the
+// 4,096-token BPE with their leading space: the corpus's common words are; the fragments that
+// gibberish is made of are not.
+double whole_word_share(const Tokenizer& tokenizer, const std::string& text) {
+  int64_t words = 0, whole = 0;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = at;
+    while (end < text.size() && std::isalpha(static_cast<unsigned char>(text[end]))) ++end;
+    if (end > at) {
+      ++words;
+      std::string word(1, ' ');  // (not " " + substr: GCC 12 warns -Wrestrict on that, wrongly)
+      word.append(text, at, end - at);
+      whole += tokenizer.encode(word, false, false).size() == 1;
+      at = end;
+    } else {
+      ++at;
+    }
+  }
+  return words > 0 ? static_cast<double>(whole) / static_cast<double>(words) : 0.0;
+}
+
+// The bundled models carry recommended sampling settings (general.sampling.*), and with them the
+// demo's answer reads as English; OpenAI's defaults (temperature 1, no truncation) read as noise.
+TEST(BundledModels, RecommendedSamplingReadsAsEnglish) {
+  const nlohmann::json card = read_card();
+  for (const std::string name : {"target", "draft"}) {
+    Bundled b = load_bundled(card, name);
+    auto defaults = read_sampling_defaults(b.model->file());
+    ASSERT_TRUE(defaults) << defaults.error().to_string();
+    ASSERT_TRUE(defaults->temperature && defaults->top_k && defaults->min_p && defaults->max_tokens) << name;
+    EXPECT_EQ(*defaults->max_tokens, 64) << name;
+    double recommended = 0, plain = 0;
+    const int kSeeds = 3;
+    for (int seed = 1; seed <= kSeeds; ++seed) {
+      for (bool use_defaults : {true, false}) {
+        Session session(*b.model, SessionOptions{});
+        GenerateRequest request;
+        request.prompt = b.tokenizer->encode("And God said", true, false);
+        request.max_tokens = *defaults->max_tokens;
+        request.sampling.seed = static_cast<uint64_t>(seed);
+        request.sampling.temperature = 1.0f;  // OpenAI's defaults
+        request.sampling.top_k = 0;
+        request.sampling.top_p = 1.0f;
+        request.sampling.min_p = 0.0f;
+        if (use_defaults) apply_sampling_defaults(*defaults, SamplingGiven{}, request.sampling);
+        auto result = generate(session, *b.tokenizer, request);
+        ASSERT_TRUE(result.has_value()) << result.error().to_string();
+        (use_defaults ? recommended : plain) += whole_word_share(*b.tokenizer, result->text) / kSeeds;
+      }
+    }
+    EXPECT_GE(recommended, 0.9) << name;
+    EXPECT_GT(recommended, plain) << name;
   }
 }
 

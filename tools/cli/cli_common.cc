@@ -18,17 +18,40 @@ Expected<LoadedModel> load_model(const std::string& path) {
   return loaded;
 }
 
-void add_sampling_flags(CLI::App& app, SamplingParams& p) {
-  app.add_option("--temp", p.temperature, "Sampling temperature (0 = greedy)")->capture_default_str();
-  app.add_option("--top-k", p.top_k, "Keep the k most likely tokens (0 = off)")->capture_default_str();
-  app.add_option("--top-p", p.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str();
-  app.add_option("--min-p", p.min_p, "Drop tokens below min-p x the top probability (0 = off)")->capture_default_str();
-  app.add_option("--repeat-penalty", p.repeat_penalty, "Penalty for repeated tokens (1 = off)")->capture_default_str();
-  app.add_option("--repeat-last-n", p.repeat_last_n, "Tokens of history the penalties look at (-1 = all)")
-      ->capture_default_str();
+SamplingFlagOptions add_sampling_flags(CLI::App& app, SamplingParams& p) {
+  SamplingFlagOptions flags;
+  const char* model_note = "; default: the model's general.sampling.* value if it has one";
+  flags.temp = app.add_option("--temp", p.temperature, std::string("Sampling temperature (0 = greedy)") + model_note)
+                   ->capture_default_str();
+  flags.top_k = app.add_option("--top-k", p.top_k, std::string("Keep the k most likely tokens (0 = off)") + model_note)
+                    ->capture_default_str();
+  flags.top_p = app.add_option("--top-p", p.top_p, std::string("Nucleus sampling mass (1 = off)") + model_note)
+                    ->capture_default_str();
+  flags.min_p = app.add_option("--min-p", p.min_p,
+                               std::string("Drop tokens below min-p x the top probability (0 = off)") + model_note)
+                    ->capture_default_str();
+  flags.repeat_penalty =
+      app.add_option("--repeat-penalty", p.repeat_penalty, std::string("Penalty for repeated tokens (1 = off)") + model_note)
+          ->capture_default_str();
+  flags.repeat_last_n = app.add_option("--repeat-last-n", p.repeat_last_n,
+                                       std::string("Tokens of history the penalties look at (-1 = all)") + model_note)
+                            ->capture_default_str();
   app.add_option("--presence-penalty", p.presence_penalty, "OpenAI presence penalty")->capture_default_str();
   app.add_option("--frequency-penalty", p.frequency_penalty, "OpenAI frequency penalty")->capture_default_str();
   app.add_option("--seed", p.seed, "RNG seed (same seed and inputs give the same output)");
+  return flags;
+}
+
+SamplingGiven sampling_given(const SamplingFlagOptions& flags) {
+  auto given = [](const CLI::Option* option) { return option != nullptr && option->count() > 0; };
+  SamplingGiven out;
+  out.temperature = given(flags.temp);
+  out.top_k = given(flags.top_k);
+  out.top_p = given(flags.top_p);
+  out.min_p = given(flags.min_p);
+  out.repeat_penalty = given(flags.repeat_penalty);
+  out.repeat_last_n = given(flags.repeat_last_n);
+  return out;
 }
 
 Expected<std::vector<uint8_t>> parallel_quantize(ThreadPool& pool, DType dtype, const float* src, int64_t n_rows,

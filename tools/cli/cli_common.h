@@ -9,6 +9,7 @@
 
 #include "core/expected.h"
 #include "core/thread_pool.h"
+#include "engine/sampling_defaults.h"
 #include "model/model.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
@@ -23,9 +24,21 @@ struct LoadedModel {
 // Loads and validates the model and its tokenizer; errors are printed by the caller.
 Expected<LoadedModel> load_model(const std::string& path);
 
+// The sampling flags of a subcommand, to tell which ones the user gave (after parsing).
+struct SamplingFlagOptions {
+  CLI::Option* temp = nullptr;
+  CLI::Option* top_k = nullptr;
+  CLI::Option* top_p = nullptr;
+  CLI::Option* min_p = nullptr;
+  CLI::Option* repeat_penalty = nullptr;
+  CLI::Option* repeat_last_n = nullptr;
+};
+
 // Adds --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --presence-penalty,
 // --frequency-penalty, --seed to a subcommand, writing into params.
-void add_sampling_flags(CLI::App& app, SamplingParams& params);
+SamplingFlagOptions add_sampling_flags(CLI::App& app, SamplingParams& params);
+// Which of them were given: the model's recommended settings (engine/sampling_defaults.h) fill the others.
+SamplingGiven sampling_given(const SamplingFlagOptions& flags);
 
 // quantize_rows split over the pool's threads (row chunks are independent, so the bytes are the
 // same as a single-threaded call).
@@ -56,5 +69,6 @@ void register_video(CLI::App& app);
 void register_video_eval(CLI::App& app);
 void register_text_encode(CLI::App& app);
 void register_vae(CLI::App& app);
+void register_gguf_set(CLI::App& app);
 
 }  // namespace frugal::cli

@@ -8,10 +8,13 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "cli_common.h"
+#include "engine/sampling_defaults.h"
 #include "core/mapped_file.h"
 #include "gguf/gguf_writer.h"
 #include "model/quant_recipe.h"
@@ -38,6 +41,19 @@ Expected<nlohmann::json> read_header(const std::string& path) {
   return j;
 }
 
+// The header's "sampling" object ({"temp": 0.8, "top_k": 40, ...}): the recommended settings as
+// general.sampling.<name> (frugal.sampling.max_tokens for max_tokens), typed as llama.cpp reads them.
+void write_sampling(GgufWriter& w, const nlohmann::json& sampling) {
+  for (const auto& [name, value] : sampling.items()) {
+    const std::string key = name == "max_tokens" ? kSamplingMaxTokensKey : "general.sampling." + name;
+    const std::optional<GgufValueType> type = sampling_key_type(key);
+    if (!type) throw std::runtime_error("header: unknown sampling setting '" + name + "'");
+    if (*type == GgufValueType::kFloat32) w.set_float32(key, value.get<float>());
+    if (*type == GgufValueType::kInt32) w.set_int32(key, value.get<int32_t>());
+    if (*type == GgufValueType::kUint32) w.set_uint32(key, value.get<uint32_t>());
+  }
+}
+
 // llama hyper-parameters and the tokenizer metadata frugal's loader reads (gpt2 model, llama-bpe pre).
 void write_metadata(GgufWriter& w, const nlohmann::json& h, FileType type) {
   const nlohmann::json& hp = h["hparams"];
@@ -46,6 +62,7 @@ void write_metadata(GgufWriter& w, const nlohmann::json& h, FileType type) {
   w.set_string("general.name", h["name"].get<std::string>());
   if (h.contains("license")) w.set_string("general.license", h["license"].get<std::string>());
   if (h.contains("description")) w.set_string("general.description", h["description"].get<std::string>());
+  if (h.contains("sampling")) write_sampling(w, h["sampling"]);
   w.set_uint32("general.file_type", file_type_gguf_id(type));
   w.set_uint32("general.quantization_version", 2);
   const int64_t n_embd = hp["n_embd"], n_head = hp["n_head"];
@@ -111,6 +128,8 @@ int convert(const ConvertArgs& a) {
     if (!st.is_ok()) return report_error(st);
   } catch (const nlohmann::json::exception& e) {
     return report_error(invalid_argument(std::string("header: ") + e.what()));
+  } catch (const std::runtime_error& e) {
+    return report_error(invalid_argument(e.what()));
   }
   const Status st = writer.write(a.out_path);
   if (!st.is_ok()) return report_error(st);

@@ -34,8 +34,8 @@ struct LoadgenArgs {
   int prompt_tokens = 64;
   int max_tokens = 64;
   int shared_prefix_tokens = 0;
-  int vocab_low = 1000;          // token ids are drawn from [vocab_low, vocab_high)
-  int vocab_high = 8000;
+  int vocab_low = -1;            // token ids are drawn from [vocab_low, vocab_high); -1: min(1000, vocab_high / 4)
+  int vocab_high = 0;            // 0: the model's vocabulary (/v1/models frugal_vocab_size), else 8000
   uint64_t seed = 1;
   double timeout_s = 600.0;
   bool json = false;
@@ -108,7 +108,13 @@ RequestSample run_request(httplib::Client& client, const LoadgenArgs& a, uint64_
   if (!sent) {
     sample.failure = "transport: " + httplib::to_string(error);
   } else if (res.status != 200) {
-    sample.failure = "http " + std::to_string(res.status);
+    // The server's own explanation (an OpenAI error body) is what the user needs to see.
+    const auto error_body = nlohmann::json::parse(buffer.empty() ? res.body : buffer, nullptr, false);
+    std::string message;
+    if (!error_body.is_discarded() && error_body.contains("error") && error_body["error"].is_object()) {
+      message = error_body["error"].value("message", std::string());
+    }
+    sample.failure = "http " + std::to_string(res.status) + (message.empty() ? "" : ": " + message);
   } else if (chunks_with_text == 0) {
     sample.failure = "no text";
   }
@@ -174,26 +180,50 @@ void report(const LoadgenArgs& a, const std::vector<RequestSample>& samples, dou
   }
 }
 
-// The first model id the server lists (GET /v1/models), or "" when it cannot be read.
-std::string first_served_model(const LoadgenArgs& a) {
+// The served model to load (--model, else the first GET /v1/models lists) and its vocabulary size
+// (frugal_vocab_size; 0 when the server does not say). Empty model when the list cannot be read.
+struct ServedModelInfo {
+  std::string model;
+  int64_t vocab_size = 0;
+};
+
+ServedModelInfo served_model_info(const LoadgenArgs& a) {
+  ServedModelInfo info{a.model, 0};
   httplib::Client client(a.host, a.port);
   client.set_read_timeout(10, 0);
   auto res = client.Get("/v1/models");
-  if (!res || res->status != 200) return "";
+  if (!res || res->status != 200) return info;
   const auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (body.is_discarded() || !body.contains("data") || !body["data"].is_array() || body["data"].empty()) return "";
-  return body["data"][0].value("id", std::string());
+  if (body.is_discarded() || !body.contains("data") || !body["data"].is_array() || body["data"].empty()) return info;
+  for (const auto& entry : body["data"]) {
+    const std::string id = entry.value("id", std::string());
+    if (!info.model.empty() && id != info.model) continue;
+    info.model = id;
+    if (entry.contains("frugal_vocab_size") && entry["frugal_vocab_size"].is_number_integer()) {
+      info.vocab_size = entry["frugal_vocab_size"].get<int64_t>();
+    }
+    break;
+  }
+  return info;
 }
 
 int loadgen(LoadgenArgs a) {
   if (!is_loopback(a.host)) return report_error(invalid_argument("loadgen only targets loopback hosts (127.0.0.0/8, localhost, ::1)"));
+  const ServedModelInfo served = served_model_info(a);
+  if (a.model.empty()) a.model = served.model;
+  if (a.model.empty()) return report_error(unavailable("no model listed at http://" + a.host + ":" + std::to_string(a.port) + "/v1/models"));
+  // Prompt token ids must exist in the model's vocabulary: default to it, and refuse a range beyond it.
+  if (a.vocab_high <= 0) a.vocab_high = served.vocab_size > 0 ? static_cast<int>(served.vocab_size) : 8000;
+  if (served.vocab_size > 0 && a.vocab_high > served.vocab_size) {
+    return report_error(invalid_argument("--vocab-high " + std::to_string(a.vocab_high) + " exceeds model '" + a.model +
+                                         "''s vocabulary of " + std::to_string(served.vocab_size) + " tokens"));
+  }
+  if (a.vocab_low < 0) a.vocab_low = std::min(1000, a.vocab_high / 4);
   if (a.concurrency <= 0 || a.prompt_tokens <= 0 || a.max_tokens <= 0 || (a.num_requests <= 0 && a.duration_s <= 0) ||
       a.shared_prefix_tokens > a.prompt_tokens || a.vocab_low >= a.vocab_high) {
     return report_error(invalid_argument("need concurrency, prompt and output lengths > 0, -n or --duration, "
                                          "shared prefix <= prompt tokens, vocab range non-empty"));
   }
-  if (a.model.empty()) a.model = first_served_model(a);
-  if (a.model.empty()) return report_error(unavailable("no model listed at http://" + a.host + ":" + std::to_string(a.port) + "/v1/models"));
   const bool show_progress = !a.json && ::isatty(2);
   std::vector<RequestSample> samples;
   std::mutex samples_mutex;
@@ -242,8 +272,9 @@ void register_loadgen(CLI::App& app) {
   cmd->add_option("--prompt-tokens", a->prompt_tokens, "Prompt length in tokens")->capture_default_str();
   cmd->add_option("--max-tokens", a->max_tokens, "Tokens to generate per request")->capture_default_str();
   cmd->add_option("--shared-prefix-tokens", a->shared_prefix_tokens, "Leading prompt tokens shared by all requests");
-  cmd->add_option("--vocab-low", a->vocab_low, "Lowest token id used in prompts")->capture_default_str();
-  cmd->add_option("--vocab-high", a->vocab_high, "Token ids are below this")->capture_default_str();
+  cmd->add_option("--vocab-low", a->vocab_low, "Lowest token id used in prompts (default: min(1000, vocab-high / 4))");
+  cmd->add_option("--vocab-high", a->vocab_high,
+                  "Token ids are below this (default: the model's vocabulary size from /v1/models, else 8000)");
   cmd->add_option("--seed", a->seed, "Prompt RNG seed")->capture_default_str();
   cmd->add_option("--timeout", a->timeout_s, "Per-request timeout (s)")->capture_default_str();
   cmd->add_flag("--json", a->json, "Print one JSON object");

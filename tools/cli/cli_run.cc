@@ -25,6 +25,7 @@ struct RunArgs {
   bool reference = false;
   std::vector<std::string> stop;
   SamplingParams sampling;
+  SamplingFlagOptions sampling_flags;
   SpecFlags spec;
 };
 
@@ -69,6 +70,7 @@ int run_speculative(const LoadedModel& loaded, const RunArgs& args, std::vector<
     std::fflush(stdout);
   }
   std::fputc('\n', stdout);
+  std::fflush(stdout);  // the text's last line ends before the summary (stderr) starts, even when both go to one pipe
   const auto end = std::chrono::steady_clock::now();
   (*engine)->shutdown(std::chrono::milliseconds(0));
   if (last.kind == GenerationEvent::Kind::kError) return report_error(last.error);
@@ -109,14 +111,18 @@ Expected<std::vector<int32_t>> build_prompt(const LoadedModel& loaded, const Run
   return tok.encode(*rendered, /*add_special=*/!template_adds_bos(format), /*parse_special=*/true);
 }
 
-int run(const RunArgs& args) {
+int run(RunArgs& args) {
   auto loaded = load_model(args.model_path);
   if (!loaded) return report_error(loaded.error());
+  auto defaults = read_sampling_defaults(loaded->model->file());  // fill the sampling flags not given
+  if (!defaults) return report_error(defaults.error());
+  apply_sampling_defaults(*defaults, sampling_given(args.sampling_flags), args.sampling);
   auto prompt = build_prompt(*loaded, args);
   if (!prompt) return report_error(prompt.error());
   if (!args.spec.draft_path.empty() || (!args.spec.mode.empty() && args.spec.mode != "off")) {
     if (args.reference) return report_error(invalid_argument("--reference does not combine with speculation"));
     if (!args.chat) std::fputs(args.prompt.c_str(), stdout);
+    std::fflush(stdout);
     return run_speculative(*loaded, args, std::move(*prompt));
   }
 
@@ -168,7 +174,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("--stop", args->stop, "Stop string (repeatable)");
   cmd->add_flag("--ignore-eos", args->ignore_eos, "Keep generating past end-of-generation tokens");
   cmd->add_flag("--reference", args->reference, "Use the plain f32 reference path (slow; for checking)");
-  add_sampling_flags(*cmd, args->sampling);
+  args->sampling_flags = add_sampling_flags(*cmd, args->sampling);
   add_spec_flags(*cmd, args->spec);
   cmd->callback([args] {
     const int code = run(*args);

@@ -20,6 +20,7 @@
 
 #include "cli_common.h"
 #include "cost/catalogue.h"
+#include "cost/machine_price.h"
 #include "engine/llm_engine.h"
 #include "metrics/metrics.h"
 #include "server/http_server.h"
@@ -38,6 +39,7 @@ struct ServeArgs {
   int port = 8080;
   ServeEngineFlags engine;
   std::string api_key_file;
+  std::string access_log;  // --access-log FILE: one JSON line per request
   std::string model_name;
   size_t max_body_bytes = 1 << 20;
   double request_timeout_s = 600.0;
@@ -103,35 +105,46 @@ void print_next_steps(const std::string& base, const ModelRouter& router, const 
   std::fflush(stdout);
 }
 
-// The live cost meter's price: --price-per-hour, else the midpoint of --hardware's cloud price
-// range, else none (0: costs stay 0, compute seconds are still metered). Prints the price used.
-Expected<double> resolve_price_per_hour(const ServeArgs& args) {
+// The live cost meter's price and where it comes from: --price-per-hour, else --hardware (a
+// catalogue entry: the midpoint of its cloud price range; this-machine: this machine's vCPUs at the
+// catalogue's cloud rate per vCPU, cost/machine_price.h), else none (costs stay 0, compute seconds
+// are still metered). Prints the price used.
+struct MeterPrice {
+  double usd_per_hour = 0;
+  std::string source;  // "" when there is no price
+};
+
+Expected<MeterPrice> resolve_price_per_hour(const ServeArgs& args) {
   if (args.price_given && !(std::isfinite(args.price_per_hour) && args.price_per_hour >= 0)) {
     return invalid_argument("--price-per-hour must be a price in USD >= 0, got " + std::to_string(args.price_per_hour));
   }
-  std::optional<Accelerator> hardware;
-  if (!args.hardware.empty()) {
-    auto catalogue = HardwareCatalogue::load_default_with(args.catalogue_files);
-    if (!catalogue) return catalogue.error();
-    auto entry = catalogue->get(args.hardware);
-    if (!entry) return entry.error();
-    hardware = std::move(*entry);
-  }
   if (args.price_given) {
     std::printf("frugal: cost meter: USD %.4f per hour (--price-per-hour)\n", args.price_per_hour);
-    return args.price_per_hour;
+    return MeterPrice{args.price_per_hour, "--price-per-hour"};
   }
-  if (!hardware) {
-    std::printf("frugal: cost meter: no price (--hardware or --price-per-hour); usage.cost_usd stays 0\n");
-    return 0.0;
+  if (args.hardware.empty()) {
+    std::printf("frugal: cost meter: no price (--hardware NAME|this-machine or --price-per-hour); usage.cost_usd stays 0\n");
+    return MeterPrice{};
   }
+  auto catalogue = HardwareCatalogue::load_default_with(args.catalogue_files);
+  if (!catalogue) return catalogue.error();
+  if (args.hardware == kThisMachineName) {
+    auto machine = this_machine_price(*catalogue, args.engine.threads > 0 ? args.engine.threads : default_num_threads());
+    if (!machine) return machine.error();
+    std::printf("frugal: cost meter: USD %.4f per hour (%s)\n", machine->usd_per_hour, machine->source.c_str());
+    return MeterPrice{machine->usd_per_hour, machine->source};
+  }
+  auto hardware = catalogue->get(args.hardware);
+  if (!hardware) return hardware.error();
   const double price = hardware->cloud_usd_per_hour_mid();
   if (!(price > 0)) {
     return invalid_argument("hardware \"" + hardware->name + "\" has no cloud price in the catalogue; give --price-per-hour");
   }
-  std::printf("frugal: cost meter: USD %.4f per hour (%s: midpoint of its cloud range %.2f-%.2f USD/hour)\n", price,
-              hardware->name.c_str(), hardware->cloud_usd_per_hour_low, hardware->cloud_usd_per_hour_high);
-  return price;
+  char source[256];
+  std::snprintf(source, sizeof(source), "%s: midpoint of its cloud range %.2f-%.2f USD/hour", hardware->name.c_str(),
+                hardware->cloud_usd_per_hour_low, hardware->cloud_usd_per_hour_high);
+  std::printf("frugal: cost meter: USD %.4f per hour (%s)\n", price, source);
+  return MeterPrice{price, source};
 }
 
 HttpServerOptions server_options(const ServeArgs& args) {
@@ -170,14 +183,14 @@ struct ServePlan {
   std::vector<ModelSpec> models;
   std::vector<RouteSpec> routes;
   std::unique_ptr<OverflowClient> overflow;
-  double usd_per_hour = 0;
+  MeterPrice price;
 };
 
 Expected<ServePlan> plan_serve(const ServeArgs& args) {
   ServePlan plan;
   auto price = resolve_price_per_hour(args);
   if (!price) return price.error();
-  plan.usd_per_hour = *price;
+  plan.price = *price;
   if (args.model_values.empty() && args.video.model_values.empty()) {
     return invalid_argument("nothing to serve: give -m/--model (a language model) and/or --video-model");
   }
@@ -224,21 +237,30 @@ int serve(const ServeArgs& args) {
   auto plan = plan_serve(args);
   if (!plan) return report_error(plan.error());
   HttpServerOptions options = server_options(args);
+  std::unique_ptr<AccessLog> access_log;
+  if (!args.access_log.empty()) {
+    auto opened = AccessLog::open(args.access_log);
+    if (!opened) return report_error(opened.error());
+    access_log = std::move(*opened);
+    options.access_log = access_log.get();
+    std::printf("frugal: access log: %s (one JSON line per request)\n", args.access_log.c_str());
+  }
   if (!args.api_key_file.empty()) {
     auto keys = read_api_key_file(args.api_key_file);
     if (!keys) return report_error(keys.error());
     options.api_keys = std::move(*keys);
   }
   ServeEngineFlags engine_flags = args.engine;
-  engine_flags.usd_per_hour = plan->usd_per_hour;
+  engine_flags.usd_per_hour = plan->price.usd_per_hour;
   MetricsRegistry registry;
   auto models = start_models(plan->models, engine_flags, &registry);
   if (!models) return report_error(models.error());
   auto router = make_router(*models, std::move(plan->routes), engine_flags, std::move(plan->overflow), &registry);
+  router->set_price_source(plan->price.source);
   const ModelRouter& router_view = *router;
   ServeVideoFlags video_flags = args.video;
   video_flags.threads = args.engine.threads;
-  video_flags.usd_per_hour = plan->usd_per_hour;
+  video_flags.usd_per_hour = plan->price.usd_per_hour;
   auto video = start_video_service(video_flags, &registry);  // declared before the server: outlives it
   if (!video) return report_error(video.error());
 
@@ -290,6 +312,9 @@ void register_serve(CLI::App& app) {
   cmd->add_option("-c,--ctx-size", args->engine.ctx_size, "Per-sequence context (0 = the model's)");
   cmd->add_flag("--no-prefix-cache", args->engine.no_prefix_cache, "Disable prefix caching");
   cmd->add_option("--api-key-file", args->api_key_file, "File with one API key per line (Bearer auth on /v1/*)");
+  cmd->add_option("--access-log", args->access_log,
+                  "Append one JSON line per request to FILE: time, method, path, status, latency_ms, bytes, model, "
+                  "prompt_tokens, completion_tokens, cost_usd, client");
   cmd->add_option("--model-name", args->model_name, "Model id for clients (default: the file name stem)");
   cmd->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body (413 beyond)")->capture_default_str();
   cmd->add_option("--request-timeout", args->request_timeout_s, "Seconds before a request is cancelled (0 = none)")
@@ -314,7 +339,8 @@ void register_serve(CLI::App& app) {
                 "trusted callers (by default content is plain text and only the chat template makes control tokens)");
   cmd->add_option("--hardware", args->hardware,
                   "Live cost meter: price the server as this hardware catalogue entry (the midpoint of its cloud "
-                  "USD/hour range; see `frugal plan hardware`)");
+                  "USD/hour range; see `frugal plan hardware`), or this-machine (its vCPUs at the catalogue's cloud "
+                  "rate per vCPU-hour)");
   cmd->add_option("--catalogue", args->catalogue_files, "Extra hardware catalogue JSON for --hardware (merged; repeatable)");
   CLI::Option* price = cmd->add_option("--price-per-hour", args->price_per_hour,
                                        "Live cost meter: USD per hour of this server (overrides --hardware); "

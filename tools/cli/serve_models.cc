@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "model/kv_store.h"
@@ -103,7 +104,13 @@ Expected<std::vector<ServingModel>> start_models(const std::vector<ModelSpec>& s
   for (const ModelSpec& spec : specs) {
     auto loaded = load_model(spec.path);
     if (!loaded) return loaded.error();
-    models.push_back(ServingModel{spec, std::move(*loaded), nullptr, {}, nullptr});
+    auto defaults = read_sampling_defaults(loaded->model->file());
+    if (!defaults) return Status(defaults.error().code(), "model '" + spec.name + "': " + defaults.error().message());
+    if (!defaults->empty()) {
+      std::printf("frugal: model \"%s\": recommended settings from its GGUF (used where a request gives none): %s\n",
+                  spec.name.c_str(), defaults->describe().c_str());
+    }
+    models.push_back(ServingModel{spec, std::move(*loaded), *defaults, nullptr, {}, nullptr});
   }
   Status drafts = attach_drafts(models, flags);
   if (!drafts.is_ok()) return drafts;
@@ -132,6 +139,8 @@ std::unique_ptr<ModelRouter> make_router(const std::vector<ServingModel>& models
     entry.name = model.spec.name;
     entry.engine = model.engine.get();
     entry.tokenizer = model.loaded.tokenizer.get();
+    entry.model = model.loaded.model.get();
+    entry.sampling_defaults = model.sampling_defaults;
     auto chat_template = model.loaded.model->file().get_string_or("tokenizer.chat_template", "");
     entry.chat_format = detect_chat_format(chat_template ? *chat_template : "");
     std::error_code error;

@@ -9,6 +9,7 @@
 
 #include "cli_common.h"
 #include "engine/llm_engine.h"
+#include "engine/sampling_defaults.h"
 #include "metrics/metrics.h"
 #include "server/model_router.h"
 #include "server/model_set.h"
@@ -38,6 +39,7 @@ struct ServeEngineFlags {
 struct ServingModel {
   ModelSpec spec;
   LoadedModel loaded;
+  SamplingDefaults sampling_defaults;  // the GGUF's general.sampling.* keys
   std::unique_ptr<Model> draft;  // its speculative-decoding draft, if declared
   SpecOptions speculation;
   std::unique_ptr<LlmEngine> engine;
