@@ -222,8 +222,13 @@ TEST(HttpServer, BadInputTableGetsJsonErrorsAndTheServerStaysHealthy) {
     EXPECT_EQ(health->status, 200);
   }
   EXPECT_TRUE(f.engine.submitted().empty()) << "nothing invalid reaches the engine";
-  // Unknown fields are ignored, and a good request still works after all that.
-  auto ok = f.post("/v1/completions", R"({"prompt": "a", "max_tokens": 1, "frobnicate": [1, {"x": null}]})");
+  // Unknown fields are refused by name (issue #24: never silently ignored)...
+  auto unknown = f.post("/v1/completions", R"({"prompt": "a", "max_tokens": 1, "frobnicate": [1, {"x": null}]})");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 400) << unknown->body;
+  EXPECT_NE(unknown->body.find("\"param\":\"frobnicate\""), std::string::npos) << unknown->body;
+  // ...and a good request still works after all that.
+  auto ok = f.post("/v1/completions", R"({"prompt": "a", "max_tokens": 1})");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200) << ok->body;
 }

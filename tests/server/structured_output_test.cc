@@ -103,7 +103,7 @@ const char* kSchemaSet[] = {
         "note":{"type":"string","maxLength":30}},"required":["title","tags"],"additionalProperties":false})",
 };
 
-TEST_F(StructuredOutputServer, EverySchemaOfTheTestSetGivesValidDocuments) {
+TEST_F(StructuredOutputServer, EverySchemaOfTheTestSetGivesValidDocuments_slow) {
   int documents = 0;
   for (size_t schema_idx = 0; schema_idx < std::size(kSchemaSet); ++schema_idx) {
     const ojson schema = ojson::parse(kSchemaSet[schema_idx]);
