@@ -123,7 +123,7 @@ Result check_fields(ApiEndpoint endpoint, const json& body) {
       return fail(key, std::string(u.why));
     }
     if (value.is_null() || std::any_of(kUnsupportedFields.begin(), kUnsupportedFields.end(),
-                                       [&](const Unsupported& u) { return key == u.field; })) {
+                                       [&name = key](const Unsupported& u) { return name == u.field; })) {
       continue;
     }
     const bool other_endpoint = chat ? listed(kCompletionFields, key) : listed(kChatFields, key);
