@@ -29,6 +29,21 @@ struct LlmDeployment {
   int64_t prefill_chunk_tokens = 512; // tokens per prefill chunk (sets activation memory)
 };
 
+// The deployment a planner search builds for one (hardware, weights, devices) point: the
+// efficiency override when given, else the accelerator kind's default.
+inline LlmDeployment make_llm_deployment(const LlmShape& shape, const WeightType& weights, double kv_bytes_per_element,
+                                         const Accelerator& hardware, int tensor_parallel,
+                                         const std::optional<Efficiency>& efficiency) {
+  LlmDeployment d;
+  d.shape = shape;
+  d.weights = weights;
+  d.kv_bytes_per_element = kv_bytes_per_element;
+  d.hardware = hardware;
+  d.tensor_parallel = tensor_parallel;
+  d.efficiency = efficiency ? *efficiency : default_efficiency(hardware.kind);
+  return d;
+}
+
 // Per-device memory, in bytes.
 struct MemoryBreakdown {
   double weights_bytes = 0;

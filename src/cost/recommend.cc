@@ -33,14 +33,7 @@ Recommendation recommend(const RecommendQuery& q) {
           ++r.unsupported;
           continue;
         }
-        LlmDeployment d;
-        d.shape = q.shape;
-        d.weights = wt;
-        d.kv_bytes_per_element = q.kv_bytes_per_element;
-        d.hardware = hw;
-        d.tensor_parallel = count;
-        d.efficiency = q.efficiency ? *q.efficiency : default_efficiency(hw.kind);
-        auto model = LlmRoofline::create(d);
+        auto model = LlmRoofline::create(make_llm_deployment(q.shape, wt, q.kv_bytes_per_element, hw, count, q.efficiency));
         if (!model || price <= 0) {
           ++r.skipped;
           continue;
