@@ -388,8 +388,7 @@ void HttpGate::Impl::on_event(int fd, uint32_t events) {
     // Only a hang-up is watched while a request is served.
     if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
       remove_events(*conn);
-      if (!conn->link->gone() && !conn->responded.load()) count(metrics.hangups);
-      conn->link->mark_gone();
+      if (conn->link->mark_gone() && !conn->responded.load()) count(metrics.hangups);
     }
     return;
   }
@@ -498,6 +497,9 @@ void HttpGate::Impl::serve_on_lane(const std::shared_ptr<Connection>& conn, std:
     keep = keep && ok && !connection_closed && !stream.failed();
     timed_out = stream.timed_out();
     t_client_link = nullptr;
+    // A write that failed (not stalled) found the peer gone before the event loop saw the hang-up
+    // (a stream writing as the client closes): the same hang-up, counted once whoever sees it first.
+    if (stream.failed() && !timed_out && link.mark_gone()) count(metrics.hangups);
   }
   conn->responded.store(true);
   link.clear_hooks();
