@@ -1,0 +1,119 @@
+// C2PA provenance (src/trust): frugal's own checks of the pieces, and the reference validator.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "media/mp4_writer.h"
+#include "trust/bmff.h"
+#include "trust/c2pa_manifest.h"
+#include "trust/cbor.h"
+#include "trust/cose_sign.h"
+#include "trust/signing_credentials.h"
+
+namespace frugal::trust {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string temp_dir(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("frugal_c2pa_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A small real H.264 MP4 (faststart: ftyp, moov, mdat) of moving gradients.
+std::string make_mp4(const std::string& dir, int frames = 6) {
+  const std::string path = dir + "/clip.mp4";
+  media::Mp4Options options;
+  options.fps = {8, 1};
+  options.preset = "ultrafast";
+  auto writer = media::Mp4Writer::open(path, 64, 48, options);
+  EXPECT_TRUE(writer.has_value()) << writer.error().to_string();
+  std::vector<uint8_t> rgb(64 * 48 * 3);
+  for (int f = 0; f < frames; ++f) {
+    for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(i * 7 + f * 31);
+    EXPECT_TRUE(writer->write_frame(rgb).is_ok());
+  }
+  EXPECT_TRUE(writer->finish().is_ok());
+  return path;
+}
+
+TEST(Cbor, PreferredSerialisation) {
+  CborWriter w;
+  w.uint(23).uint(24).uint(0x1234).integer(-7).text("a").bytes(std::vector<uint8_t>{1, 2}).map(1).array(0).tag(18);
+  const std::vector<uint8_t> expected = {0x17, 0x18, 0x18, 0x19, 0x12, 0x34, 0x26, 0x61, 'a', 0x42, 1, 2, 0xa1, 0x80, 0xd2};
+  EXPECT_EQ(w.data(), expected);
+}
+
+TEST(DevCredentials, MadeOnceThenLoaded) {
+  const std::string dir = temp_dir("dev");
+  bool created = false;
+  auto first = ensure_dev_credentials(dir, &created);
+  ASSERT_TRUE(first.has_value()) << first.error().to_string();
+  EXPECT_TRUE(created);
+  EXPECT_EQ(first->chain_der.size(), 2u);
+  auto second = ensure_dev_credentials(dir, &created);
+  ASSERT_TRUE(second.has_value()) << second.error().to_string();
+  EXPECT_FALSE(created);
+  EXPECT_EQ(first->chain_der, second->chain_der);
+  EXPECT_EQ(fs::status(dev_credential_paths(dir).key).permissions() & fs::perms::others_read, fs::perms::none);
+}
+
+TEST(CoseSign1, VerifiesAndRejectsAnotherPayload) {
+  const std::string dir = temp_dir("cose");
+  bool created = false;
+  auto creds = ensure_dev_credentials(dir, &created);
+  ASSERT_TRUE(creds.has_value());
+  const std::vector<uint8_t> payload = {1, 2, 3, 4};
+  auto cose = cose_sign1_es256(creds->key.get(), creds->chain_der, payload);
+  ASSERT_TRUE(cose.has_value()) << cose.error().to_string();
+  EXPECT_TRUE(cose_verify_es256(*cose, creds->key.get(), payload));
+  const std::vector<uint8_t> other = {1, 2, 3, 5};
+  EXPECT_FALSE(cose_verify_es256(*cose, creds->key.get(), other));
+}
+
+TEST(Embed, ManifestBoxAfterFtypAndChunkOffsetsShifted) {
+  const std::string dir = temp_dir("embed");
+  const std::string mp4 = make_mp4(dir);
+  bool created = false;
+  auto creds = ensure_dev_credentials(dir, &created);
+  ASSERT_TRUE(creds.has_value());
+  const std::vector<uint8_t> before = read_bytes(mp4);
+  ProvenanceInfo info{"test", "tiny-model", "clip.mp4", WatermarkBinding{"org.frugal.test", {0xde, 0xad}}};
+  ASSERT_TRUE(embed_c2pa_file(mp4, info, *creds).is_ok());
+  const std::vector<uint8_t> after = read_bytes(mp4);
+  auto boxes = top_level_boxes(after);
+  ASSERT_TRUE(boxes.has_value());
+  ASSERT_GE(boxes->size(), 3u);
+  EXPECT_EQ((*boxes)[0].type, "ftyp");
+  EXPECT_TRUE((*boxes)[1].c2pa);
+  EXPECT_EQ(after.size(), before.size() + (*boxes)[1].size);
+  // The hash covers everything but the excluded boxes, so it is stable; a second embed is refused.
+  auto again = embed_c2pa(after, info, *creds);
+  EXPECT_FALSE(again.has_value());
+  // ffprobe still decodes every frame (the stco offsets follow the moved mdat).
+  const std::string probe = "ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames "
+                            "-of csv=p=0 '" + mp4 + "' > '" + dir + "/frames.txt' 2>&1";
+  if (std::system("command -v ffprobe >/dev/null 2>&1") == 0) {
+    ASSERT_EQ(std::system(probe.c_str()), 0);
+    std::ifstream in(dir + "/frames.txt");
+    int frames = 0;
+    in >> frames;
+    EXPECT_EQ(frames, 6);
+  }
+}
+
+}  // namespace
+}  // namespace frugal::trust
