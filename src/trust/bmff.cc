@@ -108,13 +108,15 @@ Expected<std::vector<uint8_t>> bmff_hash(std::span<const uint8_t> file) {
 std::vector<uint8_t> c2pa_uuid_box(std::span<const uint8_t> manifest_store) {
   static constexpr char kPurpose[] = "manifest";  // written with its NUL
   const uint64_t size = 8 + 16 + 4 + sizeof(kPurpose) + 8 + manifest_store.size();
-  std::vector<uint8_t> out(size - manifest_store.size(), 0);
+  std::vector<uint8_t> out(size, 0);
   put_be(out.data(), size, 4);
   std::memcpy(out.data() + 4, "uuid", 4);
   std::memcpy(out.data() + 8, kC2paUuid.data(), 16);
   // version/flags (4 bytes) stay 0; purpose; merkle offset (8 bytes) stays 0.
   std::memcpy(out.data() + 28, kPurpose, sizeof(kPurpose));
-  out.insert(out.end(), manifest_store.begin(), manifest_store.end());
+  if (!manifest_store.empty()) {
+    std::memcpy(out.data() + (size - manifest_store.size()), manifest_store.data(), manifest_store.size());
+  }
   return out;
 }
 

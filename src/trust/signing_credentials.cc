@@ -48,7 +48,9 @@ bool has_eku(X509* cert) {
 // The signer certificate rules of the header comment; "" when all hold.
 std::string signer_rule_broken(X509* cert) {
   if (X509_get_version(cert) != 2) return "is not X.509 v3";
-  if (X509_check_ca(cert) != 0) return "is a CA certificate (basicConstraints CA:TRUE); the signer must not be a CA";
+  if ((X509_get_extension_flags(cert) & EXFLAG_CA) != 0 || X509_check_ca(cert) != 0) {
+    return "is a CA certificate (basicConstraints CA:TRUE); the signer must not be a CA";
+  }
   if (X509_get0_authority_key_id(cert) == nullptr) return "has no AuthorityKeyIdentifier";
   if (X509_get0_subject_key_id(cert) == nullptr) return "has no SubjectKeyIdentifier";
   const int ku = X509_get_ext_by_NID(cert, NID_key_usage, -1);

@@ -8,10 +8,11 @@ import { initSync, WasmReader } from '@contentauth/c2pa-wasm';
 
 const require = createRequire(import.meta.url);
 
-export async function readC2pa(file, anchorsPem) {
+// verifyTrust (default: whether anchors are given) makes c2pa-rs check the signer against them.
+export async function readC2pa(file, anchorsPem, verifyTrust = Boolean(anchorsPem)) {
   const wasm = readFileSync(require.resolve('@contentauth/c2pa-wasm/c2pa.wasm'));
   initSync({ module: wasm });
-  const settings = { verify: { verify_trust: Boolean(anchorsPem) } };
+  const settings = { verify: { verify_trust: verifyTrust } };
   if (anchorsPem) settings.trust = { trust_anchors: readFileSync(anchorsPem, 'utf8') };
   const reader = await WasmReader.fromBytes('video/mp4', new Uint8Array(readFileSync(file)), JSON.stringify(settings));
   return JSON.parse(reader.json());
