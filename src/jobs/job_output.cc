@@ -30,7 +30,8 @@ std::optional<std::string> job_object_key(const std::string& job_id, const std::
 
 Expected<std::unique_ptr<JobOutput>> JobOutput::open(storage::ObjectStore& store, const std::string& job_id,
                                                      const std::string& staging_tag, int64_t width, int64_t height,
-                                                     int64_t frames, int64_t fps) {
+                                                     int64_t frames, int64_t fps,
+                                                     std::function<Status(const std::string&)> before_publish) {
   std::unique_ptr<JobOutput> output(new JobOutput());
   output->store_ = &store;
   output->job_id_ = job_id;
@@ -44,6 +45,7 @@ Expected<std::unique_ptr<JobOutput>> JobOutput::open(storage::ObjectStore& store
   media::Mp4Options options;
   options.fps = media::FrameRate{static_cast<int>(fps), 1};
   options.num_threads = 1;  // the clip is small next to the generation; keep the cores for the DiT
+  options.before_publish = std::move(before_publish);  // e.g. C2PA provenance (video_worker.cc)
   auto writer = media::Mp4Writer::open(output->mp4_path_, static_cast<int>(width), static_cast<int>(height), options);
   if (!writer) return writer.error();
   output->mp4_.emplace(std::move(*writer));

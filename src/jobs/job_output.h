@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +29,8 @@ class JobOutput {
   // `staging_tag` makes the staged names unique per attempt.
   static Expected<std::unique_ptr<JobOutput>> open(storage::ObjectStore& store, const std::string& job_id,
                                                    const std::string& staging_tag, int64_t width, int64_t height,
-                                                   int64_t frames, int64_t fps);
+                                                   int64_t frames, int64_t fps,
+                                                   std::function<Status(const std::string&)> before_publish = {});
   ~JobOutput();
   // frames: [3, n, H, W] unclamped decoder output, following the frames written before.
   Status write_frames(const float* frames, int64_t n);

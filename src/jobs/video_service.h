@@ -39,6 +39,9 @@ struct VideoServiceOptions {
   // Where video.completed / video.failed events go (webhook_dispatcher.h); nullopt: nowhere.
   std::optional<webhooks::WebhookSender> webhook;
   WebhookDispatcherOptions webhook_delivery;
+  // C2PA provenance signed into every finished MP4 (trust/c2pa_manifest.h); null: none.
+  std::shared_ptr<const trust::SigningCredentials> c2pa;
+  std::string software_version;  // frugal's version, as the manifests name it
 };
 
 // A job as the API shows it: the record plus what is derived at read time.

@@ -4,6 +4,7 @@
 
 #include "core/logging.h"
 #include "jobs/job_output.h"
+#include "trust/c2pa_manifest.h"
 #include "video/samplers/sampler_kind.h"
 
 namespace frugal::jobs {
@@ -154,8 +155,16 @@ Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
   auto request = to_video_request(job);
   if (!request) return request.error();
   if (Status s = pipeline_.validate(*request); !s) return s;
+  std::function<Status(const std::string&)> provenance;
+  if (context_.c2pa) {
+    trust::ProvenanceInfo info;
+    info.software_version = context_.software_version;
+    info.model = model_name_;
+    info.title = "video.mp4";
+    provenance = trust::c2pa_before_publish(context_.c2pa, std::move(info));
+  }
   auto output = JobOutput::open(*context_.objects, job.id, "attempt" + std::to_string(job.attempts), job.width,
-                                job.height, job.frames, pipeline_.info().fps);
+                                job.height, job.frames, pipeline_.info().fps, std::move(provenance));
   if (!output) return output.error();
   video::VideoCallbacks callbacks;
   double last_progress = -1;

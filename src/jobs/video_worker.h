@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "jobs/video_tiers.h"
 #include "jobs/webhook_dispatcher.h"
 #include "storage/object_store.h"
+#include "trust/signing_credentials.h"
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::jobs {
@@ -36,6 +38,8 @@ struct WorkerContext {
   TierEstimates* estimates = nullptr;
   double usd_per_core_second = 0;         // the server's price per hour / 3600 / its cores
   WebhookDispatcher* webhooks = nullptr;  // null: no webhook endpoint; woken when a job ends
+  std::shared_ptr<const trust::SigningCredentials> c2pa;  // null: MP4s carry no C2PA manifest
+  std::string software_version;
 };
 
 // Seconds since the epoch (the jobs' clock).

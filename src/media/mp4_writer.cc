@@ -30,6 +30,7 @@ struct detail::Mp4WriterState {
   PacketPtr packet;   // reused per encoded packet
   int64_t num_frames = 0;
   bool finished = false;
+  std::function<Status(const std::string&)> before_publish;  // Mp4Options::before_publish
   Status failure;  // first error from write_frame/finish; sticky
 
   ~Mp4WriterState() {
@@ -173,6 +174,7 @@ Expected<Mp4Writer> Mp4Writer::open(const std::string& path, int width, int heig
   state->width = width;
   state->height = height;
   state->encoder_name = (*encoder)->name;
+  state->before_publish = options.before_publish;
   // The container is named, not guessed: the .partial suffix would defeat guessing.
   if (const int err = avformat_alloc_output_context2(&state->format, nullptr, "mp4", state->partial_path.c_str());
       err < 0) {
@@ -225,6 +227,12 @@ Status Mp4Writer::finish() {
   if (const int err = avio_closep(&s.format->pb); err < 0) {
     std::remove(s.partial_path.c_str());
     return s.failure = av_status(err, "mp4: cannot close " + s.partial_path);
+  }
+  if (s.before_publish) {
+    if (Status st = s.before_publish(s.partial_path); !st) {
+      std::remove(s.partial_path.c_str());
+      return s.failure = st;
+    }
   }
   if (std::rename(s.partial_path.c_str(), s.path.c_str()) != 0) {
     const int rename_errno = errno;

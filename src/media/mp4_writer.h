@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -36,6 +37,10 @@ struct Mp4Options {
   std::string preset = "medium";
   // Encoder threads; 0 lets the encoder choose (one per core).
   int num_threads = 0;
+  // Runs on the complete `<path>.partial` file before finish() renames it into place (e.g. to embed
+  // C2PA provenance, trust/c2pa_manifest.h), so no reader ever sees the file without it. An error
+  // abandons the file and is finish()'s result. Empty: nothing runs.
+  std::function<Status(const std::string& partial_path)> before_publish;
 };
 
 class Mp4Writer {

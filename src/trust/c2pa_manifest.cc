@@ -95,6 +95,13 @@ std::vector<uint8_t> claim_cbor(const ProvenanceInfo& info, const std::string& m
 
 }  // namespace
 
+std::function<Status(const std::string&)> c2pa_before_publish(std::shared_ptr<const SigningCredentials> creds,
+                                                              ProvenanceInfo info) {
+  return [creds = std::move(creds), info = std::move(info)](const std::string& path) {
+    return embed_c2pa_file(path, info, *creds);
+  };
+}
+
 std::string random_uuid() {
   uint8_t b[16];
   RAND_bytes(b, sizeof(b));

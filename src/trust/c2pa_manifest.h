@@ -19,6 +19,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -58,6 +60,11 @@ Expected<std::vector<uint8_t>> embed_c2pa(std::span<const uint8_t> mp4, const Pr
 
 // Rewrites the MP4 at `path` with a manifest embedded (written beside it, then renamed over it).
 Status embed_c2pa_file(const std::string& path, const ProvenanceInfo& info, const SigningCredentials& creds);
+
+// An Mp4Options::before_publish (media/mp4_writer.h) that embeds a manifest for `info` signed with
+// `creds` into the finished file before it is published.
+std::function<Status(const std::string&)> c2pa_before_publish(std::shared_ptr<const SigningCredentials> creds,
+                                                              ProvenanceInfo info);
 
 // A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
 std::string random_uuid();

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/c2pa_validation.h"
 #include "media/mp4_writer.h"
 #include "trust/bmff.h"
 #include "trust/c2pa_manifest.h"
@@ -120,49 +121,8 @@ TEST(Embed, ManifestBoxAfterFtypAndChunkOffsetsShifted) {
 
 // ---- the reference validator: c2pa-rs (npm @contentauth/c2pa-wasm) under node --test ----
 
-const fs::path kRepoRoot = fs::path(FRUGAL_TEST_DATA_DIR).parent_path().parent_path();
-
-class ReferenceValidator : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string why;
-    if (std::system("command -v node >/dev/null 2>&1") != 0) {
-      why = "node is not installed";
-    } else if (!fs::exists(kRepoRoot / "node_modules/@contentauth/c2pa-wasm/package.json")) {
-      why = "@contentauth/c2pa-wasm is not installed (run `npm ci` in the repo root)";
-    }
-    if (why.empty()) return;
-    if (std::getenv("CI") != nullptr) FAIL() << why << " (required in CI)";
-    GTEST_SKIP() << why;
-  }
-};
-
-// Runs tests/trust/c2pa_validation.test.mjs on `mp4`; expects all 3 node tests to pass.
-void expect_reference_validation(const std::string& mp4, const std::string& ca, const std::string& model,
-                                 const std::optional<WatermarkBinding>& mark) {
-  std::string hex;
-  if (mark) {
-    for (uint8_t b : mark->payload) {
-      static constexpr char kDigits[] = "0123456789abcdef";
-      hex += kDigits[b >> 4];
-      hex += kDigits[b & 15];
-    }
-  }
-  const std::string log = mp4 + ".node.log";
-  const std::string command = "cd '" + kRepoRoot.string() + "' && FRUGAL_C2PA_MP4='" + mp4 + "' FRUGAL_C2PA_CA='" +
-                              ca + "' FRUGAL_C2PA_MODEL='" + model + "' FRUGAL_C2PA_WATERMARK_ALG='" +
-                              (mark ? mark->algorithm : "") + "' FRUGAL_C2PA_WATERMARK_HEX='" + hex +
-                              "' timeout 120 node --test --test-reporter=spec tests/trust/c2pa_validation.test.mjs > '" +
-                              log + "' 2>&1";
-  const int status = std::system(command.c_str());
-  std::ifstream in(log);
-  const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-  EXPECT_NE(output.find("pass 3"), std::string::npos) << "all 3 validation tests must run and pass:\n" << output;
-  EXPECT_NE(output.find("fail 0"), std::string::npos) << output;
-}
-
-TEST_F(ReferenceValidator, TrustsFrugalsDevelopmentSignatureAndCatchesAFlippedMdatByte) {
+TEST(ReferenceValidator, TrustsFrugalsDevelopmentSignatureAndCatchesAFlippedMdatByte) {
+  FRUGAL_REQUIRE_C2PA_VALIDATOR();
   const std::string dir = temp_dir("reference");
   const std::string mp4 = make_mp4(dir);
   bool created = false;
@@ -171,7 +131,8 @@ TEST_F(ReferenceValidator, TrustsFrugalsDevelopmentSignatureAndCatchesAFlippedMd
   const ProvenanceInfo info{"0.1.0", "wan-tiny", "clip.mp4", WatermarkBinding{"org.frugal.luma.1", {0x01, 0x23, 0x45, 0x67,
                                                                                                     0x89, 0xab, 0xcd, 0xef}}};
   ASSERT_TRUE(embed_c2pa_file(mp4, info, *creds).is_ok());
-  expect_reference_validation(mp4, dev_credential_paths(dir).ca, info.model, info.watermark);
+  testing::expect_c2pa_reference_validation(mp4, dev_credential_paths(dir).ca, info.model, info.watermark->algorithm,
+                                            "0123456789abcdef");
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::cli {
+
+const char* frugal_version();  // generated at build time (cmake/version.cmake)
 namespace {
 
 struct VideoModelSpec {
@@ -95,11 +97,15 @@ void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags) {
                  "POST video.completed / video.failed events here (Standard Webhooks signatures, retried with backoff)");
   cmd.add_option("--video-webhook-secret", flags.webhook_secret,
                  "The webhook signing secret, whsec_<base64 key> (default: $FRUGAL_VIDEO_WEBHOOK_SECRET)");
+  add_c2pa_flags(cmd, flags.c2pa);
 }
 
 Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVideoFlags& flags, MetricsRegistry* registry) {
   if (flags.model_values.empty()) {
     if (!flags.webhook_url.empty()) return invalid_argument("--video-webhook-url needs --video-model");
+    if (!flags.c2pa.key.empty() || !flags.c2pa.cert.empty()) {
+      return invalid_argument("--c2pa-key/--c2pa-cert sign video MP4s: they need --video-model");
+    }
     return std::unique_ptr<jobs::VideoService>();
   }
   auto specs = parse_video_model_specs(flags.model_values);
@@ -116,6 +122,10 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   auto webhook = make_webhook_sender(flags);
   if (!webhook) return webhook.error();
   options.webhook = std::move(*webhook);
+  auto c2pa = load_c2pa_credentials(flags.c2pa, flags.state_dir);  // before the slow model load: fail fast
+  if (!c2pa) return c2pa.error();
+  options.c2pa = std::move(*c2pa);
+  options.software_version = frugal_version();
   for (const jobs::TierPreset& tier : options.config.tiers) {
     bool served = tier.model.empty();
     for (const VideoModelSpec& spec : *specs) served |= spec.name == tier.model;

@@ -3,8 +3,9 @@
 // database (jobs.sqlite) and the finished files (objects/) live; --video-max-queue N;
 // --video-max-queued-per-key N (a bearer token's queued + running jobs; no token is one key);
 // --video-webhook-url URL with --video-webhook-secret whsec_… (or $FRUGAL_VIDEO_WEBHOOK_SECRET, kept
-// out of `ps`): video.completed / video.failed events, Standard Webhooks signatures. Loads the
-// pipelines and builds the VideoService the HTTP server attaches.
+// out of `ps`): video.completed / video.failed events, Standard Webhooks signatures; --c2pa-key /
+// --c2pa-cert: who signs the C2PA provenance of every MP4 (default: a development CA + signer in
+// <video-state>/c2pa/). Loads the pipelines and builds the VideoService the HTTP server attaches.
 #pragma once
 
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "c2pa_flags.h"
 #include "core/expected.h"
 #include "jobs/video_service.h"
 #include "metrics/metrics.h"
@@ -29,6 +31,7 @@ struct ServeVideoFlags {
   std::string webhook_secret;             // "" → $FRUGAL_VIDEO_WEBHOOK_SECRET
   int threads = 0;                        // pipeline threads (0 = all cores)
   double usd_per_hour = 0;
+  C2paFlags c2pa;                         // --c2pa-key / --c2pa-cert (c2pa_flags.h)
 };
 
 // Adds the --video-* options of `frugal serve` to `cmd`, filling `flags`.

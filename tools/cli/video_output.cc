@@ -131,7 +131,8 @@ Status RawVideoFile::close() {
 }
 
 Expected<std::unique_ptr<VideoOutputSink>> VideoOutputSink::open(const VideoOutputPaths& paths, const VideoRequest& request,
-                                                                 const VideoModelInfo& info) {
+                                                                 const VideoModelInfo& info,
+                                                                 std::function<Status(const std::string&)> before_publish) {
   std::unique_ptr<VideoOutputSink> sink(new VideoOutputSink());
   sink->paths_ = paths;
   sink->width_ = request.width;
@@ -141,6 +142,7 @@ Expected<std::unique_ptr<VideoOutputSink>> VideoOutputSink::open(const VideoOutp
   if (!paths.mp4.empty()) {
     media::Mp4Options options;
     options.fps = media::FrameRate{static_cast<int>(info.fps), 1};
+    options.before_publish = std::move(before_publish);
     auto writer = media::Mp4Writer::open(paths.mp4, static_cast<int>(request.width), static_cast<int>(request.height), options);
     if (!writer) return writer.error();
     sink->mp4_.emplace(std::move(*writer));

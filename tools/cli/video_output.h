@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,8 +83,10 @@ class RawVideoFile {
 
 class VideoOutputSink {
  public:
+  // `before_publish` runs on the finished MP4 before it appears (media::Mp4Options::before_publish).
   static Expected<std::unique_ptr<VideoOutputSink>> open(const VideoOutputPaths& paths, const video::VideoRequest& request,
-                                                         const video::VideoModelInfo& info);
+                                                         const video::VideoModelInfo& info,
+                                                         std::function<Status(const std::string&)> before_publish = {});
   ~VideoOutputSink();
   // frames: [3, n, H, W] unclamped decoder output; they follow the frames written before.
   Status write_frames(const float* frames, int64_t n);
