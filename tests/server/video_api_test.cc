@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/c2pa_validation.h"
 #include "common/serve_process.h"
 #include "common/subprocess.h"
 #include "common/test_data.h"
@@ -126,6 +127,11 @@ TEST_F(VideoApi, TheOfficialOpenAIClientCreatesPollsDownloadsListsAndDeletes) {
   EXPECT_NE(probe.output.find("codec_name=h264"), std::string::npos) << probe.output;
   EXPECT_NE(probe.output.find("width=64"), std::string::npos) << probe.output;
   EXPECT_NE(probe.output.find("nb_read_frames=9"), std::string::npos) << probe.output;
+  // The served MP4 carries C2PA provenance that the reference validator (npm ci installs it beside
+  // openai) trusts with the server's development CA, made in --video-state on first start.
+  EXPECT_NE(serve->log().find("made a local development C2PA CA"), std::string::npos) << serve->log();
+  testing::expect_c2pa_reference_validation(mp4, state_dir_ + "/c2pa/dev-ca.pem",
+                                            fs::path(wan_tiny_dir()).filename().string());
   EXPECT_EQ(serve->stop(), 0) << serve->log();
 }
 
