@@ -63,6 +63,9 @@ TEST_F(VideoServing, BadServeFlagsAreClearErrorsBeforeAnythingLoads) {
       {video + " --video-webhook-url ftp://x --video-webhook-secret " + testing::kWebhookSecret, "http://"},
       {video + " --video-webhook-secret " + testing::kWebhookSecret, "needs --video-webhook-url"},
       {video + " --video-max-queued-per-key=-3", "video-max-queued-per-key"},
+      {video + " --c2pa-key " + tiers_file(), "--c2pa-key needs --c2pa-cert"},
+      {video + " --c2pa-key " + state_dir_ + "/absent.pem --c2pa-cert " + tiers_file(), "cannot open the C2PA key"},
+      {video + " --c2pa-key " + tiers_file() + " --c2pa-cert " + tiers_file(), "not a PEM private key"},
   };
   for (const auto& [args, needle] : cases) {
     const auto r = testing::run_command(testing::frugal_binary() + " serve --port 0 " + args + " 2>&1");
