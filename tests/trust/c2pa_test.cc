@@ -119,6 +119,30 @@ TEST(Embed, ManifestBoxAfterFtypAndChunkOffsetsShifted) {
   }
 }
 
+TEST(Embed, MalformedFilesAreErrorsNotCrashes) {
+  bool created = false;
+  auto creds = ensure_dev_credentials(temp_dir("malformed"), &created);
+  ASSERT_TRUE(creds.has_value());
+  const ProvenanceInfo info{"test", "m", "", std::nullopt};
+  // A box whose size runs past the end, one smaller than its header, no ftyp first, an empty file.
+  const std::vector<std::vector<uint8_t>> files = {
+      {0, 0, 0, 16, 'f', 't', 'y', 'p', 0, 0, 0, 0},
+      {0, 0, 0, 4, 'f', 't', 'y', 'p', 0, 0, 0, 0},
+      {0, 0, 0, 8, 'm', 'o', 'o', 'v'},
+      {},
+  };
+  for (const auto& file : files) {
+    auto out = embed_c2pa(file, info, *creds);
+    EXPECT_FALSE(out.has_value());
+  }
+  // A moov whose stco claims more entries than it holds.
+  std::vector<uint8_t> file = {0, 0, 0, 8, 'f', 't', 'y', 'p', 0, 0, 0, 24, 'm', 'o', 'o', 'v',
+                               0, 0, 0, 16, 's', 't', 'c', 'o', 0, 0, 0, 0, 0, 0, 0, 9};
+  auto out = embed_c2pa(file, info, *creds);
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().code(), StatusCode::kDataLoss) << out.error().to_string();
+}
+
 // ---- the reference validator: c2pa-rs (npm @contentauth/c2pa-wasm) under node --test ----
 
 TEST(ReferenceValidator, TrustsFrugalsDevelopmentSignatureAndCatchesAFlippedMdatByte) {
