@@ -6,8 +6,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -80,6 +82,11 @@ bool write_pem(const std::string& path, mode_t mode, const std::function<bool(FI
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// The three files directly in `dir` (dev_credential_paths puts them in <state>/c2pa/).
+DevCredentialPaths dev_credential_paths_in(const std::string& dir) {
+  return {dir + "/dev-signer.key", dir + "/dev-signer-chain.pem", dir + "/dev-ca.pem"};
+}
+
 Status make_dev_credentials(const DevCredentialPaths& paths) {
   KeyPtr ca_key = make_p256_key();
   KeyPtr signer_key = make_p256_key();
@@ -104,12 +111,24 @@ Status make_dev_credentials(const DevCredentialPaths& paths) {
 Expected<SigningCredentials> ensure_dev_credentials(const std::string& state_dir, bool* created) {
   const DevCredentialPaths paths = dev_credential_paths(state_dir);
   *created = false;
+  const std::filesystem::path dir = std::filesystem::path(paths.key).parent_path();
   std::error_code ec;
-  if (!std::filesystem::exists(paths.key, ec) || !std::filesystem::exists(paths.chain, ec)) {
-    std::filesystem::create_directories(std::filesystem::path(paths.key).parent_path(), ec);
-    if (ec) return unavailable("cannot create " + state_dir + "/c2pa: " + ec.message());
-    if (Status st = make_dev_credentials(paths); !st) return st;
-    *created = true;
+  if (!std::filesystem::exists(dir, ec)) {
+    // Made in a private folder, then renamed into place in one step: processes starting together
+    // (parallel tests, several servers on one state folder) never mix one's key with another's
+    // certificate; whoever renames first wins and the others load its files.
+    std::filesystem::create_directories(dir.parent_path(), ec);
+    if (ec) return unavailable("cannot create " + dir.parent_path().string() + ": " + ec.message());
+    std::string tmp = (dir.parent_path() / ".c2pa-XXXXXX").string();
+    if (::mkdtemp(tmp.data()) == nullptr) return unavailable("cannot create a folder beside " + dir.string());
+    const DevCredentialPaths staged = dev_credential_paths_in(tmp);
+    Status made = make_dev_credentials(staged);
+    if (made && std::rename(tmp.c_str(), dir.c_str()) == 0) {
+      *created = true;
+    } else {
+      std::filesystem::remove_all(tmp, ec);
+      if (!made) return made;
+    }
   }
   return load_signing_credentials(paths.key, paths.chain);
 }

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/c2pa_validation.h"
@@ -73,6 +74,29 @@ TEST(DevCredentials, MadeOnceThenLoaded) {
   EXPECT_FALSE(created);
   EXPECT_EQ(first->chain_der, second->chain_der);
   EXPECT_EQ(fs::status(dev_credential_paths(dir).key).permissions() & fs::perms::others_read, fs::perms::none);
+}
+
+TEST(DevCredentials, StartingTogetherAllGetTheSameMatchingPair) {
+  const std::string dir = temp_dir("race");
+  constexpr int kStarters = 6;
+  std::vector<Expected<SigningCredentials>> got(kStarters, Expected<SigningCredentials>(internal_error("unset")));
+  std::vector<int> created(kStarters, 0);  // not vector<bool>: its bits share words
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStarters; ++i) {
+    threads.emplace_back([&, i] {
+      bool c = false;
+      got[i] = ensure_dev_credentials(dir, &c);
+      created[i] = c;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int makers = 0;
+  for (int i = 0; i < kStarters; ++i) {
+    ASSERT_TRUE(got[i].has_value()) << got[i].error().to_string();
+    EXPECT_EQ(got[i]->chain_der, got[0]->chain_der);
+    makers += created[i] ? 1 : 0;
+  }
+  EXPECT_EQ(makers, 1);
 }
 
 TEST(CoseSign1, VerifiesAndRejectsAnotherPayload) {
