@@ -20,6 +20,7 @@
 #include "jobs/video_metrics.h"
 #include "jobs/video_tiers.h"
 #include "jobs/video_worker.h"
+#include "trust/watermark_key.h"
 #include "jobs/webhook_dispatcher.h"
 #include "metrics/metrics.h"
 #include "storage/object_store.h"
@@ -39,6 +40,9 @@ struct VideoServiceOptions {
   // Where video.completed / video.failed events go (webhook_dispatcher.h); nullopt: nowhere.
   std::optional<webhooks::WebhookSender> webhook;
   WebhookDispatcherOptions webhook_delivery;
+  // The invisible watermark's key (docs/design/trust-watermark.md): every frame of every job is
+  // marked with HMAC(key, job id) before encoding. nullopt: videos are not marked.
+  std::optional<trust::WatermarkKey> watermark_key;
 };
 
 // A job as the API shows it: the record plus what is derived at read time.

@@ -155,7 +155,7 @@ Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
   if (!request) return request.error();
   if (Status s = pipeline_.validate(*request); !s) return s;
   auto output = JobOutput::open(*context_.objects, job.id, "attempt" + std::to_string(job.attempts), job.width,
-                                job.height, job.frames, pipeline_.info().fps);
+                                job.height, job.frames, pipeline_.info().fps, context_.watermark_key);
   if (!output) return output.error();
   video::VideoCallbacks callbacks;
   double last_progress = -1;

@@ -22,6 +22,7 @@
 #include "jobs/video_tiers.h"
 #include "jobs/webhook_dispatcher.h"
 #include "storage/object_store.h"
+#include "trust/watermark_key.h"
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::jobs {
@@ -36,6 +37,7 @@ struct WorkerContext {
   TierEstimates* estimates = nullptr;
   double usd_per_core_second = 0;         // the server's price per hour / 3600 / its cores
   WebhookDispatcher* webhooks = nullptr;  // null: no webhook endpoint; woken when a job ends
+  const trust::WatermarkKey* watermark_key = nullptr;  // null: frames are not watermarked
 };
 
 // Seconds since the epoch (the jobs' clock).

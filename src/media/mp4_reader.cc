@@ -23,6 +23,8 @@ struct Decode {
   PacketPtr packet;
   int64_t max_frames = 0;  // 0: no limit
   DecodedVideo out;
+  std::function<Status(const Mp4Info&, std::span<const uint8_t>)> on_frame;  // set: frames go here
+  std::vector<uint8_t> scratch;                                              // [H, W, 3] for on_frame
 
   bool full() const { return max_frames > 0 && out.info.num_frames >= max_frames; }
 };
@@ -79,11 +81,21 @@ Status receive_frames(Decode& d) {
       return data_loss("mp4: frame size changed mid-stream");
     }
     const size_t frame_bytes = static_cast<size_t>(info.width) * info.height * 3;
-    d.out.frames.resize(d.out.frames.size() + frame_bytes);
-    Status st = frame_to_rgb24(*d.frame, d.sws, d.out.frames.data() + d.out.frames.size() - frame_bytes);
+    uint8_t* target = nullptr;
+    if (d.on_frame) {
+      d.scratch.resize(frame_bytes);
+      target = d.scratch.data();
+    } else {
+      d.out.frames.resize(d.out.frames.size() + frame_bytes);
+      target = d.out.frames.data() + d.out.frames.size() - frame_bytes;
+    }
+    Status st = frame_to_rgb24(*d.frame, d.sws, target);
     av_frame_unref(d.frame.get());
     if (!st) return st;
     ++info.num_frames;
+    if (d.on_frame) {
+      if (Status cb = d.on_frame(info, d.scratch); !cb) return cb;
+    }
   }
   return Status::ok();
 }
@@ -116,6 +128,7 @@ Expected<DecodedVideo> read_mp4(const std::string& path, const Mp4ReadOptions& o
   if (options.max_frames < 0) return invalid_argument("mp4: max_frames must be >= 0");
   Decode d;
   d.max_frames = options.max_frames;
+  d.on_frame = options.on_frame;
   if (Status st = open_input(d, path); !st) return st;
   if (Status st = open_decoder(d, path); !st) return st;
   if (Status st = decode_all(d); !st) return st;

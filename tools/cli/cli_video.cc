@@ -2,12 +2,15 @@
 // bar, H.264 MP4 output, optional PNG frames and raw tensors (the reference mode the tests use), and
 // a closing summary (time per stage, peak memory, compute-seconds; --json for one JSON object).
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "trust/watermark_key.h"
 #include "video_output.h"
 #include "video_progress.h"
 #include "video/pipeline/video_pipeline.h"
@@ -30,6 +33,9 @@ struct VideoArgs {
   VideoOutputPaths out;
   bool json = false;
   bool quiet = false;
+  std::string watermark_key;  // "" → trust::default_watermark_key_path(), created if missing
+  std::string watermark_id;   // "" → "video:<output file name>:seed=<seed>"
+  bool no_watermark = false;
 };
 
 Expected<VideoRequest> build_request(const VideoArgs& args) {
@@ -98,7 +104,20 @@ int run_video(const VideoArgs& args) {
     request->noise = std::move(*noise);
   }
   if (Status s = (*pipeline)->validate(*request); !s) return report_error(s);
-  auto sink = VideoOutputSink::open(args.out, *request, (*pipeline)->info());
+  std::optional<trust::WatermarkKey> key;
+  VideoWatermark watermark;
+  if (!args.no_watermark && (!args.out.mp4.empty() || !args.out.png_dir.empty())) {
+    const std::string key_path = args.watermark_key.empty() ? trust::default_watermark_key_path() : args.watermark_key;
+    bool created = false;
+    auto loaded = trust::load_or_create_watermark_key(key_path, &created);
+    if (!loaded) return report_error(loaded.error());
+    if (created) std::fprintf(stderr, "frugal: created a new watermark key in %s (keep it: detection needs it)\n", key_path.c_str());
+    key = *loaded;
+    watermark.key = &*key;
+    const std::string name = std::filesystem::path(args.out.mp4.empty() ? args.out.png_dir : args.out.mp4).filename().string();
+    watermark.id = args.watermark_id.empty() ? "video:" + name + ":seed=" + std::to_string(args.seed) : args.watermark_id;
+  }
+  auto sink = VideoOutputSink::open(args.out, *request, (*pipeline)->info(), watermark);
   if (!sink) return report_error(sink.error());
   VideoProgressBar bar(!args.quiet);
   VideoCallbacks callbacks;
@@ -144,6 +163,10 @@ void register_video(CLI::App& app) {
   cmd->add_option("--out-raw", args->out.raw, "Raw f32 video [3,F,H,W] in [-1,1] before 8-bit conversion (unclamped)");
   cmd->add_flag("--raw-unclamped", args->out.raw_unclamped, "--out-raw holds the decoder output before the clamp");
   cmd->add_option("--out-latents", args->out.latents, "Raw f32 latents of every step [steps+1,16,T,H/8,W/8]");
+  cmd->add_option("--watermark-key", args->watermark_key,
+                  "Invisible watermark key file (default: $FRUGAL_WATERMARK_KEY or ~/.config/frugal/watermark.key, created if missing)");
+  cmd->add_option("--watermark-id", args->watermark_id, "The id whose keyed hash is the watermark payload (default: video:<file>:seed=<seed>)");
+  cmd->add_flag("--no-watermark", args->no_watermark, "Do not watermark the MP4 / PNG frames (benchmarks)");
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
   cmd->callback([args] {

@@ -29,6 +29,8 @@ struct ServeVideoFlags {
   std::string webhook_secret;             // "" → $FRUGAL_VIDEO_WEBHOOK_SECRET
   int threads = 0;                        // pipeline threads (0 = all cores)
   double usd_per_hour = 0;
+  std::string watermark_key;              // "" → <state_dir>/watermark.key, created on first start
+  bool no_watermark = false;              // true: videos are not watermarked (benchmarks)
 };
 
 // Adds the --video-* options of `frugal serve` to `cmd`, filling `flags`.
