@@ -31,7 +31,11 @@ struct Mp4ReadOptions {
   // Set: each decoded frame [height, width, 3] is handed to this callback instead of being kept
   // (DecodedVideo::frames stays empty), so a long video streams through in one frame of memory.
   // A non-ok Status stops the decode and is returned.
-  std::function<Status(const Mp4Info& info, std::span<const uint8_t> rgb)> on_frame;
+  std::function<Status(const Mp4Info& info, std::span<const uint8_t> rgb)> on_frame = nullptr;
+  // Set (and on_frame not): each frame's luma [height, width] is handed over instead: the decoded
+  // Y' plane as stored where the stream is 8-bit planar YUV (no RGB conversion, so no clipping of
+  // out-of-gamut colours), else BT.709 luma of the RGB picture. The watermark detector reads this.
+  std::function<Status(const Mp4Info& info, std::span<const uint8_t> luma)> on_luma = nullptr;
 };
 
 struct DecodedVideo {

@@ -94,6 +94,12 @@ void LumaAccumulator::add_frame(std::span<const uint8_t> rgb) {
   ++frames_;
 }
 
+void LumaAccumulator::add_luma(std::span<const uint8_t> luma) {
+  CHECK(luma.size() == sum_.size(), "watermark: luma size");
+  for (size_t i = 0; i < sum_.size(); ++i) sum_[i] += luma[i];
+  ++frames_;
+}
+
 std::vector<float> LumaAccumulator::mean() const {
   std::vector<float> out(sum_.size(), 0.0f);
   if (frames_ == 0) return out;
@@ -167,9 +173,11 @@ Expected<WatermarkDetection> detect_watermark_in_file(const WatermarkKey& key, c
   std::optional<LumaAccumulator> acc;
   media::Mp4ReadOptions read;
   read.max_frames = max_frames;
-  read.on_frame = [&](const media::Mp4Info& info, std::span<const uint8_t> rgb) -> Status {
+  // The Y' plane as decoded: the detector is invariant to Y' = 16 + 219/255 · luma (an affine map),
+  // and reading it skips the RGB conversion whose gamut clipping would bend a brightness change.
+  read.on_luma = [&](const media::Mp4Info& info, std::span<const uint8_t> luma) -> Status {
     if (!acc) acc.emplace(info.width, info.height);
-    acc->add_frame(rgb);
+    acc->add_luma(luma);
     return Status::ok();
   };
   auto decoded = media::read_mp4(path, read);

@@ -53,6 +53,7 @@ class LumaAccumulator {
  public:
   LumaAccumulator(int width, int height);
   void add_frame(std::span<const uint8_t> rgb);  // [height, width, 3] (CHECKed size)
+  void add_luma(std::span<const uint8_t> luma);  // [height, width] 8-bit luma or Y' (CHECKed size)
   std::vector<float> mean() const;              // [height, width]; zeros before the first frame
   int width() const { return width_; }
   int height() const { return height_; }

@@ -12,7 +12,7 @@ namespace {
 // A cell may move at most this many times its perceptual amplitude: a cell whose picture argues
 // harder than that against its bit is left alone (the detector's weighting discounts such cells) and
 // the budget goes to the cells it can win.
-constexpr double kCapOverAmplitude = 3.0;
+constexpr double kCapOverAmplitude = 8.0;
 // Jacobi sweeps of the per-cell targets: a cell's change also moves its neighbours' residuals by
 // −change / 8, which three sweeps settle to well under a tenth of a level.
 constexpr int kTargetSweeps = 3;
