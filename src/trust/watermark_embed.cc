@@ -26,6 +26,29 @@ float dither(int x, int y) {
   return (static_cast<float>(kBayer[y & 3][x & 3]) + 0.5f) / 16.0f - 0.5f;
 }
 
+// Moves the BT.709 luma of one RGB8 pixel by `delta` levels: the same change on R, G and B, and
+// where a channel clips at 0 or 255 the luma it could not take goes to the channels that can (a
+// saturated colour keeps its mark at a small chroma cost). Rounded with `offset` in (−0.5, 0.5).
+void shift_luma(uint8_t* p, float delta, float offset) {
+  static constexpr float kWeight[3] = {0.2126f, 0.7152f, 0.0722f};
+  float v[3];
+  float achieved = 0, free_weight = 0;
+  for (int ch = 0; ch < 3; ++ch) {
+    v[ch] = std::clamp(p[ch] + delta, 0.0f, 255.0f);
+    achieved += kWeight[ch] * (v[ch] - p[ch]);
+    if (v[ch] > 0.0f && v[ch] < 255.0f) free_weight += kWeight[ch];
+  }
+  const float missing = delta - achieved;
+  if (std::fabs(missing) > 1e-3f && free_weight > 0.0f) {
+    // At most half a `delta` more per channel, so the RGB error (what PSNR measures) stays close to the luma change.
+    const float extra = std::clamp(missing / free_weight, -0.5f * std::fabs(delta), 0.5f * std::fabs(delta));
+    for (int ch = 0; ch < 3; ++ch) {
+      if (v[ch] > 0.0f && v[ch] < 255.0f) v[ch] = std::clamp(v[ch] + extra, 0.0f, 255.0f);
+    }
+  }
+  for (int ch = 0; ch < 3; ++ch) p[ch] = static_cast<uint8_t>(std::clamp(std::floor(v[ch] + offset + 0.5f), 0.0f, 255.0f));
+}
+
 }  // namespace
 
 Expected<WatermarkEmbedder> WatermarkEmbedder::create(const WatermarkKey& key, uint64_t payload, int width, int height,
@@ -174,8 +197,7 @@ void WatermarkEmbedder::embed_frame(std::span<uint8_t> rgb) {
       for (int y = y0; y < y1; ++y) {
         uint8_t* p = &rgb[(static_cast<size_t>(y) * width_ + x0) * 3];
         for (int x = x0; x < x1; ++x, p += 3) {
-          const float shift = delta + dither(x, y);
-          for (int ch = 0; ch < 3; ++ch) p[ch] = static_cast<uint8_t>(std::clamp(std::floor(p[ch] + shift + 0.5f), 0.0f, 255.0f));
+          shift_luma(p, delta, dither(x, y));
         }
       }
     }
