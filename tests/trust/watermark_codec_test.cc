@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "common/subprocess.h"
+#include "media/mp4_reader.h"
 #include "media/mp4_writer.h"
 #include "trust/watermark_detect.h"
 #include "trust/watermark_embed.h"
@@ -104,6 +105,33 @@ TEST_F(WatermarkCodec, CliDetectPrintsTheVerdictAndExitCode) {
   r = run_command(frugal_binary() + " watermark detect " + dir_ + "/missing.mp4 --key " + key_path + " 2>&1");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.exit_code, 3);
+}
+
+// `frugal video` marks its MP4 by default (and says with which payload), `--no-watermark` does not:
+// the same seed gives frames that differ only by the mark.
+TEST_F(WatermarkCodec, FrugalVideoMarksByDefault) {
+  auto r = run_command(frugal_binary() + " mkmodel --preset wan-tiny -o " + dir_ + "/model 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string key_path = dir_ + "/video.key";
+  const std::string common = frugal_binary() + " video -m " + dir_ + "/model -p 'a red circle' --size 64x64 --frames 5 " +
+                             "--steps 2 --seed 3 -q --watermark-key " + key_path;
+  r = run_command(common + " --watermark-id job-a -o " + dir_ + "/marked.mp4 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("created a new watermark key in " + key_path), std::string::npos) << r.output;
+  auto key = load_watermark_key(key_path);
+  ASSERT_TRUE(key.has_value()) << key.error().to_string();
+  EXPECT_NE(r.output.find("watermarked with payload " + payload_hex(watermark_payload_for(*key, "job-a"))),
+            std::string::npos) << r.output;
+  r = run_command(common + " --no-watermark -o " + dir_ + "/plain.mp4 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("watermarked"), std::string::npos) << r.output;
+  auto marked = media::read_mp4(dir_ + "/marked.mp4");
+  auto plain = media::read_mp4(dir_ + "/plain.mp4");
+  ASSERT_TRUE(marked.has_value() && plain.has_value());
+  ASSERT_EQ(marked->frames.size(), plain->frames.size());
+  const double psnr = testing::psnr(marked->frames, plain->frames);
+  EXPECT_GT(psnr, 30.0);  // close: only the mark (and the encoder's reaction to it) differs
+  EXPECT_LT(psnr, 60.0);  // but not the same frames
 }
 
 }  // namespace
