@@ -14,6 +14,10 @@ namespace {
 
 // Window scales tried for crops: the visible picture is this fraction of the marked one per side.
 constexpr double kWindowScales[] = {1.0, 0.95, 0.9, 0.85, 0.8};
+// The weighted union bound (Bonferroni with unequal weights, Σ w_h = 1, so the rate stays ≤ α):
+// this share of α goes to the uncropped alignments (the common case: re-encodes, rescales,
+// brightness), the rest is spread evenly over the crop alignments.
+constexpr double kUncroppedShare = 0.5;
 // Hypotheses with fewer bits in view are not evaluated (they still count in H).
 constexpr int kMinBitsSeen = 32;
 // Residuals are weighted by a Cauchy influence r / (1 + (r / κ)²) with κ = kInfluenceScale × the
@@ -124,15 +128,25 @@ Expected<WatermarkDetection> detect_watermark(const WatermarkKey& key, std::span
   best.hypotheses = static_cast<int>(all.size());
   best.false_positive_rate = options.false_positive_rate;
   best.frames = frames;
-  double best_log_p = 1;
+  int uncropped = 0;
+  for (const Hypothesis& h : all) uncropped += h.window.scale == 1.0 ? 1 : 0;
+  const int cropped = static_cast<int>(all.size()) - uncropped;
+  const double share = cropped > 0 ? kUncroppedShare : 1.0;
+  const auto log_weight = [&](const Hypothesis& h) {
+    return h.window.scale == 1.0 ? std::log(share / uncropped) : std::log((1.0 - share) / cropped);
+  };
+  double best_log_p = 1;  // ln of the weighted bound, P·(1/w_h), of the best hypothesis
+  double best_log_weight = 0;
   std::vector<double> mean, residual;
   std::vector<uint8_t> seen;
   WatermarkLayout layout;
   for (const Hypothesis& h : all) {
     if (layout.grid != h.grid) layout = make_watermark_layout(key, h.grid);
     const Score s = score(luma, layout, h.window, mean, seen, residual);
-    if (s.bits_seen < kMinBitsSeen || s.log_p >= best_log_p) continue;
-    best_log_p = s.log_p;
+    const double weighted = s.log_p - log_weight(h);
+    if (s.bits_seen < kMinBitsSeen || weighted >= best_log_p) continue;
+    best_log_p = weighted;
+    best_log_weight = log_weight(h);
     best.bit_z = s.z;
     best.statistic = s.statistic;
     best.bits_seen = s.bits_seen;
@@ -141,10 +155,12 @@ Expected<WatermarkDetection> detect_watermark(const WatermarkKey& key, std::span
     best.window_x = h.window.x;
     best.window_y = h.window.y;
   }
-  const double log_p_union = std::min(0.0, std::min(best_log_p, 0.0) + std::log(static_cast<double>(all.size())));
+  const double log_p_union = std::min(0.0, best_log_p);
   best.log10_p_value = log_p_union / std::log(10.0);
   best.detected = best.bits_seen > 0 && log_p_union <= std::log(options.false_positive_rate);
-  if (best.bits_seen > 0) best.threshold = chi2_chernoff_threshold(best.bits_seen, options.false_positive_rate, best.hypotheses);
+  if (best.bits_seen > 0) {
+    best.threshold = chi2_chernoff_threshold(best.bits_seen, options.false_positive_rate * std::exp(best_log_weight), 1);
+  }
   double sum_abs = 0, min_abs = INFINITY;
   for (int bit = 0; bit < kWatermarkBits; ++bit) {
     best.payload = (best.payload << 1) | (best.bit_z[bit] > 0 ? 1 : 0);

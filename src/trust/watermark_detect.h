@@ -9,8 +9,9 @@
 // of its 8 neighbours (removing the picture's smooth part), soft-limits the residual at its median
 // magnitude (a few edges cannot dominate), and correlates with the chips of each bit. Each bit's
 // normalised correlation z_i gives the bit (its sign) and its confidence (|z_i|); the statistic
-// T = Σ z_i² is compared with the threshold at which the union bound of watermark_null.h over all
-// hypotheses is ≤ the requested false-positive rate (default 1e-6).
+// T = Σ z_i² is compared with the threshold at which a weighted union bound of watermark_null.h
+// over all hypotheses (half the rate on the 2 uncropped alignments, half over the crop
+// alignments) is ≤ the requested false-positive rate (default 1e-6).
 // Threading: the functions are pure; an accumulator is used by one thread.
 #pragma once
 
@@ -36,7 +37,7 @@ struct WatermarkDetection {
   uint64_t payload = 0;                        // the bits read (meaningful when detected)
   std::array<double, kWatermarkBits> bit_z{};  // per bit (payload bit 63 first): sign = bit, |z| = confidence
   double statistic = 0;                        // T = Σ z_i² of the best hypothesis
-  double threshold = 0;                        // T needed for `detected` at that hypothesis's k
+  double threshold = 0;                        // T needed for `detected` at that hypothesis's k and weight
   int bits_seen = 0;                           // k: bits with at least one visible cell
   double log10_p_value = 0;                    // log10 of the bound on P(false positive) for this T (≤ 0)
   int hypotheses = 0;                          // alignments tried (H of the union bound)
