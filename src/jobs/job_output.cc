@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/logging.h"
 #include "media/frame_convert.h"
 #include "media/png_writer.h"
 
@@ -31,6 +32,7 @@ std::optional<std::string> job_object_key(const std::string& job_id, const std::
 Expected<std::unique_ptr<JobOutput>> JobOutput::open(storage::ObjectStore& store, const std::string& job_id,
                                                      const std::string& staging_tag, int64_t width, int64_t height,
                                                      int64_t frames, int64_t fps,
+                                                     const trust::WatermarkKey* watermark_key,
                                                      std::function<Status(const std::string&)> before_publish) {
   std::unique_ptr<JobOutput> output(new JobOutput());
   output->store_ = &store;
@@ -49,6 +51,15 @@ Expected<std::unique_ptr<JobOutput>> JobOutput::open(storage::ObjectStore& store
   auto writer = media::Mp4Writer::open(output->mp4_path_, static_cast<int>(width), static_cast<int>(height), options);
   if (!writer) return writer.error();
   output->mp4_.emplace(std::move(*writer));
+  if (watermark_key != nullptr && (width < trust::kWatermarkMinSide || height < trust::kWatermarkMinSide)) {
+    log_warn("video job " + job_id + ": " + std::to_string(width) + "x" + std::to_string(height) +
+             " is below the watermark's minimum side of " + std::to_string(trust::kWatermarkMinSide) + " pixels: not marked");
+  } else if (watermark_key != nullptr) {
+    auto embedder = trust::WatermarkEmbedder::create(*watermark_key, trust::watermark_payload_for(*watermark_key, job_id),
+                                                     static_cast<int>(width), static_cast<int>(height));
+    if (!embedder) return embedder.error();
+    output->watermark_.emplace(std::move(*embedder));
+  }
   const int columns = std::min(kSpriteColumns, sprite_count(frames));
   const int rows = (sprite_count(frames) + columns - 1) / columns;
   output->sprites_.assign(static_cast<size_t>(rows * height * columns * width * 3), 0);
@@ -73,6 +84,7 @@ Status JobOutput::write_frames(const float* frames, int64_t n) {
   const size_t row_bytes = static_cast<size_t>(width_) * 3;
   for (int64_t frame_idx = 0; frame_idx < n; ++frame_idx) {
     media::video_frame_to_rgb8(chunk, shape, static_cast<int>(frame_idx), rgb_);
+    if (watermark_) watermark_->embed_frame(rgb_);
     if (Status s = mp4_->write_frame(rgb_); !s) return s;
     const int64_t global_idx = frames_done_ + frame_idx;
     if (global_idx == 0) thumbnail_ = rgb_;

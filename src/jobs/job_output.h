@@ -14,6 +14,7 @@
 #include "core/expected.h"
 #include "media/mp4_writer.h"
 #include "storage/object_store.h"
+#include "trust/watermark_embed.h"
 
 namespace frugal::jobs {
 
@@ -26,10 +27,14 @@ class JobOutput {
   static constexpr int kSpriteFrames = 8;
   static constexpr int kSpriteColumns = 4;
 
-  // `staging_tag` makes the staged names unique per attempt.
+  // `staging_tag` makes the staged names unique per attempt. With `watermark_key`, every frame (so
+  // the MP4, the thumbnail and the spritesheet) carries the payload watermark_payload_for(key, job_id)
+  // (trust/watermark_embed.h), embedded before encoding; frames below trust::kWatermarkMinSide on a
+  // side cannot hold the mark and are stored unmarked with a logged warning.
   static Expected<std::unique_ptr<JobOutput>> open(storage::ObjectStore& store, const std::string& job_id,
                                                    const std::string& staging_tag, int64_t width, int64_t height,
                                                    int64_t frames, int64_t fps,
+                                                   const trust::WatermarkKey* watermark_key = nullptr,
                                                    std::function<Status(const std::string&)> before_publish = {});
   ~JobOutput();
   // frames: [3, n, H, W] unclamped decoder output, following the frames written before.
@@ -49,6 +54,7 @@ class JobOutput {
   int64_t width_ = 0, height_ = 0, frames_ = 0;
   int64_t frames_done_ = 0;
   std::optional<media::Mp4Writer> mp4_;
+  std::optional<trust::WatermarkEmbedder> watermark_;
   std::vector<uint8_t> rgb_;          // [H, W, 3], the frame being converted
   std::vector<uint8_t> thumbnail_;    // [H, W, 3]
   std::vector<uint8_t> sprites_;      // [rows·H, cols·W, 3]

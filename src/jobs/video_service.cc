@@ -40,6 +40,7 @@ Status VideoService::start() {
   context.usd_per_core_second = options_.usd_per_hour / 3600.0 / cores;
   context.c2pa = options_.c2pa;
   context.software_version = options_.software_version;
+  context.watermark_key = options_.watermark_key ? &*options_.watermark_key : nullptr;
   if (options_.webhook && !webhooks_) {
     webhooks_ = std::make_unique<WebhookDispatcher>(*store_, *options_.webhook, options_.webhook_delivery,
                                                     metrics_ ? &*metrics_ : nullptr);

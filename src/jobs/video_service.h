@@ -23,6 +23,7 @@
 #include "jobs/webhook_dispatcher.h"
 #include "metrics/metrics.h"
 #include "storage/object_store.h"
+#include "trust/watermark_key.h"
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::jobs {
@@ -42,6 +43,9 @@ struct VideoServiceOptions {
   // C2PA provenance signed into every finished MP4 (trust/c2pa_manifest.h); null: none.
   std::shared_ptr<const trust::SigningCredentials> c2pa;
   std::string software_version;  // frugal's version, as the manifests name it
+  // The invisible watermark's key (docs/design/trust-watermark.md): every frame of every job is
+  // marked with HMAC(key, job id) before encoding. nullopt: videos are not marked.
+  std::optional<trust::WatermarkKey> watermark_key;
 };
 
 // A job as the API shows it: the record plus what is derived at read time.

@@ -5,6 +5,7 @@
 #include "core/logging.h"
 #include "jobs/job_output.h"
 #include "trust/c2pa_manifest.h"
+#include "trust/watermark_layout.h"
 #include "video/samplers/sampler_kind.h"
 
 namespace frugal::jobs {
@@ -161,10 +162,15 @@ Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
     info.software_version = context_.software_version;
     info.model = model_name_;
     info.title = "video.mp4";
+    // Frames below the mark's minimum side are stored unmarked (job_output.cc): no soft binding then.
+    if (context_.watermark_key != nullptr && job.width >= trust::kWatermarkMinSide &&
+        job.height >= trust::kWatermarkMinSide) {
+      info.watermark = trust::frugal_watermark_binding(trust::watermark_payload_for(*context_.watermark_key, job.id));
+    }
     provenance = trust::c2pa_before_publish(context_.c2pa, std::move(info));
   }
   auto output = JobOutput::open(*context_.objects, job.id, "attempt" + std::to_string(job.attempts), job.width,
-                                job.height, job.frames, pipeline_.info().fps, std::move(provenance));
+                                job.height, job.frames, pipeline_.info().fps, context_.watermark_key, std::move(provenance));
   if (!output) return output.error();
   video::VideoCallbacks callbacks;
   double last_progress = -1;

@@ -24,6 +24,7 @@
 #include "jobs/webhook_dispatcher.h"
 #include "storage/object_store.h"
 #include "trust/signing_credentials.h"
+#include "trust/watermark_key.h"
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::jobs {
@@ -40,6 +41,7 @@ struct WorkerContext {
   WebhookDispatcher* webhooks = nullptr;  // null: no webhook endpoint; woken when a job ends
   std::shared_ptr<const trust::SigningCredentials> c2pa;  // null: MP4s carry no C2PA manifest
   std::string software_version;
+  const trust::WatermarkKey* watermark_key = nullptr;  // null: frames are not watermarked
 };
 
 // Seconds since the epoch (the jobs' clock).

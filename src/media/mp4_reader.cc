@@ -1,5 +1,6 @@
 #include "media/mp4_reader.h"
 
+#include <cstring>
 #include <utility>
 
 extern "C" {
@@ -23,6 +24,10 @@ struct Decode {
   PacketPtr packet;
   int64_t max_frames = 0;  // 0: no limit
   DecodedVideo out;
+  std::function<Status(const Mp4Info&, std::span<const uint8_t>)> on_frame;  // set: frames go here
+  std::function<Status(const Mp4Info&, std::span<const uint8_t>)> on_luma;   // set: lumas go here
+  std::vector<uint8_t> scratch;                                              // [H, W, 3] for on_frame / on_luma
+  std::vector<uint8_t> luma;                                                 // [H, W] for on_luma
 
   bool full() const { return max_frames > 0 && out.info.num_frames >= max_frames; }
 };
@@ -67,6 +72,32 @@ Status open_decoder(Decode& d, const std::string& path) {
   return Status::ok();
 }
 
+// The luma of the decoded frame into d.luma [H, W]: the Y' plane of 8-bit planar YUV, else BT.709
+// luma of the RGB conversion, rounded.
+Status frame_luma(Decode& d, const Mp4Info& info) {
+  const AVFrame& frame = *d.frame;
+  const size_t pixels = static_cast<size_t>(info.width) * info.height;
+  d.luma.resize(pixels);
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
+  const bool planar_yuv8 = desc != nullptr && (desc->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL)) == 0 &&
+                           (desc->flags & AV_PIX_FMT_FLAG_PLANAR) != 0 && desc->nb_components >= 3 &&
+                           desc->comp[0].plane == 0 && desc->comp[0].depth == 8 && desc->comp[0].step == 1;
+  if (planar_yuv8) {
+    for (int row = 0; row < info.height; ++row) {
+      std::memcpy(&d.luma[static_cast<size_t>(row) * info.width], frame.data[0] + static_cast<ptrdiff_t>(row) * frame.linesize[0],
+                  static_cast<size_t>(info.width));
+    }
+    return Status::ok();
+  }
+  d.scratch.resize(pixels * 3);
+  if (Status st = frame_to_rgb24(frame, d.sws, d.scratch.data()); !st) return st;
+  for (size_t i = 0; i < pixels; ++i) {
+    const uint8_t* p = &d.scratch[3 * i];
+    d.luma[i] = static_cast<uint8_t>(0.2126f * p[0] + 0.7152f * p[1] + 0.0722f * p[2] + 0.5f);
+  }
+  return Status::ok();
+}
+
 // Appends every frame the decoder has ready, up to the limit.
 Status receive_frames(Decode& d) {
   while (!d.full()) {
@@ -79,11 +110,29 @@ Status receive_frames(Decode& d) {
       return data_loss("mp4: frame size changed mid-stream");
     }
     const size_t frame_bytes = static_cast<size_t>(info.width) * info.height * 3;
-    d.out.frames.resize(d.out.frames.size() + frame_bytes);
-    Status st = frame_to_rgb24(*d.frame, d.sws, d.out.frames.data() + d.out.frames.size() - frame_bytes);
+    if (d.on_luma && !d.on_frame) {
+      Status st = frame_luma(d, info);
+      av_frame_unref(d.frame.get());
+      if (!st) return st;
+      ++info.num_frames;
+      if (Status cb = d.on_luma(info, d.luma); !cb) return cb;
+      continue;
+    }
+    uint8_t* target = nullptr;
+    if (d.on_frame) {
+      d.scratch.resize(frame_bytes);
+      target = d.scratch.data();
+    } else {
+      d.out.frames.resize(d.out.frames.size() + frame_bytes);
+      target = d.out.frames.data() + d.out.frames.size() - frame_bytes;
+    }
+    Status st = frame_to_rgb24(*d.frame, d.sws, target);
     av_frame_unref(d.frame.get());
     if (!st) return st;
     ++info.num_frames;
+    if (d.on_frame) {
+      if (Status cb = d.on_frame(info, d.scratch); !cb) return cb;
+    }
   }
   return Status::ok();
 }
@@ -116,6 +165,8 @@ Expected<DecodedVideo> read_mp4(const std::string& path, const Mp4ReadOptions& o
   if (options.max_frames < 0) return invalid_argument("mp4: max_frames must be >= 0");
   Decode d;
   d.max_frames = options.max_frames;
+  d.on_frame = options.on_frame;
+  d.on_luma = options.on_luma;
   if (Status st = open_input(d, path); !st) return st;
   if (Status st = open_decoder(d, path); !st) return st;
   if (Status st = decode_all(d); !st) return st;

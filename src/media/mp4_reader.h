@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/expected.h"
+#include "core/status.h"
 #include "media/media_types.h"
 
 namespace frugal::media {
@@ -25,6 +28,14 @@ struct Mp4ReadOptions {
   // Stop after this many frames (1 for a thumbnail); 0 decodes every frame. Frames are held in
   // memory as RGB8 (H * W * 3 bytes each), so untrusted input should be read with a limit.
   int64_t max_frames = 0;
+  // Set: each decoded frame [height, width, 3] is handed to this callback instead of being kept
+  // (DecodedVideo::frames stays empty), so a long video streams through in one frame of memory.
+  // A non-ok Status stops the decode and is returned.
+  std::function<Status(const Mp4Info& info, std::span<const uint8_t> rgb)> on_frame = nullptr;
+  // Set (and on_frame not): each frame's luma [height, width] is handed over instead: the decoded
+  // Y' plane as stored where the stream is 8-bit planar YUV (no RGB conversion, so no clipping of
+  // out-of-gamut colours), else BT.709 luma of the RGB picture. The watermark detector reads this.
+  std::function<Status(const Mp4Info& info, std::span<const uint8_t> luma)> on_luma = nullptr;
 };
 
 struct DecodedVideo {

@@ -40,6 +40,15 @@ struct WatermarkBinding {
   std::vector<uint8_t> payload;  // the embedded payload bits, packed MSB first
 };
 
+// frugal's invisible watermark (trust/watermark_embed.h) as a soft binding: its algorithm name and
+// the 64-bit payload, big-endian.
+inline constexpr const char* kFrugalWatermarkAlgorithm = "org.frugal.watermark.luma-cells.1";
+inline WatermarkBinding frugal_watermark_binding(uint64_t payload) {
+  WatermarkBinding binding{kFrugalWatermarkAlgorithm, {}};
+  for (int byte_idx = 7; byte_idx >= 0; --byte_idx) binding.payload.push_back(static_cast<uint8_t>(payload >> (8 * byte_idx)));
+  return binding;
+}
+
 struct ProvenanceInfo {
   std::string software_version;  // frugal's version string
   std::string model;             // the generating model's name

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "c2pa_flags.h"
 #include "cli_common.h"
 #include "trust/c2pa_manifest.h"
+#include "trust/watermark_key.h"
 #include "video_output.h"
 #include "video_progress.h"
 #include "video/pipeline/video_pipeline.h"
@@ -40,6 +42,9 @@ struct VideoArgs {
   bool json = false;
   bool quiet = false;
   C2paFlags c2pa;
+  std::string watermark_key;  // "" → trust::default_watermark_key_path(), created if missing
+  std::string watermark_id;   // "" → "video:<output file name>:seed=<seed>"
+  bool no_watermark = false;
 };
 
 Expected<VideoRequest> build_request(const VideoArgs& args) {
@@ -102,6 +107,19 @@ int run_video(const VideoArgs& args) {
   if (args.precision != "stored" && args.precision != "f32") {
     return report_error(invalid_argument("--precision must be stored or f32, not \"" + args.precision + "\""));
   }
+  std::optional<trust::WatermarkKey> key;
+  VideoWatermark watermark;
+  if (!args.no_watermark && (!args.out.mp4.empty() || !args.out.png_dir.empty())) {
+    const std::string key_path = args.watermark_key.empty() ? trust::default_watermark_key_path() : args.watermark_key;
+    bool created = false;
+    auto loaded = trust::load_or_create_watermark_key(key_path, &created);
+    if (!loaded) return report_error(loaded.error());
+    if (created) std::fprintf(stderr, "frugal: created a new watermark key in %s (keep it: detection needs it)\n", key_path.c_str());
+    key = *loaded;
+    watermark.key = &*key;
+    const std::string name = std::filesystem::path(args.out.mp4.empty() ? args.out.png_dir : args.out.mp4).filename().string();
+    watermark.id = args.watermark_id.empty() ? "video:" + name + ":seed=" + std::to_string(args.seed) : args.watermark_id;
+  }
   std::function<Status(const std::string&)> provenance;  // C2PA in the MP4 (c2pa_flags.h)
   if (!args.out.mp4.empty()) {
     auto creds = load_c2pa_credentials(args.c2pa, trust::default_state_dir());
@@ -110,6 +128,9 @@ int run_video(const VideoArgs& args) {
     info.software_version = frugal_version();
     info.model = model_name(args);
     info.title = std::filesystem::path(args.out.mp4).filename().string();
+    if (watermark.key != nullptr && request->width >= trust::kWatermarkMinSide && request->height >= trust::kWatermarkMinSide) {
+      info.watermark = trust::frugal_watermark_binding(trust::watermark_payload_for(*watermark.key, watermark.id));
+    }
     provenance = trust::c2pa_before_publish(std::move(*creds), std::move(info));
   }
   auto files = resolve_video_model_files(args.model, args.overrides);
@@ -125,7 +146,7 @@ int run_video(const VideoArgs& args) {
     request->noise = std::move(*noise);
   }
   if (Status s = (*pipeline)->validate(*request); !s) return report_error(s);
-  auto sink = VideoOutputSink::open(args.out, *request, (*pipeline)->info(), std::move(provenance));
+  auto sink = VideoOutputSink::open(args.out, *request, (*pipeline)->info(), watermark, std::move(provenance));
   if (!sink) return report_error(sink.error());
   VideoProgressBar bar(!args.quiet);
   VideoCallbacks callbacks;
@@ -171,6 +192,10 @@ void register_video(CLI::App& app) {
   cmd->add_option("--out-raw", args->out.raw, "Raw f32 video [3,F,H,W] in [-1,1] before 8-bit conversion (unclamped)");
   cmd->add_flag("--raw-unclamped", args->out.raw_unclamped, "--out-raw holds the decoder output before the clamp");
   cmd->add_option("--out-latents", args->out.latents, "Raw f32 latents of every step [steps+1,16,T,H/8,W/8]");
+  cmd->add_option("--watermark-key", args->watermark_key,
+                  "Invisible watermark key file (default: $FRUGAL_WATERMARK_KEY or ~/.config/frugal/watermark.key, created if missing)");
+  cmd->add_option("--watermark-id", args->watermark_id, "The id whose keyed hash is the watermark payload (default: video:<file>:seed=<seed>)");
+  cmd->add_flag("--no-watermark", args->no_watermark, "Do not watermark the MP4 / PNG frames (benchmarks)");
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
   add_c2pa_flags(*cmd, args->c2pa);

@@ -7,6 +7,7 @@
 
 #include "jobs/sqlite_job_store.h"
 #include "storage/local_store.h"
+#include "trust/watermark_key.h"
 #include "webhooks/webhook_sender.h"
 #include "video/pipeline/video_pipeline.h"
 
@@ -98,6 +99,9 @@ void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags) {
   cmd.add_option("--video-webhook-secret", flags.webhook_secret,
                  "The webhook signing secret, whsec_<base64 key> (default: $FRUGAL_VIDEO_WEBHOOK_SECRET)");
   add_c2pa_flags(cmd, flags.c2pa);
+  cmd.add_option("--watermark-key", flags.watermark_key,
+                 "Invisible watermark key file, 64 hex digits (default: VIDEO_STATE/watermark.key, created on first start)");
+  cmd.add_flag("--no-watermark", flags.no_watermark, "Do not watermark generated videos (benchmarks only)");
 }
 
 Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVideoFlags& flags, MetricsRegistry* registry) {
@@ -106,6 +110,7 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
     if (!flags.c2pa.key.empty() || !flags.c2pa.cert.empty()) {
       return invalid_argument("--c2pa-key/--c2pa-cert sign video MP4s: they need --video-model");
     }
+    if (!flags.watermark_key.empty()) return invalid_argument("--watermark-key marks video frames: it needs --video-model");
     return std::unique_ptr<jobs::VideoService>();
   }
   auto specs = parse_video_model_specs(flags.model_values);
@@ -134,6 +139,16 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   std::error_code ec;
   std::filesystem::create_directories(flags.state_dir, ec);
   if (ec) return unavailable("cannot create --video-state " + flags.state_dir + ": " + ec.message());
+  if (!flags.no_watermark) {
+    const std::string key_path = flags.watermark_key.empty() ? flags.state_dir + "/watermark.key" : flags.watermark_key;
+    bool created = false;
+    auto key = flags.watermark_key.empty() ? trust::load_or_create_watermark_key(key_path, &created)
+                                           : trust::load_watermark_key(key_path);
+    if (!key) return key.error();
+    options.watermark_key = *key;
+    std::printf("frugal: videos carry an invisible watermark; key %s%s (`frugal watermark detect FILE.mp4 --key %s`)\n",
+                key_path.c_str(), created ? " (created now)" : "", key_path.c_str());
+  }
   auto store = jobs::SqliteJobStore::open(flags.state_dir + "/jobs.sqlite");
   if (!store) return store.error();
   auto objects = storage::LocalDirectoryStore::open(flags.state_dir + "/files");

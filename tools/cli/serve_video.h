@@ -32,6 +32,8 @@ struct ServeVideoFlags {
   int threads = 0;                        // pipeline threads (0 = all cores)
   double usd_per_hour = 0;
   C2paFlags c2pa;                         // --c2pa-key / --c2pa-cert (c2pa_flags.h)
+  std::string watermark_key;              // "" → <state_dir>/watermark.key, created on first start
+  bool no_watermark = false;              // true: videos are not watermarked (benchmarks)
 };
 
 // Adds the --video-* options of `frugal serve` to `cmd`, filling `flags`.

@@ -131,7 +131,7 @@ Status RawVideoFile::close() {
 }
 
 Expected<std::unique_ptr<VideoOutputSink>> VideoOutputSink::open(const VideoOutputPaths& paths, const VideoRequest& request,
-                                                                 const VideoModelInfo& info,
+                                                                 const VideoModelInfo& info, const VideoWatermark& watermark,
                                                                  std::function<Status(const std::string&)> before_publish) {
   std::unique_ptr<VideoOutputSink> sink(new VideoOutputSink());
   sink->paths_ = paths;
@@ -146,6 +146,18 @@ Expected<std::unique_ptr<VideoOutputSink>> VideoOutputSink::open(const VideoOutp
     auto writer = media::Mp4Writer::open(paths.mp4, static_cast<int>(request.width), static_cast<int>(request.height), options);
     if (!writer) return writer.error();
     sink->mp4_.emplace(std::move(*writer));
+  }
+  if (watermark.key != nullptr && (!paths.mp4.empty() || !paths.png_dir.empty())) {
+    if (request.width < trust::kWatermarkMinSide || request.height < trust::kWatermarkMinSide) {
+      std::fprintf(stderr, "frugal: %lldx%lld is below the watermark's minimum side of %d pixels: frames not marked\n",
+                   static_cast<long long>(request.width), static_cast<long long>(request.height), trust::kWatermarkMinSide);
+    } else {
+      auto embedder = trust::WatermarkEmbedder::create(*watermark.key, trust::watermark_payload_for(*watermark.key, watermark.id),
+                                                       static_cast<int>(request.width), static_cast<int>(request.height));
+      if (!embedder) return embedder.error();
+      sink->watermark_.emplace(std::move(*embedder));
+      sink->watermark_id_ = watermark.id;
+    }
   }
   if (!paths.png_dir.empty()) {
     std::error_code ec;
@@ -180,6 +192,7 @@ Status VideoOutputSink::write_frames(const float* frames, int64_t n) {
   rgb_.resize(static_cast<size_t>(plane * 3));
   for (int64_t f = 0; f < n; ++f) {
     media::video_frame_to_rgb8(clamped_, shape, static_cast<int>(f), rgb_);
+    if (watermark_) watermark_->embed_frame(rgb_);
     if (mp4_) {
       if (Status s = mp4_->write_frame(rgb_); !s) return s;
     }
@@ -225,6 +238,10 @@ void VideoOutputSink::print_written() const {
     std::fprintf(stderr, "frugal: wrote %s (H.264, %lldx%lld, %lld frames, %lld fps, %s)\n", paths_.mp4.c_str(),
                  static_cast<long long>(width_), static_cast<long long>(height_), static_cast<long long>(frames_),
                  static_cast<long long>(fps_), mp4_ ? mp4_->encoder_name().c_str() : "");
+  }
+  if (watermark_) {
+    std::fprintf(stderr, "frugal: frames watermarked with payload %s (id \"%s\"; `frugal watermark detect FILE`)\n",
+                 trust::payload_hex(watermark_->payload()).c_str(), watermark_id_.c_str());
   }
   if (!paths_.png_dir.empty()) std::fprintf(stderr, "frugal: wrote %lld PNG frames to %s\n", static_cast<long long>(frames_), paths_.png_dir.c_str());
   if (!paths_.raw.empty()) {

@@ -15,6 +15,7 @@
 
 #include "core/expected.h"
 #include "media/mp4_writer.h"
+#include "trust/watermark_embed.h"
 #include "video/pipeline/generation_defaults.h"
 #include "video/pipeline/video_pipeline.h"
 
@@ -81,11 +82,20 @@ class RawVideoFile {
   int64_t frames_ = 0, plane_ = 0, frames_done_ = 0;
 };
 
+// The invisible watermark of the MP4 and PNG frames (docs/design/trust-watermark.md); the raw f32
+// outputs of the reference mode are never marked.
+struct VideoWatermark {
+  const trust::WatermarkKey* key = nullptr;  // null: no watermark
+  std::string id;                            // the payload is watermark_payload_for(*key, id)
+};
+
 class VideoOutputSink {
  public:
+  // Frames below trust::kWatermarkMinSide on a side are written unmarked, with a note on stderr.
   // `before_publish` runs on the finished MP4 before it appears (media::Mp4Options::before_publish).
   static Expected<std::unique_ptr<VideoOutputSink>> open(const VideoOutputPaths& paths, const video::VideoRequest& request,
                                                          const video::VideoModelInfo& info,
+                                                         const VideoWatermark& watermark = {},
                                                          std::function<Status(const std::string&)> before_publish = {});
   ~VideoOutputSink();
   // frames: [3, n, H, W] unclamped decoder output; they follow the frames written before.
@@ -102,6 +112,8 @@ class VideoOutputSink {
   int64_t width_ = 0, height_ = 0, frames_ = 0, fps_ = 16;
   int64_t frames_done_ = 0;
   std::optional<media::Mp4Writer> mp4_;
+  std::optional<trust::WatermarkEmbedder> watermark_;
+  std::string watermark_id_;
   std::unique_ptr<RawVideoFile> raw_;
   std::FILE* latents_ = nullptr;
   Status latent_error_;

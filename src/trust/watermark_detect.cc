@@ -1,0 +1,209 @@
+#include "trust/watermark_detect.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "core/check.h"
+#include "media/mp4_reader.h"
+#include "trust/watermark_cells.h"
+#include "trust/watermark_null.h"
+
+namespace frugal::trust {
+namespace {
+
+// Window scales tried for crops: the visible picture is this fraction of the marked one per side.
+constexpr double kWindowScales[] = {1.0, 0.95, 0.9, 0.85, 0.8};
+// The weighted union bound (Bonferroni with unequal weights, Σ w_h = 1, so the rate stays ≤ α):
+// this share of α goes to the uncropped alignments (the common case: re-encodes, rescales,
+// brightness), the rest is spread evenly over the crop alignments.
+constexpr double kUncroppedShare = 0.5;
+// Hypotheses with fewer bits in view are not evaluated (they still count in H).
+constexpr int kMinBitsSeen = 32;
+// Residuals are weighted by a Cauchy influence r / (1 + (r / κ)²) with κ = kInfluenceScale × the
+// kInfluenceQuantile quantile of |r|: small residuals (where the mark lives: the embedder sets
+// them to about its amplitude) count linearly, edges and texture (|r| ≫ κ) fade out.
+constexpr double kInfluenceScale = 1.5;
+constexpr double kInfluenceQuantile = 0.25;
+
+struct Hypothesis {
+  int grid;
+  WatermarkWindow window;
+};
+
+std::vector<Hypothesis> hypotheses(bool search_crops) {
+  std::vector<Hypothesis> out;
+  for (const int grid : kWatermarkGrids) {
+    const double step = 1.0 / (4.0 * grid);  // a quarter cell
+    for (const double scale : kWindowScales) {
+      if (!search_crops && scale != 1.0) continue;
+      const int positions = static_cast<int>(std::floor((1.0 - scale) / step + 1e-9)) + 1;
+      for (int iy = 0; iy < positions; ++iy) {
+        for (int ix = 0; ix < positions; ++ix) out.push_back({grid, {scale, ix * step, iy * step}});
+      }
+    }
+  }
+  return out;
+}
+
+struct Score {
+  std::array<double, kWatermarkBits> z{};
+  double statistic = 0;
+  int bits_seen = 0;
+  double log_p = 0;  // ln of the single-hypothesis bound
+};
+
+// Cell means → neighbour-whitened residuals → Cauchy-weighted → per-bit normalised correlations.
+Score score(const LumaIntegral& luma, const WatermarkLayout& layout, const WatermarkWindow& window,
+            std::vector<double>& mean, std::vector<uint8_t>& seen, std::vector<double>& residual) {
+  const size_t cells = layout.chip.size();
+  watermark_cell_means(luma, layout.grid, window, mean, seen);
+  watermark_cell_residuals(mean, layout.grid, seen, residual);
+  std::vector<double> magnitudes;
+  magnitudes.reserve(cells);
+  for (size_t cell = 0; cell < cells; ++cell) {
+    if (seen[cell]) magnitudes.push_back(std::fabs(residual[cell]));
+  }
+  Score out;
+  if (magnitudes.empty()) return out;
+  const size_t q = static_cast<size_t>(kInfluenceQuantile * static_cast<double>(magnitudes.size()));
+  std::nth_element(magnitudes.begin(), magnitudes.begin() + q, magnitudes.end());
+  const double kappa = std::max(kInfluenceScale * magnitudes[q], 1e-6);
+  std::array<double, kWatermarkBits> corr{}, energy{};
+  for (size_t cell = 0; cell < cells; ++cell) {
+    if (!seen[cell]) continue;
+    const double u = residual[cell] / kappa;
+    const double e = u / (1.0 + u * u);
+    corr[layout.bit[cell]] += layout.chip[cell] * e;
+    energy[layout.bit[cell]] += e * e;
+  }
+  for (int bit = 0; bit < kWatermarkBits; ++bit) {
+    if (energy[bit] <= 0) continue;
+    out.z[bit] = corr[bit] / std::sqrt(energy[bit]);
+    out.statistic += out.z[bit] * out.z[bit];
+    ++out.bits_seen;
+  }
+  out.log_p = log_chi2_chernoff_tail(out.statistic, out.bits_seen);
+  return out;
+}
+
+}  // namespace
+
+LumaAccumulator::LumaAccumulator(int width, int height)
+    : width_(width), height_(height), sum_(static_cast<size_t>(width) * height, 0.0) {}
+
+void LumaAccumulator::add_frame(std::span<const uint8_t> rgb) {
+  CHECK(rgb.size() == sum_.size() * 3, "watermark: frame size");
+  for (size_t i = 0; i < sum_.size(); ++i) sum_[i] += watermark_luma(&rgb[3 * i]);
+  ++frames_;
+}
+
+void LumaAccumulator::add_luma(std::span<const uint8_t> luma) {
+  CHECK(luma.size() == sum_.size(), "watermark: luma size");
+  for (size_t i = 0; i < sum_.size(); ++i) sum_[i] += luma[i];
+  ++frames_;
+}
+
+std::vector<float> LumaAccumulator::mean() const {
+  std::vector<float> out(sum_.size(), 0.0f);
+  if (frames_ == 0) return out;
+  for (size_t i = 0; i < sum_.size(); ++i) out[i] = static_cast<float>(sum_[i] / static_cast<double>(frames_));
+  return out;
+}
+
+Expected<WatermarkDetection> detect_watermark(const WatermarkKey& key, std::span<const float> mean_luma, int width,
+                                              int height, int64_t frames, const WatermarkDetectOptions& options) {
+  const int min_side = kWatermarkMinSide / 2;
+  if (width < min_side || height < min_side) {
+    return invalid_argument("watermark: a picture of " + std::to_string(width) + "x" + std::to_string(height) +
+                            " is too small to read (at least " + std::to_string(min_side) + " pixels a side)");
+  }
+  if (mean_luma.size() != static_cast<size_t>(width) * height) return invalid_argument("watermark: luma size");
+  if (!(options.false_positive_rate > 0 && options.false_positive_rate < 1)) {
+    return invalid_argument("watermark: the false-positive rate must be in (0, 1)");
+  }
+  const LumaIntegral luma(mean_luma, width, height);
+  const std::vector<Hypothesis> all = hypotheses(options.search_crops);
+  WatermarkDetection best;
+  best.hypotheses = static_cast<int>(all.size());
+  best.false_positive_rate = options.false_positive_rate;
+  best.frames = frames;
+  int uncropped = 0;
+  for (const Hypothesis& h : all) uncropped += h.window.scale == 1.0 ? 1 : 0;
+  const int cropped = static_cast<int>(all.size()) - uncropped;
+  const double share = cropped > 0 ? kUncroppedShare : 1.0;
+  const auto log_weight = [&](const Hypothesis& h) {
+    return h.window.scale == 1.0 ? std::log(share / uncropped) : std::log((1.0 - share) / cropped);
+  };
+  double best_log_p = 1;  // ln of the weighted bound, P·(1/w_h), of the best hypothesis
+  double best_log_weight = 0;
+  std::vector<double> mean, residual;
+  std::vector<uint8_t> seen;
+  WatermarkLayout layout;
+  for (const Hypothesis& h : all) {
+    if (layout.grid != h.grid) layout = make_watermark_layout(key, h.grid);
+    const Score s = score(luma, layout, h.window, mean, seen, residual);
+    const double weighted = s.log_p - log_weight(h);
+    if (s.bits_seen < kMinBitsSeen || weighted >= best_log_p) continue;
+    best_log_p = weighted;
+    best_log_weight = log_weight(h);
+    best.bit_z = s.z;
+    best.statistic = s.statistic;
+    best.bits_seen = s.bits_seen;
+    best.grid = h.grid;
+    best.window_scale = h.window.scale;
+    best.window_x = h.window.x;
+    best.window_y = h.window.y;
+  }
+  const double log_p_union = std::min(0.0, best_log_p);
+  best.log10_p_value = log_p_union / std::log(10.0);
+  best.detected = best.bits_seen > 0 && log_p_union <= std::log(options.false_positive_rate);
+  if (best.bits_seen > 0) {
+    best.threshold = chi2_chernoff_threshold(best.bits_seen, options.false_positive_rate * std::exp(best_log_weight), 1);
+  }
+  double sum_abs = 0, min_abs = INFINITY;
+  for (int bit = 0; bit < kWatermarkBits; ++bit) {
+    best.payload = (best.payload << 1) | (best.bit_z[bit] > 0 ? 1 : 0);
+    if (best.bit_z[bit] == 0) continue;
+    sum_abs += std::fabs(best.bit_z[bit]);
+    min_abs = std::min(min_abs, std::fabs(best.bit_z[bit]));
+  }
+  best.mean_abs_z = best.bits_seen > 0 ? sum_abs / best.bits_seen : 0;
+  best.min_abs_z = best.bits_seen > 0 ? min_abs : 0;
+  return best;
+}
+
+Expected<WatermarkDetection> detect_watermark_in_frames(const WatermarkKey& key, std::span<const uint8_t> frames, int64_t n,
+                                                        int width, int height, const WatermarkDetectOptions& options) {
+  if (n <= 0 || width <= 0 || height <= 0 || frames.size() != static_cast<size_t>(n) * width * height * 3) {
+    return invalid_argument("watermark: frames must be [n, height, width, 3] with n > 0");
+  }
+  LumaAccumulator acc(width, height);
+  const size_t frame_bytes = static_cast<size_t>(width) * height * 3;
+  for (int64_t f = 0; f < n; ++f) acc.add_frame(frames.subspan(static_cast<size_t>(f) * frame_bytes, frame_bytes));
+  return detect_watermark(key, acc.mean(), width, height, n, options);
+}
+
+Expected<WatermarkDetection> detect_watermark_in_file(const WatermarkKey& key, const std::string& path, int64_t max_frames,
+                                                      const WatermarkDetectOptions& options) {
+  std::optional<LumaAccumulator> acc;
+  media::Mp4ReadOptions read;
+  read.max_frames = max_frames;
+  // The Y' plane as decoded: the detector is invariant to Y' = 16 + 219/255 · luma (an affine map),
+  // and reading it skips the RGB conversion whose gamut clipping would bend a brightness change.
+  read.on_luma = [&](const media::Mp4Info& info, std::span<const uint8_t> luma) -> Status {
+    if (!acc) acc.emplace(info.width, info.height);
+    acc->add_luma(luma);
+    return Status::ok();
+  };
+  auto decoded = media::read_mp4(path, read);
+  if (!decoded) return decoded.error();
+  if (!acc || acc->frames() == 0) return invalid_argument("watermark: " + path + " has no frames");
+  return detect_watermark(key, acc->mean(), acc->width(), acc->height(), acc->frames(), options);
+}
+
+int watermark_bit_errors(const WatermarkDetection& detection, uint64_t expected) {
+  return __builtin_popcountll(detection.payload ^ expected);
+}
+
+}  // namespace frugal::trust

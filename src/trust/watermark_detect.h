@@ -1,0 +1,83 @@
+// Reads the luma watermark back (trust layer): frames → mean luma → per-bit soft decisions → payload
+// and a verdict at a stated false-positive rate.
+//
+// The detector averages the luma of every frame it is given (the mark is static, moving content
+// and codec noise average out), then for each alignment hypothesis (lattice 16 or 32; the visible
+// picture being a centred-or-shifted window of 80–100 % of the marked frame, i.e. crops, in steps
+// of a quarter cell; rescaling needs no hypothesis because cells are in relative coordinates) it
+// takes each cell's mean luma over the middle 3/4 of the cell, whitens it by subtracting the mean
+// of its 8 neighbours (removing the picture's smooth part), soft-limits the residual at its median
+// magnitude (a few edges cannot dominate), and correlates with the chips of each bit. Each bit's
+// normalised correlation z_i gives the bit (its sign) and its confidence (|z_i|); the statistic
+// T = Σ z_i² is compared with the threshold at which a weighted union bound of watermark_null.h
+// over all hypotheses (half the rate on the 2 uncropped alignments, half over the crop
+// alignments) is ≤ the requested false-positive rate (default 1e-6).
+// Threading: the functions are pure; an accumulator is used by one thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/expected.h"
+#include "trust/watermark_key.h"
+#include "trust/watermark_layout.h"
+
+namespace frugal::trust {
+
+struct WatermarkDetectOptions {
+  double false_positive_rate = 1e-6;  // per video, over all hypotheses (watermark_null.h)
+  bool search_crops = true;           // false: only the uncropped alignment of each lattice
+};
+
+struct WatermarkDetection {
+  bool detected = false;
+  uint64_t payload = 0;                        // the bits read (meaningful when detected)
+  std::array<double, kWatermarkBits> bit_z{};  // per bit (payload bit 63 first): sign = bit, |z| = confidence
+  double statistic = 0;                        // T = Σ z_i² of the best hypothesis
+  double threshold = 0;                        // T needed for `detected` at that hypothesis's k and weight
+  int bits_seen = 0;                           // k: bits with at least one visible cell
+  double log10_p_value = 0;                    // log10 of the bound on P(false positive) for this T (≤ 0)
+  int hypotheses = 0;                          // alignments tried (H of the union bound)
+  double false_positive_rate = 0;              // the rate the verdict was made at
+  int grid = 0;                                // the best hypothesis: lattice, window scale and origin
+  double window_scale = 1, window_x = 0, window_y = 0;
+  int64_t frames = 0;                          // frames averaged
+  double mean_abs_z = 0;                       // mean |z_i| over seen bits
+  double min_abs_z = 0;
+};
+
+// Sums the BT.709 luma of RGB8 frames of one size.
+class LumaAccumulator {
+ public:
+  LumaAccumulator(int width, int height);
+  void add_frame(std::span<const uint8_t> rgb);  // [height, width, 3] (CHECKed size)
+  void add_luma(std::span<const uint8_t> luma);  // [height, width] 8-bit luma or Y' (CHECKed size)
+  std::vector<float> mean() const;              // [height, width]; zeros before the first frame
+  int width() const { return width_; }
+  int height() const { return height_; }
+  int64_t frames() const { return frames_; }
+
+ private:
+  int width_, height_;
+  int64_t frames_ = 0;
+  std::vector<double> sum_;  // [height, width]
+};
+
+// The detector on a mean luma picture [height, width]. kInvalidArgument when a side is below
+// kWatermarkMinSide / 2 (a 0.5x-downscaled minimal clip is still read) or the rate is not in (0, 1).
+Expected<WatermarkDetection> detect_watermark(const WatermarkKey& key, std::span<const float> mean_luma, int width,
+                                              int height, int64_t frames, const WatermarkDetectOptions& options = {});
+// The library entry point for checks after generation: frames [n, height, width, 3] RGB8.
+Expected<WatermarkDetection> detect_watermark_in_frames(const WatermarkKey& key, std::span<const uint8_t> frames, int64_t n,
+                                                        int width, int height, const WatermarkDetectOptions& options = {});
+// Decodes a video file (media::read_mp4, at most `max_frames` frames; 0 = all) and detects.
+Expected<WatermarkDetection> detect_watermark_in_file(const WatermarkKey& key, const std::string& path,
+                                                      int64_t max_frames = 600, const WatermarkDetectOptions& options = {});
+
+// Payload bits that differ between `detection` and `expected` (0..64).
+int watermark_bit_errors(const WatermarkDetection& detection, uint64_t expected);
+
+}  // namespace frugal::trust

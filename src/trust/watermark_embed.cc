@@ -1,0 +1,207 @@
+#include "trust/watermark_embed.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/check.h"
+#include "trust/watermark_cells.h"
+
+namespace frugal::trust {
+namespace {
+
+// A cell may move at most this many times its perceptual amplitude: a cell whose picture argues
+// harder than that against its bit is left alone (the detector's weighting discounts such cells) and
+// the budget goes to the cells it can win.
+constexpr double kCapOverAmplitude = 8.0;
+// Jacobi sweeps of the per-cell targets: a cell's change also moves its neighbours' residuals by
+// −change / 8, which three sweeps settle to well under a tenth of a level.
+constexpr int kTargetSweeps = 3;
+// Bisection steps on the amplitude multiplier that spends exactly the RMS budget.
+constexpr int kBudgetSteps = 14;
+
+// Ordered dither in (−0.5, 0.5) by pixel: a 4 × 4 Bayer matrix, so a cell's mean change is its
+// fractional target, not the target rounded to whole levels.
+float dither(int x, int y) {
+  static constexpr int kBayer[4][4] = {{0, 8, 2, 10}, {12, 4, 14, 6}, {3, 11, 1, 9}, {15, 7, 13, 5}};
+  return (static_cast<float>(kBayer[y & 3][x & 3]) + 0.5f) / 16.0f - 0.5f;
+}
+
+// Moves the BT.709 luma of one RGB8 pixel by `delta` levels: the same change on R, G and B, and
+// where a channel clips at 0 or 255 the luma it could not take goes to the channels that can (a
+// saturated colour keeps its mark at a small chroma cost). Rounded with `offset` in (−0.5, 0.5).
+void shift_luma(uint8_t* p, float delta, float offset) {
+  static constexpr float kWeight[3] = {0.2126f, 0.7152f, 0.0722f};
+  float v[3];
+  float achieved = 0, free_weight = 0;
+  for (int ch = 0; ch < 3; ++ch) {
+    v[ch] = std::clamp(p[ch] + delta, 0.0f, 255.0f);
+    achieved += kWeight[ch] * (v[ch] - p[ch]);
+    if (v[ch] > 0.0f && v[ch] < 255.0f) free_weight += kWeight[ch];
+  }
+  const float missing = delta - achieved;
+  if (std::fabs(missing) > 1e-3f && free_weight > 0.0f) {
+    // At most half a `delta` more per channel, so the RGB error (what PSNR measures) stays close to the luma change.
+    const float extra = std::clamp(missing / free_weight, -0.5f * std::fabs(delta), 0.5f * std::fabs(delta));
+    for (int ch = 0; ch < 3; ++ch) {
+      if (v[ch] > 0.0f && v[ch] < 255.0f) v[ch] = std::clamp(v[ch] + extra, 0.0f, 255.0f);
+    }
+  }
+  for (int ch = 0; ch < 3; ++ch) p[ch] = static_cast<uint8_t>(std::clamp(std::floor(v[ch] + offset + 0.5f), 0.0f, 255.0f));
+}
+
+}  // namespace
+
+Expected<WatermarkEmbedder> WatermarkEmbedder::create(const WatermarkKey& key, uint64_t payload, int width, int height,
+                                                      const WatermarkEmbedOptions& options) {
+  if (width < kWatermarkMinSide || height < kWatermarkMinSide) {
+    return invalid_argument("watermark: frames must be at least " + std::to_string(kWatermarkMinSide) + "x" +
+                            std::to_string(kWatermarkMinSide) + " pixels, not " + std::to_string(width) + "x" +
+                            std::to_string(height));
+  }
+  if (!(options.strength > 0 && options.strength <= 16)) {
+    return invalid_argument("watermark: strength must be in (0, 16] luma levels");
+  }
+  WatermarkEmbedder embedder;
+  embedder.width_ = width;
+  embedder.height_ = height;
+  embedder.payload_ = payload;
+  embedder.options_ = options;
+  embedder.layout_ = make_watermark_layout(key, watermark_grid_for(width, height));
+  const size_t cells = embedder.layout_.chip.size();
+  embedder.sign_.resize(cells);
+  for (size_t cell = 0; cell < cells; ++cell) {
+    const int bit_idx = embedder.layout_.bit[cell];
+    const int bit = static_cast<int>(payload >> (kWatermarkBits - 1 - bit_idx) & 1);
+    embedder.sign_[cell] = static_cast<int8_t>(embedder.layout_.chip[cell] * (2 * bit - 1));
+  }
+  embedder.luma_.resize(static_cast<size_t>(width) * height);
+  return embedder;
+}
+
+void WatermarkEmbedder::texture_gains(const LumaIntegral& luma) {
+  // Texture per cell: the standard deviation of its luma; gain ∝ (σ + 2) / (median σ + 2), in
+  // [0.5, 2], normalised to mean square 1. The +2 levels keep flat cells from all hitting 0.5.
+  const int grid = layout_.grid;
+  gain_.assign(layout_.chip.size(), 0.0);
+  for (int row = 0; row < grid; ++row) {
+    int y0, y1;
+    watermark_cell_span(row, grid, height_, &y0, &y1);
+    for (int col = 0; col < grid; ++col) {
+      int x0, x1;
+      watermark_cell_span(col, grid, width_, &x0, &x1);
+      double sum = 0, sum_sq = 0;
+      for (int y = y0; y < y1; ++y) {
+        for (int x = x0; x < x1; ++x) {
+          const double v = luma_[static_cast<size_t>(y) * width_ + x];
+          sum += v;
+          sum_sq += v * v;
+        }
+      }
+      const double n = static_cast<double>((y1 - y0) * (x1 - x0));
+      gain_[static_cast<size_t>(row * grid + col)] = std::sqrt(std::max(0.0, sum_sq / n - (sum / n) * (sum / n)));
+    }
+  }
+  std::vector<double> sorted(gain_);
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  double mean_sq = 0;
+  for (double& g : gain_) {
+    g = std::clamp((g + 2.0) / (median + 2.0), 0.5, 2.0);
+    mean_sq += g * g;
+  }
+  const double norm = std::sqrt(mean_sq / static_cast<double>(gain_.size()));
+  for (double& g : gain_) g /= norm;
+  (void)luma;
+}
+
+// Per-cell changes for amplitude multiplier `amplitude`: the smallest change (in the bit's direction)
+// that leaves the cell's whitened residual at least amplitude·gain on the right side, capped.
+void WatermarkEmbedder::solve_changes(double amplitude) {
+  const int grid = layout_.grid;
+  const size_t cells = layout_.chip.size();
+  change_.assign(cells, 0.0);
+  for (int sweep = 0; sweep < kTargetSweeps; ++sweep) {
+    for (int row = 0; row < grid; ++row) {
+      for (int col = 0; col < grid; ++col) {
+        const size_t cell = static_cast<size_t>(row) * grid + col;
+        double neighbours = 0;
+        int n = 0;
+        for (int dy = -1; dy <= 1; ++dy) {
+          for (int dx = -1; dx <= 1; ++dx) {
+            const int r = row + dy, c = col + dx;
+            if ((dy == 0 && dx == 0) || r < 0 || c < 0 || r >= grid || c >= grid) continue;
+            neighbours += change_[static_cast<size_t>(r) * grid + c];
+            ++n;
+          }
+        }
+        const double sign = sign_[cell];
+        const double target = amplitude * gain_[cell];
+        // The residual the detector would see without this cell's own change:
+        const double others = host_residual_[cell] - (n > 0 ? neighbours / n : 0.0);
+        const double needed = std::max(0.0, target - sign * others);
+        change_[cell] = needed <= kCapOverAmplitude * target ? sign * needed : 0.0;
+      }
+    }
+  }
+}
+
+double WatermarkEmbedder::mean_square_change() const {
+  const int grid = layout_.grid;
+  double total = 0;
+  for (int row = 0; row < grid; ++row) {
+    int y0, y1;
+    watermark_cell_span(row, grid, height_, &y0, &y1);
+    for (int col = 0; col < grid; ++col) {
+      int x0, x1;
+      watermark_cell_span(col, grid, width_, &x0, &x1);
+      const double d = change_[static_cast<size_t>(row) * grid + col];
+      total += d * d * (y1 - y0) * (x1 - x0);
+    }
+  }
+  return total / (static_cast<double>(width_) * height_);
+}
+
+void WatermarkEmbedder::embed_frame(std::span<uint8_t> rgb) {
+  CHECK(rgb.size() == static_cast<size_t>(width_) * height_ * 3, "watermark: frame size");
+  const int grid = layout_.grid;
+  for (size_t i = 0; i < luma_.size(); ++i) luma_[i] = watermark_luma(&rgb[3 * i]);
+  const LumaIntegral luma(luma_, width_, height_);
+  std::vector<double> mean;
+  std::vector<uint8_t> seen;
+  watermark_cell_means(luma, grid, WatermarkWindow{}, mean, seen);
+  watermark_cell_residuals(mean, grid, seen, host_residual_);
+  texture_gains(luma);
+  // The amplitude multiplier whose changes spend exactly strength² of mean square change.
+  const double budget = options_.strength * options_.strength;
+  double lo = 0, hi = options_.strength;
+  solve_changes(hi);
+  while (mean_square_change() < budget && hi < 64 * options_.strength) {
+    lo = hi;
+    hi *= 2;
+    solve_changes(hi);
+  }
+  for (int step = 0; step < kBudgetSteps; ++step) {
+    const double mid = 0.5 * (lo + hi);
+    solve_changes(mid);
+    (mean_square_change() > budget ? hi : lo) = mid;
+  }
+  solve_changes(lo);
+  for (int row = 0; row < grid; ++row) {
+    int y0, y1;
+    watermark_cell_span(row, grid, height_, &y0, &y1);
+    for (int col = 0; col < grid; ++col) {
+      int x0, x1;
+      watermark_cell_span(col, grid, width_, &x0, &x1);
+      const float delta = static_cast<float>(change_[static_cast<size_t>(row) * grid + col]);
+      if (delta == 0.0f) continue;
+      for (int y = y0; y < y1; ++y) {
+        uint8_t* p = &rgb[(static_cast<size_t>(y) * width_ + x0) * 3];
+        for (int x = x0; x < x1; ++x, p += 3) {
+          shift_luma(p, delta, dither(x, y));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace frugal::trust

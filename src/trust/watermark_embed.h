@@ -1,0 +1,59 @@
+// Embeds the 64-bit payload in the luma of RGB8 frames (trust layer), before they are encoded.
+//
+// Every frame gets the same keyed cell pattern (watermark_layout.h): cell c's pixels move by
+// ±a_c in R, G and B alike, which moves BT.709 luma by exactly ±a_c and leaves chroma alone. The
+// amplitude is perceptual: a_c = strength · g_c with g_c from the cell's luma texture (busy cells,
+// where a change hides, get up to 2×; flat ones down to 0.5×), normalised so the mean of g_c² over
+// the frame is 1 — the mean squared change stays strength², i.e. PSNR ≈ 20·log10(255 / strength)
+// (41.3 dB at the default 2.2, before rounding to 8 bits and clipping at 0 / 255 lower it further).
+// The pattern is static over time, so H.264 carries it in its I-frames and cheap skip blocks, and
+// the detector averages it up over frames while moving content averages out.
+// Threading: one thread per embedder; embedders are independent.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "core/expected.h"
+#include "trust/watermark_cells.h"
+#include "trust/watermark_key.h"
+#include "trust/watermark_layout.h"
+
+namespace frugal::trust {
+
+struct WatermarkEmbedOptions {
+  // RMS luma change in 8-bit levels (see the header comment for the PSNR it gives).
+  double strength = 2.2;
+};
+
+class WatermarkEmbedder {
+ public:
+  // kInvalidArgument when a side is below kWatermarkMinSide or strength is not in (0, 16].
+  static Expected<WatermarkEmbedder> create(const WatermarkKey& key, uint64_t payload, int width, int height,
+                                            const WatermarkEmbedOptions& options = {});
+  // Marks one frame in place: rgb [height, width, 3] (CHECKed size).
+  void embed_frame(std::span<uint8_t> rgb);
+
+  int width() const { return width_; }
+  int height() const { return height_; }
+  uint64_t payload() const { return payload_; }
+  int grid() const { return layout_.grid; }
+
+ private:
+  WatermarkEmbedder() = default;
+  void texture_gains(const LumaIntegral& luma);
+  void solve_changes(double amplitude);
+  double mean_square_change() const;
+
+  int width_ = 0, height_ = 0;
+  uint64_t payload_ = 0;
+  WatermarkEmbedOptions options_;
+  WatermarkLayout layout_;
+  std::vector<int8_t> sign_;   // [grid²] chip · (2·bit − 1): the direction of each cell's change
+  std::vector<float> luma_;    // [height, width] scratch
+  std::vector<double> gain_;           // [grid²] perceptual gain, mean square 1
+  std::vector<double> host_residual_;  // [grid²] the detector's residual of the unmarked frame
+  std::vector<double> change_;         // [grid²] luma change per cell, in levels
+};
+
+}  // namespace frugal::trust

@@ -1,0 +1,105 @@
+// Embed → detect without a codec: the payload comes back at PSNR ≥ 40 dB, the wrong key and an
+// unmarked clip do not detect.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "trust/watermark_detect.h"
+#include "trust/watermark_embed.h"
+#include "watermark_test_util.h"
+
+namespace frugal::trust {
+namespace {
+
+using testing::natural_clip;
+using testing::psnr;
+using testing::smooth_clip;
+using testing::test_key;
+
+std::vector<uint8_t> mark(const WatermarkKey& key, uint64_t payload, std::vector<uint8_t> clip, int w, int h, int n) {
+  auto embedder = WatermarkEmbedder::create(key, payload, w, h);
+  EXPECT_TRUE(embedder.has_value());
+  const size_t frame = static_cast<size_t>(w) * h * 3;
+  for (int f = 0; f < n; ++f) embedder->embed_frame(std::span<uint8_t>(clip.data() + f * frame, frame));
+  return clip;
+}
+
+struct Case {
+  int width, height, frames;
+  bool smooth;
+};
+
+class RoundTrip : public ::testing::TestWithParam<Case> {};
+
+TEST_P(RoundTrip, PayloadComesBackAtPsnrAbove40) {
+  const auto [w, h, n, smooth] = GetParam();
+  const WatermarkKey key = test_key(7);
+  const uint64_t payload = watermark_payload_for(key, "job-123");
+  const std::vector<uint8_t> clip = smooth ? smooth_clip(w, h, n, 11) : natural_clip(w, h, n, 11);
+  const std::vector<uint8_t> marked = mark(key, payload, clip, w, h, n);
+  EXPECT_GE(psnr(clip, marked), 40.0);
+  auto d = detect_watermark_in_frames(key, marked, n, w, h);
+  ASSERT_TRUE(d.has_value()) << d.error().to_string();
+  std::printf("%dx%d: T %.1f (threshold %.1f), mean |z| %.2f, bit errors %d, PSNR %.2f dB\n", w, h, d->statistic,
+              d->threshold, d->mean_abs_z, watermark_bit_errors(*d, payload), psnr(clip, marked));
+  EXPECT_TRUE(d->detected);
+  EXPECT_EQ(d->payload, payload);
+  EXPECT_LE(d->log10_p_value, -6.0);
+  EXPECT_EQ(d->grid, watermark_grid_for(w, h));
+  // The unmarked clip and the marked one under another key: no detection.
+  auto unmarked = detect_watermark_in_frames(key, clip, n, w, h);
+  ASSERT_TRUE(unmarked.has_value());
+  EXPECT_FALSE(unmarked->detected) << "T " << unmarked->statistic;
+  auto wrong_key = detect_watermark_in_frames(test_key(99), marked, n, w, h);
+  ASSERT_TRUE(wrong_key.has_value());
+  EXPECT_FALSE(wrong_key->detected) << "T " << wrong_key->statistic;
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, RoundTrip,
+                         ::testing::Values(Case{64, 64, 17, true}, Case{832, 480, 9, false}, Case{320, 256, 5, false},
+                                           Case{480, 832, 3, false}));
+
+TEST(WatermarkEmbed, DifferentPayloadsReadBackDifferently) {
+  const WatermarkKey key = test_key(3);
+  const std::vector<uint8_t> clip = natural_clip(320, 256, 3, 5);
+  for (const char* id : {"a", "b", "job-000000000042"}) {
+    const uint64_t payload = watermark_payload_for(key, id);
+    auto d = detect_watermark_in_frames(key, mark(key, payload, clip, 320, 256, 3), 3, 320, 256);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_TRUE(d->detected);
+    // Three busy frames are a hard case: a bit whose 16 cells all sit on texture can flip.
+    EXPECT_LE(watermark_bit_errors(*d, payload), 2) << id << ": " << payload_hex(d->payload) << " vs " << payload_hex(payload);
+  }
+}
+
+TEST(WatermarkEmbed, BadSizesAndStrengthsAreErrors) {
+  const WatermarkKey key = test_key(1);
+  EXPECT_EQ(WatermarkEmbedder::create(key, 1, 16, 64).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(WatermarkEmbedder::create(key, 1, 64, 31).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(WatermarkEmbedder::create(key, 1, 64, 64, {0.0}).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(WatermarkEmbedder::create(key, 1, 64, 64, {100.0}).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(WatermarkEmbedder::create(key, 1, 32, 32).has_value());
+}
+
+TEST(WatermarkDetect, BadInputIsAnError) {
+  const WatermarkKey key = test_key(1);
+  std::vector<uint8_t> frame(8 * 8 * 3, 100);
+  EXPECT_EQ(detect_watermark_in_frames(key, frame, 1, 8, 8).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(detect_watermark_in_frames(key, frame, 2, 8, 8).error().code(), StatusCode::kInvalidArgument);
+  std::vector<float> luma(64 * 64, 1.0f);
+  WatermarkDetectOptions options;
+  options.false_positive_rate = 0;
+  EXPECT_EQ(detect_watermark(key, luma, 64, 64, 1, options).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(detect_watermark_in_file(key, "/nonexistent/clip.mp4").error().code(), StatusCode::kNotFound);
+}
+
+// A flat picture: nothing to correlate, nothing detected (and no division by zero).
+TEST(WatermarkDetect, FlatPictureIsNotMarked) {
+  std::vector<uint8_t> frame(128 * 128 * 3, 77);
+  auto d = detect_watermark_in_frames(test_key(1), frame, 1, 128, 128);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_FALSE(d->detected);
+}
+
+}  // namespace
+}  // namespace frugal::trust
