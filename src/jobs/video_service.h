@@ -39,6 +39,8 @@ struct VideoServiceOptions {
   // Where video.completed / video.failed events go (webhook_dispatcher.h); nullopt: nowhere.
   std::optional<webhooks::WebhookSender> webhook;
   WebhookDispatcherOptions webhook_delivery;
+  // Where every job's end is recorded (trust/audit_log.h); null: nowhere. Outlives the service.
+  trust::AuditSink* audit = nullptr;
 };
 
 // A job as the API shows it: the record plus what is derived at read time.

@@ -22,6 +22,7 @@
 #include "jobs/video_tiers.h"
 #include "jobs/webhook_dispatcher.h"
 #include "storage/object_store.h"
+#include "trust/audit_sink.h"
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::jobs {
@@ -36,6 +37,7 @@ struct WorkerContext {
   TierEstimates* estimates = nullptr;
   double usd_per_core_second = 0;         // the server's price per hour / 3600 / its cores
   WebhookDispatcher* webhooks = nullptr;  // null: no webhook endpoint; woken when a job ends
+  trust::AuditSink* audit = nullptr;      // null: no audit log; told every job's end (completed/failed/cancelled)
 };
 
 // Seconds since the epoch (the jobs' clock).
@@ -57,6 +59,9 @@ class VideoWorker {
   // The generation itself: files stored, or the Status why not.
   Expected<JobResult> generate(const JobRecord& job);
   void finish_failed(const JobRecord& job, const Status& why);
+  // One audit record for a job's end (no-op without an audit sink). output_sha256: the MP4's digest.
+  void audit_job_end(const JobRecord& job, const std::string& outcome, const std::string& detail,
+                     const JobResult* result);
 
   std::string model_name_;
   video::VideoPipeline& pipeline_;

@@ -29,6 +29,7 @@ struct ServeVideoFlags {
   std::string webhook_secret;             // "" → $FRUGAL_VIDEO_WEBHOOK_SECRET
   int threads = 0;                        // pipeline threads (0 = all cores)
   double usd_per_hour = 0;
+  trust::AuditSink* audit = nullptr;      // every job's end is recorded here (serve_audit.h); null: nowhere
 };
 
 // Adds the --video-* options of `frugal serve` to `cmd`, filling `flags`.
