@@ -22,8 +22,7 @@ std::string new_request_id() {
 
 // The parts of a request body that make up its prompt, as canonical JSON; the raw body when it is
 // not a JSON object (the request is rejected, but what was sent is still accounted for).
-std::string prompt_of(const std::string& body) {
-  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+std::string prompt_of(const json& parsed, const std::string& body) {
   if (!parsed.is_object()) return body;
   json prompt = json::object();
   for (const char* key : {"messages", "prompt", "input", "instructions", "tools"}) {
@@ -49,12 +48,12 @@ LlmAuditTrail::LlmAuditTrail(trust::AuditSink& sink, std::string endpoint, const
   event_.endpoint = std::move(endpoint);
   event_.request_id = new_request_id();
   event_.key_id = trust::api_key_id(bearer_token(authorization));
-  event_.prompt = prompt_of(body);
+  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  event_.prompt = prompt_of(parsed, body);
   event_.checks.push_back({"api_key", keys_required ? "pass" : "skip",
                            keys_required ? "a listed key" : "the server checks no API keys"});
-  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_object()) {
-    if (parsed.contains("seed") && parsed["seed"].is_number_integer()) event_.seed = parsed["seed"].get<uint64_t>();
+    if (parsed.contains("seed") && parsed["seed"].is_number_unsigned()) event_.seed = parsed["seed"].get<uint64_t>();
     if (parsed.contains("model") && parsed["model"].is_string()) event_.model = parsed["model"].get<std::string>();
   }
 }
