@@ -17,7 +17,7 @@ using json = nlohmann::json;
 std::string new_request_id() {
   unsigned char bytes[8] = {};
   (void)RAND_bytes(bytes, sizeof(bytes));
-  return "req_" + trust::to_hex(bytes, sizeof(bytes));
+  return "req_" + trust::bytes_to_hex(bytes, sizeof(bytes));
 }
 
 // The parts of a request body that make up its prompt, as canonical JSON; the raw body when it is

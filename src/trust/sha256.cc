@@ -10,7 +10,7 @@
 
 namespace frugal::trust {
 
-std::string to_hex(const unsigned char* bytes, size_t n) {
+std::string bytes_to_hex(const unsigned char* bytes, size_t n) {
   static const char kDigits[] = "0123456789abcdef";
   std::string out(n * 2, '0');
   for (size_t i = 0; i < n; ++i) {
@@ -39,7 +39,7 @@ std::string Sha256::finish_hex() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   CHECK(EVP_DigestFinal_ex(impl_->ctx, digest, &n) == 1, "SHA-256 final");
-  return to_hex(digest, n);
+  return bytes_to_hex(digest, n);
 }
 
 std::string sha256_hex(std::string_view bytes) {

@@ -32,6 +32,6 @@ class Sha256 {
 };
 
 // "0123…": lowercase hex of raw bytes.
-std::string to_hex(const unsigned char* bytes, size_t n);
+std::string bytes_to_hex(const unsigned char* bytes, size_t n);
 
 }  // namespace frugal::trust
