@@ -47,6 +47,7 @@ Status VideoService::start() {
     webhooks_->start();  // first: it delivers what a previous process left pending
   }
   context.webhooks = webhooks_.get();
+  context.audit = options_.audit;
   for (ServedVideoModel& model : models_) {
     workers_.push_back(std::make_unique<VideoWorker>(model.name, *model.pipeline, context));
     workers_.back()->start();

@@ -46,6 +46,8 @@ struct VideoServiceOptions {
   // The invisible watermark's key (docs/design/trust-watermark.md): every frame of every job is
   // marked with HMAC(key, job id) before encoding. nullopt: videos are not marked.
   std::optional<trust::WatermarkKey> watermark_key;
+  // Where every job's end is recorded (trust/audit_log.h); null: nowhere. Outlives the service.
+  trust::AuditSink* audit = nullptr;
 };
 
 // A job as the API shows it: the record plus what is derived at read time.

@@ -6,6 +6,7 @@
 #include "jobs/job_output.h"
 #include "trust/c2pa_manifest.h"
 #include "trust/watermark_layout.h"
+#include "trust/sha256.h"
 #include "video/samplers/sampler_kind.h"
 
 namespace frugal::jobs {
@@ -122,16 +123,21 @@ void VideoWorker::run_job(const JobRecord& job) {
     } else if (deleted) {
       (void)context_.objects->remove_prefix(job.id);
       if (context_.metrics) context_.metrics->outcomes->with({job.tier, "cancelled"}).inc();
+      audit_job_end(job, "cancelled", "deleted while running", nullptr);
       log_info("video job " + job.id + " cancelled");
     } else {
       finish_failed(job, result.error());
     }
     return;
   }
+  // The audit record is written before the completion commits: a crash in between reruns the job and
+  // logs it again (at least once, never a completed job without its record).
+  audit_job_end(job, "completed", "", &*result);
   const Status completed = context_.store->complete(job.id, *result, unix_now());
   if (!completed) {  // deleted while its files were being stored: nobody can fetch them now
     (void)context_.objects->remove_prefix(job.id);
     if (context_.metrics) context_.metrics->outcomes->with({job.tier, "cancelled"}).inc();
+    audit_job_end(job, "cancelled", "deleted while its files were stored", nullptr);
     log_info("video job " + job.id + " not completed: " + completed.to_string());
     return;
   }
@@ -148,7 +154,40 @@ void VideoWorker::finish_failed(const JobRecord& job, const Status& why) {
   }
   if (context_.webhooks != nullptr) context_.webhooks->notify();
   if (context_.metrics) context_.metrics->outcomes->with({job.tier, "failed"}).inc();
+  audit_job_end(job, "failed", code + ": " + why.message(), nullptr);
   log_warn("video job " + job.id + " failed: " + why.to_string());
+}
+
+void VideoWorker::audit_job_end(const JobRecord& job, const std::string& outcome, const std::string& detail,
+                                const JobResult* result) {
+  if (context_.audit == nullptr) return;
+  trust::AuditEvent event;
+  event.kind = "video_job";
+  event.endpoint = job.remixed_from.empty() ? "/v1/videos" : "/v1/videos/" + job.remixed_from + "/remix";
+  event.request_id = job.id;
+  event.key_id = job.api_key_hash;
+  event.prompt = job.prompt;
+  event.model = job.model;
+  event.tier = job.tier;
+  event.seed = job.seed;
+  event.outcome = outcome;
+  event.checks.push_back({"tier_admission", "pass", "tier " + job.tier + ", priority " + std::to_string(job.priority)});
+  event.checks.push_back({"attempts", "info", std::to_string(job.attempts)});
+  if (!job.negative_prompt.empty()) {
+    event.checks.push_back({"negative_prompt", "info", "sha256 " + trust::sha256_hex(job.negative_prompt)});
+  }
+  if (outcome != "completed") event.checks.push_back({"generation", outcome == "failed" ? "fail" : "skip", detail});
+  if (result != nullptr) {
+    event.cost_usd = result->cost_usd;
+    auto mp4 = context_.objects->get(*job_object_key(job.id, "video"), unix_now());
+    auto digest = mp4 ? Expected<std::string>(trust::sha256_hex(*mp4)) : Expected<std::string>(mp4.error());
+    if (digest) {
+      event.output_sha256 = *digest;
+    } else {
+      event.checks.push_back({"output_hash", "fail", digest.error().message()});
+    }
+  }
+  if (Status s = context_.audit->record(event); !s) log_error("audit log: video job " + job.id + ": " + s.to_string());
 }
 
 Expected<JobResult> VideoWorker::generate(const JobRecord& job) {

@@ -25,6 +25,7 @@
 #include "storage/object_store.h"
 #include "trust/signing_credentials.h"
 #include "trust/watermark_key.h"
+#include "trust/audit_sink.h"
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::jobs {
@@ -42,6 +43,7 @@ struct WorkerContext {
   std::shared_ptr<const trust::SigningCredentials> c2pa;  // null: MP4s carry no C2PA manifest
   std::string software_version;
   const trust::WatermarkKey* watermark_key = nullptr;  // null: frames are not watermarked
+  trust::AuditSink* audit = nullptr;      // null: no audit log; told every job's end (completed/failed/cancelled)
 };
 
 // Seconds since the epoch (the jobs' clock).
@@ -63,6 +65,9 @@ class VideoWorker {
   // The generation itself: files stored, or the Status why not.
   Expected<JobResult> generate(const JobRecord& job);
   void finish_failed(const JobRecord& job, const Status& why);
+  // One audit record for a job's end (no-op without an audit sink). output_sha256: the MP4's digest.
+  void audit_job_end(const JobRecord& job, const std::string& outcome, const std::string& detail,
+                     const JobResult* result);
 
   std::string model_name_;
   video::VideoPipeline& pipeline_;

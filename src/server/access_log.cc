@@ -57,6 +57,8 @@ void access_note_usage(std::string_view model, const Usage& usage) {
 
 void access_note_bytes(size_t bytes) { t_note.streamed_bytes += static_cast<int64_t>(bytes); }
 
+AccessNoteView access_note_view() { return AccessNoteView{t_note.model, t_note.usage}; }
+
 Expected<std::unique_ptr<AccessLog>> AccessLog::open(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "a");
   if (file == nullptr) return unavailable("cannot open access log " + path + ": " + std::strerror(errno));

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,12 @@ namespace frugal {
 void access_note_begin();
 void access_note_usage(std::string_view model, const Usage& usage);  // adds up (several choices, prompts)
 void access_note_bytes(size_t bytes);                                 // streamed body bytes written
+// What the note holds so far (the audit trail reads the model and usage from it).
+struct AccessNoteView {
+  std::optional<std::string> model;  // nullopt: no model ran
+  Usage usage;
+};
+AccessNoteView access_note_view();
 
 class AccessLog {
  public:

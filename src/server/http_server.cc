@@ -13,6 +13,7 @@
 #include "server/embeddings_routes.h"
 #include "server/error_mapping.h"
 #include "server/http_gate.h"
+#include "server/llm_audit.h"
 #include "server/openai_response.h"
 #include "server/openai_routes.h"
 #include "server/responses_routes.h"
@@ -90,20 +91,31 @@ void send_error(httplib::Response& res, const ApiError& error) {
   res.set_content(api_error_body(error), "application/json");
 }
 
-// Adapts httplib's DataSink to the session's sink.
+// Adapts httplib's DataSink to the session's sink; the audit trail (may be null) sees every byte written.
 class HttplibSink final : public SseSink {
  public:
-  explicit HttplibSink(httplib::DataSink& sink) : sink_(sink) {}
+  HttplibSink(httplib::DataSink& sink, LlmAuditTrail* audit) : sink_(sink), audit_(audit) {}
   bool write(std::string_view bytes) override {
     if (sink_.is_writable && !sink_.is_writable()) return false;
     access_note_bytes(bytes.size());
-    return sink_.write(bytes.data(), bytes.size());
+    const bool written = sink_.write(bytes.data(), bytes.size());
+    if (written && audit_ != nullptr) audit_->add_bytes(bytes);
+    return written;
   }
   void done() override { sink_.done(); }
 
  private:
   httplib::DataSink& sink_;
+  LlmAuditTrail* audit_;
 };
+
+// The X-Frugal-Route value of a reply ("" when it has none).
+std::string route_header_of(const ApiReply& reply) {
+  for (const auto& [name, value] : reply.headers) {
+    if (name == ModelRouter::kHeaderName) return value;
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -264,13 +276,21 @@ void HttpServer::install_routes() {
       // Counts this response as in flight until its last byte is written (streams outlive the handler).
       in_flight_.fetch_add(1);
       std::shared_ptr<void> in_flight_guard(nullptr, [this](void*) { in_flight_.fetch_sub(1); });
+      std::shared_ptr<LlmAuditTrail> audit;  // one record per request when the server keeps an audit log
+      if (impl_->options.audit != nullptr) {
+        audit = std::make_shared<LlmAuditTrail>(*impl_->options.audit, req.path, req.get_header_value("Authorization"),
+                                                req.body, !impl_->options.api_keys.empty());
+        res.set_header("X-Request-Id", audit->request_id());
+      }
       ApiReply reply = handle(req.body, arrival);
       for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+      const std::string route = route_header_of(reply);
       if (!reply.stream) {
         res.status = reply.http_status;
         if (reply.retry_after_seconds > 0) res.set_header("Retry-After", std::to_string(reply.retry_after_seconds));
         if (reply.cost_usd) res.set_header("X-Frugal-Cost-USD", format_cost_usd(*reply.cost_usd));
         res.set_content(reply.body, "application/json");
+        if (audit) audit->finish(reply.http_status, reply.body, route);
         return;
       }
       std::shared_ptr<ReplyStream> session = reply.stream;
@@ -278,12 +298,15 @@ void HttpServer::install_routes() {
       res.set_header("X-Accel-Buffering", "no");
       res.set_chunked_content_provider(
           "text/event-stream",
-          [session, in_flight_guard](size_t, httplib::DataSink& sink) {
-            HttplibSink adapter(sink);
-            return session->pump(adapter);
+          [session, in_flight_guard, audit](size_t, httplib::DataSink& sink) {
+            HttplibSink adapter(sink, audit.get());
+            const bool more = session->pump(adapter);
+            if (audit) audit->capture_note();
+            return more;
           },
-          [session, in_flight_guard](bool success) {
+          [session, in_flight_guard, audit, route](bool success) {
             if (!success) session->abandon();
+            if (audit) audit->finish_stream(success, route);
           });
     };
   };

@@ -28,6 +28,7 @@
 #include "metrics/serving_metrics.h"
 #include "server/access_log.h"
 #include "server/model_router.h"
+#include "trust/audit_sink.h"
 #include "tokenizer/tokenizer.h"
 
 namespace frugal {
@@ -52,6 +53,7 @@ struct HttpServerOptions {
   size_t max_json_depth = 128;           // application/json bodies nesting deeper -> 400
   bool allow_special_in_content = false; // chat content may hold control tokens (trusted callers only)
   AccessLog* access_log = nullptr;       // set: one JSON line per request (server/access_log.h); outlives the server
+  trust::AuditSink* audit = nullptr;     // set: one audit record per LLM API request (server/llm_audit.h); outlives it
 };
 
 // Reads --api-key-file: one key per line; blank lines and '#' comments are skipped.

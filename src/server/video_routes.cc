@@ -12,6 +12,8 @@
 #include "server/video_json.h"
 #include "server/video_page.h"
 #include "server/video_request_parser.h"
+#include "server/llm_audit.h"
+#include "trust/audit_sink.h"
 
 namespace frugal {
 namespace {
@@ -43,11 +45,10 @@ ApiError spec_error(const jobs::SpecError& error, jobs::VideoService& service) {
   return api;
 }
 
-// Who the caller is, for Idempotency-Key scopes and the per-key job limit: a hash of the bearer token
-// ("" without one: every anonymous caller is one key).
+// Who the caller is, for Idempotency-Key scopes, the per-key job limit and the audit log: the bearer
+// token's trust::api_key_id ("" without one: every anonymous caller is one key).
 std::string api_key_hash(const httplib::Request& req) {
-  const std::string header = req.get_header_value("Authorization");
-  return header.empty() ? "" : std::to_string(std::hash<std::string>{}(header));
+  return trust::api_key_id(bearer_token(req.get_header_value("Authorization")));
 }
 
 void answer_submit(httplib::Response& res, jobs::VideoService& service,

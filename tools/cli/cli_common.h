@@ -71,5 +71,6 @@ void register_text_encode(CLI::App& app);
 void register_vae(CLI::App& app);
 void register_gguf_set(CLI::App& app);
 void register_watermark(CLI::App& app);
+void register_audit(CLI::App& app);
 
 }  // namespace frugal::cli

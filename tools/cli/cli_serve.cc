@@ -27,6 +27,7 @@
 #include "server/model_set.h"
 #include "server/overflow_client.h"
 #include "serve_models.h"
+#include "serve_audit.h"
 #include "serve_video.h"
 
 namespace frugal::cli {
@@ -58,6 +59,7 @@ struct ServeArgs {
   OverflowOptions overflow;                  // used when overflow.url is set
   std::string overflow_api_key_file;
   ServeVideoFlags video;
+  ServeAuditFlags audit;
 };
 
 bool is_loopback(const std::string& host) {
@@ -245,6 +247,10 @@ int serve(const ServeArgs& args) {
     options.access_log = access_log.get();
     std::printf("frugal: access log: %s (one JSON line per request)\n", args.access_log.c_str());
   }
+  // Opened before the engines and the video service (it outlives them); closed last, with a signed checkpoint.
+  auto audit_log = open_serve_audit_log(args.audit, args.video);
+  if (!audit_log) return report_error(audit_log.error());
+  options.audit = audit_log->get();
   if (!args.api_key_file.empty()) {
     auto keys = read_api_key_file(args.api_key_file);
     if (!keys) return report_error(keys.error());
@@ -261,6 +267,7 @@ int serve(const ServeArgs& args) {
   ServeVideoFlags video_flags = args.video;
   video_flags.threads = args.engine.threads;
   video_flags.usd_per_hour = plan->price.usd_per_hour;
+  video_flags.audit = audit_log->get();
   auto video = start_video_service(video_flags, &registry);  // declared before the server: outlives it
   if (!video) return report_error(video.error());
 
@@ -359,6 +366,7 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--overflow-api-key-file", args->overflow_api_key_file,
                   "Overflow route: file whose first key is sent upstream as a Bearer token");
   add_serve_video_flags(*cmd, args->video);
+  add_serve_audit_flags(*cmd, args->audit);
   cmd->callback([args, price] {
     args->price_given = price->count() > 0;
     const int code = serve(*args);

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   frugal::cli::register_vae(app);
   frugal::cli::register_video_eval(app);
   frugal::cli::register_watermark(app);
+  frugal::cli::register_audit(app);
   CLI11_PARSE(app, argc, argv);
   if (app.get_subcommands().empty()) {  // a bare `frugal`: say what it can do
     std::fputs(app.help().c_str(), stdout);

@@ -124,6 +124,7 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   if (flags.max_queue > 0) options.config.max_queued = flags.max_queue;
   if (flags.max_queued_per_key >= 0) options.config.max_active_per_key = flags.max_queued_per_key;
   options.usd_per_hour = flags.usd_per_hour;
+  options.audit = flags.audit;
   auto webhook = make_webhook_sender(flags);
   if (!webhook) return webhook.error();
   options.webhook = std::move(*webhook);

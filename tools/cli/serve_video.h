@@ -34,6 +34,7 @@ struct ServeVideoFlags {
   C2paFlags c2pa;                         // --c2pa-key / --c2pa-cert (c2pa_flags.h)
   std::string watermark_key;              // "" → <state_dir>/watermark.key, created on first start
   bool no_watermark = false;              // true: videos are not watermarked (benchmarks)
+  trust::AuditSink* audit = nullptr;      // every job's end is recorded here (serve_audit.h); null: nowhere
 };
 
 // Adds the --video-* options of `frugal serve` to `cmd`, filling `flags`.
