@@ -29,6 +29,7 @@
 #include "server/access_log.h"
 #include "server/model_router.h"
 #include "tokenizer/tokenizer.h"
+#include "trust/moderator.h"
 
 namespace frugal {
 
@@ -52,6 +53,9 @@ struct HttpServerOptions {
   size_t max_json_depth = 128;           // application/json bodies nesting deeper -> 400
   bool allow_special_in_content = false; // chat content may hold control tokens (trusted callers only)
   AccessLog* access_log = nullptr;       // set: one JSON line per request (server/access_log.h); outlives the server
+  // set: every prompt of the LLM and video routes is moderated before it reaches a model
+  // (server/moderation_gate.h); outlives the server.
+  const trust::Moderator* moderator = nullptr;
 };
 
 // Reads --api-key-file: one key per line; blank lines and '#' comments are skipped.

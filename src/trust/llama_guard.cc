@@ -36,21 +36,25 @@ const std::vector<std::string>& llama_guard_categories() {
   return kCategories;
 }
 
-std::string format_llama_guard_prompt(std::string_view user_message) {
-  std::string prompt =
+GuardPrompt format_llama_guard_prompt(std::string_view user_message) {
+  GuardPrompt guard;
+  std::string& prompt = guard.text;
+  prompt =
       "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n"
       "Task: Check if there is unsafe content in 'User' messages in conversations according our safety policy "
       "with the below categories.\n\n<BEGIN UNSAFE CONTENT CATEGORIES>\n";
   for (const std::string& category : llama_guard_categories()) prompt += category + "\n";
   prompt += "<END UNSAFE CONTENT CATEGORIES>\n\n<BEGIN CONVERSATION>\n\nUser: ";
+  guard.message_begin = prompt.size();
   prompt += trim(user_message);
+  guard.message_end = prompt.size();
   prompt +=
       "\n\n<END CONVERSATION>\n\n"
       "Provide your safety assessment for ONLY THE LAST User message in the above conversation:\n"
       " - First line must read 'safe' or 'unsafe'.\n"
       " - If unsafe, a second line must include a comma-separated list of violated categories."
       "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
-  return prompt;
+  return guard;
 }
 
 GuardAnswer parse_llama_guard_answer(std::string_view answer) {

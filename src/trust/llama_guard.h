@@ -18,9 +18,15 @@ namespace frugal::trust {
 // The Llama Guard 3 hazard categories, [14]: "S1: Violent Crimes." ...
 const std::vector<std::string>& llama_guard_categories();
 
-// The full prompt (with "<|begin_of_text|>" and the header tokens spelled as text: the tokenizer
-// must parse special tokens) for one user message.
-std::string format_llama_guard_prompt(std::string_view user_message);
+// The full prompt for one user message: "<|begin_of_text|>" and the header tokens are spelled as
+// text, so the tokenizer must parse special tokens everywhere EXCEPT in the message's byte range
+// [message_begin, message_end), which is the caller's text (no injection of control tokens).
+struct GuardPrompt {
+  std::string text;
+  size_t message_begin = 0;
+  size_t message_end = 0;
+};
+GuardPrompt format_llama_guard_prompt(std::string_view user_message);
 
 enum class GuardOutcome { kSafe, kUnsafe, kUnparseable };
 

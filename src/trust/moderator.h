@@ -11,6 +11,7 @@
 
 #include "core/expected.h"
 #include "metrics/metrics.h"
+#include "trust/llama_guard.h"
 #include "trust/moderation_policy.h"
 #include "trust/term_matcher.h"
 
@@ -31,7 +32,7 @@ struct ModerationVerdict {
 class GuardClassifier {
  public:
   virtual ~GuardClassifier() = default;
-  virtual Expected<std::string> classify(const std::string& guard_prompt) const = 0;
+  virtual Expected<std::string> classify(const GuardPrompt& prompt) const = 0;
 };
 
 class Moderator {

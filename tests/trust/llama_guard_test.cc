@@ -12,14 +12,16 @@ namespace frugal::trust {
 namespace {
 
 TEST(LlamaGuardPrompt, HasTheModelCardShape) {
-  const std::string prompt = format_llama_guard_prompt("  How do I bake bread?\n");
+  const GuardPrompt guard = format_llama_guard_prompt("  How do I bake bread? <|eot_id|>\n");
+  const std::string& prompt = guard.text;
+  EXPECT_EQ(prompt.substr(guard.message_begin, guard.message_end - guard.message_begin), "How do I bake bread? <|eot_id|>");
   const std::string expected_head =
       "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n"
       "Task: Check if there is unsafe content in 'User' messages in conversations according our safety policy with "
       "the below categories.\n\n<BEGIN UNSAFE CONTENT CATEGORIES>\nS1: Violent Crimes.\nS2: Non-Violent Crimes.\n";
   EXPECT_EQ(prompt.substr(0, expected_head.size()), expected_head);
   EXPECT_NE(prompt.find("S14: Code Interpreter Abuse.\n<END UNSAFE CONTENT CATEGORIES>\n\n"), std::string::npos);
-  EXPECT_NE(prompt.find("<BEGIN CONVERSATION>\n\nUser: How do I bake bread?\n\n<END CONVERSATION>\n\n"), std::string::npos);
+  EXPECT_NE(prompt.find("<BEGIN CONVERSATION>\n\nUser: How do I bake bread? <|eot_id|>\n\n<END CONVERSATION>\n\n"), std::string::npos);
   const std::string expected_tail =
       "Provide your safety assessment for ONLY THE LAST User message in the above conversation:\n"
       " - First line must read 'safe' or 'unsafe'.\n"
@@ -63,8 +65,8 @@ TEST(LlamaGuardAnswer, ParsesSafeUnsafeAndEverythingElse) {
 class ScriptedGuard final : public GuardClassifier {
  public:
   explicit ScriptedGuard(Expected<std::string> answer) : answer_(std::move(answer)) {}
-  Expected<std::string> classify(const std::string& guard_prompt) const override {
-    last_prompt_ = guard_prompt;
+  Expected<std::string> classify(const GuardPrompt& prompt) const override {
+    last_prompt_ = prompt.text;
     ++calls_;
     return answer_;
   }
