@@ -69,21 +69,18 @@ bool word_matches(const TermWord& term_word, const GlyphWord& word) {
   return (current >> (offset[term_word.size()] - 1) & 1) != 0;
 }
 
-TermMatcher::TermMatcher(std::vector<CompiledTerm> terms) : terms_(std::move(terms)) {}
-
-bool TermMatcher::matches(const CompiledTerm& term, const NormalizedText& text) {
-  const size_t n_term_words = term.words.size();
-  for (const std::vector<GlyphWord>& view : text.views) {
-    if (view.size() < n_term_words) continue;
-    for (size_t start = 0; start + n_term_words <= view.size(); ++start) {
-      bool all = true;
-      for (size_t word_idx = 0; word_idx < n_term_words && all; ++word_idx) {
-        all = word_matches(term.words[word_idx], view[start + word_idx]);
-      }
-      if (all) return true;
-    }
+TermMatcher::TermMatcher(std::vector<CompiledTerm> terms) : terms_(std::move(terms)) {
+  for (size_t term_idx = 0; term_idx < terms_.size(); ++term_idx) {
+    by_first_letter_[terms_[term_idx].words.front().front().letter].push_back(term_idx);
   }
-  return false;
+}
+
+bool TermMatcher::matches_at(const CompiledTerm& term, const NormalizedText& text, const WordView& view, size_t start) {
+  if (start + term.words.size() > view.size()) return false;
+  for (size_t word_idx = 0; word_idx < term.words.size(); ++word_idx) {
+    if (!word_matches(term.words[word_idx], text.word(view, start + word_idx))) return false;
+  }
+  return true;
 }
 
 }  // namespace frugal::trust

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/expected.h"
@@ -46,20 +47,33 @@ bool word_matches(const TermWord& term_word, const GlyphWord& word);
 class TermMatcher {
  public:
   explicit TermMatcher(std::vector<CompiledTerm> terms);
-  // The first term (in policy order) that matches; nullptr when none does.
-  // `category_allowed(idx)` filters categories (return false to skip a category's terms).
+  // The first term (in policy order) that matches; nullptr when none does. `category_allowed(idx)`
+  // filters categories (false skips a category's terms). Cost: per word of each view, only the
+  // terms whose first letter that word's first glyph can be are tried.
   template <typename Filter>
   const CompiledTerm* find(const NormalizedText& text, Filter category_allowed) const {
-    for (const CompiledTerm& term : terms_) {
-      if (category_allowed(term.category_idx) && matches(term, text)) return &term;
+    size_t best = terms_.size();
+    for (const WordView& view : text.views) {
+      for (size_t start = 0; start < view.size(); ++start) {
+        for (char32_t letter : text.word(view, start).front().options) {
+          if (letter == 0) continue;
+          auto candidates = by_first_letter_.find(letter);
+          if (candidates == by_first_letter_.end()) continue;
+          for (size_t term_idx : candidates->second) {
+            if (term_idx >= best) break;  // ascending: nothing earlier left
+            if (category_allowed(terms_[term_idx].category_idx) && matches_at(terms_[term_idx], text, view, start)) best = term_idx;
+          }
+        }
+      }
     }
-    return nullptr;
+    return best < terms_.size() ? &terms_[best] : nullptr;
   }
   size_t size() const { return terms_.size(); }
 
  private:
-  static bool matches(const CompiledTerm& term, const NormalizedText& text);
+  static bool matches_at(const CompiledTerm& term, const NormalizedText& text, const WordView& view, size_t start);
   std::vector<CompiledTerm> terms_;
+  std::unordered_map<char32_t, std::vector<size_t>> by_first_letter_;  // letter -> term indices, ascending
 };
 
 }  // namespace frugal::trust

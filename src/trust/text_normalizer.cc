@@ -103,36 +103,51 @@ Glyph glyph_for(char32_t c) {
   return glyph;
 }
 
-// Whether the character at `idx` is part of a word (step 4's rule for symbols; a symbol standing
-// alone, as in "k.1.l.|", is a one-glyph word).
-bool in_word(const std::u32string& text, size_t idx) {
-  const char32_t c = text[idx];
-  if (is_word_core(c)) return true;
-  if (!is_symbol(c)) return false;
-  // The symbol run around idx, and what touches it.
-  size_t begin = idx, end = idx;
-  while (end < text.size() && is_symbol(text[end])) ++end;
-  while (begin > 0 && is_symbol(text[begin - 1])) --begin;
-  const bool word_follows = end < text.size() && is_word_core(text[end]);
-  const bool word_precedes = begin > 0 && is_word_core(text[begin - 1]);
-  if (word_follows) return true;
-  if (!word_precedes && end - begin == 1) return true;  // alone
-  return is_sticky_symbol(c) && word_precedes;
+// Which characters are part of a word (step 4's rule for symbols; a symbol standing alone, as in
+// "k.1.l.|", is a one-glyph word). One pass: each symbol run is decided once.
+std::vector<char> word_membership(const std::u32string& text) {
+  std::vector<char> in_word(text.size(), 0);
+  for (size_t idx = 0; idx < text.size();) {
+    if (is_word_core(text[idx])) {
+      in_word[idx++] = 1;
+      continue;
+    }
+    if (!is_symbol(text[idx])) {
+      ++idx;
+      continue;
+    }
+    size_t end = idx;
+    while (end < text.size() && is_symbol(text[end])) ++end;
+    const bool word_follows = end < text.size() && is_word_core(text[end]);
+    const bool word_precedes = idx > 0 && is_word_core(text[idx - 1]);
+    const bool alone = !word_precedes && end - idx == 1;
+    for (size_t run_idx = idx; run_idx < end; ++run_idx) {
+      in_word[run_idx] = word_follows || alone || (is_sticky_symbol(text[run_idx]) && word_precedes);
+    }
+    idx = end;
+  }
+  return in_word;
 }
 
-struct SplitWord {
-  GlyphWord glyphs;
-  bool space_before = true;  // whitespace in the gap before it (true for the first word)
+// Step 4: the words, as glyphs appended to `glyphs`, with where each begins and whether whitespace
+// came before it.
+struct Split {
+  std::vector<uint32_t> word_begin;  // [n_words + 1]
+  std::vector<char> space_before;    // [n_words]; true for the first word
 };
 
-std::vector<SplitWord> split_words(const std::u32string& text) {
-  std::vector<SplitWord> words;
+Split split_words(const std::u32string& text, std::vector<Glyph>& glyphs) {
+  Split split;
+  const std::vector<char> in_word = word_membership(text);
   bool in = false;
   bool saw_space = true;
   for (size_t idx = 0; idx < text.size(); ++idx) {
-    if (in_word(text, idx)) {
-      if (!in) words.push_back(SplitWord{{}, saw_space});
-      words.back().glyphs.push_back(glyph_for(text[idx]));
+    if (in_word[idx]) {
+      if (!in) {
+        split.word_begin.push_back(static_cast<uint32_t>(glyphs.size()));
+        split.space_before.push_back(saw_space);
+      }
+      glyphs.push_back(glyph_for(text[idx]));
       in = true;
       saw_space = false;
     } else {
@@ -140,20 +155,19 @@ std::vector<SplitWord> split_words(const std::u32string& text) {
       if (u_isUWhiteSpace(static_cast<UChar32>(text[idx]))) saw_space = true;
     }
   }
-  return words;
+  split.word_begin.push_back(static_cast<uint32_t>(glyphs.size()));
+  return split;
 }
 
-// Joins runs of consecutive words for which `joinable(prev, next)` holds.
+// A view that joins word i to word i-1 where `joinable(i)` holds.
 template <typename Joinable>
-std::vector<GlyphWord> join_runs(const std::vector<SplitWord>& words, Joinable joinable) {
-  std::vector<GlyphWord> view;
-  for (size_t word_idx = 0; word_idx < words.size(); ++word_idx) {
-    if (word_idx > 0 && joinable(words[word_idx - 1], words[word_idx])) {
-      view.back().insert(view.back().end(), words[word_idx].glyphs.begin(), words[word_idx].glyphs.end());
-    } else {
-      view.push_back(words[word_idx].glyphs);
-    }
+WordView join_runs(const Split& split, Joinable joinable) {
+  WordView view;
+  const size_t n_words = split.space_before.size();
+  for (size_t word_idx = 0; word_idx < n_words; ++word_idx) {
+    if (word_idx == 0 || !joinable(word_idx)) view.word_begin.push_back(split.word_begin[word_idx]);
   }
+  view.word_begin.push_back(split.word_begin[n_words]);
   return view;
 }
 
@@ -210,14 +224,12 @@ Expected<NormalizedText> normalize_text(std::string_view utf8) {
   auto folded = fold_text(utf8);
   if (!folded) return folded.error();
   NormalizedText out;
-  out.folded = std::move(*folded);
-  out.folded_utf8 = to_utf8(out.folded);
-  const std::vector<SplitWord> words = split_words(out.folded);
-  out.views.push_back(join_runs(words, [](const SplitWord&, const SplitWord&) { return false; }));
-  out.views.push_back(join_runs(words, [](const SplitWord& prev, const SplitWord& next) {
-    return prev.glyphs.size() == 1 && next.glyphs.size() == 1;
-  }));
-  out.views.push_back(join_runs(words, [](const SplitWord&, const SplitWord& next) { return !next.space_before; }));
+  out.folded_utf8 = to_utf8(*folded);
+  const Split split = split_words(*folded, out.glyphs);
+  const auto length = [&split](size_t word_idx) { return split.word_begin[word_idx + 1] - split.word_begin[word_idx]; };
+  out.views.push_back(join_runs(split, [](size_t) { return false; }));
+  out.views.push_back(join_runs(split, [&length](size_t word_idx) { return length(word_idx - 1) == 1 && length(word_idx) == 1; }));
+  out.views.push_back(join_runs(split, [&split](size_t word_idx) { return !split.space_before[word_idx]; }));
   return out;
 }
 

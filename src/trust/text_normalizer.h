@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,12 +35,22 @@ struct Glyph {
   bool can_be(char32_t letter) const { return options[0] == letter || options[1] == letter || options[2] == letter; }
 };
 
-using GlyphWord = std::vector<Glyph>;
+using GlyphWord = std::span<const Glyph>;
+
+// One view: words as boundaries into the text's one glyph array (views only differ in where words
+// end, so they share it; no allocation per word).
+struct WordView {
+  std::vector<uint32_t> word_begin;  // [n_words + 1]: word i is glyphs[word_begin[i], word_begin[i + 1])
+  size_t size() const { return word_begin.empty() ? 0 : word_begin.size() - 1; }
+};
 
 struct NormalizedText {
-  std::u32string folded;                    // steps 1-3 over the whole text (patterns match this, as UTF-8 below)
-  std::string folded_utf8;
-  std::vector<std::vector<GlyphWord>> views;  // [plain, spaced, joined]; each a sequence of words
+  std::string folded_utf8;      // steps 1-3 over the whole text, as UTF-8 (patterns match this)
+  std::vector<Glyph> glyphs;    // every word's glyphs, back to back
+  std::vector<WordView> views;  // [plain, spaced, joined]
+  GlyphWord word(const WordView& view, size_t word_idx) const {
+    return GlyphWord(glyphs.data() + view.word_begin[word_idx], view.word_begin[word_idx + 1] - view.word_begin[word_idx]);
+  }
 };
 
 // Steps 1-3 on a term or text: NFKC_Casefold, diacritics dropped, confusables mapped to ASCII.
