@@ -144,6 +144,8 @@ Expected<ModerationPolicy> parse_moderation_policy(std::string_view json_text, c
   } catch (const json::parse_error& e) {
     return invalid_argument("moderation policy " + position_of(json_text, e.byte > 0 ? e.byte - 1 : 0, source) +
                             ": not valid JSON (" + e.what() + ")");
+  } catch (const json::exception& e) {  // e.g. a number out of range: no byte position
+    return invalid_argument("moderation policy " + source + ": not valid JSON (" + e.what() + ")");
   }
   if (!root.is_object()) return field_error(policy, "(top level)", "expected a JSON object");
   if (Status s = check_keys(root, {"version", "categories", "guard"}, policy, ""); !s) return s;

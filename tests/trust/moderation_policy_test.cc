@@ -54,6 +54,7 @@ TEST(ModerationPolicy, MalformedFilesNameTheFileAndTheField) {
       {"{\"version\": 1,\n  \"categories\": [\n    {\"name\": \"a\" \"action\": \"block\"}]}", "policy.json:3:25: not valid JSON"},
       {"", "policy.json:1:1: not valid JSON"},
       {"[]", "policy.json: (top level): expected a JSON object"},
+      {"111111111e111111112", "policy.json: not valid JSON"},  // out of range (found by moderation_fuzz)
       {R"({"categories": []})", "policy.json: version: expected 1"},
       {R"({"version": 2, "categories": []})", "version: expected 1; got 2"},
       {R"({"version": 1})", "categories: an array of categories is required"},
