@@ -61,6 +61,9 @@ struct JobRecord {
   std::string remixed_from;      // "" unless made by /remix
   std::string idempotency_key;   // "" when none was sent
   std::string api_key_hash;      // who submitted it ("" without API keys)
+  // Non-empty: prompt moderation held it for human review ("moderation: category self_harm (term)");
+  // the review queue (h/review) decides whether it runs. Stored in the spec JSON.
+  std::string hold_reason;
 
   JobState state = JobState::kQueued;
   double progress = 0;           // 0..100

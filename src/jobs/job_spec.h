@@ -27,6 +27,7 @@ struct VideoCreateParams {
   std::string idempotency_key;
   std::string api_key_hash;
   std::string remixed_from;
+  std::string hold_reason;  // set by prompt moderation (a "hold" verdict): the job waits for human review
 };
 
 // A failure to resolve: the Status plus the request field it is about ("" when none).

@@ -64,7 +64,8 @@ std::string spec_json(const JobRecord& job) {
                                {"frames", job.frames},   {"steps", job.steps},
                                {"sampler", job.sampler}, {"cfg", job.cfg},
                                {"shift", job.shift},     {"seed", job.seed},
-                               {"remixed_from", job.remixed_from}, {"predicted_seconds", job.predicted_seconds}};
+                               {"remixed_from", job.remixed_from}, {"predicted_seconds", job.predicted_seconds},
+                               {"hold_reason", job.hold_reason}};
   return spec.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -90,6 +91,7 @@ void read_spec(const std::string& text, JobRecord& job) {
   job.shift = spec.value("shift", 0.0);
   job.seed = spec.value("seed", uint64_t{0});
   job.remixed_from = spec.value("remixed_from", "");
+  job.hold_reason = spec.value("hold_reason", "");
   job.predicted_seconds = spec.value("predicted_seconds", 0.0);
 }
 

@@ -91,6 +91,7 @@ nlohmann::json api_error_json(const ApiError& error) {
   nlohmann::json body = {{"message", error.message}, {"type", error.type}};
   body["param"] = error.param.empty() ? nlohmann::json(nullptr) : nlohmann::json(error.param);
   body["code"] = error.code.empty() ? nlohmann::json(nullptr) : nlohmann::json(error.code);
+  if (!error.category.empty()) body["category"] = error.category;
   return nlohmann::json{{"error", std::move(body)}};
 }
 

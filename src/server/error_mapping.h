@@ -17,6 +17,7 @@ struct ApiError {
   std::string param;    // the offending request field; "" -> null
   std::string code;     // machine-readable detail; "" -> null
   int retry_after_seconds = 0;  // > 0: send a Retry-After header (429)
+  std::string category;         // content_policy_*: the moderation category (an extra "category" field)
 };
 
 // kInvalidArgument/kOutOfRange/kUnimplemented -> 400, kNotFound -> 404, kResourceExhausted -> 429

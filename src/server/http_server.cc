@@ -198,6 +198,7 @@ HttpServer::HttpServer(std::unique_ptr<ModelRouter> router, MetricsRegistry* met
   impl.context.metrics = metrics != nullptr ? &impl.metrics : nullptr;
   impl.context.request_timeout = impl.options.request_timeout;
   impl.context.allow_special_in_content = impl.options.allow_special_in_content;
+  impl.context.moderator = impl.options.moderator;
   impl.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                      .count();
 
@@ -363,7 +364,7 @@ void HttpServer::install_routes() {
 
 void HttpServer::attach_video_service(jobs::VideoService& service) {
   impl_->video = &service;
-  install_video_routes(impl_->server, service);
+  install_video_routes(impl_->server, service, impl_->options.moderator);
 }
 
 // The request and KV gauges summed over every engine (each engine sets them for itself per step).

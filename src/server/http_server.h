@@ -28,8 +28,9 @@
 #include "metrics/serving_metrics.h"
 #include "server/access_log.h"
 #include "server/model_router.h"
-#include "trust/audit_sink.h"
 #include "tokenizer/tokenizer.h"
+#include "trust/audit_sink.h"
+#include "trust/moderator.h"
 
 namespace frugal {
 
@@ -54,6 +55,9 @@ struct HttpServerOptions {
   bool allow_special_in_content = false; // chat content may hold control tokens (trusted callers only)
   AccessLog* access_log = nullptr;       // set: one JSON line per request (server/access_log.h); outlives the server
   trust::AuditSink* audit = nullptr;     // set: one audit record per LLM API request (server/llm_audit.h); outlives it
+  // set: every prompt of the LLM and video routes is moderated before it reaches a model
+  // (server/moderation_gate.h); outlives the server.
+  const trust::Moderator* moderator = nullptr;
 };
 
 // Reads --api-key-file: one key per line; blank lines and '#' comments are skipped.

@@ -5,6 +5,7 @@
 #include "core/logging.h"
 #include "server/error_mapping.h"
 #include "server/model_defaults.h"
+#include "server/moderation_gate.h"
 #include "server/openai_response.h"
 #include "server/request_builder.h"
 #include "server/route_request.h"
@@ -203,6 +204,15 @@ ApiReply handle_api_request(const ApiContext& context, ApiEndpoint endpoint, con
   if (std::optional<ApiReply> rejected = prepare(context, endpoint, body, prepared)) {
     if (context.metrics != nullptr) context.metrics->requests->with({kOutcomeRejected}).inc();
     return *rejected;
+  }
+  // Before anything reaches a model, local or overflow (a blocked prompt is never tokenized for one).
+  if (context.moderator != nullptr) {
+    const Tokenizer* tokenizer = prepared.target.model != nullptr ? prepared.target.model->tokenizer : nullptr;
+    const char* route = endpoint == ApiEndpoint::kCompletions ? "completions" : "chat_completions";
+    if (std::optional<ApiError> refused = moderate_llm_request(*context.moderator, prepared.request, tokenizer, route)) {
+      if (context.metrics != nullptr) context.metrics->requests->with({kOutcomeRejected}).inc();
+      return error_reply(*refused);
+    }
   }
   ApiReply reply;
   if (prepared.target.is_overflow()) {

@@ -18,6 +18,7 @@
 #include "server/openai_schema.h"
 #include "server/reply_stream.h"
 #include "server/stream_session.h"
+#include "trust/moderator.h"
 
 namespace frugal {
 
@@ -27,6 +28,7 @@ struct ApiContext {
   const ServingMetrics* metrics = nullptr;       // may be null
   std::chrono::milliseconds request_timeout{0};  // 0: none
   bool allow_special_in_content = false;         // see PromptModel::allow_special_in_content
+  const trust::Moderator* moderator = nullptr;   // set: every prompt is checked first (server/moderation_gate.h)
 };
 
 struct ApiReply {

@@ -121,7 +121,7 @@ class OverflowStream final : public ReplyStream {
  private:
   static ApiError upstream_error_api(const std::string& message) {
     return ApiError{.http_status = 502, .type = "api_error", .message = "overflow endpoint: " + message,
-                    .param = "", .code = "overflow_upstream_error", .retry_after_seconds = 0};
+                    .param = "", .code = "overflow_upstream_error", .retry_after_seconds = 0, .category = ""};
   }
 
   // Passes complete SSE events through, pricing the usage chunk.

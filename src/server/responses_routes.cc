@@ -304,6 +304,10 @@ ApiReply handle_responses_request(const ApiContext& context, const std::string& 
       error["error"]["param"] = "max_output_tokens";
       reply.body = dump_json(error);
     }
+    if (!error.is_discarded() && error.contains("error") && error["error"].value("param", json()) == "messages") {
+      error["error"]["param"] = "input";  // the chat messages were made from input (and instructions)
+      reply.body = dump_json(error);
+    }
     return reply;
   }
   ResponseMeta meta;

@@ -7,7 +7,9 @@
 #include <functional>
 #include <regex>
 
+#include "core/logging.h"
 #include "server/error_mapping.h"
+#include "server/moderation_gate.h"
 #include "server/openai_response.h"
 #include "server/video_json.h"
 #include "server/video_page.h"
@@ -76,6 +78,21 @@ bool read_create_params(const httplib::Request& req, httplib::Response& res, job
   return true;
 }
 
+// The prompt's moderation: false after answering a block; a hold marks the job for review.
+bool moderate_video(httplib::Response& res, const trust::Moderator* moderator, jobs::VideoCreateParams* params) {
+  if (moderator == nullptr || !params->prompt) return true;
+  const trust::ModerationVerdict verdict = moderator->check({*params->prompt}, "video");
+  if (verdict.action == trust::ModerationAction::kAllow) return true;
+  log_info("moderation: " + std::string(trust::moderation_action_name(verdict.action)) + " video request, category " +
+           verdict.category + ", matched " + nlohmann::json(verdict.matched_term).dump() + " (" + verdict.source + ")");
+  if (verdict.blocked()) {
+    send_api_error(res, content_policy_error(verdict, "prompt", /*held=*/false));
+    return false;
+  }
+  params->hold_reason = "moderation: category " + verdict.category + " (" + verdict.source + ")";
+  return true;
+}
+
 // after / limit / order of GET /v1/videos; nullopt after answering an error.
 std::optional<jobs::ListQuery> read_list_query(const httplib::Request& req, httplib::Response& res) {
   jobs::ListQuery query;
@@ -124,7 +141,7 @@ std::string video_route_methods(const std::string& path) {
   return "GET, HEAD, DELETE";  // /v1/videos/{id}
 }
 
-void install_video_routes(httplib::Server& server, jobs::VideoService& service) {
+void install_video_routes(httplib::Server& server, jobs::VideoService& service, const trust::Moderator* moderator) {
   std::vector<std::string> tiers;
   tiers.push_back(service.config().default_tier);  // selected first
   for (const jobs::TierPreset& tier : service.config().tiers) {
@@ -133,9 +150,9 @@ void install_video_routes(httplib::Server& server, jobs::VideoService& service) 
   server.Get("/", [page = video_page_html(tiers)](const httplib::Request&, httplib::Response& res) {
     res.set_content(page, "text/html; charset=utf-8");
   });
-  server.Post("/v1/videos", [&service](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/v1/videos", [&service, moderator](const httplib::Request& req, httplib::Response& res) {
     jobs::VideoCreateParams params;
-    if (!read_create_params(req, res, &params)) return;
+    if (!read_create_params(req, res, &params) || !moderate_video(res, moderator, &params)) return;
     answer_submit(res, service, service.submit(params));
   });
   server.Get("/v1/videos", [&service](const httplib::Request& req, httplib::Response& res) {
@@ -158,9 +175,9 @@ void install_video_routes(httplib::Server& server, jobs::VideoService& service) 
     if (Status s = service.remove(id); !s) return send_api_error(res, api_error_from_status(s));
     send_json(res, video_deleted_json(id));
   });
-  server.Post(R"(/v1/videos/([^/]+)/remix)", [&service](const httplib::Request& req, httplib::Response& res) {
+  server.Post(R"(/v1/videos/([^/]+)/remix)", [&service, moderator](const httplib::Request& req, httplib::Response& res) {
     jobs::VideoCreateParams params;
-    if (!read_create_params(req, res, &params)) return;
+    if (!read_create_params(req, res, &params) || !moderate_video(res, moderator, &params)) return;
     answer_submit(res, service, service.remix(req.matches[1], params));
   });
 }

@@ -69,6 +69,16 @@ TEST_F(SqliteJobStoreTest, SubmitStoresTheRequestAsQueued) {
   EXPECT_EQ(store_->get("video_missing").error().code(), StatusCode::kNotFound);
 }
 
+TEST_F(SqliteJobStoreTest, AModerationHoldReasonSurvivesAReopen) {
+  JobRecord held = make_job("video_held", "draft", 1);
+  held.hold_reason = "moderation: category self_harm (term)";
+  submit(held);
+  submit(make_job("video_plain", "draft", 1));
+  reopen();
+  EXPECT_EQ(store_->get("video_held")->hold_reason, "moderation: category self_harm (term)");
+  EXPECT_EQ(store_->get("video_plain")->hold_reason, "");
+}
+
 TEST_F(SqliteJobStoreTest, ClaimsByPriorityThenAgeAndSkipsTiersAtTheirCap) {
   submit(make_job("video_final", "final", 1));
   submit(make_job("video_draft1", "draft", 3));

@@ -3,7 +3,8 @@
 // meter (--hardware / --price-per-hour: every response's usage carries cost_usd), several models
 // (--model NAME=PATH, repeated) with cost-aware routing ("auto", --route) and an overflow route to
 // an external OpenAI-compatible endpoint (--overflow-*), and text-to-video as durable jobs behind
-// the OpenAI Videos API (--video-model DIR, repeated; see serve_video.h).
+// the OpenAI Videos API (--video-model DIR, repeated; see serve_video.h), prompt moderation
+// (--moderation-policy, --guard-model; see serve_moderation.h).
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -26,8 +27,9 @@
 #include "server/http_server.h"
 #include "server/model_set.h"
 #include "server/overflow_client.h"
-#include "serve_models.h"
 #include "serve_audit.h"
+#include "serve_moderation.h"
+#include "serve_models.h"
 #include "serve_video.h"
 
 namespace frugal::cli {
@@ -60,6 +62,7 @@ struct ServeArgs {
   std::string overflow_api_key_file;
   ServeVideoFlags video;
   ServeAuditFlags audit;
+  ServeModerationFlags moderation;
 };
 
 bool is_loopback(const std::string& host) {
@@ -259,6 +262,10 @@ int serve(const ServeArgs& args) {
   ServeEngineFlags engine_flags = args.engine;
   engine_flags.usd_per_hour = plan->price.usd_per_hour;
   MetricsRegistry registry;
+  // The policy before the models (a malformed one fails fast); declared before the server: outlives it.
+  auto moderation = start_moderation(args.moderation, engine_flags, &registry);
+  if (!moderation) return report_error(moderation.error());
+  options.moderator = (*moderation)->moderator.get();
   auto models = start_models(plan->models, engine_flags, &registry);
   if (!models) return report_error(models.error());
   auto router = make_router(*models, std::move(plan->routes), engine_flags, std::move(plan->overflow), &registry);
@@ -367,6 +374,7 @@ void register_serve(CLI::App& app) {
                   "Overflow route: file whose first key is sent upstream as a Bearer token");
   add_serve_video_flags(*cmd, args->video);
   add_serve_audit_flags(*cmd, args->audit);
+  add_serve_moderation_flags(*cmd, args->moderation);
   cmd->callback([args, price] {
     args->price_given = price->count() > 0;
     const int code = serve(*args);
