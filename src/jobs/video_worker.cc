@@ -4,6 +4,7 @@
 
 #include "core/logging.h"
 #include "jobs/job_output.h"
+#include "jobs/review.h"
 #include "video/samplers/sampler_kind.h"
 
 namespace frugal::jobs {
@@ -126,7 +127,18 @@ void VideoWorker::run_job(const JobRecord& job) {
     }
     return;
   }
-  const Status completed = context_.store->complete(job.id, *result, unix_now());
+  if (result->hold_reason) {
+    const Status held = context_.store->hold(job.id, result->result, *result->hold_reason, result->review, unix_now());
+    if (!held) {  // deleted meanwhile
+      (void)context_.objects->remove_prefix(job.id);
+      log_info("video job " + job.id + " not held: " + held.to_string());
+      return;
+    }
+    if (context_.metrics) context_.metrics->outcomes->with({job.tier, "held"}).inc();
+    log_warn("video job " + job.id + " held for review: " + *result->hold_reason);
+    return;
+  }
+  const Status completed = context_.store->complete(job.id, result->result, unix_now());
   if (!completed) {  // deleted while its files were being stored: nobody can fetch them now
     (void)context_.objects->remove_prefix(job.id);
     if (context_.metrics) context_.metrics->outcomes->with({job.tier, "cancelled"}).inc();
@@ -134,8 +146,8 @@ void VideoWorker::run_job(const JobRecord& job) {
     return;
   }
   if (context_.webhooks != nullptr) context_.webhooks->notify();
-  context_.estimates->record(job.tier, result->stage_seconds.total, result->cost_usd);
-  if (context_.metrics) context_.metrics->observe_completed(job, *result, job.steps);
+  context_.estimates->record(job.tier, result->result.stage_seconds.total, result->result.cost_usd);
+  if (context_.metrics) context_.metrics->observe_completed(job, result->result, job.steps);
   log_info("video job " + job.id + " completed");
 }
 
@@ -149,7 +161,7 @@ void VideoWorker::finish_failed(const JobRecord& job, const Status& why) {
   log_warn("video job " + job.id + " failed: " + why.to_string());
 }
 
-Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
+Expected<VideoWorker::Generated> VideoWorker::generate(const JobRecord& job) {
   const auto claimed = Clock::now();
   auto request = to_video_request(job);
   if (!request) return request.error();
@@ -157,6 +169,8 @@ Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
   auto output = JobOutput::open(*context_.objects, job.id, "attempt" + std::to_string(job.attempts), job.width,
                                 job.height, job.frames, pipeline_.info().fps);
   if (!output) return output.error();
+  const bool checked = context_.post_checks != nullptr && !context_.post_checks->empty();
+  if (checked) (*output)->sample_every(std::max<int64_t>(1, context_.check_every_frames));
   video::VideoCallbacks callbacks;
   double last_progress = -1;
   callbacks.on_progress = [&](const video::VideoProgress& p) {
@@ -171,9 +185,23 @@ Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
   if (!stats) return stats.error();
   if (callbacks.cancelled()) return Status(StatusCode::kCancelled, "cancelled");
   const auto storing = Clock::now();
-  JobResult result;
+  Generated generated;
+  JobResult& result = generated.result;
   result.expires_at = unix_now() + context_.config->retention_seconds;
-  if (Status s = (*output)->store(result.expires_at); !s) return s;
+  std::vector<trust::CheckOutcome> outcomes;
+  if (checked) {
+    if (Status s = (*output)->finish(); !s) return s;
+    const trust::PostCheckInput input{job.id, job.prompt, (*output)->samples(), (*output)->mp4_path()};
+    outcomes = trust::run_post_checks(*context_.post_checks, input);
+    if (trust::any_hold(outcomes)) generated.hold_reason = hold_reason_of(outcomes);
+  }
+  // A held job's files wait for the reviewer: no expiry until the decision.
+  if (Status s = (*output)->store(generated.hold_reason ? 0 : result.expires_at); !s) return s;
+  if (generated.hold_reason) {
+    auto frames = store_review_frames(*context_.objects, job.id, (*output)->samples());
+    if (!frames) return frames.error();
+    generated.review = review_json(outcomes, *frames);
+  }
   result.compute_seconds = stats->compute_seconds;
   result.cost_usd = stats->compute_seconds * context_.usd_per_core_second;
   StageSeconds& stages = result.stage_seconds;
@@ -183,7 +211,7 @@ Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
   stages.vae_decode = stats->vae_decode_seconds;
   stages.mp4_encode = seconds_since(storing);
   stages.total = seconds_since(claimed);
-  return result;
+  return generated;
 }
 
 }  // namespace frugal::jobs

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "jobs/video_tiers.h"
 #include "jobs/webhook_dispatcher.h"
 #include "storage/object_store.h"
+#include "trust/post_check.h"
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::jobs {
@@ -36,6 +38,10 @@ struct WorkerContext {
   TierEstimates* estimates = nullptr;
   double usd_per_core_second = 0;         // the server's price per hour / 3600 / its cores
   WebhookDispatcher* webhooks = nullptr;  // null: no webhook endpoint; woken when a job ends
+  // Post-generation checks (trust/post_check.h) run on every check_every_frames-th frame before a
+  // job is released; any hold parks the job in the review queue. Null or empty: none.
+  const trust::PostChecks* post_checks = nullptr;
+  int64_t check_every_frames = 8;
 };
 
 // Seconds since the epoch (the jobs' clock).
@@ -54,8 +60,14 @@ class VideoWorker {
  private:
   void loop();
   void run_job(const JobRecord& job);
-  // The generation itself: files stored, or the Status why not.
-  Expected<JobResult> generate(const JobRecord& job);
+  // What a successful generation produced: its result, and a hold when a post-check flagged it.
+  struct Generated {
+    JobResult result;
+    std::optional<std::string> hold_reason;  // set: held for review
+    std::string review;                      // the review JSON (jobs/review.h) when held
+  };
+  // The generation itself and its post-checks: files stored, or the Status why not.
+  Expected<Generated> generate(const JobRecord& job);
   void finish_failed(const JobRecord& job, const Status& why);
 
   std::string model_name_;

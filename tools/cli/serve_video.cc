@@ -95,11 +95,13 @@ void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags) {
                  "POST video.completed / video.failed events here (Standard Webhooks signatures, retried with backoff)");
   cmd.add_option("--video-webhook-secret", flags.webhook_secret,
                  "The webhook signing secret, whsec_<base64 key> (default: $FRUGAL_VIDEO_WEBHOOK_SECRET)");
+  add_serve_trust_flags(cmd, flags.trust);
 }
 
 Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVideoFlags& flags, MetricsRegistry* registry) {
   if (flags.model_values.empty()) {
     if (!flags.webhook_url.empty()) return invalid_argument("--video-webhook-url needs --video-model");
+    if (has_post_checks(flags.trust)) return invalid_argument("--pdq-hash-list and --classifier-command need --video-model");
     return std::unique_ptr<jobs::VideoService>();
   }
   auto specs = parse_video_model_specs(flags.model_values);
@@ -116,6 +118,14 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   auto webhook = make_webhook_sender(flags);
   if (!webhook) return webhook.error();
   options.webhook = std::move(*webhook);
+  if (has_post_checks(flags.trust) && flags.trust.reviewer_key_file.empty()) {
+    return invalid_argument("--pdq-hash-list / --classifier-command hold videos for review: give --reviewer-key-file too");
+  }
+  auto checks = make_post_checks(flags.trust);
+  if (!checks) return checks.error();
+  options.post_checks = std::move(*checks);
+  options.check_every_frames = flags.trust.check_every_frames;
+  const size_t n_checks = options.post_checks.size();
   for (const jobs::TierPreset& tier : options.config.tiers) {
     bool served = tier.model.empty();
     for (const VideoModelSpec& spec : *specs) served |= spec.name == tier.model;
@@ -141,6 +151,10 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   }
   std::printf(")\n");
   if (!flags.webhook_url.empty()) std::printf("frugal: video webhooks to %s\n", flags.webhook_url.c_str());
+  if (n_checks > 0) {
+    std::printf("frugal: %zu post-generation check(s) on every %lld-th frame; flagged videos wait at /v1/review/videos\n",
+                n_checks, static_cast<long long>(flags.trust.check_every_frames));
+  }
   return service;
 }
 

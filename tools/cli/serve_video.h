@@ -16,6 +16,7 @@
 #include "core/expected.h"
 #include "jobs/video_service.h"
 #include "metrics/metrics.h"
+#include "serve_trust.h"
 
 namespace frugal::cli {
 
@@ -29,6 +30,7 @@ struct ServeVideoFlags {
   std::string webhook_secret;             // "" → $FRUGAL_VIDEO_WEBHOOK_SECRET
   int threads = 0;                        // pipeline threads (0 = all cores)
   double usd_per_hour = 0;
+  ServeTrustFlags trust;                  // post-generation checks and review (serve_trust.h)
 };
 
 // Adds the --video-* options of `frugal serve` to `cmd`, filling `flags`.
