@@ -135,7 +135,7 @@ TEST_F(VideoReview, FlaggedVideoIsHeldInvisibleApprovedOrRejectedByReviewersOnly
   EXPECT_EQ(serve->stop(), 0) << serve->log();
 }
 
-TEST_F(VideoReview, FramesMatchingTheHashListAreHeldAndTheQueueSurvivesARestart_slow) {
+TEST_F(VideoReview, FramesMatchingTheHashListAreHeldAndTheQueueSurvivesARestart) {
   // 1. A list with an unrelated hash: the video is released; hash its decoded frame 0.
   const std::string unrelated = state_dir_ + "/unrelated.txt";
   std::ofstream(unrelated) << "db19d9794966271c369924e2c893d9993b29ce36a4e45b4bb69ca5244af45ad9 mandelbrot\n";
