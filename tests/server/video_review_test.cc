@@ -132,6 +132,12 @@ TEST_F(VideoReview, FlaggedVideoIsHeldInvisibleApprovedOrRejectedByReviewersOnly
   EXPECT_EQ(http(port, as(kReviewerKey), "/v1/review/videos/" + second + "/content").status, 404);
   EXPECT_FALSE(fs::exists(state_dir_ + "/state/files/objects/" + second));
   EXPECT_EQ(http(port, as(kReviewerKey), "/v1/review/videos").body_json["data"].size(), 0u);
+  const std::string metrics = http(port, "", "/metrics").body;
+  for (const char* series : {"frugal_video_jobs_total{tier=\"draft\",outcome=\"held\"} 2",
+                             "frugal_video_jobs_total{tier=\"draft\",outcome=\"approved\"} 1",
+                             "frugal_video_jobs_total{tier=\"draft\",outcome=\"rejected\"} 1"}) {
+    EXPECT_NE(metrics.find(series), std::string::npos) << series;
+  }
   EXPECT_EQ(serve->stop(), 0) << serve->log();
 }
 
