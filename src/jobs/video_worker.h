@@ -1,9 +1,10 @@
 // VideoWorker: the loop that runs one served video model's jobs (jobs layer). It claims the next
 // job (tier priority, then age; tiers at their concurrency cap skipped), runs the pipeline with
-// progress written to the store, streams the frames into the MP4, stores the files, then marks the
-// job completed — the files are stored before the completion commits, so a job seen completed
-// always has its files, and a crash before the commit reruns the job from the start (exactly one
-// completion; see docs/design/video-service.md).
+// progress written to the store, streams the frames into the MP4, runs the post-generation checks
+// (trust/post_check.h) when configured, stores the files, then marks the job completed, or held
+// for review when a check flagged it (docs/design/trust-review.md). The files are stored before the
+// commit, so a job seen completed (or held) always has its files, and a crash before the commit
+// reruns the job from the start (exactly one completion; see docs/design/video-service.md).
 // Threading contract: start() and stop() from one thread; the loop runs on its own thread; the
 // pipeline is used by this worker only.
 #pragma once
