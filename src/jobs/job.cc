@@ -12,12 +12,18 @@ const char* job_state_name(JobState state) {
       return "completed";
     case JobState::kFailed:
       return "failed";
+    case JobState::kHeld:
+      return "held_for_review";
   }
   return "failed";
 }
 
+const char* api_state_name(JobState state) {
+  return state == JobState::kHeld ? job_state_name(JobState::kInProgress) : job_state_name(state);
+}
+
 std::optional<JobState> parse_job_state(const std::string& name) {
-  for (JobState state : {JobState::kQueued, JobState::kInProgress, JobState::kCompleted, JobState::kFailed}) {
+  for (JobState state : {JobState::kQueued, JobState::kInProgress, JobState::kCompleted, JobState::kFailed, JobState::kHeld}) {
     if (name == job_state_name(state)) return state;
   }
   return std::nullopt;
@@ -30,6 +36,7 @@ bool is_terminal(JobState state) {
       return true;
     case JobState::kQueued:
     case JobState::kInProgress:
+    case JobState::kHeld:
       return false;
   }
   return false;
@@ -63,7 +70,10 @@ Status check_transition(JobState from, JobState to) {
   const bool allowed = (from == JobState::kQueued && to == JobState::kInProgress) ||
                        (from == JobState::kInProgress && to == JobState::kCompleted) ||
                        (from == JobState::kInProgress && to == JobState::kFailed) ||
-                       (from == JobState::kInProgress && to == JobState::kQueued);
+                       (from == JobState::kInProgress && to == JobState::kQueued) ||
+                       (from == JobState::kInProgress && to == JobState::kHeld) ||
+                       (from == JobState::kHeld && to == JobState::kCompleted) ||
+                       (from == JobState::kHeld && to == JobState::kFailed);
   if (allowed) return Status::ok();
   return internal_error(std::string("job state change ") + job_state_name(from) + " -> " + job_state_name(to) +
                         " is not allowed");

@@ -2,8 +2,11 @@
 // JobStore in one durable transaction (see job_store.h); this file says which changes exist.
 //
 //   queued ──claim──► in_progress ──complete──► completed
-//     ▲                   │ └──────fail──────► failed
-//     └──── recover ──────┘   (a server restart finds it in_progress: its worker died with it)
+//     ▲                   │ │└──────fail──────► failed
+//     └──── recover ──────┘ └─hold─► held_for_review ─approve─► completed
+//   (a restart finds it           (a post-generation     └──reject──► failed
+//    in_progress: its worker       check flagged it;
+//    died with it)                 docs/design/trust-review.md)
 // A deleted job is removed from the store in any state; a running one is cancelled first.
 #pragma once
 
@@ -15,7 +18,7 @@
 
 namespace frugal::jobs {
 
-enum class JobState { kQueued, kInProgress, kCompleted, kFailed };
+enum class JobState { kQueued, kInProgress, kCompleted, kFailed, kHeld };
 
 // A job's completion/failure webhook (jobs/webhook_dispatcher.h). kWaiting is set at submit when the
 // server has a webhook endpoint; the commit that makes the job terminal turns it into kPending in the
@@ -24,8 +27,10 @@ enum class WebhookState { kNone, kWaiting, kPending, kDelivered, kAbandoned };
 const char* webhook_state_name(WebhookState state);  // "", "waiting", "pending", "delivered", "abandoned"
 WebhookState parse_webhook_state(const std::string& name);  // unknown → kNone
 
-// The OpenAI Videos API name: "queued", "in_progress", "completed", "failed".
+// The stored name: "queued", "in_progress", "completed", "failed", "held_for_review". The API shows
+// a held job as "in_progress" (api_state_name): OpenAI's clients know only the first four.
 const char* job_state_name(JobState state);
+const char* api_state_name(JobState state);
 std::optional<JobState> parse_job_state(const std::string& name);
 bool is_terminal(JobState state);
 // OK when `from` → `to` is an edge of the diagram above; kInternal otherwise (a programmer error
@@ -82,6 +87,8 @@ struct JobRecord {
   WebhookState webhook_state = WebhookState::kNone;
   int webhook_attempts = 0;      // delivery attempts so far
   int64_t webhook_next_at = 0;   // unix seconds of the next attempt while kPending
+  std::string hold_reason;       // why it was held for review ("" when it never was)
+  std::string review;            // JSON: the post-generation checks, sampled frames, the decision ("" → none)
 };
 
 // The parts of a record the worker fills in when a run succeeds.

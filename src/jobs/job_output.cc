@@ -88,6 +88,9 @@ Status JobOutput::write_frames(const float* frames, int64_t n) {
     if (Status s = mp4_->write_frame(rgb_); !s) return s;
     const int64_t global_idx = frames_done_ + frame_idx;
     if (global_idx == 0) thumbnail_ = rgb_;
+    if (sample_every_ > 0 && global_idx % sample_every_ == 0) {
+      samples_.push_back({global_idx, media::RgbImage{static_cast<int>(width_), static_cast<int>(height_), rgb_}});
+    }
     const int slot = sprite_slot(global_idx, frames_);
     if (slot < 0) continue;
     const size_t sheet_row_bytes = row_bytes * static_cast<size_t>(columns);
@@ -112,12 +115,19 @@ Status JobOutput::write_stills() {
                           static_cast<int>(height_) * rows);
 }
 
-Status JobOutput::store(int64_t expires_at) {
+Status JobOutput::finish() {
+  if (finished_) return Status::ok();
   if (frames_done_ != frames_) {
     return internal_error("decoded " + std::to_string(frames_done_) + " frames, expected " + std::to_string(frames_));
   }
   if (Status s = mp4_->finish(); !s) return s;
   if (Status s = write_stills(); !s) return s;
+  finished_ = true;
+  return Status::ok();
+}
+
+Status JobOutput::store(int64_t expires_at) {
+  if (Status s = finish(); !s) return s;
   const std::pair<const char*, const std::string*> files[] = {
       {"thumbnail", &thumbnail_path_}, {"spritesheet", &spritesheet_path_}, {"video", &mp4_path_}};
   for (const auto& [variant, path] : files) {

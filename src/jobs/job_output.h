@@ -15,6 +15,7 @@
 #include "media/mp4_writer.h"
 #include "storage/object_store.h"
 #include "trust/watermark_embed.h"
+#include "trust/post_check.h"
 
 namespace frugal::jobs {
 
@@ -39,8 +40,15 @@ class JobOutput {
   ~JobOutput();
   // frames: [3, n, H, W] unclamped decoder output, following the frames written before.
   Status write_frames(const float* frames, int64_t n);
-  // Finishes the MP4, writes the thumbnail and spritesheet, puts all three in the store with
-  // `expires_at`. kInternal when frames are missing.
+  // Keeps a copy of every `every`-th frame (0, every, 2·every, ...) for the post-generation checks;
+  // 0 (the default): none. Call before the first write_frames.
+  void sample_every(int64_t every) { sample_every_ = every; }
+  const std::vector<trust::SampledFrame>& samples() const { return samples_; }
+  // Finishes the MP4 and writes the thumbnail and spritesheet in staging (mp4_path() is then the
+  // whole file). kInternal when frames are missing. store() calls it when it was not called.
+  Status finish();
+  const std::string& mp4_path() const { return mp4_path_; }
+  // finish(), then puts all three files in the store with `expires_at`.
   Status store(int64_t expires_at);
 
  private:
@@ -58,6 +66,9 @@ class JobOutput {
   std::vector<uint8_t> rgb_;          // [H, W, 3], the frame being converted
   std::vector<uint8_t> thumbnail_;    // [H, W, 3]
   std::vector<uint8_t> sprites_;      // [rows·H, cols·W, 3]
+  int64_t sample_every_ = 0;
+  std::vector<trust::SampledFrame> samples_;  // [every sample_every_-th frame]
+  bool finished_ = false;
   bool stored_ = false;
 };
 

@@ -66,6 +66,19 @@ class JobStore {
   virtual Status complete(const std::string& id, const JobResult& result, int64_t now) = 0;
   // in_progress → failed.
   virtual Status fail(const std::string& id, const std::string& code, const std::string& message, int64_t now) = 0;
+  // in_progress → held_for_review: a post-generation check flagged it (docs/design/trust-review.md).
+  // Its files are stored; `result`'s cost and timings are recorded as complete() records them, the
+  // expiry waits for the decision. kNotFound when it was deleted meanwhile.
+  virtual Status hold(const std::string& id, const JobResult& result, const std::string& reason,
+                      const std::string& review, int64_t now) = 0;
+  // The review queue: held jobs, oldest first, at most `limit`.
+  virtual Expected<std::vector<JobRecord>> held_jobs(int64_t limit) = 0;
+  // A reviewer's decision on a held job: approved → completed (completions + 1, files expire at
+  // `expires_at`), rejected → failed with code "content_rejected" and `reason` as its message.
+  // `review` replaces the stored review JSON. A kWaiting webhook becomes due in the same commit.
+  // kNotFound when absent; kInvalidArgument when the job is not held.
+  virtual Status decide_review(const std::string& id, bool approve, const std::string& reason,
+                               const std::string& review, int64_t expires_at, int64_t now) = 0;
   // At start-up: every in_progress job (its worker died with the last process) goes back to queued.
   // Returns how many.
   virtual Expected<int64_t> recover_interrupted() = 0;

@@ -43,6 +43,8 @@ constexpr const char* kAddedColumns[][2] = {
     {"webhook_state", "TEXT NOT NULL DEFAULT ''"},
     {"webhook_attempts", "INTEGER NOT NULL DEFAULT 0"},
     {"webhook_next_at", "INTEGER NOT NULL DEFAULT 0"},
+    {"hold_reason", "TEXT NOT NULL DEFAULT ''"},
+    {"review", "TEXT NOT NULL DEFAULT ''"},
 };
 constexpr const char* kAddedIndexes =
     "CREATE INDEX IF NOT EXISTS jobs_webhooks ON jobs(webhook_state, webhook_next_at) WHERE webhook_state = 'pending'";
@@ -55,7 +57,7 @@ constexpr const char* kWebhookDueNow =
 constexpr const char* kColumns =
     "id, model, tier, priority, idempotency_key, api_key_hash, spec, state, progress, created_at, started_at, "
     "completed_at, expires_at, attempts, completions, error_code, error_message, compute_seconds, cost_usd, stages, "
-    "webhook_state, webhook_attempts, webhook_next_at";
+    "webhook_state, webhook_attempts, webhook_next_at, hold_reason, review";
 
 std::string spec_json(const JobRecord& job) {
   const nlohmann::json spec = {{"prompt", job.prompt},   {"negative_prompt", job.negative_prompt},
@@ -131,6 +133,8 @@ JobRecord row_to_record(const Statement& row) {
   job.webhook_state = parse_webhook_state(row.text_at(20));
   job.webhook_attempts = static_cast<int>(row.int64_at(21));
   job.webhook_next_at = row.int64_at(22);
+  job.hold_reason = row.text_at(23);
+  job.review = row.text_at(24);
   return job;
 }
 
@@ -347,6 +351,53 @@ Status SqliteJobStore::fail(const std::string& id, const std::string& code, cons
                    "UPDATE jobs SET state = 'failed', completed_at = ?2, error_code = ?3, error_message = ?4, " +
                        std::string(kWebhookDueNow) + " WHERE id = ?1 AND state = 'in_progress'");
   update.bind(1, id).bind(2, now).bind(3, code).bind(4, message).bind(9, now);
+  return update.run();
+}
+
+Status SqliteJobStore::hold(const std::string& id, const JobResult& result, const std::string& reason,
+                           const std::string& review, int64_t now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (Status s = transition_locked(id, JobState::kInProgress, JobState::kHeld); !s) return s;
+  Statement update(db_,
+                   "UPDATE jobs SET state = 'held_for_review', progress = 99, compute_seconds = ?2, cost_usd = ?3, "
+                   "stages = ?4, hold_reason = ?5, review = ?6 WHERE id = ?1 AND state = 'in_progress'");
+  update.bind(1, id).bind(2, result.compute_seconds).bind(3, result.cost_usd);
+  update.bind(4, stages_json(result.stage_seconds)).bind(5, reason).bind(6, review);
+  (void)now;
+  return update.run();
+}
+
+Expected<std::vector<JobRecord>> SqliteJobStore::held_jobs(int64_t limit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement select(db_, std::string("SELECT ") + kColumns +
+                            " FROM jobs WHERE state = 'held_for_review' ORDER BY seq ASC LIMIT ?1");
+  select.bind(1, limit);
+  std::vector<JobRecord> jobs;
+  while (select.step()) jobs.push_back(row_to_record(select));
+  if (!select.status()) return select.status();
+  return jobs;
+}
+
+Status SqliteJobStore::decide_review(const std::string& id, bool approve, const std::string& reason,
+                                     const std::string& review, int64_t expires_at, int64_t now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto state = state_locked(id);
+  if (!state) return state.error();
+  if (*state != JobState::kHeld) {
+    return invalid_argument("Video '" + id + "' is " + job_state_name(*state) + "; only a held video can be reviewed");
+  }
+  const JobState to = approve ? JobState::kCompleted : JobState::kFailed;
+  if (Status s = check_transition(JobState::kHeld, to); !s) return s;
+  const std::string set = approve ? "state = 'completed', progress = 100, completions = completions + 1, expires_at = ?3"
+                                  : "state = 'failed', error_code = 'content_rejected', error_message = ?4, expires_at = 0";
+  Statement update(db_, "UPDATE jobs SET " + set + ", completed_at = ?2, review = ?5, " + std::string(kWebhookDueNow) +
+                            " WHERE id = ?1 AND state = 'held_for_review'");
+  update.bind(1, id).bind(2, now).bind(5, review).bind(9, now);
+  if (approve) {
+    update.bind(3, expires_at);
+  } else {
+    update.bind(4, reason);
+  }
   return update.run();
 }
 

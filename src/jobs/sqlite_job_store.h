@@ -32,6 +32,11 @@ class SqliteJobStore final : public JobStore {
   Status update_progress(const std::string& id, double progress) override;
   Status complete(const std::string& id, const JobResult& result, int64_t now) override;
   Status fail(const std::string& id, const std::string& code, const std::string& message, int64_t now) override;
+  Status hold(const std::string& id, const JobResult& result, const std::string& reason, const std::string& review,
+              int64_t now) override;
+  Expected<std::vector<JobRecord>> held_jobs(int64_t limit) override;
+  Status decide_review(const std::string& id, bool approve, const std::string& reason, const std::string& review,
+                       int64_t expires_at, int64_t now) override;
   Expected<int64_t> recover_interrupted() override;
   Expected<int64_t> queue_position(const std::string& id) override;
   Expected<std::vector<TierQueue>> queue_stats() override;

@@ -6,6 +6,7 @@
 
 #include "core/logging.h"
 #include "jobs/job_output.h"
+#include "jobs/review.h"
 
 namespace frugal::jobs {
 
@@ -48,6 +49,8 @@ Status VideoService::start() {
   }
   context.webhooks = webhooks_.get();
   context.audit = options_.audit;
+  context.post_checks = &options_.post_checks;
+  context.check_every_frames = options_.check_every_frames;
   for (ServedVideoModel& model : models_) {
     workers_.push_back(std::make_unique<VideoWorker>(model.name, *model.pipeline, context));
     workers_.back()->start();
@@ -85,6 +88,8 @@ VideoView VideoService::view_of(JobRecord job) {
       }
       break;
     }
+    case JobState::kHeld:  // waits for a person: no estimate
+      break;
     case JobState::kCompleted:
     case JobState::kFailed:
       view.eta_seconds = 0;
@@ -169,9 +174,46 @@ Expected<std::string> VideoService::content(const std::string& id, const std::st
   auto job = store_->get(id);
   if (!job) return job.error();
   if (job->state != JobState::kCompleted) {
-    return not_found("Video '" + id + "' is " + job_state_name(job->state) + "; its content exists once it is completed");
+    return not_found("Video '" + id + "' is " + api_state_name(job->state) + "; its content exists once it is completed");
   }
   return objects_->get(*key, unix_now());
+}
+
+Expected<std::vector<JobRecord>> VideoService::review_queue(int64_t limit) { return store_->held_jobs(limit); }
+
+Expected<std::string> VideoService::review_frame(const std::string& id, int64_t frame_index) {
+  auto job = store_->get(id);
+  if (!job) return job.error();
+  for (int64_t index : review_frames(job->review)) {
+    if (index == frame_index) return objects_->get(review_frame_key(id, frame_index), unix_now());
+  }
+  return not_found("Video '" + id + "' has no sampled frame " + std::to_string(frame_index));
+}
+
+Expected<std::string> VideoService::review_content(const std::string& id, const std::string& variant) {
+  const std::optional<std::string> key = job_object_key(id, variant);
+  if (!key) return invalid_argument("variant must be video, thumbnail or spritesheet, not '" + variant + "'");
+  auto job = store_->get(id);
+  if (!job) return job.error();
+  return objects_->get(*key, unix_now());
+}
+
+Status VideoService::decide_review(const std::string& id, bool approve, const std::string& reason,
+                                   const std::string& reviewer) {
+  if (!approve && reason.empty()) return invalid_argument("A rejection needs a 'reason'");
+  auto job = store_->get(id);
+  if (!job) return job.error();
+  const int64_t now = unix_now();
+  const std::string review = review_with_decision(job->review, approve, reason, reviewer, now);
+  // Files stored while held have no expiry; the job row's expires_at removes them after approval.
+  const int64_t expires_at = now + options_.config.retention_seconds;
+  if (Status s = store_->decide_review(id, approve, reason, review, expires_at, now); !s) return s;
+  if (!approve) (void)objects_->remove_prefix(id);  // after the durable decision: nobody can approve it now
+  if (webhooks_) webhooks_->notify();
+  if (metrics_) metrics_->outcomes->with({job->tier, approve ? "approved" : "rejected"}).inc();
+  log_info("video job " + id + (approve ? " approved" : " rejected") + " by reviewer " + reviewer +
+           (reason.empty() ? "" : ": " + reason));
+  return Status::ok();
 }
 
 int VideoService::retry_after_seconds() const {

@@ -48,6 +48,10 @@ struct VideoServiceOptions {
   std::optional<trust::WatermarkKey> watermark_key;
   // Where every job's end is recorded (trust/audit_log.h); null: nowhere. Outlives the service.
   trust::AuditSink* audit = nullptr;
+  // Post-generation checks before a video is released (docs/design/trust-review.md): a flagged
+  // video waits for a reviewer. Empty: every video is released as it finishes.
+  trust::PostChecks post_checks;
+  int64_t check_every_frames = 8;  // the checks see frames 0, k, 2k, ...
 };
 
 // A job as the API shows it: the record plus what is derived at read time.
@@ -86,6 +90,17 @@ class VideoService {
   // A finished job's file: variant video | thumbnail | spritesheet. kInvalidArgument for another
   // variant; kNotFound when the job is absent, not completed, or its files expired.
   Expected<std::string> content(const std::string& id, const std::string& variant);
+
+  // Human review (the reviewer routes). The queue: held jobs, oldest first, at most `limit`.
+  Expected<std::vector<JobRecord>> review_queue(int64_t limit);
+  // A held job's sampled frame as PNG, or its video / thumbnail / spritesheet, for the reviewer only.
+  // kNotFound when the job or the frame is absent.
+  Expected<std::string> review_frame(const std::string& id, int64_t frame_index);
+  Expected<std::string> review_content(const std::string& id, const std::string& variant);
+  // Approve: the job completes and its files are released (expiring after the retention from now).
+  // Reject: the job fails with code content_rejected and `reason`, its files are deleted.
+  // kNotFound when absent; kInvalidArgument when not held (or a rejection without a reason).
+  Status decide_review(const std::string& id, bool approve, const std::string& reason, const std::string& reviewer);
 
   // When a full queue has room again: about one video of the quickest tier, learned (1..3600 s;
   // kDefaultRetryAfterSeconds before any video completed).

@@ -7,6 +7,7 @@
 #include "trust/c2pa_manifest.h"
 #include "trust/watermark_layout.h"
 #include "trust/sha256.h"
+#include "jobs/review.h"
 #include "video/samplers/sampler_kind.h"
 
 namespace frugal::jobs {
@@ -130,10 +131,22 @@ void VideoWorker::run_job(const JobRecord& job) {
     }
     return;
   }
+  if (result->hold_reason) {
+    audit_job_end(job, "held_for_review", *result->hold_reason, &result->result);
+    const Status held = context_.store->hold(job.id, result->result, *result->hold_reason, result->review, unix_now());
+    if (!held) {  // deleted meanwhile
+      (void)context_.objects->remove_prefix(job.id);
+      log_info("video job " + job.id + " not held: " + held.to_string());
+      return;
+    }
+    if (context_.metrics) context_.metrics->outcomes->with({job.tier, "held"}).inc();
+    log_warn("video job " + job.id + " held for review: " + *result->hold_reason);
+    return;
+  }
   // The audit record is written before the completion commits: a crash in between reruns the job and
   // logs it again (at least once, never a completed job without its record).
-  audit_job_end(job, "completed", "", &*result);
-  const Status completed = context_.store->complete(job.id, *result, unix_now());
+  audit_job_end(job, "completed", "", &result->result);
+  const Status completed = context_.store->complete(job.id, result->result, unix_now());
   if (!completed) {  // deleted while its files were being stored: nobody can fetch them now
     (void)context_.objects->remove_prefix(job.id);
     if (context_.metrics) context_.metrics->outcomes->with({job.tier, "cancelled"}).inc();
@@ -142,8 +155,8 @@ void VideoWorker::run_job(const JobRecord& job) {
     return;
   }
   if (context_.webhooks != nullptr) context_.webhooks->notify();
-  context_.estimates->record(job.tier, result->stage_seconds.total, result->cost_usd);
-  if (context_.metrics) context_.metrics->observe_completed(job, *result, job.steps);
+  context_.estimates->record(job.tier, result->result.stage_seconds.total, result->result.cost_usd);
+  if (context_.metrics) context_.metrics->observe_completed(job, result->result, job.steps);
   log_info("video job " + job.id + " completed");
 }
 
@@ -176,7 +189,11 @@ void VideoWorker::audit_job_end(const JobRecord& job, const std::string& outcome
   if (!job.negative_prompt.empty()) {
     event.checks.push_back({"negative_prompt", "info", "sha256 " + trust::sha256_hex(job.negative_prompt)});
   }
-  if (outcome != "completed") event.checks.push_back({"generation", outcome == "failed" ? "fail" : "skip", detail});
+  if (outcome == "held_for_review") {
+    event.checks.push_back({"post_checks", "hold", detail});
+  } else if (outcome != "completed") {
+    event.checks.push_back({"generation", outcome == "failed" ? "fail" : "skip", detail});
+  }
   if (result != nullptr) {
     event.cost_usd = result->cost_usd;
     auto mp4 = context_.objects->get(*job_object_key(job.id, "video"), unix_now());
@@ -190,7 +207,7 @@ void VideoWorker::audit_job_end(const JobRecord& job, const std::string& outcome
   if (Status s = context_.audit->record(event); !s) log_error("audit log: video job " + job.id + ": " + s.to_string());
 }
 
-Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
+Expected<VideoWorker::Generated> VideoWorker::generate(const JobRecord& job) {
   const auto claimed = Clock::now();
   auto request = to_video_request(job);
   if (!request) return request.error();
@@ -211,6 +228,8 @@ Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
   auto output = JobOutput::open(*context_.objects, job.id, "attempt" + std::to_string(job.attempts), job.width,
                                 job.height, job.frames, pipeline_.info().fps, context_.watermark_key, std::move(provenance));
   if (!output) return output.error();
+  const bool checked = context_.post_checks != nullptr && !context_.post_checks->empty();
+  if (checked) (*output)->sample_every(std::max<int64_t>(1, context_.check_every_frames));
   video::VideoCallbacks callbacks;
   double last_progress = -1;
   callbacks.on_progress = [&](const video::VideoProgress& p) {
@@ -225,9 +244,23 @@ Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
   if (!stats) return stats.error();
   if (callbacks.cancelled()) return Status(StatusCode::kCancelled, "cancelled");
   const auto storing = Clock::now();
-  JobResult result;
+  Generated generated;
+  JobResult& result = generated.result;
   result.expires_at = unix_now() + context_.config->retention_seconds;
-  if (Status s = (*output)->store(result.expires_at); !s) return s;
+  std::vector<trust::CheckOutcome> outcomes;
+  if (checked) {
+    if (Status s = (*output)->finish(); !s) return s;
+    const trust::PostCheckInput input{job.id, job.prompt, (*output)->samples(), (*output)->mp4_path()};
+    outcomes = trust::run_post_checks(*context_.post_checks, input);
+    if (trust::any_hold(outcomes)) generated.hold_reason = hold_reason_of(outcomes);
+  }
+  // A held job's files wait for the reviewer: no expiry until the decision.
+  if (Status s = (*output)->store(generated.hold_reason ? 0 : result.expires_at); !s) return s;
+  if (generated.hold_reason) {
+    auto frames = store_review_frames(*context_.objects, job.id, (*output)->samples());
+    if (!frames) return frames.error();
+    generated.review = review_json(outcomes, *frames);
+  }
   result.compute_seconds = stats->compute_seconds;
   result.cost_usd = stats->compute_seconds * context_.usd_per_core_second;
   StageSeconds& stages = result.stage_seconds;
@@ -237,7 +270,7 @@ Expected<JobResult> VideoWorker::generate(const JobRecord& job) {
   stages.vae_decode = stats->vae_decode_seconds;
   stages.mp4_encode = seconds_since(storing);
   stages.total = seconds_since(claimed);
-  return result;
+  return generated;
 }
 
 }  // namespace frugal::jobs

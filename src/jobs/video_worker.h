@@ -1,9 +1,10 @@
 // VideoWorker: the loop that runs one served video model's jobs (jobs layer). It claims the next
 // job (tier priority, then age; tiers at their concurrency cap skipped), runs the pipeline with
-// progress written to the store, streams the frames into the MP4, stores the files, then marks the
-// job completed — the files are stored before the completion commits, so a job seen completed
-// always has its files, and a crash before the commit reruns the job from the start (exactly one
-// completion; see docs/design/video-service.md).
+// progress written to the store, streams the frames into the MP4, runs the post-generation checks
+// (trust/post_check.h) when configured, stores the files, then marks the job completed, or held
+// for review when a check flagged it (docs/design/trust-review.md). The files are stored before the
+// commit, so a job seen completed (or held) always has its files, and a crash before the commit
+// reruns the job from the start (exactly one completion; see docs/design/video-service.md).
 // Threading contract: start() and stop() from one thread; the loop runs on its own thread; the
 // pipeline is used by this worker only.
 #pragma once
@@ -12,6 +13,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +28,7 @@
 #include "trust/signing_credentials.h"
 #include "trust/watermark_key.h"
 #include "trust/audit_sink.h"
+#include "trust/post_check.h"
 #include "video/pipeline/video_pipeline.h"
 
 namespace frugal::jobs {
@@ -44,6 +47,10 @@ struct WorkerContext {
   std::string software_version;
   const trust::WatermarkKey* watermark_key = nullptr;  // null: frames are not watermarked
   trust::AuditSink* audit = nullptr;      // null: no audit log; told every job's end (completed/failed/cancelled)
+  // Post-generation checks (trust/post_check.h) run on every check_every_frames-th frame before a
+  // job is released; any hold parks the job in the review queue. Null or empty: none.
+  const trust::PostChecks* post_checks = nullptr;
+  int64_t check_every_frames = 8;
 };
 
 // Seconds since the epoch (the jobs' clock).
@@ -62,8 +69,14 @@ class VideoWorker {
  private:
   void loop();
   void run_job(const JobRecord& job);
-  // The generation itself: files stored, or the Status why not.
-  Expected<JobResult> generate(const JobRecord& job);
+  // What a successful generation produced: its result, and a hold when a post-check flagged it.
+  struct Generated {
+    JobResult result;
+    std::optional<std::string> hold_reason;  // set: held for review
+    std::string review;                      // the review JSON (jobs/review.h) when held
+  };
+  // The generation itself and its post-checks: files stored, or the Status why not.
+  Expected<Generated> generate(const JobRecord& job);
   void finish_failed(const JobRecord& job, const Status& why);
   // One audit record for a job's end (no-op without an audit sink). output_sha256: the MP4's digest.
   void audit_job_end(const JobRecord& job, const std::string& outcome, const std::string& detail,

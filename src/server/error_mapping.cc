@@ -59,6 +59,10 @@ ApiError auth_error(std::string message) {
   return make_error(401, "authentication_error", std::move(message), "", "invalid_api_key");
 }
 
+ApiError permission_error(std::string message) {
+  return make_error(403, "permission_error", std::move(message), "", "insufficient_permissions");
+}
+
 ApiError request_timeout_error(double timeout_seconds) {
   return make_error(504, "server_error",
                     "The request exceeded the server's time limit of " + std::to_string(std::lround(timeout_seconds)) +

@@ -28,6 +28,7 @@ ApiError api_error_from_status(const Status& status, std::string param = "");
 ApiError invalid_field_error(std::string param, std::string message);
 ApiError unknown_model_error(const std::string& model);            // 404 model_not_found
 ApiError auth_error(std::string message);                          // 401 invalid_api_key
+ApiError permission_error(std::string message);                    // 403 insufficient_permissions
 ApiError request_timeout_error(double timeout_seconds);            // 504 request_timeout
 ApiError shutting_down_error();                                    // 503 server_shutting_down
 // Errors the HTTP layer produces before a handler runs, by status: 400 (unparsable HTTP),

@@ -17,6 +17,7 @@
 #include "server/openai_response.h"
 #include "server/openai_routes.h"
 #include "server/responses_routes.h"
+#include "server/review_routes.h"
 #include "server/video_routes.h"
 #include "tokenizer/chat_template.h"
 
@@ -45,7 +46,8 @@ bool same_key(const std::string& a, const std::string& b) {
 bool is_known_path(const std::string& path) {
   return path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/responses" ||
          path == "/v1/embeddings" || path == "/v1/models" ||
-         path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics" || is_video_route_path(path);
+         path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics" || is_video_route_path(path) ||
+         is_review_route_path(path);
 }
 
 // The request bodies each POST route parses, by path; empty: not a body route.
@@ -56,6 +58,7 @@ std::vector<std::string_view> accepted_media_types(const std::string& path) {
   if (path == "/v1/videos" || (is_video_route_path(path) && path.size() > 6 && path.rfind("/remix") == path.size() - 6)) {
     return {"application/json", "multipart/form-data"};
   }
+  if (is_review_route_path(path) && review_route_methods(path) == "POST") return {"application/json"};
   return {};
 }
 
@@ -229,10 +232,17 @@ void HttpServer::install_guards() {
       send_error(res, *error);
       return httplib::Server::HandlerResponse::Handled;
     }
-    const auto& keys = impl_->options.api_keys;
-    if (keys.empty()) return httplib::Server::HandlerResponse::Unhandled;
     const std::string header = req.get_header_value("Authorization");
     const std::string prefix = "Bearer ";
+    if (is_review_path(req.path)) {  // reviewers only: their own key list, never an API key
+      if (std::optional<ApiError> error = reviewer_auth_error(header)) {
+        send_error(res, *error);
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    const auto& keys = impl_->options.api_keys;
+    if (keys.empty()) return httplib::Server::HandlerResponse::Unhandled;
     if (header.rfind(prefix, 0) != 0) {
       send_error(res, auth_error("Missing API key: send 'Authorization: Bearer <key>'"));
       return httplib::Server::HandlerResponse::Handled;
@@ -365,6 +375,22 @@ void HttpServer::install_routes() {
 void HttpServer::attach_video_service(jobs::VideoService& service) {
   impl_->video = &service;
   install_video_routes(impl_->server, service, impl_->options.moderator);
+  install_review_routes(impl_->server, service);
+}
+
+std::optional<ApiError> HttpServer::reviewer_auth_error(const std::string& authorization) const {
+  const std::string prefix = "Bearer ";
+  if (impl_->options.reviewer_keys.empty()) {
+    return permission_error("Human review is not enabled on this server (start it with --reviewer-key-file)");
+  }
+  if (authorization.rfind(prefix, 0) != 0) return auth_error("Missing reviewer key: send 'Authorization: Bearer <key>'");
+  const std::string key = trim(authorization.substr(prefix.size()));
+  bool reviewer = false, api = false;
+  for (const std::string& candidate : impl_->options.reviewer_keys) reviewer |= same_key(candidate, key);
+  if (reviewer) return std::nullopt;
+  for (const std::string& candidate : impl_->options.api_keys) api |= same_key(candidate, key);
+  if (api) return permission_error("This API key is not a reviewer key; the review routes need one from --reviewer-key-file");
+  return auth_error("Incorrect reviewer key provided");
 }
 
 // The request and KV gauges summed over every engine (each engine sets them for itself per step).
@@ -388,6 +414,7 @@ std::string HttpServer::allowed_methods(const std::string& path) const {
     return "POST";
   }
   if (is_video_route_path(path)) return video_route_methods(path);
+  if (is_review_route_path(path)) return review_route_methods(path);
   return "GET, HEAD";  // /v1/models[/id], /health, /metrics
 }
 

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "jobs/video_service.h"
 #include "metrics/serving_metrics.h"
 #include "server/access_log.h"
+#include "server/error_mapping.h"
 #include "server/model_router.h"
 #include "tokenizer/tokenizer.h"
 #include "trust/audit_sink.h"
@@ -40,6 +42,8 @@ struct HttpServerOptions {
   std::string model_name = "frugal";     // single-engine constructor: the id clients send as "model"
   std::string chat_template;             // single-engine constructor: tokenizer.chat_template ("" -> ChatML)
   std::vector<std::string> api_keys;     // empty: no authentication
+  // The only keys admitted under /v1/review/ (server/review_routes.h); empty: those routes are 403.
+  std::vector<std::string> reviewer_keys;
   size_t max_body_bytes = 1 << 20;       // larger bodies -> 413 (Content-Length or chunked)
   std::chrono::milliseconds request_timeout{std::chrono::minutes(10)};  // 0: none
   int num_http_threads = 32;             // API requests served at once (each stream holds one)
@@ -75,7 +79,8 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Serves the OpenAI Videos API (server/video_routes.h) from `service`, which must outlive the
-  // server; its queue gauges are refreshed at each /metrics scrape. Call before bind().
+  // server; its queue gauges are refreshed at each /metrics scrape; the reviewer routes
+  // (server/review_routes.h) come with it. Call before bind().
   void attach_video_service(jobs::VideoService& service);
 
   // Binds the socket; errors: kUnavailable (address in use, bad host).
@@ -96,6 +101,9 @@ class HttpServer {
   void install_guards();
   void install_routes();
   std::string allowed_methods(const std::string& path) const;
+  // nullopt when `authorization` carries a reviewer key; else 401 (none, unknown) or 403 (an API
+  // key, or review not enabled).
+  std::optional<ApiError> reviewer_auth_error(const std::string& authorization) const;
   void refresh_engine_gauges();
 
   struct Impl;

@@ -28,7 +28,7 @@ nlohmann::json video_object_json(const jobs::VideoView& view) {
   nlohmann::json object = {
       {"id", job.id},
       {"object", "video"},
-      {"status", jobs::job_state_name(job.state)},
+      {"status", jobs::api_state_name(job.state)},  // a held job shows in_progress (OpenAI's four states)
       {"progress", static_cast<int>(std::floor(job.progress))},
       {"created_at", job.created_at},
       {"completed_at", time_or_null(job.completed_at)},
@@ -54,6 +54,7 @@ nlohmann::json video_object_json(const jobs::VideoView& view) {
   object["cost_usd"] = job.cost_usd;
   object["attempts"] = job.attempts;
   object["timings"] = timings_json(job);
+  object["held_for_review"] = job.state == jobs::JobState::kHeld;  // frugal: waiting for a person
   return object;
 }
 

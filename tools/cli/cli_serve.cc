@@ -259,6 +259,11 @@ int serve(const ServeArgs& args) {
     if (!keys) return report_error(keys.error());
     options.api_keys = std::move(*keys);
   }
+  if (!args.video.trust.reviewer_key_file.empty()) {
+    auto keys = read_api_key_file(args.video.trust.reviewer_key_file);
+    if (!keys) return report_error(Status(keys.error().code(), "--reviewer-key-file: " + keys.error().message()));
+    options.reviewer_keys = std::move(*keys);
+  }
   ServeEngineFlags engine_flags = args.engine;
   engine_flags.usd_per_hour = plan->price.usd_per_hour;
   MetricsRegistry registry;

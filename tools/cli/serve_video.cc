@@ -102,6 +102,7 @@ void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags) {
   cmd.add_option("--watermark-key", flags.watermark_key,
                  "Invisible watermark key file, 64 hex digits (default: VIDEO_STATE/watermark.key, created on first start)");
   cmd.add_flag("--no-watermark", flags.no_watermark, "Do not watermark generated videos (benchmarks only)");
+  add_serve_trust_flags(cmd, flags.trust);
 }
 
 Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVideoFlags& flags, MetricsRegistry* registry) {
@@ -111,6 +112,7 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
       return invalid_argument("--c2pa-key/--c2pa-cert sign video MP4s: they need --video-model");
     }
     if (!flags.watermark_key.empty()) return invalid_argument("--watermark-key marks video frames: it needs --video-model");
+    if (has_post_checks(flags.trust)) return invalid_argument("--pdq-hash-list and --classifier-command need --video-model");
     return std::unique_ptr<jobs::VideoService>();
   }
   auto specs = parse_video_model_specs(flags.model_values);
@@ -132,6 +134,14 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   if (!c2pa) return c2pa.error();
   options.c2pa = std::move(*c2pa);
   options.software_version = frugal_version();
+  if (has_post_checks(flags.trust) && flags.trust.reviewer_key_file.empty()) {
+    return invalid_argument("--pdq-hash-list / --classifier-command hold videos for review: give --reviewer-key-file too");
+  }
+  auto checks = make_post_checks(flags.trust);
+  if (!checks) return checks.error();
+  options.post_checks = std::move(*checks);
+  options.check_every_frames = flags.trust.check_every_frames;
+  const size_t n_checks = options.post_checks.size();
   for (const jobs::TierPreset& tier : options.config.tiers) {
     bool served = tier.model.empty();
     for (const VideoModelSpec& spec : *specs) served |= spec.name == tier.model;
@@ -167,6 +177,10 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   }
   std::printf(")\n");
   if (!flags.webhook_url.empty()) std::printf("frugal: video webhooks to %s\n", flags.webhook_url.c_str());
+  if (n_checks > 0) {
+    std::printf("frugal: %zu post-generation check(s) on every %lld-th frame; flagged videos wait at /v1/review/videos\n",
+                n_checks, static_cast<long long>(flags.trust.check_every_frames));
+  }
   return service;
 }
 

@@ -18,6 +18,7 @@
 #include "core/expected.h"
 #include "jobs/video_service.h"
 #include "metrics/metrics.h"
+#include "serve_trust.h"
 
 namespace frugal::cli {
 
@@ -35,6 +36,7 @@ struct ServeVideoFlags {
   std::string watermark_key;              // "" → <state_dir>/watermark.key, created on first start
   bool no_watermark = false;              // true: videos are not watermarked (benchmarks)
   trust::AuditSink* audit = nullptr;      // every job's end is recorded here (serve_audit.h); null: nowhere
+  ServeTrustFlags trust;                  // post-generation checks and review (serve_trust.h)
 };
 
 // Adds the --video-* options of `frugal serve` to `cmd`, filling `flags`.
