@@ -66,9 +66,9 @@ struct JobRecord {
   std::string remixed_from;      // "" unless made by /remix
   std::string idempotency_key;   // "" when none was sent
   std::string api_key_hash;      // who submitted it ("" without API keys)
-  // Non-empty: prompt moderation held it for human review ("moderation: category self_harm (term)");
-  // the review queue (h/review) decides whether it runs. Stored in the spec JSON.
-  std::string hold_reason;
+  // Non-empty: prompt moderation said "hold" ("moderation: category self_harm (term)"): the video is
+  // generated, then held for human review like a flagged post-check (hold_reason below). Spec JSON.
+  std::string moderation_hold;
 
   JobState state = JobState::kQueued;
   double progress = 0;           // 0..100

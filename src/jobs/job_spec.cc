@@ -132,7 +132,7 @@ std::variant<JobRecord, SpecError> resolve_job_spec(const VideoCreateParams& par
   job.idempotency_key = params.idempotency_key;
   job.api_key_hash = params.api_key_hash;
   job.remixed_from = params.remixed_from;
-  job.hold_reason = params.hold_reason;
+  job.moderation_hold = params.hold_reason;
   return job;
 }
 

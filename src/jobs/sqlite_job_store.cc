@@ -67,7 +67,7 @@ std::string spec_json(const JobRecord& job) {
                                {"sampler", job.sampler}, {"cfg", job.cfg},
                                {"shift", job.shift},     {"seed", job.seed},
                                {"remixed_from", job.remixed_from}, {"predicted_seconds", job.predicted_seconds},
-                               {"hold_reason", job.hold_reason}};
+                               {"moderation_hold", job.moderation_hold}};
   return spec.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -93,7 +93,7 @@ void read_spec(const std::string& text, JobRecord& job) {
   job.shift = spec.value("shift", 0.0);
   job.seed = spec.value("seed", uint64_t{0});
   job.remixed_from = spec.value("remixed_from", "");
-  job.hold_reason = spec.value("hold_reason", "");
+  job.moderation_hold = spec.value("moderation_hold", "");
   job.predicted_seconds = spec.value("predicted_seconds", 0.0);
 }
 

@@ -228,7 +228,8 @@ Expected<VideoWorker::Generated> VideoWorker::generate(const JobRecord& job) {
   auto output = JobOutput::open(*context_.objects, job.id, "attempt" + std::to_string(job.attempts), job.width,
                                 job.height, job.frames, pipeline_.info().fps, context_.watermark_key, std::move(provenance));
   if (!output) return output.error();
-  const bool checked = context_.post_checks != nullptr && !context_.post_checks->empty();
+  // Post-checks, or a moderation "hold" at submit: both park the finished video for a reviewer.
+  const bool checked = (context_.post_checks != nullptr && !context_.post_checks->empty()) || !job.moderation_hold.empty();
   if (checked) (*output)->sample_every(std::max<int64_t>(1, context_.check_every_frames));
   video::VideoCallbacks callbacks;
   double last_progress = -1;
@@ -251,7 +252,8 @@ Expected<VideoWorker::Generated> VideoWorker::generate(const JobRecord& job) {
   if (checked) {
     if (Status s = (*output)->finish(); !s) return s;
     const trust::PostCheckInput input{job.id, job.prompt, (*output)->samples(), (*output)->mp4_path()};
-    outcomes = trust::run_post_checks(*context_.post_checks, input);
+    if (context_.post_checks != nullptr) outcomes = trust::run_post_checks(*context_.post_checks, input);
+    if (!job.moderation_hold.empty()) outcomes.push_back(trust::CheckOutcome{"moderation", true, job.moderation_hold});
     if (trust::any_hold(outcomes)) generated.hold_reason = hold_reason_of(outcomes);
   }
   // A held job's files wait for the reviewer: no expiry until the decision.

@@ -58,14 +58,14 @@ TEST(ResolveJobSpec, TheDefaultTierFillsEverything) {
   EXPECT_EQ(job.created_at, 1000);
   EXPECT_EQ(job.id.rfind("video_", 0), 0u);
   EXPECT_EQ(job.id.size(), 6u + 32u);
-  EXPECT_EQ(job.hold_reason, "");
+  EXPECT_EQ(job.moderation_hold, "");
 }
 
 TEST(ResolveJobSpec, AModerationHoldReasonIsCopiedToTheJob) {
   VideoCreateParams params;
   params.prompt = "a cat";
   params.hold_reason = "moderation: category self_harm (term)";
-  EXPECT_EQ(resolve_ok(params).hold_reason, "moderation: category self_harm (term)");
+  EXPECT_EQ(resolve_ok(params).moderation_hold, "moderation: category self_harm (term)");
 }
 
 TEST(ResolveJobSpec, SecondsAndSizeOverrideTheTierAndAutoPicksTheTiersModel) {

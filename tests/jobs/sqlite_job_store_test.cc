@@ -71,12 +71,12 @@ TEST_F(SqliteJobStoreTest, SubmitStoresTheRequestAsQueued) {
 
 TEST_F(SqliteJobStoreTest, AModerationHoldReasonSurvivesAReopen) {
   JobRecord held = make_job("video_held", "draft", 1);
-  held.hold_reason = "moderation: category self_harm (term)";
+  held.moderation_hold = "moderation: category self_harm (term)";
   submit(held);
   submit(make_job("video_plain", "draft", 1));
   reopen();
-  EXPECT_EQ(store_->get("video_held")->hold_reason, "moderation: category self_harm (term)");
-  EXPECT_EQ(store_->get("video_plain")->hold_reason, "");
+  EXPECT_EQ(store_->get("video_held")->moderation_hold, "moderation: category self_harm (term)");
+  EXPECT_EQ(store_->get("video_plain")->moderation_hold, "");
 }
 
 TEST_F(SqliteJobStoreTest, ClaimsByPriorityThenAgeAndSkipsTiersAtTheirCap) {

@@ -1,11 +1,13 @@
 // Prompt moderation through `frugal serve` (the binary, on 127.0.0.1): POST /v1/videos and remix
 // refuse a blocked prompt with 400 content_policy_violation and store no job; a held prompt's job
-// is stored with hold_reason (for the review queue); a malformed policy stops start-up with an error
+// is stored with moderation_hold and ends held for review, unseen by its requester; a malformed policy stops start-up with an error
 // naming the file and field; and --guard-model runs the bundled KJV model as a guard end to end (it
 // is no guard: its answer is handled by the policy's guard.unparseable rule).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "common/serve_process.h"
 #include "common/subprocess.h"
@@ -65,10 +67,10 @@ TEST_F(VideoModeration, BlockedPromptsStoreNoJobAndHeldOnesCarryAHoldReason) {
   ASSERT_EQ(jobs.size(), 2u);
   for (const auto& [id, spec] : jobs) {
     if (id == held.body_json.value("id", "")) {
-      EXPECT_EQ(spec.value("hold_reason", ""), "moderation: category self_harm (term)");
+      EXPECT_EQ(spec.value("moderation_hold", ""), "moderation: category self_harm (term)");
     } else {
       EXPECT_EQ(id, allowed.body_json.value("id", ""));
-      EXPECT_EQ(spec.value("hold_reason", "?"), "");
+      EXPECT_EQ(spec.value("moderation_hold", "?"), "");
     }
   }
   const std::string metrics = http(port, "", "/metrics").body;
@@ -76,6 +78,18 @@ TEST_F(VideoModeration, BlockedPromptsStoreNoJobAndHeldOnesCarryAHoldReason) {
             std::string::npos) << metrics;
   EXPECT_NE(metrics.find(R"(frugal_moderation_decisions_total{route="video",category="self_harm",action="hold"} 1)"),
             std::string::npos) << metrics;
+
+  // The held prompt's video is generated, then waits for a reviewer: its requester never sees it.
+  const std::string held_id = held.body_json.value("id", "");
+  json video;
+  for (int attempt = 0; attempt < 1200; ++attempt) {  // bounded: 120 s
+    video = http(port, "", "/v1/videos/" + held_id).body_json;
+    if (video.value("held_for_review", false) || video.value("status", "") == "completed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(video.value("held_for_review", false)) << video.dump();
+  EXPECT_EQ(http(port, "", "/v1/videos/" + held_id + "/content").status, 404);
+  EXPECT_EQ(wait_until_done(port, allowed.body_json.value("id", "")).value("status", ""), "completed");
 }
 
 TEST(ModerationStartUp, AMalformedPolicyStopsTheServerWithTheFileAndField) {
