@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/utc_time.h"
+
 namespace frugal {
 namespace {
 
@@ -24,21 +26,6 @@ struct AccessNote {
 };
 
 thread_local AccessNote t_note;
-
-// "2025-01-02T03:04:05.678Z" (UTC, milliseconds).
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const int64_t millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[40];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &utc);
-  char out[48];
-  std::snprintf(out, sizeof(out), "%s.%03lldZ", buffer, static_cast<long long>(millis));
-  return out;
-}
 
 }  // namespace
 
@@ -79,7 +66,7 @@ void install_access_log(httplib::Server& server, AccessLog& log) {
     AccessNote note = t_note;
     t_note = AccessNote{};
     json line;
-    line["time"] = utc_now();
+    line["time"] = utc_now_iso();
     line["method"] = req.method;
     line["path"] = req.path;
     line["status"] = res.status;

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "core/logging.h"
+#include "core/utc_time.h"
 #include "trust/audit_record.h"
 #include "trust/sha256.h"
 
@@ -162,7 +163,7 @@ Status AuditLog::append(json body) {
 Status AuditLog::append_locked(json body, std::string* sealed_line) {
   body["seq"] = next_seq_;
   body["prev"] = head_;
-  body["time"] = utc_now_iso();
+  body["time"] = frugal::utc_now_iso();
   const std::string line = seal_record(body) + "\n";
   Status written = write_all(fd_, line, options_.path);
   if (written && ::fdatasync(fd_) != 0) written = unavailable("cannot fsync " + options_.path + ": " + std::strerror(errno));

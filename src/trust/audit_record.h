@@ -31,7 +31,4 @@ nlohmann::json event_record(const AuditEvent& event, bool store_prompt);
 // count = records before the checkpoint (= its seq); head = the hash of record count-1.
 std::string checkpoint_message(int64_t count, const std::string& head);
 
-// "2026-01-02T03:04:05.678Z"
-std::string utc_now_iso();
-
 }  // namespace frugal::trust

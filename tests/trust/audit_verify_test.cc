@@ -40,6 +40,16 @@ class AuditTamper : public ::testing::Test {
     r[field] = value;
     lines_[i] = seal_record(r);
   }
+  // A forger's re-chaining: records from `first` on get the previous line's hash as prev (and a
+  // checkpoint its head) and are re-sealed; no signature is redone.
+  void rechain_from(size_t first) {
+    for (size_t i = first; i < lines_.size(); ++i) {
+      json r = json::parse(lines_[i]);
+      r["prev"] = json::parse(lines_[i - 1])["hash"];
+      if (r["kind"] == "checkpoint") r["head"] = r["prev"];
+      lines_[i] = seal_record(r);
+    }
+  }
 
   std::string dir_;
   AuditLogOptions options_;
@@ -80,12 +90,7 @@ TEST_F(AuditTamper, RewrittenChainFailsTheNextCheckpointSignature) {
   // The forger edits record 1 and re-seals every record after it, checkpoint head included, but
   // cannot sign: the checkpoint's signature no longer covers its head.
   reseal(1, "outcome", "failed");
-  for (size_t i = 2; i < lines_.size(); ++i) {
-    json r = json::parse(lines_[i]);
-    r["prev"] = json::parse(lines_[i - 1])["hash"];
-    if (r["kind"] == "checkpoint") r["head"] = r["prev"];
-    lines_[i] = seal_record(r);
-  }
+  rechain_from(2);
   write_lines(options_.path, lines_);
   const AuditFailure f = failure_of();
   EXPECT_EQ(f.kind, AuditFailureKind::kBadSignature);
@@ -174,12 +179,7 @@ TEST_F(AuditTamper, CheckpointSignedByAnotherKeyIsABadSignature) {
   r["signer"] = forger->public_key().fingerprint();
   r["signature"] = base64_encode(*forger->sign(checkpoint_message(9, r["head"])));
   lines_[9] = seal_record(r);
-  for (size_t i = 10; i < lines_.size(); ++i) {  // and re-links everything after it
-    json next = json::parse(lines_[i]);
-    next["prev"] = json::parse(lines_[i - 1])["hash"];
-    if (next["kind"] == "checkpoint") next["head"] = next["prev"];
-    lines_[i] = seal_record(next);
-  }
+  rechain_from(10);  // and re-links everything after it
   write_lines(options_.path, lines_);
   const AuditFailure f = failure_of();
   EXPECT_EQ(f.kind, AuditFailureKind::kBadSignature);
@@ -192,12 +192,7 @@ TEST_F(AuditTamper, FlippedSignatureByteIsABadSignature) {
   sig[3] = sig[3] == 'A' ? 'B' : 'A';
   r["signature"] = sig;
   lines_[4] = seal_record(r);
-  for (size_t i = 5; i < lines_.size(); ++i) {
-    json next = json::parse(lines_[i]);
-    next["prev"] = json::parse(lines_[i - 1])["hash"];
-    if (next["kind"] == "checkpoint") next["head"] = next["prev"];
-    lines_[i] = seal_record(next);
-  }
+  rechain_from(5);
   write_lines(options_.path, lines_);
   const AuditFailure f = failure_of();
   EXPECT_EQ(f.kind, AuditFailureKind::kBadSignature);

@@ -26,12 +26,15 @@ void add_serve_trust_flags(CLI::App& cmd, ServeTrustFlags& flags) {
   cmd.add_option("--check-every-frames", flags.check_every_frames, "The checks see frames 0, K, 2K, ...")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd.add_flag("--check-watermark", flags.check_watermark,
+               "Read each finished video's watermark back (short side >= 256 px) and hold it for review when it is "
+               "missing or not the job's");
   cmd.add_option("--reviewer-key-file", flags.reviewer_key_file,
                  "Keys of the human review routes (/v1/review/...), one per line; API keys get 403 there");
 }
 
 bool has_post_checks(const ServeTrustFlags& flags) {
-  return !flags.pdq_hash_list.empty() || !flags.classifier_command.empty();
+  return !flags.pdq_hash_list.empty() || !flags.classifier_command.empty() || flags.check_watermark;
 }
 
 Expected<trust::PostChecks> make_post_checks(const ServeTrustFlags& flags) {

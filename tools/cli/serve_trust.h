@@ -29,6 +29,7 @@ struct ServeTrustFlags {
   double classifier_timeout_s = 60;
   int64_t check_every_frames = 8;
   std::string reviewer_key_file;
+  bool check_watermark = false;  // the watermark read-back check (trust/watermark_check.h), added by serve_video
 };
 
 void add_serve_trust_flags(CLI::App& cmd, ServeTrustFlags& flags);

@@ -1,0 +1,34 @@
+// WatermarkReadBackCheck: the post-generation check that the finished MP4 still carries its own
+// watermark (trust layer; docs/design/trust-review.md, docs/design/trust-watermark.md). It decodes
+// the video as stored (after H.264), runs the detector at a 1e-6 false-positive rate and compares the
+// payload read with HMAC(key, job id). Not read back, or another payload: the job is held for review
+// (an unmarked video must not leave as if it were marked). Frames whose short side is under
+// kWatermarkReliableSide are passed unchecked with a note: the mark is embedded there but busy small
+// clips are not read reliably (docs/PERFORMANCE.md), and a hold on every small video would be noise.
+// Threading contract: run() is const and keeps no per-call state (PostCheck's rule).
+#pragma once
+
+#include <string>
+
+#include "trust/post_check.h"
+#include "trust/watermark_key.h"
+
+namespace frugal::trust {
+
+inline constexpr int kWatermarkReliableSide = 256;  // pixels, short side
+inline constexpr int kWatermarkReadBackMaxBitErrors = 3;  // of 64, once detected at 1e-6
+
+class WatermarkReadBackCheck final : public PostCheck {
+ public:
+  explicit WatermarkReadBackCheck(WatermarkKey key, int min_side = kWatermarkReliableSide)
+      : key_(key), min_side_(min_side) {}
+  std::string name() const override { return "watermark_read_back"; }
+  // kInvalidArgument without a video path or frames (the check cannot run: the job is held).
+  Expected<CheckOutcome> run(const PostCheckInput& input) const override;
+
+ private:
+  WatermarkKey key_;
+  int min_side_;
+};
+
+}  // namespace frugal::trust
