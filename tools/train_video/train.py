@@ -31,6 +31,7 @@ def main():
     ap.add_argument("--stages", default="tokenizer,vae,dit,draft,export")
     ap.add_argument("--dit-steps", type=int, default=1200)
     ap.add_argument("--dit-pool0", type=int, default=384, help="clips encoded before DiT training starts")
+    ap.add_argument("--dit-fresh", type=int, default=1, help="new clips encoded into the pool per DiT step")
     ap.add_argument("--draft-steps", type=int, default=50)
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
@@ -46,7 +47,7 @@ def main():
         common.log(work, f"after vae: {time.time() - t0:.0f} s")
     if "dit" in stages:
         import stage_dit
-        stage_dit.run(work, steps=args.dit_steps, pool0=args.dit_pool0)
+        stage_dit.run(work, steps=args.dit_steps, pool0=args.dit_pool0, fresh=args.dit_fresh)
         common.log(work, f"after dit: {time.time() - t0:.0f} s")
     if "draft" in stages:
         import stage_draft
