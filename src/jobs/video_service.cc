@@ -209,11 +209,30 @@ Status VideoService::decide_review(const std::string& id, bool approve, const st
   const int64_t expires_at = now + options_.config.retention_seconds;
   if (Status s = store_->decide_review(id, approve, reason, review, expires_at, now); !s) return s;
   if (!approve) (void)objects_->remove_prefix(id);  // after the durable decision: nobody can approve it now
+  audit_review(*job, approve, reason, reviewer);
   if (webhooks_) webhooks_->notify();
   if (metrics_) metrics_->outcomes->with({job->tier, approve ? "approved" : "rejected"}).inc();
   log_info("video job " + id + (approve ? " approved" : " rejected") + " by reviewer " + reviewer +
            (reason.empty() ? "" : ": " + reason));
   return Status::ok();
+}
+
+void VideoService::audit_review(const JobRecord& job, bool approve, const std::string& reason,
+                                const std::string& reviewer) {
+  if (options_.audit == nullptr) return;
+  trust::AuditEvent event;
+  event.kind = "video_review";
+  event.endpoint = "/v1/review/videos/" + job.id + (approve ? "/approve" : "/reject");
+  event.request_id = job.id;
+  event.key_id = reviewer;
+  event.prompt = job.prompt;
+  event.model = job.model;
+  event.tier = job.tier;
+  event.seed = job.seed;
+  event.outcome = approve ? "approved" : "rejected";
+  event.checks.push_back({"hold", "info", job.hold_reason});
+  event.checks.push_back({"review", approve ? "pass" : "block", approve ? "approved" : reason});
+  if (Status s = options_.audit->record(event); !s) log_error("audit log: review of " + job.id + ": " + s.to_string());
 }
 
 int VideoService::retry_after_seconds() const {

@@ -113,6 +113,8 @@ class VideoService {
   double usd_per_hour() const { return options_.usd_per_hour; }
 
  private:
+  // Appends the reviewer's decision to the audit log as a "video_review" record.
+  void audit_review(const JobRecord& job, bool approve, const std::string& reason, const std::string& reviewer);
   VideoView view_of(JobRecord job);
   std::variant<SubmitOutcome, SpecError> enqueue(JobRecord job);
 

@@ -374,7 +374,7 @@ void HttpServer::install_routes() {
 
 void HttpServer::attach_video_service(jobs::VideoService& service) {
   impl_->video = &service;
-  install_video_routes(impl_->server, service, impl_->options.moderator);
+  install_video_routes(impl_->server, service, impl_->options.moderator, !impl_->options.reviewer_keys.empty());
   install_review_routes(impl_->server, service);
 }
 

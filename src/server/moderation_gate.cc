@@ -34,7 +34,7 @@ ApiError content_policy_error(const trust::ModerationVerdict& verdict, std::stri
   if (held) {
     error.code = kContentPolicyReviewRequired;
     error.message = "This request needs human review under the server's content policy (category '" +
-                    verdict.category + "'), and this route cannot wait for one; it was not processed.";
+                    verdict.category + "'), and it cannot be held for a reviewer here; it was not processed.";
   } else {
     error.code = kContentPolicyViolation;
     error.message = "This request was rejected by the server's content policy (category '" + verdict.category +

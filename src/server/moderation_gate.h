@@ -7,7 +7,8 @@
 //           nothing is queued, tokenized for a model, or forwarded to the overflow endpoint.
 //   hold  - video: the job is created with hold_reason set (jobs::JobRecord::hold_reason), for the
 //           human-review queue; the LLM routes answer synchronously and have no queue to wait in, so
-//           a hold is refused like a block but with code "content_policy_review_required".
+//           a hold is refused like a block but with code "content_policy_review_required" — as it
+//           is on the video routes of a server without reviewer keys (nobody could release it).
 //   allow - served (a matched allow category is only counted).
 // The message names the category, never the matched term (that is logged), so the error does not
 // teach a client which spelling to change.

@@ -4,12 +4,13 @@
 
 #include <charconv>
 #include <cstdio>
-#include <functional>
 #include <regex>
+#include <string_view>
 
 #include "jobs/review.h"
 #include "server/error_mapping.h"
 #include "server/openai_response.h"
+#include "trust/audit_sink.h"
 
 namespace frugal {
 namespace {
@@ -111,9 +112,10 @@ std::string review_route_methods(const std::string& path) {
 }
 
 std::string reviewer_id(const std::string& authorization_header) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016zx", std::hash<std::string>{}(authorization_header));
-  return "reviewer-" + std::string(hex, 12);
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view token = authorization_header;
+  if (token.substr(0, kBearer.size()) == kBearer) token.remove_prefix(kBearer.size());
+  return trust::api_key_id(std::string(token));
 }
 
 void install_review_routes(httplib::Server& server, jobs::VideoService& service) {

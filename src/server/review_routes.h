@@ -25,7 +25,8 @@ bool is_review_path(const std::string& path);
 // True for the paths these routes serve with some method; the methods for a 405's Allow header.
 bool is_review_route_path(const std::string& path);
 std::string review_route_methods(const std::string& path);
-// The reviewer's id in records: "reviewer-" and 12 hex digits of a hash of the bearer token.
+// The reviewer's id in the review record and the audit log: trust::api_key_id of the bearer token
+// ("key_" + 16 hex digits of its SHA-256), the same non-secret name the audit log gives API keys.
 std::string reviewer_id(const std::string& authorization_header);
 
 }  // namespace frugal

@@ -78,15 +78,17 @@ bool read_create_params(const httplib::Request& req, httplib::Response& res, job
   return true;
 }
 
-// The prompt's moderation: false after answering a block; a hold marks the job for review.
-bool moderate_video(httplib::Response& res, const trust::Moderator* moderator, jobs::VideoCreateParams* params) {
+// The prompt's moderation: false after answering a block (or a hold nobody could review); a hold
+// marks the job for review.
+bool moderate_video(httplib::Response& res, const trust::Moderator* moderator, bool reviewers,
+                    jobs::VideoCreateParams* params) {
   if (moderator == nullptr || !params->prompt) return true;
   const trust::ModerationVerdict verdict = moderator->check({*params->prompt}, "video");
   if (verdict.action == trust::ModerationAction::kAllow) return true;
   log_info("moderation: " + std::string(trust::moderation_action_name(verdict.action)) + " video request, category " +
            verdict.category + ", matched " + nlohmann::json(verdict.matched_term).dump() + " (" + verdict.source + ")");
-  if (verdict.blocked()) {
-    send_api_error(res, content_policy_error(verdict, "prompt", /*held=*/false));
+  if (verdict.blocked() || !reviewers) {
+    send_api_error(res, content_policy_error(verdict, "prompt", /*held=*/!verdict.blocked()));
     return false;
   }
   params->hold_reason = "moderation: category " + verdict.category + " (" + verdict.source + ")";
@@ -141,7 +143,8 @@ std::string video_route_methods(const std::string& path) {
   return "GET, HEAD, DELETE";  // /v1/videos/{id}
 }
 
-void install_video_routes(httplib::Server& server, jobs::VideoService& service, const trust::Moderator* moderator) {
+void install_video_routes(httplib::Server& server, jobs::VideoService& service, const trust::Moderator* moderator,
+                          bool reviewers) {
   std::vector<std::string> tiers;
   tiers.push_back(service.config().default_tier);  // selected first
   for (const jobs::TierPreset& tier : service.config().tiers) {
@@ -150,9 +153,9 @@ void install_video_routes(httplib::Server& server, jobs::VideoService& service, 
   server.Get("/", [page = video_page_html(tiers)](const httplib::Request&, httplib::Response& res) {
     res.set_content(page, "text/html; charset=utf-8");
   });
-  server.Post("/v1/videos", [&service, moderator](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/v1/videos", [&service, moderator, reviewers](const httplib::Request& req, httplib::Response& res) {
     jobs::VideoCreateParams params;
-    if (!read_create_params(req, res, &params) || !moderate_video(res, moderator, &params)) return;
+    if (!read_create_params(req, res, &params) || !moderate_video(res, moderator, reviewers, &params)) return;
     answer_submit(res, service, service.submit(params));
   });
   server.Get("/v1/videos", [&service](const httplib::Request& req, httplib::Response& res) {
@@ -175,9 +178,9 @@ void install_video_routes(httplib::Server& server, jobs::VideoService& service, 
     if (Status s = service.remove(id); !s) return send_api_error(res, api_error_from_status(s));
     send_json(res, video_deleted_json(id));
   });
-  server.Post(R"(/v1/videos/([^/]+)/remix)", [&service, moderator](const httplib::Request& req, httplib::Response& res) {
+  server.Post(R"(/v1/videos/([^/]+)/remix)", [&service, moderator, reviewers](const httplib::Request& req, httplib::Response& res) {
     jobs::VideoCreateParams params;
-    if (!read_create_params(req, res, &params) || !moderate_video(res, moderator, &params)) return;
+    if (!read_create_params(req, res, &params) || !moderate_video(res, moderator, reviewers, &params)) return;
     answer_submit(res, service, service.remix(req.matches[1], params));
   });
 }

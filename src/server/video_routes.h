@@ -22,9 +22,11 @@ namespace frugal {
 
 // Installs the routes; `service` and `moderator` (may be null: no moderation) must outlive the server.
 // With a moderator, create and remix check the prompt first: block -> 400 content_policy_violation
-// (no job is stored), hold -> the job is stored with hold_reason set (server/moderation_gate.h).
+// (no job is stored), hold -> the job is stored with hold_reason set (server/moderation_gate.h) when
+// `reviewers` (the server has reviewer keys), else 400 content_policy_review_required: with nobody to
+// review it, a held job would wait forever.
 void install_video_routes(httplib::Server& server, jobs::VideoService& service,
-                          const trust::Moderator* moderator = nullptr);
+                          const trust::Moderator* moderator = nullptr, bool reviewers = false);
 // True for paths these routes serve with some method (so another method is a 405, not a 404).
 bool is_video_route_path(const std::string& path);
 // The methods a video route path answers, for the Allow header of a 405 ("GET, HEAD, POST", ...).

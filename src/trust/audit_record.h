@@ -1,8 +1,8 @@
 // The audit log's record format (trust layer): one JSON object per line, keys sorted, compact, ASCII
 // only (the canonical serialization). Every record carries "seq" (0-based, +1 per record), "kind",
 // "time" (UTC, ms), "prev" (the previous record's hash; 64 zeros for seq 0) and "hash" = SHA-256 of
-// the canonical serialization of the record without its "hash" key. Kinds: "video_job" and
-// "llm_request" (an AuditEvent), "checkpoint" (a signed statement of the chain head), "recovery"
+// the canonical serialization of the record without its "hash" key. Kinds: "video_job",
+// "video_review" and "llm_request" (an AuditEvent), "checkpoint" (a signed statement of the chain head), "recovery"
 // (a torn tail was cut on open). See docs/design/trust-audit-log.md.
 #pragma once
 

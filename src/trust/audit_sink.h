@@ -24,7 +24,7 @@ struct AuditCheck {
 // What one finished request was. The log stores the prompt's SHA-256 (and the prompt itself only
 // when the operator asks), never the API key: key_id is api_key_id() of it.
 struct AuditEvent {
-  std::string kind;                   // "video_job" | "llm_request"
+  std::string kind;                   // "video_job" | "video_review" | "llm_request"
   std::string request_id;             // the job id, or the HTTP request's id
   std::string key_id;                 // api_key_id(bearer token); "" without API keys
   std::string prompt;                 // the prompt text (video) / the request's prompt JSON (LLM)
@@ -32,7 +32,8 @@ struct AuditEvent {
   std::string model;
   std::string tier;                   // video tier / LLM route; "" when none
   std::optional<uint64_t> seed;
-  std::string outcome;                // "completed" | "failed" | "cancelled" | "rejected" | "client_gone"
+  std::string outcome;                // "completed" | "failed" | "cancelled" | "held_for_review" | "rejected" |
+                                      // "client_gone" | "approved" (review)
   std::string output_sha256;          // SHA-256 of the MP4 / of the response body as sent; "" when none
   double cost_usd = 0;
   std::optional<int64_t> prompt_tokens;      // LLM only

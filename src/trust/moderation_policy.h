@@ -47,5 +47,8 @@ struct ModerationPolicy {
 Expected<ModerationPolicy> parse_moderation_policy(std::string_view json_text, const std::string& source);
 // Reads and parses a file. Errors: kNotFound (unreadable), kInvalidArgument (malformed).
 Expected<ModerationPolicy> load_moderation_policy(const std::string& path);
+// The shipped policy's JSON text (data/trust/moderation-policy.json, compiled in by CMake into
+// generated/built_in_moderation_policy.cc): what `frugal serve` moderates with when no file is named.
+std::string_view built_in_moderation_policy_json();
 
 }  // namespace frugal::trust

@@ -136,13 +136,4 @@ DevCredentialPaths dev_credential_paths(const std::string& state_dir) {
   return {dir + "dev-signer.key", dir + "dev-signer-chain.pem", dir + "dev-ca.pem"};
 }
 
-std::string default_state_dir() {
-  if (const char* dir = std::getenv("FRUGAL_STATE_DIR"); dir != nullptr && *dir != '\0') return dir;
-  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/frugal";
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/.local/state/frugal";
-  }
-  return "frugal-state";
-}
-
 }  // namespace frugal::trust

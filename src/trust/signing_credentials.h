@@ -43,8 +43,4 @@ DevCredentialPaths dev_credential_paths(const std::string& state_dir);
 // certificate (P-256, 2 years) there first when none exist; `*created` says whether it made them.
 Expected<SigningCredentials> ensure_dev_credentials(const std::string& state_dir, bool* created);
 
-// frugal's state folder when none is configured: $FRUGAL_STATE_DIR, else $XDG_STATE_HOME/frugal,
-// else $HOME/.local/state/frugal, else ./frugal-state.
-std::string default_state_dir();
-
 }  // namespace frugal::trust

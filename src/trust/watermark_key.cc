@@ -14,6 +14,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "core/state_dir.h"
+
 namespace frugal::trust {
 namespace {
 
@@ -77,13 +79,7 @@ Expected<WatermarkKey> load_or_create_watermark_key(const std::string& path, boo
 
 std::string default_watermark_key_path() {
   if (const char* env = std::getenv("FRUGAL_WATERMARK_KEY"); env != nullptr && *env != '\0') return env;
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
-    return std::string(xdg) + "/frugal/watermark.key";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/.config/frugal/watermark.key";
-  }
-  return "frugal-watermark.key";
+  return default_state_dir() + "/watermark.key";
 }
 
 std::array<uint8_t, 32> hmac_sha256(const WatermarkKey& key, std::string_view message) {

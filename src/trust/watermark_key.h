@@ -24,8 +24,8 @@ Expected<WatermarkKey> load_watermark_key(const std::string& path);
 // OpenSSL's RAND_bytes, mode 0600. *created tells which happened. A malformed existing file is an
 // error, never replaced.
 Expected<WatermarkKey> load_or_create_watermark_key(const std::string& path, bool* created);
-// $FRUGAL_WATERMARK_KEY if set, else $XDG_CONFIG_HOME/frugal/watermark.key, else
-// $HOME/.config/frugal/watermark.key, else ./frugal-watermark.key.
+// $FRUGAL_WATERMARK_KEY if set, else <frugal's state folder>/watermark.key (core/state_dir.h: the
+// folder the C2PA development credentials live in too).
 std::string default_watermark_key_path();
 
 // The 64 payload bits for `job_id` under `key` (bit 63 is the first bit embedded).

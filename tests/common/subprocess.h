@@ -11,7 +11,8 @@ struct CommandResult {
 };
 
 CommandResult run_command(const std::string& command);
-// Path of the built `frugal` binary (FRUGAL_BINARY_DIR/frugal).
+// Path of the built `frugal` binary (FRUGAL_BINARY_DIR/frugal). The first call points
+// $FRUGAL_STATE_DIR at a temporary folder of this test process unless it is already set.
 std::string frugal_binary();
 
 }  // namespace frugal::testing

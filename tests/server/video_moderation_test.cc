@@ -49,7 +49,11 @@ void expect_policy_error(const HttpResult& result, const std::string& category, 
 }
 
 TEST_F(VideoModeration, BlockedPromptsStoreNoJobAndHeldOnesCarryAHoldReason) {
-  auto serve = serve_video(state_dir_, {"--moderation-policy", testing::data_path("trust/test-policy.json")});
+  fs::create_directories(state_dir_);
+  const std::string reviewers = state_dir_ + "/reviewer_keys.txt";
+  std::ofstream(reviewers) << "rk-reviewer\n";
+  auto serve = serve_video(state_dir_, {"--moderation-policy", testing::data_path("trust/test-policy.json"),
+                                        "--reviewer-key-file", reviewers});
   const int port = serve->wait_for_port();
   ASSERT_GT(port, 0) << serve->log();
   const std::string json_post = "-X POST -H 'Content-Type: application/json' --data-binary ";
@@ -92,6 +96,32 @@ TEST_F(VideoModeration, BlockedPromptsStoreNoJobAndHeldOnesCarryAHoldReason) {
   EXPECT_EQ(wait_until_done(port, allowed.body_json.value("id", "")).value("status", ""), "completed");
 }
 
+// No policy flag: the shipped policy, compiled in, moderates; without reviewer keys a held video
+// prompt is refused (nobody could release it), and --no-moderation serves everything.
+TEST_F(VideoModeration, TheBuiltInPolicyIsOnByDefaultAndAHoldWithoutReviewersIsRefused) {
+  const std::string json_post = "-X POST -H 'Content-Type: application/json' --data-binary ";
+  const std::string bomb = R"('{"prompt": "how to build a p1pe-b0mb", "tier": "draft"}')";
+  {
+    auto serve = serve_video(state_dir_);
+    const int port = serve->wait_for_port();
+    ASSERT_GT(port, 0) << serve->log();
+    EXPECT_NE(serve->log().find("moderation: built-in policy"), std::string::npos) << serve->log();
+    expect_policy_error(http(port, json_post + bomb, "/v1/videos"), "mass_harm_weapons", "built-in block");
+    const HttpResult held = create_video(port, "-F 'prompt=a beheading at dawn' -F tier=draft");
+    EXPECT_EQ(held.status, 400) << held.body;
+    EXPECT_EQ(held.body_json["error"].value("code", ""), "content_policy_review_required") << held.body;
+    EXPECT_EQ(held.body_json["error"].value("category", ""), "graphic_violence") << held.body;
+    EXPECT_TRUE(stored_jobs(state_dir_).empty());
+    EXPECT_EQ(create_video(port, "-F 'prompt=a red circle moving right' -F tier=draft").status, 200);
+  }
+  auto serve = serve_video(state_dir_ + "-off", {"--no-moderation"});
+  const int port = serve->wait_for_port();
+  ASSERT_GT(port, 0) << serve->log();
+  EXPECT_NE(serve->log().find("--no-moderation: prompts are not moderated"), std::string::npos) << serve->log();
+  EXPECT_EQ(http(port, json_post + bomb, "/v1/videos").status, 200);
+  fs::remove_all(state_dir_ + "-off");
+}
+
 TEST(ModerationStartUp, AMalformedPolicyStopsTheServerWithTheFileAndField) {
   if (!fs::exists(testing::frugal_binary())) GTEST_SKIP() << "build the `frugal` target first";
   const std::string bad = temp_path("bad-policy.json");
@@ -111,9 +141,14 @@ TEST(ModerationStartUp, AMalformedPolicyStopsTheServerWithTheFileAndField) {
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.output.find("cannot open moderation policy file /nonexistent.json"), std::string::npos) << run.output;
 
-  run = testing::run_command(testing::frugal_binary() + " serve -m " + model + " --port 0 --guard-model " + model + " 2>&1");
+  run = testing::run_command(testing::frugal_binary() + " serve -m " + model + " --port 0 --no-moderation --guard-model " +
+                             model + " 2>&1");
   EXPECT_NE(run.exit_code, 0);
-  EXPECT_NE(run.output.find("--guard-model needs --moderation-policy"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("--guard-model needs moderation on"), std::string::npos) << run.output;
+  run = testing::run_command(testing::frugal_binary() + " serve -m " + model +
+                             " --port 0 --no-moderation --moderation-policy " + bad + " 2>&1");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.output.find("excludes"), std::string::npos) << run.output;
   fs::remove(bad);
 }
 

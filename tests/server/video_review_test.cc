@@ -6,6 +6,7 @@
 
 #include "media/mp4_reader.h"
 #include "server/video_test_util.h"
+#include "trust/audit_sink.h"
 #include "trust/pdq.h"
 
 namespace frugal::video_test {
@@ -139,6 +140,28 @@ TEST_F(VideoReview, FlaggedVideoIsHeldInvisibleApprovedOrRejectedByReviewersOnly
     EXPECT_NE(metrics.find(series), std::string::npos) << series;
   }
   EXPECT_EQ(serve->stop(), 0) << serve->log();
+
+  // Both decisions are in the audit log, after each job's held_for_review record, naming the
+  // reviewer by its key id (never the key) and the rejection's reason; the chain verifies.
+  const std::string audit = state_dir_ + "/state/audit.jsonl";
+  std::ifstream in(audit);
+  std::vector<json> reviews;
+  for (std::string line; std::getline(in, line);) {
+    const json record = json::parse(line, nullptr, false);
+    if (record.is_object() && record.value("kind", "") == "video_review") reviews.push_back(record);
+  }
+  ASSERT_EQ(reviews.size(), 2u) << testing::read_text_file(audit);
+  EXPECT_EQ(reviews[0]["request_id"], id);
+  EXPECT_EQ(reviews[0]["outcome"], "approved");
+  EXPECT_EQ(reviews[0]["endpoint"], "/v1/review/videos/" + id + "/approve");
+  EXPECT_EQ(reviews[0]["key_id"], trust::api_key_id(kReviewerKey));
+  EXPECT_EQ(reviews[1]["request_id"], second);
+  EXPECT_EQ(reviews[1]["outcome"], "rejected");
+  EXPECT_NE(reviews[1].dump().find("graphic violence"), std::string::npos) << reviews[1].dump();
+  EXPECT_NE(reviews[1].dump().find("violence 0.93"), std::string::npos) << reviews[1].dump();  // the hold's reason
+  EXPECT_EQ(reviews[1].dump().find(kReviewerKey), std::string::npos);
+  const auto verified = testing::run_command(testing::frugal_binary() + " audit verify " + audit + " 2>&1");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
 }
 
 TEST_F(VideoReview, FramesMatchingTheHashListAreHeldAndTheQueueSurvivesARestart) {

@@ -14,6 +14,7 @@
 
 #include "c2pa_flags.h"
 #include "cli_common.h"
+#include "core/state_dir.h"
 #include "trust/c2pa_manifest.h"
 #include "trust/watermark_key.h"
 #include "video_output.h"
@@ -122,7 +123,7 @@ int run_video(const VideoArgs& args) {
   }
   std::function<Status(const std::string&)> provenance;  // C2PA in the MP4 (c2pa_flags.h)
   if (!args.out.mp4.empty()) {
-    auto creds = load_c2pa_credentials(args.c2pa, trust::default_state_dir());
+    auto creds = load_c2pa_credentials(args.c2pa, default_state_dir());
     if (!creds) return report_error(creds.error());
     trust::ProvenanceInfo info;
     info.software_version = frugal_version();
@@ -193,7 +194,7 @@ void register_video(CLI::App& app) {
   cmd->add_flag("--raw-unclamped", args->out.raw_unclamped, "--out-raw holds the decoder output before the clamp");
   cmd->add_option("--out-latents", args->out.latents, "Raw f32 latents of every step [steps+1,16,T,H/8,W/8]");
   cmd->add_option("--watermark-key", args->watermark_key,
-                  "Invisible watermark key file (default: $FRUGAL_WATERMARK_KEY or ~/.config/frugal/watermark.key, created if missing)");
+                  "Invisible watermark key file (default: $FRUGAL_WATERMARK_KEY or watermark.key in $FRUGAL_STATE_DIR or ~/.local/state/frugal, created if missing)");
   cmd->add_option("--watermark-id", args->watermark_id, "The id whose keyed hash is the watermark payload (default: video:<file>:seed=<seed>)");
   cmd->add_flag("--no-watermark", args->no_watermark, "Do not watermark the MP4 / PNG frames (benchmarks)");
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object on stdout");

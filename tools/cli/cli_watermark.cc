@@ -148,7 +148,7 @@ void register_watermark(CLI::App& app) {
   auto det = std::make_shared<DetectArgs>();
   CLI::App* detect = cmd->add_subcommand("detect", "Read the watermark of a video file: payload, confidence, verdict");
   detect->add_option("file", det->path, "Video file (MP4 or anything libavformat opens)")->required();
-  detect->add_option("--key", det->key_path, "Watermark key file (default: $FRUGAL_WATERMARK_KEY or ~/.config/frugal/watermark.key)");
+  detect->add_option("--key", det->key_path, "Watermark key file (default: $FRUGAL_WATERMARK_KEY or watermark.key in $FRUGAL_STATE_DIR or ~/.local/state/frugal)");
   detect->add_option("--job-id", det->job_id, "Also compare the payload with the one this job id gets");
   detect->add_option("--fpr", det->fpr, "False-positive rate of the verdict, in (0, 1)")->capture_default_str();
   detect->add_option("--max-frames", det->max_frames, "Frames to average (0 = all)")->capture_default_str();

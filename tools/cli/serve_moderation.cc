@@ -8,6 +8,7 @@ namespace {
 // The guard answers one prompt at a time per request; a few at once keep moderation off the
 // critical path of concurrent requests without reserving KV for a full batch.
 constexpr int32_t kGuardMaxRunning = 4;
+constexpr const char* kBuiltInPolicyName = "built-in policy (data/trust/moderation-policy.json)";
 
 std::string describe(const trust::ModerationPolicy& policy) {
   std::string text;
@@ -21,12 +22,14 @@ std::string describe(const trust::ModerationPolicy& policy) {
 
 void add_serve_moderation_flags(CLI::App& cmd, ServeModerationFlags& flags) {
   cmd.add_option("--moderation-policy", flags.policy_file,
-                 "Prompt moderation policy (JSON; data/trust/moderation-policy.json is the shipped default): "
+                 "Prompt moderation policy (JSON; default: the shipped data/trust/moderation-policy.json, built in): "
                  "categories of terms and patterns, each allow, block (HTTP 400 content_policy_violation) or hold "
                  "(video: held for review); see docs/design/trust-moderation.md");
+  cmd.add_flag("--no-moderation", flags.off, "Serve every prompt unmoderated (no policy, no guard)")
+      ->excludes("--moderation-policy");
   cmd.add_option("--guard-model", flags.guard_model,
                  "Llama Guard 3 GGUF run on its own engine for every prompt the policy does not already block; "
-                 "its S1..S14 answers map to the policy's guard_categories (needs --moderation-policy)");
+                 "its S1..S14 answers map to the policy's guard_categories");
   cmd.add_option("--guard-timeout", flags.guard_timeout_s,
                  "Seconds the guard model gets per prompt (beyond: treated as an unparseable answer)")
       ->check(CLI::PositiveNumber)
@@ -37,21 +40,23 @@ Expected<std::unique_ptr<ServeModeration>> start_moderation(const ServeModeratio
                                                             const ServeEngineFlags& engine_flags,
                                                             MetricsRegistry* registry) {
   auto moderation = std::make_unique<ServeModeration>();
-  if (flags.policy_file.empty()) {
+  if (flags.off) {
     if (!flags.guard_model.empty()) {
-      return invalid_argument("--guard-model needs --moderation-policy (its categories map the guard's S1..S14 codes to actions)");
+      return invalid_argument("--guard-model needs moderation on (a policy maps the guard's S1..S14 codes to actions); "
+                              "drop --no-moderation");
     }
-    std::fprintf(stderr, "frugal: warning: no --moderation-policy: prompts are not moderated "
-                         "(data/trust/moderation-policy.json is the shipped default)\n");
+    std::fprintf(stderr, "frugal: warning: --no-moderation: prompts are not moderated\n");
     return moderation;
   }
-  auto policy = trust::load_moderation_policy(flags.policy_file);
+  const bool built_in = flags.policy_file.empty();
+  auto policy = built_in ? trust::parse_moderation_policy(trust::built_in_moderation_policy_json(), kBuiltInPolicyName)
+                         : trust::load_moderation_policy(flags.policy_file);
   if (!policy) return policy.error();
   const std::string summary = describe(*policy);
   auto moderator = trust::Moderator::create(std::move(*policy), registry);
   if (!moderator) return moderator.error();
   moderation->moderator = std::move(*moderator);
-  std::printf("frugal: moderation: %s (%s)\n", flags.policy_file.c_str(), summary.c_str());
+  std::printf("frugal: moderation: %s (%s)\n", built_in ? kBuiltInPolicyName : flags.policy_file.c_str(), summary.c_str());
   if (flags.guard_model.empty()) return moderation;
 
   auto loaded = load_model(flags.guard_model);

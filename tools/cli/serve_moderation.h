@@ -1,5 +1,6 @@
-// Prompt moderation for `frugal serve` (tools layer): --moderation-policy FILE (trust/moderation_policy.h)
-// and, optionally, --guard-model FILE, a Llama Guard 3 GGUF run on its own engine
+// Prompt moderation for `frugal serve` (tools layer), on by default: the policy is --moderation-policy
+// FILE (trust/moderation_policy.h), else the shipped one compiled into the binary
+// (data/trust/moderation-policy.json); --no-moderation turns it off. Optionally --guard-model FILE, a Llama Guard 3 GGUF run on its own engine
 // (server/guard_model.h). A malformed policy or an unloadable guard stops start-up with an error.
 #pragma once
 
@@ -18,7 +19,8 @@
 namespace frugal::cli {
 
 struct ServeModerationFlags {
-  std::string policy_file;   // "" -> no moderation (a warning is printed)
+  std::string policy_file;   // "" -> the built-in policy
+  bool off = false;          // --no-moderation (a warning is printed)
   std::string guard_model;   // "" -> terms and patterns only
   double guard_timeout_s = 30.0;
 };

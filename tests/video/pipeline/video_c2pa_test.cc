@@ -2,32 +2,27 @@
 // stderr, reused after), the reference validator (c2pa-rs as npm @contentauth/c2pa-wasm) trusting
 // the file with that CA, and clear start-up errors for bad --c2pa-key/--c2pa-cert.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
 #include "common/c2pa_validation.h"
 #include "common/subprocess.h"
 #include "common/test_data.h"
+#include "common/wan_tiny_workspace.h"
 
 namespace frugal {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::frugal_binary;
 using testing::run_command;
 
 TEST(VideoC2pa, EveryMp4IsSignedAndTheReferenceValidatorTrustsIt) {
   FRUGAL_REQUIRE_C2PA_VALIDATOR();
-  const fs::path dir = fs::temp_directory_path() / ("frugal_video_c2pa_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string d = dir.string();
-  auto r = run_command(frugal_binary() + " mkmodel --preset wan-tiny -o " + d + "/wan-tiny 2>&1");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const std::string video = "FRUGAL_STATE_DIR=" + d + "/state " + frugal_binary() + " video -m " + d +
-                            "/wan-tiny -p 'a red circle' --size 32x32 --frames 5 --steps 2 -q";
-  r = run_command(video + " -o " + d + "/clip.mp4 2>&1");
+  const testing::WanTinyWorkspace workspace("video_c2pa");
+  ASSERT_TRUE(workspace.ready()) << workspace.mkmodel_output();
+  const std::string& d = workspace.dir();
+  const std::string video = workspace.video_command("32x32");
+  auto r = run_command(video + " -o " + d + "/clip.mp4 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("made a local development C2PA CA"), std::string::npos) << r.output;
   const std::string ca = d + "/state/c2pa/dev-ca.pem";
@@ -56,7 +51,6 @@ TEST(VideoC2pa, EveryMp4IsSignedAndTheReferenceValidatorTrustsIt) {
   r = run_command(video + " --c2pa-key " + chain + " --c2pa-cert " + chain + " -o " + d + "/bad.mp4 2>&1");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("not a PEM private key"), std::string::npos) << r.output;
-  fs::remove_all(dir);
 }
 
 }  // namespace
