@@ -60,7 +60,8 @@ def check_names(out):
 
 def run(work, out, draft_out):
     work = Path(work)
-    vae = torch.load(work / "vae_final.pt")
+    # the decoder-fine-tuned VAE when that stage ran (same encoder, so the same latents)
+    vae = torch.load(work / "vae_decoder_final.pt" if (work / "vae_decoder_final.pt").exists() else work / "vae_final.pt")
     dit = torch.load(work / "dit_final.pt")
     spm = work / "spiece.model"
     t5_cfg = {**dit["t5_cfg"]}

@@ -2,7 +2,12 @@
 
 x_t = (1 - s) x0 + s * noise, target v = noise - x0, t = 1000 s; s ~ logit-normal(0, 1) (80 %) or
 uniform (20 %). 10 % caption dropout: the caption becomes "" (ids [</s>]) or Wan's default negative
-prompt (what `frugal video` uses without --negative), so CFG works both ways. The latent pool
+prompt (what `frugal video` uses without --negative), so CFG works both ways. The loss weighs the
+latent cells the shape covers `obj_weight` times more than the background (cells whose latent is
+more than OBJ_TAU from the plain background's latent): the shape is 5-16 % of a frame, so an
+unweighted loss is mostly background and the colour, shape and motion words get little gradient
+(measured at step 1,000: the velocity moved 10-20x less with the colour word than with the whole
+caption). The latent pool
 starts with `pool0` encoded clips of training combinations and grows by `fresh` new clips a step
 (up to `pool_max`, then oldest replaced). EMA weights are what gets exported."""
 import copy
@@ -44,13 +49,34 @@ def caption_ids(work):
     return dict(zip(combos, ids[:-2])), ids[-2], ids[-1]
 
 
+OBJ_TAU = 0.5  # latent L2 over channels; a shape's cells are 1-4, plain background cells < 0.2
+
+
+def background_latents(vae):
+    """{background name: latent [16, T, h, w]} of a clip that is only that background."""
+    with torch.no_grad():
+        out = {}
+        for name, rgb in data.BACKGROUNDS.items():
+            v = (torch.tensor(rgb, dtype=torch.float32) / 127.5 - 1).view(1, 3, 1, 1, 1).expand(1, 3, 17, 64, 64)
+            out[name] = vae.encode(v.contiguous())[0]
+        return out
+
+
+def object_weights(x0, combos, bg_latents, obj_weight):
+    """[B, 1, T, h, w] loss weights: obj_weight on the cells the shape covers, 1 elsewhere."""
+    bg = torch.stack([bg_latents[c[3]] for c in combos])
+    on = ((x0 - bg).norm(dim=1, keepdim=True) > OBJ_TAU).float()
+    return 1 + (obj_weight - 1) * on
+
+
 def sample_sigma(n, gen):
     s = torch.sigmoid(torch.randn(n, generator=gen))
     u = torch.rand(n, generator=gen)
     return torch.where(torch.rand(n, generator=gen) < 0.8, s, u)
 
 
-def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, ema_decay=0.995, seed=2):
+def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, ema_decay=0.995, seed=2,
+        obj_weight=1.0):
     work = Path(work)
     ck = work / "dit.pt"
     done = work / "dit_final.pt"
@@ -58,6 +84,7 @@ def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, e
         return
     torch.manual_seed(seed)
     vae = load_vae(work)
+    bg_latents = background_latents(vae)
     t5, dit = build(work)
     dit.init_weights()
     nn_init_t5(t5)
@@ -118,7 +145,11 @@ def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, e
         xt = (1 - s) * x0 + s * noise
         ctx = dit.embed_context(common.encode_text(t5, ids))
         v = dit(xt, sig * 1000, ctx)
-        loss = F.mse_loss(v, noise - x0)
+        if obj_weight != 1.0:
+            w = object_weights(x0, [pool_c[i] for i in idx.tolist()], bg_latents, obj_weight)
+            loss = (w * (v - (noise - x0)) ** 2).mean() / w.mean()
+        else:
+            loss = F.mse_loss(v, noise - x0)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -4,8 +4,9 @@
     OMP_NUM_THREADS=2 nice -n 19 /usr/bin/python3 tools/train_video/train.py --out models/wan-shapes
 
 Stages (each resumable from its checkpoint in --work; a finished stage is skipped):
-  tokenizer -> vae -> dit (umT5 + DiT jointly, flow matching, caption dropout) -> draft (distilled
-  2-step student) -> export (models/wan-shapes and models/wan-shapes-draft).
+  tokenizer -> vae -> vae_decoder (the decoder fine-tuned alone: latents unchanged) -> dit (umT5 +
+  DiT jointly, flow matching, caption dropout) -> draft (distilled 2-step student) -> export
+  (models/wan-shapes and models/wan-shapes-draft).
 Rerun the same command after an interruption to continue.
 """
 import argparse
@@ -28,10 +29,13 @@ def main():
     ap.add_argument("--out", default=str(root / "models" / "wan-shapes"))
     ap.add_argument("--draft-out", default=None, help="default: <out>-draft")
     ap.add_argument("--work", default=str(root / "build" / "train_video"))
-    ap.add_argument("--stages", default="tokenizer,vae,dit,draft,export")
+    ap.add_argument("--stages", default="tokenizer,vae,vae_decoder,dit,draft,export")
+    ap.add_argument("--vae-decoder-steps", type=int, default=900)
     ap.add_argument("--dit-steps", type=int, default=1200)
     ap.add_argument("--dit-pool0", type=int, default=384, help="clips encoded before DiT training starts")
     ap.add_argument("--dit-fresh", type=int, default=1, help="new clips encoded into the pool per DiT step")
+    ap.add_argument("--dit-object-weight", type=float, default=4.0,
+                    help="loss weight of the latent cells a shape covers (background cells: 1)")
     ap.add_argument("--draft-steps", type=int, default=50)
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
@@ -45,9 +49,14 @@ def main():
         import stage_vae
         stage_vae.run(work)
         common.log(work, f"after vae: {time.time() - t0:.0f} s")
+    if "vae_decoder" in stages:
+        import stage_vae_decoder
+        stage_vae_decoder.run(work, steps=args.vae_decoder_steps)
+        common.log(work, f"after vae_decoder: {time.time() - t0:.0f} s")
     if "dit" in stages:
         import stage_dit
-        stage_dit.run(work, steps=args.dit_steps, pool0=args.dit_pool0, fresh=args.dit_fresh)
+        stage_dit.run(work, steps=args.dit_steps, pool0=args.dit_pool0, fresh=args.dit_fresh,
+                      obj_weight=args.dit_object_weight)
         common.log(work, f"after dit: {time.time() - t0:.0f} s")
     if "draft" in stages:
         import stage_draft
