@@ -328,6 +328,7 @@ TEST_F(NginxFrontTest, ClientsKeepGettingAnswersAfterANodeIsKilled) {
   const RawResponse none = chat();
   EXPECT_EQ(none.status, 503);
   EXPECT_EQ(none.header("retry-after"), "1");
+  EXPECT_TRUE(std::regex_match(none.header("x-request-id"), std::regex("[0-9a-f]{32}"))) << none.header("x-request-id");
   EXPECT_EQ(json::parse(none.body, nullptr, false)["error"]["code"], "service_unavailable") << none.body;
 }
 
