@@ -80,6 +80,9 @@ void install_access_log(httplib::Server& server, AccessLog& log) {
     line["completion_tokens"] = note.model ? json(note.usage.completion_tokens) : json(nullptr);
     line["cost_usd"] = note.model ? json(note.usage.cost_usd) : json(nullptr);
     line["client"] = req.remote_addr + ":" + std::to_string(req.remote_port);
+    // Behind a proxy (deploy/nginx): the id it assigned and the original client, to join the logs.
+    if (req.has_header("X-Request-Id")) line["request_id"] = req.get_header_value("X-Request-Id");
+    if (req.has_header("X-Forwarded-For")) line["forwarded_for"] = req.get_header_value("X-Forwarded-For");
     log.write_line(line.dump(-1, ' ', false, json::error_handler_t::replace));
   });
 }

@@ -2,6 +2,8 @@
 // line: {"time": "2025-01-02T03:04:05.678Z", "method", "path", "status", "latency_ms", "bytes",
 // "model", "prompt_tokens", "completion_tokens", "cost_usd", "client": "127.0.0.1:54321"}.
 // model/tokens/cost are null for requests that ran no model (/health, errors before routing).
+// "request_id" and "forwarded_for" are added when the request carries X-Request-Id / X-Forwarded-For
+// (set by a proxy in front, deploy/nginx/frugal.conf), so a proxy's log line joins the node's.
 //
 // How the fields meet: httplib reads a request, runs its handler, writes the response (a stream
 // too) and calls the logger on one worker thread, so each worker keeps a thread-local note that

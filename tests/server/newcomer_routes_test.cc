@@ -173,7 +173,9 @@ TEST_F(NewcomerRoutes, ResponsesRejectWhatTheyDoNotSupport) {
 TEST_F(NewcomerRoutes, AccessLogHasOneJsonLinePerRequest) {
   post("/v1/chat/completions", {{"model", "small"}, {"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 4}});
   json stream_body{{"model", "small"}, {"prompt", "Hi"}, {"max_tokens", 3}, {"stream", true}};
-  auto streamed = client_->Post("/v1/completions", stream_body.dump(), "application/json");
+  // As a proxy in front sends it (deploy/nginx/frugal.conf): the id and the client are logged.
+  const httplib::Headers proxied{{"X-Request-Id", "req-7f3a"}, {"X-Forwarded-For", "203.0.113.9"}};
+  auto streamed = client_->Post("/v1/completions", proxied, stream_body.dump(), "application/json");
   ASSERT_TRUE(streamed);
   ASSERT_TRUE(client_->Get("/health"));
   post("/v1/chat/completions", {{"model", "nope"}}, 400);
@@ -218,6 +220,9 @@ TEST_F(NewcomerRoutes, AccessLogHasOneJsonLinePerRequest) {
   // a stream: tokens and streamed bytes still counted
   EXPECT_EQ(stream["completion_tokens"], 3);
   EXPECT_EQ(stream["bytes"].get<size_t>(), streamed->body.size());
+  EXPECT_EQ(stream["request_id"], "req-7f3a");
+  EXPECT_EQ(stream["forwarded_for"], "203.0.113.9");
+  EXPECT_FALSE(chat.contains("request_id") || chat.contains("forwarded_for")) << chat.dump();  // not sent: not logged
   EXPECT_TRUE(refused["model"].is_null() || refused["model"] == "nope");
 }
 

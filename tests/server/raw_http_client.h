@@ -66,6 +66,7 @@ class RawClient {
     return true;
   }
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }  // for a test that reads the raw bytes itself (piece by piece)
 
   bool send(std::string_view bytes) {
     while (!bytes.empty()) {

@@ -333,7 +333,7 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--api-key-file", args->api_key_file, "File with one API key per line (Bearer auth on /v1/*)");
   cmd->add_option("--access-log", args->access_log,
                   "Append one JSON line per request to FILE: time, method, path, status, latency_ms, bytes, model, "
-                  "prompt_tokens, completion_tokens, cost_usd, client");
+                  "prompt_tokens, completion_tokens, cost_usd, client (+ request_id, forwarded_for from a proxy's headers)");
   cmd->add_option("--model-name", args->model_name, "Model id for clients (default: the file name stem)");
   cmd->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body (413 beyond)")->capture_default_str();
   cmd->add_option("--request-timeout", args->request_timeout_s, "Seconds before a request is cancelled (0 = none)")

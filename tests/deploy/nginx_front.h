@@ -1,0 +1,212 @@
+// Test helper (tests/deploy): the shipped deploy/nginx/frugal.conf run by a real nginx (Debian's
+// package) on loopback in front of `frugal serve` nodes. The shipped file is used as it is, with
+// only its deployment lines replaced: the upstream `server frugal-api-N:8080` lines (-> the nodes'
+// 127.0.0.1 ports), the `listen 8080` line (-> 127.0.0.1:a free port) and the log folder (-> the
+// test's). A minimal main nginx.conf around it plays Debian's /etc/nginx/nginx.conf (with its
+// `gzip on`). Every wait is bounded; the destructor stops nginx.
+#pragma once
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/subprocess.h"
+#include "common/test_data.h"
+
+extern char** environ;
+
+namespace frugal::testing {
+
+inline std::filesystem::path repo_root() {
+  return std::filesystem::path(FRUGAL_TEST_DATA_DIR).parent_path().parent_path();
+}
+
+// Debian's nginx binary ("" when it is not installed).
+inline std::string find_nginx() {
+  for (const char* path : {"/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"}) {
+    if (access(path, X_OK) == 0) return path;
+  }
+  return "";
+}
+
+// A loopback TCP port that was free a moment ago (bound to port 0, read back, closed).
+inline int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  if (fd >= 0) ::close(fd);
+  return port;
+}
+
+// Replaces the deployment lines of the shipped config. On a file whose shape changed (not exactly
+// one `server frugal-api-N:8080 ` line per node, not one `listen 8080;`), returns "" and says why.
+inline std::string render_frugal_conf(const std::string& shipped, const std::vector<int>& node_ports, int listen_port,
+                                      const std::string& log_dir, std::string* why) {
+  std::string text = shipped;
+  const auto replace_once = [&](const std::string& from, const std::string& to) {
+    const size_t at = text.find(from);
+    if (at == std::string::npos || text.find(from, at + 1) != std::string::npos) {
+      *why = "expected exactly one '" + from + "' in deploy/nginx/frugal.conf";
+      return false;
+    }
+    text.replace(at, from.size(), to);
+    return true;
+  };
+  for (size_t node_idx = 0; node_idx < node_ports.size(); ++node_idx) {
+    if (!replace_once("    server frugal-api-" + std::to_string(node_idx + 1) + ":8080 ",
+                      "    server 127.0.0.1:" + std::to_string(node_ports[node_idx]) + " ")) {
+      return "";
+    }
+  }
+  if (text.find("    server frugal-api-") != std::string::npos) {
+    *why = "deploy/nginx/frugal.conf names more upstream nodes than the test starts";
+    return "";
+  }
+  if (!replace_once("    listen 8080;", "    listen 127.0.0.1:" + std::to_string(listen_port) + ";")) return "";
+  if (!replace_once("access_log /var/log/nginx/", "access_log " + log_dir + "/")) return "";
+  return text;
+}
+
+class NginxFront {
+ public:
+  // `dir`: an empty folder for the configs, logs, pid and temp files.
+  explicit NginxFront(std::string dir) : dir_(std::move(dir)) {}
+  ~NginxFront() { stop(); }
+  NginxFront(const NginxFront&) = delete;
+  NginxFront& operator=(const NginxFront&) = delete;
+
+  // Renders the shipped config for these nodes, checks it with `nginx -t` and starts nginx on a
+  // free loopback port (a few tries: the port can be taken between probing and binding). False
+  // with *why on failure.
+  bool start(const std::string& nginx, const std::vector<int>& node_ports, std::string* why) {
+    const std::string shipped = read_text_file((repo_root() / "deploy" / "nginx" / "frugal.conf").string());
+    if (shipped.empty()) {
+      *why = "deploy/nginx/frugal.conf is missing";
+      return false;
+    }
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      port_ = free_loopback_port();
+      const std::string conf = render_frugal_conf(shipped, node_ports, port_, dir_, why);
+      if (conf.empty()) return false;
+      std::ofstream(dir_ + "/frugal.conf") << conf;
+      write_main_conf();
+      const CommandResult test = run_command(nginx + " -t -q -p '" + dir_ + "' -e '" + dir_ + "/error.log' -c '" +
+                                             dir_ + "/nginx.conf' 2>&1");
+      if (test.exit_code != 0) {
+        *why = "nginx -t rejected the rendered config:\n" + test.output;
+        return false;
+      }
+      spawn(nginx);
+      if (wait_until_listening()) return true;
+      stop();
+    }
+    *why = "nginx did not start listening:\n" + error_log();
+    return false;
+  }
+
+  // SIGTERM (nginx's fast shutdown: the master stops its workers), SIGKILL after a bounded wait.
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  int port() const { return port_; }
+  std::string access_log() const { return read_text_file(dir_ + "/frugal-access.log"); }
+  std::string error_log() const { return read_text_file(dir_ + "/error.log"); }
+  std::string rendered() const { return read_text_file(dir_ + "/frugal.conf"); }
+
+ private:
+  // What Debian's /etc/nginx/nginx.conf provides around conf.d/*.conf, including its `gzip on`
+  // (here also for the types a stream has: the shipped stream location must switch it off).
+  void write_main_conf() const {
+    std::ofstream main(dir_ + "/nginx.conf");
+    main << "worker_processes 1;\n"
+         << (geteuid() == 0 ? "user root;\n" : "")
+         << "pid " << dir_ << "/nginx.pid;\n"
+         << "error_log " << dir_ << "/error.log info;\n"
+         << "events { worker_connections 256; }\n"
+         << "http {\n"
+         << "  default_type application/octet-stream;\n"
+         << "  gzip on;\n"
+         << "  gzip_types text/event-stream application/json;\n";
+    for (const char* temp : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
+      main << "  " << temp << "_temp_path " << dir_ << "/tmp_" << temp << ";\n";
+    }
+    main << "  include " << dir_ << "/frugal.conf;\n"
+         << "}\n";
+  }
+
+  void spawn(const std::string& nginx) {
+    std::vector<std::string> args = {nginx, "-p", dir_, "-e", dir_ + "/error.log", "-c", dir_ + "/nginx.conf",
+                                     "-g", "daemon off;"};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const std::string out = dir_ + "/nginx.out";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+
+  // Bounded: up to 5 s for the port to accept a connection, false if nginx exited first.
+  bool wait_until_listening() {
+    for (int attempt = 0; attempt < 200 && pid_ > 0; ++attempt) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<uint16_t>(port_));
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+      ::close(fd);
+      if (up) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+  }
+
+  std::string dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace frugal::testing
