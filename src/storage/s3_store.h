@@ -49,6 +49,9 @@ class S3ObjectStore final : public ObjectStore {
   Status remove_prefix(const std::string& prefix) override;
   int64_t sweep_expired(int64_t now) override;
   std::string staging_dir() const override { return staging_dir_; }
+  Expected<std::string> download_url(const std::string& key, int64_t ttl_seconds, int64_t now) const override {
+    return presigned_get_url(key, ttl_seconds, now);
+  }
 
   // A URL a client may GET `key` from without credentials until `now + ttl_seconds` (1 s .. 7 days).
   Expected<std::string> presigned_get_url(const std::string& key, int64_t ttl_seconds, int64_t now) const;

@@ -1,6 +1,7 @@
 // `frugal serve --object-store s3://...`: the video service keeps a job's MP4, thumbnail and
 // spritesheet in an S3-compatible bucket (s3rver, started by the test on 127.0.0.1) instead of
-// <video-state>/files; GET /v1/videos/{id}/content streams the bucket's bytes; DELETE removes them
+// <video-state>/files; GET /v1/videos/{id}/content streams the bucket's bytes, and the video object
+// carries frugal_download_url, a presigned GET of them that plain curl downloads; DELETE removes them
 // from the bucket; a missing bucket, refused credentials or a malformed URL stop the start with a
 // clear message before any model loads. Every wait bounded.
 #include <gtest/gtest.h>
@@ -68,6 +69,18 @@ TEST_F(VideoObjectStore, ADraftVideoIsStoredInTheBucketAndServedFromIt) {
   EXPECT_EQ(thumbnail.status, 200);
   EXPECT_EQ(thumbnail.body.substr(1, 3), "PNG");
   EXPECT_FALSE(fs::exists(state_dir_ + "/files/objects/" + id)) << "nothing in the local store";
+
+  // The video object offers a presigned URL of the MP4: plain curl, no credentials, same bytes.
+  const HttpResult object = http(port, "", "/v1/videos/" + id);
+  ASSERT_TRUE(object.body_json.contains("frugal_download_url")) << object.body;
+  const std::string url = object.body_json["frugal_download_url"];
+  EXPECT_EQ(url.rfind(s3rver_->endpoint() + "/frugal-videos/serve-test/" + id + "/video.mp4?", 0), 0u) << url;
+  EXPECT_NE(url.find("X-Amz-Expires=3600&"), std::string::npos) << url;
+  const std::string direct = temp_path("direct.mp4");
+  const auto fetched = testing::run_command("curl -s --max-time 20 -o " + direct + " -w '%{http_code}' '" + url + "'");
+  EXPECT_EQ(fetched.output, "200");
+  EXPECT_TRUE(testing::read_text_file(direct) == content.body) << "the presigned URL serves the same MP4";
+  fs::remove(direct);
 
   EXPECT_EQ(http(port, "-X DELETE", "/v1/videos/" + id).status, 200);
   auto after = bucket_->list(id + "/");
