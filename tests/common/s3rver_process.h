@@ -76,6 +76,7 @@ class S3rverProcess {
   ~S3rverProcess() {
     stop();
     std::filesystem::remove_all(data_dir_);
+    std::filesystem::remove(log_);
   }
   S3rverProcess(const S3rverProcess&) = delete;
   S3rverProcess& operator=(const S3rverProcess&) = delete;

@@ -51,6 +51,7 @@ class S3StoreTest : public ::testing::Test {
     ASSERT_TRUE(created.is_ok()) << created.to_string();
     ASSERT_TRUE(store_->check_bucket().is_ok());
   }
+  void TearDown() override { fs::remove_all(staging_); }
   std::unique_ptr<S3ObjectStore> open_store(const std::string& url) {
     auto config = parse_s3_url(url);
     EXPECT_TRUE(config) << config.error().to_string();
