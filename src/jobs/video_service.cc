@@ -179,6 +179,18 @@ Expected<std::string> VideoService::content(const std::string& id, const std::st
   return objects_->get(*key, unix_now());
 }
 
+Expected<std::string> VideoService::content_url(const std::string& id, const std::string& variant, int64_t ttl_seconds) {
+  const std::optional<std::string> key = job_object_key(id, variant);
+  if (!key) return invalid_argument("variant must be video, thumbnail or spritesheet, not '" + variant + "'");
+  auto job = store_->get(id);
+  if (!job) return job.error();
+  if (job->state != JobState::kCompleted) return not_found("Video '" + id + "' is not completed");
+  const int64_t now = unix_now();
+  if (job->expires_at > 0) ttl_seconds = std::min(ttl_seconds, job->expires_at - now);
+  if (ttl_seconds <= 0) return not_found("Video '" + id + "' has expired");
+  return objects_->download_url(*key, ttl_seconds, now);
+}
+
 Expected<std::vector<JobRecord>> VideoService::review_queue(int64_t limit) { return store_->held_jobs(limit); }
 
 Expected<std::string> VideoService::review_frame(const std::string& id, int64_t frame_index) {

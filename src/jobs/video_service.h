@@ -92,6 +92,9 @@ class VideoService {
   Expected<std::string> content(const std::string& id, const std::string& variant);
 
   // Human review (the reviewer routes). The queue: held jobs, oldest first, at most `limit`.
+  // A completed job's file as a direct download URL valid for `ttl_seconds` (at most until the job
+  // expires), when the object store offers them (S3: presigned); kUnimplemented for the local store.
+  Expected<std::string> content_url(const std::string& id, const std::string& variant, int64_t ttl_seconds);
   Expected<std::vector<JobRecord>> review_queue(int64_t limit);
   // A held job's sampled frame as PNG, or its video / thumbnail / spritesheet, for the reviewer only.
   // kNotFound when the job or the frame is absent.

@@ -118,6 +118,17 @@ std::optional<jobs::ListQuery> read_list_query(const httplib::Request& req, http
   return query;
 }
 
+// With an S3 object store, a completed video's object carries frugal_download_url: a presigned GET
+// of its MP4, valid an hour (at most until the video expires), so a client can fetch the bytes from
+// the bucket directly. /content streams them through this node either way.
+constexpr int64_t kDownloadUrlSeconds = 3600;
+
+void add_download_url(nlohmann::json& body, jobs::VideoService& service, const std::string& id) {
+  if (body.value("status", "") != "completed") return;
+  auto url = service.content_url(id, "video", kDownloadUrlSeconds);
+  if (url) body["frugal_download_url"] = *url;  // kUnimplemented (local store): no field
+}
+
 void get_content(const httplib::Request& req, httplib::Response& res, jobs::VideoService& service) {
   const std::string variant = req.has_param("variant") ? req.get_param_value("variant") : "video";
   auto bytes = service.content(req.matches[1], variant);
@@ -168,7 +179,9 @@ void install_video_routes(httplib::Server& server, jobs::VideoService& service, 
   server.Get(R"(/v1/videos/([^/]+))", [&service](const httplib::Request& req, httplib::Response& res) {
     auto view = service.get(req.matches[1]);
     if (!view) return send_api_error(res, api_error_from_status(view.error()));
-    send_json(res, video_object_json(*view));
+    nlohmann::json body = video_object_json(*view);
+    add_download_url(body, service, req.matches[1]);
+    send_json(res, body);
   });
   server.Get(R"(/v1/videos/([^/]+)/content)", [&service](const httplib::Request& req, httplib::Response& res) {
     get_content(req, res, service);

@@ -29,6 +29,11 @@ class ObjectStore {
   virtual int64_t sweep_expired(int64_t now) = 0;
   // A local folder where a producer may stage files before put_file (same filesystem: put is a rename).
   virtual std::string staging_dir() const = 0;
+  // A URL a client may download `key` from directly, without credentials, until `now + ttl_seconds`
+  // (S3: a presigned GET). kUnimplemented for stores whose bytes only the server can read (local).
+  virtual Expected<std::string> download_url(const std::string& key, int64_t ttl_seconds, int64_t now) const {
+    return unimplemented("this object store has no direct download URLs");
+  }
 };
 
 // True when `key` is a valid object key (see the header comment).

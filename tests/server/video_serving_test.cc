@@ -47,7 +47,9 @@ TEST_F(VideoServing, VideoOnlyServesVideosAndTheLlmRoutesAnswerModelNotFound) {
   }
   const HttpResult created = create_video(port, "-F prompt=alone");
   ASSERT_EQ(created.status, 200) << created.body;
-  EXPECT_EQ(wait_until_done(port, created.body_json["id"])["status"], "completed") << serve->log();
+  const json done = wait_until_done(port, created.body_json["id"]);
+  EXPECT_EQ(done["status"], "completed") << serve->log();
+  EXPECT_FALSE(done.contains("frugal_download_url")) << "the local store has no direct URLs";
   EXPECT_EQ(http(port, "", "/health").status, 200);
   EXPECT_NE(serve->log().find("/v1/videos"), std::string::npos) << "the start-up hints show the video curl";
   EXPECT_EQ(serve->stop(), 0) << serve->log();

@@ -7,6 +7,7 @@
 
 #include "jobs/sqlite_job_store.h"
 #include "storage/local_store.h"
+#include "storage/s3_store.h"
 #include "trust/watermark_check.h"
 #include "trust/watermark_key.h"
 #include "webhooks/webhook_sender.h"
@@ -81,6 +82,27 @@ Expected<std::optional<webhooks::WebhookSender>> make_webhook_sender(const Serve
   return std::optional<webhooks::WebhookSender>(std::move(*sender));
 }
 
+// --object-store: "" → the local folder <state_dir>/files; s3://... → the bucket, checked now (a
+// wrong bucket, endpoint or credentials fail the start, not the first job).
+Expected<std::unique_ptr<storage::ObjectStore>> open_object_store(const ServeVideoFlags& flags) {
+  if (flags.object_store.empty()) {
+    auto local = storage::LocalDirectoryStore::open(flags.state_dir + "/files");
+    if (!local) return local.error();
+    return std::unique_ptr<storage::ObjectStore>(std::move(*local));
+  }
+  auto config = storage::parse_s3_url(flags.object_store);
+  if (!config) return invalid_argument("--object-store: " + config.error().message());
+  auto s3 = storage::S3ObjectStore::open(std::move(*config), flags.state_dir + "/staging");
+  if (!s3) return s3.error();
+  if (Status s = (*s3)->check_bucket(); !s) {
+    return Status(s.code() == StatusCode::kUnavailable ? s.code() : StatusCode::kInvalidArgument,
+                  "--object-store " + (*s3)->config().bucket + ": " + s.message());
+  }
+  std::printf("frugal: video files in s3://%s/%s at %s://%s\n", (*s3)->config().bucket.c_str(),
+              (*s3)->config().prefix.c_str(), (*s3)->config().scheme.c_str(), (*s3)->config().endpoint_host.c_str());
+  return std::unique_ptr<storage::ObjectStore>(std::move(*s3));
+}
+
 }  // namespace
 
 void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags) {
@@ -90,6 +112,9 @@ void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags) {
                  "Video tiers config JSON (draft/preview/final presets, limits; default: built-in tiers)");
   cmd.add_option("--video-state", flags.state_dir, "Folder of the video job database and finished files")
       ->capture_default_str();
+  cmd.add_option("--object-store", flags.object_store,
+                 "Keep finished videos in an S3-compatible bucket: s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=R "
+                 "(credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or credentials_file=PATH; default: VIDEO_STATE/files)");
   cmd.add_option("--video-max-queue", flags.max_queue, "Queued video jobs before 429 (overrides the tiers file)");
   cmd.add_option("--video-max-queued-per-key", flags.max_queued_per_key,
                  "Queued + running video jobs one API key (bearer token; none = one anonymous key) may have before "
@@ -109,6 +134,7 @@ void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags) {
 Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVideoFlags& flags, MetricsRegistry* registry) {
   if (flags.model_values.empty()) {
     if (!flags.webhook_url.empty()) return invalid_argument("--video-webhook-url needs --video-model");
+    if (!flags.object_store.empty()) return invalid_argument("--object-store keeps video files: it needs --video-model");
     if (!flags.c2pa.key.empty() || !flags.c2pa.cert.empty()) {
       return invalid_argument("--c2pa-key/--c2pa-cert sign video MP4s: they need --video-model");
     }
@@ -167,7 +193,7 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   }
   auto store = jobs::SqliteJobStore::open(flags.state_dir + "/jobs.sqlite");
   if (!store) return store.error();
-  auto objects = storage::LocalDirectoryStore::open(flags.state_dir + "/files");
+  auto objects = open_object_store(flags);
   if (!objects) return objects.error();
   auto models = load_video_models(*specs, flags.threads);
   if (!models) return models.error();

@@ -3,7 +3,9 @@
 // database (jobs.sqlite) and the finished files (objects/) live; --video-max-queue N;
 // --video-max-queued-per-key N (a bearer token's queued + running jobs; no token is one key);
 // --video-webhook-url URL with --video-webhook-secret whsec_… (or $FRUGAL_VIDEO_WEBHOOK_SECRET, kept
-// out of `ps`): video.completed / video.failed events, Standard Webhooks signatures; --c2pa-key /
+// out of `ps`): video.completed / video.failed events, Standard Webhooks signatures; --object-store
+// s3://BUCKET/PREFIX?endpoint=...: the finished files in an S3-compatible bucket instead of
+// <video-state>/files (storage/s3_config.h; the bucket is checked at start); --c2pa-key /
 // --c2pa-cert: who signs the C2PA provenance of every MP4 (default: a development CA + signer in
 // <video-state>/c2pa/). Loads the pipelines and builds the VideoService the HTTP server attaches.
 #pragma once
@@ -26,6 +28,7 @@ struct ServeVideoFlags {
   std::vector<std::string> model_values;  // NAME=DIR or DIR
   std::string tiers_file;                 // "" → the built-in draft/preview/final tiers
   std::string state_dir = "frugal-video-state";
+  std::string object_store;               // "" → <state_dir>/files; s3://... → an S3-compatible bucket
   int64_t max_queue = 0;                  // > 0 overrides the config's max_queued
   int64_t max_queued_per_key = -1;        // >= 0 overrides the config's max_active_per_key (0: no limit)
   std::string webhook_url;                // "" → no webhooks
