@@ -99,10 +99,33 @@ double erlang_c(int64_t servers, double offered) {
   return b / (1.0 - rho * (1.0 - b));
 }
 
+namespace {
+
+// log of Halfin–Whitt's probability of delay 1 / (1 + beta Phi(beta) / phi(beta)), in log space so
+// that large beta neither underflows nor divides 0 by 0.
+double log_halfin_whitt(double beta) {
+  const double l = std::log(beta) + std::log(0.5 * std::erfc(-beta / std::sqrt(2.0))) + 0.5 * std::log(2.0 * M_PI) + 0.5 * beta * beta;
+  return l > 0 ? -(l + std::log1p(std::exp(-l))) : -std::log1p(std::exp(l));
+}
+
+}  // namespace
+
+double ggm_wait_probability(int64_t servers, double offered, double ca2, double cs2) {
+  const double c = erlang_c(servers, offered);
+  if (offered <= 0 || offered >= static_cast<double>(servers) || c <= 0) return c;
+  const double z = (ca2 + cs2) / (1.0 + cs2);  // 1 for Poisson arrivals: Erlang C itself
+  if (std::fabs(z - 1.0) < 1e-12) return c;
+  const double beta = (static_cast<double>(servers) - offered) / std::sqrt(offered);
+  const double scaled = std::log(c) + log_halfin_whitt(beta / std::sqrt(z)) - log_halfin_whitt(beta);
+  // Far from the many-server regime (light load, few servers) the ratio is meaningless and can
+  // blow up: bound it by C^(1/z), the ratio's large-beta limit, which stays monotone and <= 1.
+  return std::min({1.0, std::exp(scaled), std::pow(c, 1.0 / z)});
+}
+
 double ggm_wait_quantile(int64_t servers, double rate_per_s, double mean_service_s, double ca2, double cs2, double q) {
   const double offered = rate_per_s * mean_service_s;
   if (offered >= static_cast<double>(servers)) return std::numeric_limits<double>::infinity();
-  const double c = erlang_c(servers, offered);
+  const double c = ggm_wait_probability(servers, offered, ca2, cs2);
   const double tail = 1.0 - q;
   if (c <= tail) return 0.0;
   const double drain_per_s = static_cast<double>(servers) / mean_service_s - rate_per_s;

@@ -5,8 +5,8 @@
 // is a queue with n x slots servers. A request of class k holds a slot for its prefill plus its
 // output tokens x the decode step at that batch, the step stretched by the share of time the
 // replica spends prefilling (a fixed point). Waiting for a slot is a G/G/m queue: Erlang C of
-// M/M/m with the Allen–Cunneen factor (ca² + cs²) / 2 for the arrivals' and service times'
-// variability, and the exponential tail P(W > t) = C e^{-(m/T - λ) t / factor}. The model is
+// M/M/m's Erlang C scaled for bursty arrivals, and the exponential tail with the Allen–Cunneen
+// factor (ca² + cs²) / 2 (see ggm_wait_probability). The model is
 // conservative when slots are partly empty (the real step is then shorter).
 #pragma once
 
@@ -43,7 +43,15 @@ Expected<ServiceModel> make_service_model(const LlmRoofline& model, const std::v
 // Erlang C: probability an arrival waits in M/M/m with `offered` = λ T erlangs (< servers).
 double erlang_c(int64_t servers, double offered);
 
-// q-quantile of the wait in G/G/m (see above); +inf when λ T >= servers.
+// Probability an arrival waits in G/G/m: Erlang C, scaled for non-Poisson arrivals by the ratio of
+// Halfin–Whitt delay probabilities at beta / sqrt(z) and beta, beta = (m - a) / sqrt(a),
+// z = (ca² + cs²) / (1 + cs²). Erlang C alone (service-time shape barely matters for the delay
+// probability with many servers) under-stated bursty arrivals' waiting 3-15x in the simulation
+// (deploy_plan_test.cc); this scaling is a fit to that simulation, not a published formula.
+double ggm_wait_probability(int64_t servers, double offered, double ca2, double cs2);
+
+// q-quantile of the wait in G/G/m: P(W > t) = P(wait) e^{-(m/T - λ) t / ((ca² + cs²) / 2)}
+// (Allen–Cunneen's factor on the M/M/m tail); +inf when λ T >= servers.
 double ggm_wait_quantile(int64_t servers, double rate_per_s, double mean_service_s, double ca2, double cs2, double q);
 
 struct SiteHour {
