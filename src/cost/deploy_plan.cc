@@ -7,6 +7,7 @@
 
 #include "cost/breakeven.h"
 #include "cost/llm_shape.h"
+#include "cost/video_model.h"
 #include "cost/weight_type.h"
 
 namespace frugal {
@@ -45,6 +46,35 @@ Expected<ServiceModel> service_for(const DeployWorkload& w, const HardwareCatalo
   auto m = make_service_model(*model, mix, w.max_tpot_s, hw->cloud_usd_per_hour_mid() * w.devices_per_replica);
   if (!m) return bad(s.model_field, s.model + " on " + s.hardware + ": " + m.error().message());
   return m;
+}
+
+// Videos: one per replica (devices_per_replica GPUs in sequence parallel) at a time, each tier's
+// seconds per video from the video model.
+Expected<ServiceModel> video_service_for(const DeployWorkload& w, const HardwareCatalogue& cat, const char* hw_field,
+                                         const std::string& hw_name, const std::vector<VideoTier>& tiers) {
+  auto bad = [&](const std::string& field, const std::string& what) { return invalid_argument(w.origin + ": field '" + field + "' " + what); };
+  const Accelerator* hw = cat.find(hw_name);
+  if (!hw) return bad(hw_field, "names unknown hardware: " + cat.get(hw_name).error().message());
+  const double price = hw->cloud_usd_per_hour_mid();
+  if (price <= 0) return bad(hw_field, hw_name + " has no cloud price in the catalogue");
+  std::vector<double> seconds, shares;
+  double longest = 0;
+  for (const VideoTier& t : tiers) {
+    VideoRequest r;
+    const auto size = parse_video_resolution(t.resolution);
+    r.width = size->first;
+    r.height = size->second;
+    r.frames = frames_for_seconds(t.seconds);
+    r.steps = t.steps;
+    r.gpus = w.devices_per_replica;
+    auto plan = plan_video(*find_dit_config(t.model), r, *hw, price);
+    if (!plan) return bad(hw_field, t.model + " on " + hw_name + ": " + plan.error().message());
+    if (!plan->fits) return bad(hw_field, t.model + " at " + t.resolution + " does not fit in " + hw_name + "'s memory");
+    seconds.push_back(plan->seconds);
+    shares.push_back(t.share);
+    longest = std::max(longest, plan->seconds);
+  }
+  return make_fixed_time_service_model(1, seconds, shares, longest, price * w.devices_per_replica, w.devices_per_replica);
 }
 
 struct Served {
@@ -120,7 +150,7 @@ void finish(ArchitecturePlan& p, const std::vector<std::pair<const SiteDay*, dou
   }
   p.utilisation = paid > 0 ? busy / paid : 0;
   p.monthly_usd = usd_per_day * kHoursPerMonth / 24.0;
-  p.usd_per_million_output_tokens = p.monthly_usd / (plan.output_tokens_per_month / 1e6);
+  p.usd_per_unit = p.monthly_usd / plan.units_per_month;
   p.meets_budget = p.latency_budget_s <= 0 || p.p99_ttft_s <= p.latency_budget_s * (1 + 1e-9);
 }
 
@@ -152,9 +182,10 @@ Expected<DeployPlan> plan_deploy(const DeployWorkload& w, const HardwareCatalogu
   double requests_per_day = 0;
   for (double r : pooled) requests_per_day += r * 3600.0;
   plan.requests_per_month = requests_per_day * kHoursPerMonth / 24.0;
-  plan.output_tokens_per_month = plan.requests_per_month * w.mean_output_tokens();
+  plan.units_per_month = plan.requests_per_month * w.units_per_request();
 
-  auto central = service_for(w, cat, {"model", w.model, "weights", w.weights, "hardware", w.hardware}, w.mix);
+  auto central = w.video ? video_service_for(w, cat, "hardware", w.hardware, w.video_mix)
+                         : service_for(w, cat, {"model", w.model, "weights", w.weights, "hardware", w.hardware}, w.mix);
   if (!central) return central.error();
   plan.central = *central;
   const ServiceModel& m = *central;
@@ -202,23 +233,30 @@ Expected<DeployPlan> plan_deploy(const DeployWorkload& w, const HardwareCatalogu
   {
     ArchitecturePlan hy{"hybrid"};
     std::vector<RequestClass> easy, hard;
+    std::vector<VideoTier> easy_v, hard_v;
     double hard_share = 0;
-    for (const RequestClass& c : w.mix) {
+    for (const RequestClass& c : w.video ? std::vector<RequestClass>{} : w.mix) {
       (c.hard ? hard : easy).push_back(c);
       if (c.hard) hard_share += c.share;
+    }
+    for (const VideoTier& t : w.video ? w.video_mix : std::vector<VideoTier>{}) {
+      (t.hard ? hard_v : easy_v).push_back(t);
+      if (t.hard) hard_share += t.share;
     }
     std::vector<SiteDay> sites;
     std::vector<std::pair<const SiteDay*, double>> priced;
     std::vector<const ServiceModel*> models;
     std::optional<ServiceModel> edge_m, hard_m;
     Status failed = Status::ok();
-    if (!easy.empty()) {
-      auto em = service_for(w, cat, {"edge_model", w.edge_model, "edge_weights", w.edge_weights, "edge_hardware", w.edge_hardware}, easy);
+    if (!easy.empty() || !easy_v.empty()) {
+      auto em = w.video ? video_service_for(w, cat, "edge_hardware", w.edge_hardware, easy_v)
+                        : service_for(w, cat, {"edge_model", w.edge_model, "edge_weights", w.edge_weights, "edge_hardware", w.edge_hardware}, easy);
       if (!em) failed = em.error();
       else edge_m = *em;
     }
-    if (!hard.empty() && failed) {
-      auto hm = service_for(w, cat, {"model", w.model, "weights", w.weights, "hardware", w.hardware}, hard);
+    if ((!hard.empty() || !hard_v.empty()) && failed) {
+      auto hm = w.video ? video_service_for(w, cat, "hardware", w.hardware, hard_v)
+                        : service_for(w, cat, {"model", w.model, "weights", w.weights, "hardware", w.hardware}, hard);
       if (!hm) failed = hm.error();
       else hard_m = *hm;
     }
@@ -243,9 +281,11 @@ Expected<DeployPlan> plan_deploy(const DeployWorkload& w, const HardwareCatalogu
         models.push_back(&*hard_m);
       }
       finish(hy, priced, plan, models);
-      hy.assumptions = {w.edge_model + " (" + w.edge_weights + ") on " + w.edge_hardware + " at each region for the " +
+      const std::string edge_what = w.video ? std::string("the video tiers") : w.edge_model + " (" + w.edge_weights + ")";
+      hy.assumptions = {edge_what + " on " + w.edge_hardware + " at each region for the " +
                             fmt("%.0f", 100 * (1 - hard_share)) + " % of requests not marked hard",
-                        "the hard " + fmt("%.0f", 100 * hard_share) + " % on a central " + w.model + " site; both sized for their peaks",
+                        "the hard " + fmt("%.0f", 100 * hard_share) + " % on a central " + (w.video ? w.hardware : w.model) +
+                            " site; both sized for their peaks",
                         "routing by the request's class (the 'hard' flag), not by frugal's router"};
     }
     plan.architectures.push_back(hy);
@@ -277,7 +317,7 @@ Expected<DeployPlan> plan_deploy(const DeployWorkload& w, const HardwareCatalogu
     sv.replica_hours_per_day = billed;
     sv.utilisation = billed > 0 ? busy / billed : 0;
     sv.monthly_usd = usd_per_day * kHoursPerMonth / 24.0;
-    sv.usd_per_million_output_tokens = sv.monthly_usd / (plan.output_tokens_per_month / 1e6);
+    sv.usd_per_unit = sv.monthly_usd / plan.units_per_month;
     const double cold_share = cold_requests / requests_per_day;
     for (const Served& s : to_central) {
       const DeployRegion& r = w.regions[s.region];
@@ -373,7 +413,8 @@ Expected<DeployPlan> plan_deploy(const DeployWorkload& w, const HardwareCatalogu
     if (!next || a.monthly_usd < next->monthly_usd) next = &a;
   }
   plan.reason = win.name + " is the cheapest that meets every region's p99 budget: USD " + fmt("%.0f", win.monthly_usd) +
-                " per month at " + fmt("%.0f", 100 * win.utilisation) + " % utilisation";
+                " per month (USD " + fmt(w.video ? "%.4g" : "%.3g", win.usd_per_unit) + " per " + w.unit() + ") at " +
+                fmt("%.0f", 100 * win.utilisation) + " % utilisation";
   if (next) {
     plan.reason += ", " + fmt("%.1f", 100 * (1 - win.monthly_usd / next->monthly_usd)) + " % below " + next->name +
                    " (USD " + fmt("%.0f", next->monthly_usd) + ")";

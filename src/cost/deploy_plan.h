@@ -13,7 +13,7 @@
 //                          fallback, a spare replica per hour for preemptions, re-work billed;
 //  committed-1y / -3y      commit to k replicas all day at a discount, burst on demand; k is the
 //                          cheapest commitment for this day's shape.
-// Each plan: monthly USD (730 h), USD per million output tokens, utilisation (busy share of paid
+// Each plan: monthly USD (730 h), USD per million output tokens (or per video), utilisation (busy share of paid
 // slot-hours), p99 TTFT of the worst region (network included) against its budget. The winner is
 // the cheapest plan that meets every region's budget.
 #pragma once
@@ -33,7 +33,7 @@ struct ArchitecturePlan {
   bool feasible = false;        // false: cannot serve at all (reason says why); nothing else is set
   std::string reason;
   double monthly_usd = 0;
-  double usd_per_million_output_tokens = 0;
+  double usd_per_unit = 0;      // per million output tokens, or per video (DeployWorkload::unit())
   double utilisation = 0;       // busy slot-hours / paid slot-hours over the day
   double p99_ttft_s = 0;        // worst region: largest p99 / budget
   double latency_budget_s = 0;  // that region's budget
@@ -49,9 +49,9 @@ struct DeployPlan {
   std::vector<ArchitecturePlan> architectures;  // the order above
   int winner = -1;              // index into architectures; -1 when none meets the budgets
   std::string reason;           // why the winner wins (or why none does)
-  double output_tokens_per_month = 0;
+  double units_per_month = 0;   // million output tokens, or videos
   double requests_per_month = 0;
-  ServiceModel central;         // the large model's site model on the central hardware
+  ServiceModel central;         // the (large) model's site model on the central hardware
 };
 
 // Plans every architecture; errors for unknown models, weights or hardware (naming the field).

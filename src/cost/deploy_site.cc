@@ -89,6 +89,27 @@ Expected<ServiceModel> make_service_model(const LlmRoofline& model, const std::v
   return m;
 }
 
+ServiceModel make_fixed_time_service_model(int64_t slots_per_replica, const std::vector<double>& class_service_s,
+                                           const std::vector<double>& class_share, double first_output_s,
+                                           double usd_per_hour_per_replica, int devices_per_replica) {
+  ServiceModel m;
+  m.slots_per_replica = slots_per_replica;
+  m.usd_per_hour_per_replica = usd_per_hour_per_replica;
+  m.devices_per_replica = devices_per_replica;
+  m.first_token_s = first_output_s;
+  double total = 0, second_moment = 0;
+  for (double s : class_share) total += s;
+  for (size_t i = 0; i < class_service_s.size(); ++i) {
+    const double s = class_share[i] / total, t = class_service_s[i];
+    m.class_share.push_back(s);
+    m.class_service_s.push_back(t);
+    m.mean_service_s += s * t;
+    second_moment += s * t * t;
+  }
+  m.service_scv = std::max(0.0, second_moment / (m.mean_service_s * m.mean_service_s) - 1.0);
+  return m;
+}
+
 double erlang_c(int64_t servers, double offered) {
   if (offered <= 0) return 0.0;
   if (offered >= static_cast<double>(servers)) return 1.0;

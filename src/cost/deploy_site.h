@@ -27,10 +27,10 @@ struct ServiceModel {
   std::vector<double> class_share;      // per mix class (renormalised)
   double mean_service_s = 0;         // T: mix-weighted occupancy
   double service_scv = 0;            // cs²: variance / mean² of the occupancy over the mix
-  double first_token_s = 0;          // prefill of the longest prompt + one decode step
+  double first_token_s = 0;          // prefill of the longest prompt + one decode step (video: the longest video)
   double usd_per_hour_per_replica = 0;
   int devices_per_replica = 1;
-  double mean_output_tokens = 0;
+  double mean_output_tokens = 0;     // per request (video: 0)
   // Requests/s one replica serves with every slot busy.
   double replica_capacity_per_s() const { return static_cast<double>(slots_per_replica) / mean_service_s; }
 };
@@ -39,6 +39,12 @@ struct ServiceModel {
 // classes), at the TPOT target. kInvalidArgument when no batch fits within the target.
 Expected<ServiceModel> make_service_model(const LlmRoofline& model, const std::vector<RequestClass>& mix, double max_tpot_s,
                                           double usd_per_hour_per_replica);
+
+// A service model from per-class slot times (s) and shares (renormalised): videos, one per
+// replica at a time (slots 1), whose "first output" is the finished video (the longest class).
+ServiceModel make_fixed_time_service_model(int64_t slots_per_replica, const std::vector<double>& class_service_s,
+                                           const std::vector<double>& class_share, double first_output_s,
+                                           double usd_per_hour_per_replica, int devices_per_replica);
 
 // Erlang C: probability an arrival waits in M/M/m with `offered` = λ T erlangs (< servers).
 double erlang_c(int64_t servers, double offered);

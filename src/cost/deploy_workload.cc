@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "cost/video_model.h"
+
 namespace frugal {
 namespace {
 
@@ -194,7 +196,7 @@ Status validate_deploy_workload(DeployWorkload& w) {
     if (!is_known_region(reg.name)) return r.bad(p + ".name", "names an unknown region '" + reg.name + "' (known: " + regions_known + ")");
     if (!seen.insert(reg.name).second) return r.bad(p + ".name", "repeats region '" + reg.name + "'");
     if (Status s = check_range(r, p + ".share", reg.share, 0, 1, false); !s) return s;
-    if (Status s = check_range(r, p + ".latency_budget_ms", reg.latency_budget_s * 1e3, 0, 1e6, true); !s) return s;
+    if (Status s = check_range(r, p + ".latency_budget_ms", reg.latency_budget_s * 1e3, 0, 1e8, true); !s) return s;
     share_sum += reg.share;
   }
   if (std::fabs(share_sum - 1.0) > 1e-3) return r.bad("regions", "shares must sum to 1 (got " + shown(share_sum) + ")");
@@ -205,6 +207,24 @@ Status validate_deploy_workload(DeployWorkload& w) {
   }
   if (!is_known_region(w.central_region)) {
     return r.bad("central_region", "names an unknown region '" + w.central_region + "' (known: " + regions_known + ")");
+  }
+  if (w.video) {
+    if (w.video_mix.empty()) return r.bad("video_mix", "must list at least one video tier");
+    double tier_sum = 0;
+    for (size_t i = 0; i < w.video_mix.size(); ++i) {
+      const VideoTier& t = w.video_mix[i];
+      const std::string p = "video_mix[" + std::to_string(i) + "]";
+      if (Status s = check_range(r, p + ".share", t.share, 0, 1, false); !s) return s;
+      if (!find_dit_config(t.model)) return r.bad(p + ".model", "names an unknown video model '" + t.model + "' (" + dit_config_names() + ")");
+      if (!parse_video_resolution(t.resolution)) {
+        return r.bad(p + ".resolution", "must be " + std::string(kVideoResolutionNames) + " (got '" + t.resolution + "')");
+      }
+      if (Status s = check_range(r, p + ".seconds", t.seconds, 0, 3600, true); !s) return s;
+      if (t.steps < 1) return r.bad(p + ".steps", "must be >= 1 (got " + std::to_string(t.steps) + ")");
+      tier_sum += t.share;
+    }
+    if (std::fabs(tier_sum - 1.0) > 1e-3) return r.bad("video_mix", "shares must sum to 1 (got " + shown(tier_sum) + ")");
+    return Status::ok();
   }
   if (w.mix.empty()) return r.bad("mix", "must list at least one request class");
   double mix_sum = 0;
@@ -234,16 +254,43 @@ Expected<DeployWorkload> parse_deploy_workload(const std::string& json_text, con
   w.profile = flat_profile();
   const std::set<std::string> keys = {"name", "model", "weights", "hardware", "devices_per_replica", "requests_per_hour",
                                       "profile", "burstiness", "max_tpot_ms", "central_region", "regions", "mix",
-                                      "edge_model", "edge_weights", "edge_hardware", "pricing", "comment"};
+                                      "edge_model", "edge_weights", "edge_hardware", "pricing", "comment", "kind",
+                                      "video_mix"};
   if (Status s = r.only_keys(doc, "", keys); !s) return s;
   for (auto [key, out] : {std::pair{"name", &w.name}, {"model", &w.model}, {"weights", &w.weights}, {"hardware", &w.hardware},
                           {"central_region", &w.central_region}, {"edge_model", &w.edge_model},
                           {"edge_weights", &w.edge_weights}, {"edge_hardware", &w.edge_hardware}}) {
     if (Status s = r.text(doc, key, key, *out); !s) return s;
   }
+  std::string kind = "llm";
+  if (Status s = r.text(doc, "kind", "kind", kind); !s) return s;
+  if (kind != "llm" && kind != "video") return r.bad("kind", "must be \"llm\" or \"video\" (got '" + kind + "')");
+  w.video = kind == "video";
+  if (w.video && doc.contains("mix")) return r.bad("mix", "is for LLM requests: a video workload lists its tiers in video_mix");
+  if (!w.video && doc.contains("video_mix")) return r.bad("video_mix", "needs \"kind\": \"video\"");
+  if (doc.contains("video_mix")) {
+    const json& tiers = doc["video_mix"];
+    if (!tiers.is_array()) return r.bad("video_mix", "must be an array");
+    for (size_t i = 0; i < tiers.size(); ++i) {
+      const std::string p = "video_mix[" + std::to_string(i) + "]";
+      if (Status s = r.only_keys(tiers[i], p, {"share", "model", "resolution", "seconds", "steps", "hard"}); !s) return s;
+      VideoTier t;
+      for (Status s : {r.number(tiers[i], "share", p + ".share", t.share), r.text(tiers[i], "model", p + ".model", t.model),
+                       r.text(tiers[i], "resolution", p + ".resolution", t.resolution),
+                       r.number(tiers[i], "seconds", p + ".seconds", t.seconds),
+                       r.integer(tiers[i], "steps", p + ".steps", t.steps)}) {
+        if (!s) return s;
+      }
+      if (tiers[i].contains("hard")) {
+        if (!tiers[i]["hard"].is_boolean()) return r.bad(p + ".hard", "must be true or false");
+        t.hard = tiers[i]["hard"].get<bool>();
+      }
+      w.video_mix.push_back(t);
+    }
+  }
   int64_t devices = w.devices_per_replica;
   if (Status s = r.integer(doc, "devices_per_replica", "devices_per_replica", devices); !s) return s;
-  w.devices_per_replica = static_cast<int>(std::clamp<int64_t>(devices, -1, 1 << 20));
+  w.devices_per_replica = static_cast<int>(std::clamp<int64_t>(devices, -(1 << 20), 1 << 20));
   if (!doc.contains("requests_per_hour")) return r.bad("requests_per_hour", "is required");
   if (Status s = r.number(doc, "requests_per_hour", "requests_per_hour", w.requests_per_hour); !s) return s;
   if (Status s = r.number(doc, "burstiness", "burstiness", w.burstiness); !s) return s;

@@ -1,6 +1,6 @@
 // An operator's traffic as input to the deployment planner (cost layer): requests per hour, the
 // hourly shape of a day, burstiness, regions with their share and latency budget, the request-size
-// mix, and the model/hardware to serve it with. Read from a workload JSON file (schema in
+// mix (tokens in/out, or a video tier mix), and the model/hardware to serve it with. Read from a workload JSON file (schema in
 // docs/COST-MODEL.md, examples in data/workloads/) or built from flags; every field is validated and
 // an error names the file and the field (`w.json: field 'regions[1].share' must be >= 0 (got -0.2)`).
 // Also the built-in region table: UTC offsets and round-trip times between regions.
@@ -20,6 +20,17 @@ struct RequestClass {
   double share = 1.0;           // fraction of requests, the shares sum to 1
   int64_t prompt_tokens = 512;
   int64_t output_tokens = 256;
+  bool hard = false;
+};
+
+// One tier of a video workload ("kind": "video"): a share of the videos at one model, size and
+// step count. `hard` tiers stay on the central hardware in the hybrid architecture.
+struct VideoTier {
+  double share = 1.0;
+  std::string model = "wan2.1-t2v-1.3b";  // video_model.h names
+  std::string resolution = "480p";        // 480p, 720p, 1080p, 4k or WxH
+  double seconds = 5;                     // clip length at 16 fps
+  int64_t steps = 50;
   bool hard = false;
 };
 
@@ -50,6 +61,7 @@ struct DeployPricing {
 struct DeployWorkload {
   std::string name = "flags";
   std::string origin;                // file path (or "flags"), used in messages
+  bool video = false;                // "kind": "video": requests are videos of video_mix's tiers
   std::string model = "llama-3-8b";  // named shape or FILE.gguf
   std::string weights = "fp8";
   std::string hardware = "h100-sxm";
@@ -60,7 +72,8 @@ struct DeployWorkload {
   double max_tpot_s = 0.05;          // time per output token target; sets the batch per replica
   std::string central_region;        // site of the centralized plans (default: the largest region)
   std::vector<DeployRegion> regions;
-  std::vector<RequestClass> mix;
+  std::vector<RequestClass> mix;     // LLM requests
+  std::vector<VideoTier> video_mix;  // video requests (video = true)
   // Hybrid: the small model at the edge sites for the requests that are not hard.
   std::string edge_model = "llama-3-8b";
   std::string edge_weights = "fp8";
@@ -71,6 +84,9 @@ struct DeployWorkload {
   double region_rate_at(size_t region_index, int utc_hour) const;
   // Mean output tokens per request over the mix.
   double mean_output_tokens() const;
+  // What the plans are priced per: a million output tokens, or a video.
+  double units_per_request() const { return video ? 1.0 : mean_output_tokens() / 1e6; }
+  const char* unit() const { return video ? "video" : "million output tokens"; }
 };
 
 // A flat profile (1/24 per hour).

@@ -44,6 +44,21 @@ TEST(CliPlanDeploy, ShippedWorkloadsHaveDifferentWinners) {
   EXPECT_EQ(winners, (std::set<std::string>{"committed-3y", "spot", "edge"}));
 }
 
+TEST(CliPlanDeploy, VideoWorkloadIsPricedPerVideo) {
+  auto r = run_command(frugal_binary() + " plan deploy --workload " + workload("video") + " --json 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json j = json::parse(r.output);
+  EXPECT_EQ(j["kind"], "video");
+  ASSERT_TRUE(j["winner"].is_string());
+  for (const json& a : j["architectures"]) {
+    ASSERT_TRUE(a.contains("usd_per_video")) << a;
+    EXPECT_NEAR(a["usd_per_video"].get<double>() * j["videos_per_month"].get<double>(), a["monthly_usd"].get<double>(),
+                1e-6 * a["monthly_usd"].get<double>());
+  }
+  r = run_command(frugal_binary() + " plan deploy --workload " + workload("video") + " 2>&1");
+  EXPECT_NE(r.output.find("USD/video"), std::string::npos) << r.output;
+}
+
 TEST(CliPlanDeploy, TextTableAndTheSimpleCase) {
   auto r = run_command(frugal_binary() + " plan deploy --workload " + workload("diurnal") + " 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;

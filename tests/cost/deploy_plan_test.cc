@@ -11,6 +11,7 @@
 #include <random>
 
 #include "cost/deploy_plan.h"
+#include "cost/video_model.h"
 #include "cost_test_util.h"
 
 namespace frugal {
@@ -122,9 +123,27 @@ ServiceModel service(const std::string& model, const std::string& weights, const
   return *m;
 }
 
+// Videos: one per replica at a time, each tier's seconds from the video model.
+ServiceModel video_service(const DeployWorkload& w, const std::string& hw, const std::vector<VideoTier>& tiers) {
+  std::vector<double> seconds, shares;
+  for (const VideoTier& t : tiers) {
+    VideoRequest r;
+    std::tie(r.width, r.height) = *parse_video_resolution(t.resolution);
+    r.frames = frames_for_seconds(t.seconds);
+    r.steps = t.steps;
+    auto plan = plan_video(*find_dit_config(t.model), r, testing::hardware(hw), 1.0);
+    EXPECT_TRUE(plan.has_value() && plan->fits);
+    seconds.push_back(plan->seconds);
+    shares.push_back(t.share);
+  }
+  return make_fixed_time_service_model(1, seconds, shares, *std::max_element(seconds.begin(), seconds.end()),
+                                       testing::hardware(hw).cloud_usd_per_hour_mid(), 1);
+}
+
 std::map<std::string, BruteArch> brute_force(const DeployWorkload& w) {
   const DeployPricing& p = w.pricing;
-  const ServiceModel m = service(w.model, w.weights, w.hardware, w.devices_per_replica, w.mix, w.max_tpot_s);
+  const ServiceModel m = w.video ? video_service(w, w.hardware, w.video_mix)
+                                 : service(w.model, w.weights, w.hardware, w.devices_per_replica, w.mix, w.max_tpot_s);
   const double price = m.usd_per_hour_per_replica;
   std::vector<double> pooled(24, 0.0);
   std::vector<std::pair<size_t, double>> to_central;
@@ -146,19 +165,26 @@ std::map<std::string, BruteArch> brute_force(const DeployWorkload& w) {
   }
   out["edge"] = edge;
   std::vector<RequestClass> easy, hard;
+  std::vector<VideoTier> easy_v, hard_v;
   double hard_share = 0;
-  for (const RequestClass& c : w.mix) (c.hard ? hard : easy).push_back(c), hard_share += c.hard ? c.share : 0;
+  if (w.video) {
+    for (const VideoTier& t : w.video_mix) (t.hard ? hard_v : easy_v).push_back(t), hard_share += t.hard ? t.share : 0;
+  } else {
+    for (const RequestClass& c : w.mix) (c.hard ? hard : easy).push_back(c), hard_share += c.hard ? c.share : 0;
+  }
   BruteArch hybrid;
-  if (!easy.empty()) {
-    const ServiceModel em = service(w.edge_model, w.edge_weights, w.edge_hardware, w.devices_per_replica, easy, w.max_tpot_s);
+  if (!easy.empty() || !easy_v.empty()) {
+    const ServiceModel em = w.video ? video_service(w, w.edge_hardware, easy_v)
+                                    : service(w.edge_model, w.edge_weights, w.edge_hardware, w.devices_per_replica, easy, w.max_tpot_s);
     for (size_t r = 0; r < w.regions.size(); ++r) {
       auto [n, ok] = site_bf(w, em, rates_of(w, r, 1 - hard_share), {{r, p.access_rtt_s}}, false);
       hybrid.usd_per_day += sum(n) * em.usd_per_hour_per_replica * p.edge_price_factor;
       hybrid.meets = hybrid.meets && ok;
     }
   }
-  if (!hard.empty()) {
-    const ServiceModel hm = service(w.model, w.weights, w.hardware, w.devices_per_replica, hard, w.max_tpot_s);
+  if (!hard.empty() || !hard_v.empty()) {
+    const ServiceModel hm = w.video ? video_service(w, w.hardware, hard_v)
+                                    : service(w.model, w.weights, w.hardware, w.devices_per_replica, hard, w.max_tpot_s);
     std::vector<double> hr(24);
     for (int h = 0; h < 24; ++h) hr[h] = pooled[h] * hard_share;
     auto [n, ok] = site_bf(w, hm, hr, to_central, false);
@@ -241,6 +267,7 @@ TEST(DeployPlan, ShippedWorkloadsMatchBruteForceAndHaveDifferentWinners) {
   expect_matches_brute_force(load("steady"), "committed-3y");
   expect_matches_brute_force(load("diurnal"), "spot");
   expect_matches_brute_force(load("multi-region"), "edge");
+  expect_matches_brute_force(load("video"), "spot");  // priced per video
 }
 
 TEST(DeployPlan, TrafficSweepMatchesBruteForce) {
@@ -267,9 +294,9 @@ TEST(DeployPlan, PoolingRaisesUtilisationAndEdgeCostsMorePerToken) {
   ASSERT_EQ(c.name, "centralized");
   ASSERT_EQ(e.name, "edge");
   EXPECT_GT(c.utilisation, e.utilisation);
-  EXPECT_GT(e.usd_per_million_output_tokens, c.usd_per_million_output_tokens);
+  EXPECT_GT(e.usd_per_unit, c.usd_per_unit);
   // Same hardware, price and service model: cost per token is inversely proportional to utilisation.
-  EXPECT_NEAR(e.usd_per_million_output_tokens / c.usd_per_million_output_tokens, c.utilisation / e.utilisation, 1e-9);
+  EXPECT_NEAR(e.usd_per_unit / c.usd_per_unit, c.utilisation / e.utilisation, 1e-9);
 }
 
 // ---- the discrete-event simulation ----
@@ -324,7 +351,7 @@ void expect_simulation_agrees(const std::string& what, const ServiceModel& m, do
 TEST(DeployPlan, SimulationAgreesOnThePlannedSites) {
   // The busiest hour of each shipped workload's central site, and of each multi-region edge site,
   // at the replicas the planner sizes for it.
-  for (const char* name : {"steady", "diurnal", "multi-region"}) {
+  for (const char* name : {"steady", "diurnal", "multi-region", "video"}) {
     const DeployWorkload w = load(name);
     auto plan = plan_deploy(w, testing::builtin_catalogue());
     ASSERT_TRUE(plan.has_value());

@@ -38,7 +38,7 @@ void expect_error(const std::string& text, const std::vector<std::string>& fragm
 }
 
 TEST(DeployWorkload, ShippedExamplesParse) {
-  for (const char* name : {"steady", "diurnal", "multi-region"}) {
+  for (const char* name : {"steady", "diurnal", "multi-region", "video"}) {
     auto w = load_deploy_workload(workload_path(name));
     ASSERT_TRUE(w.has_value()) << name << ": " << w.error().to_string();
     double daily = 0;
@@ -127,6 +127,27 @@ TEST(DeployWorkload, UnknownFieldsBadPricingAndBadJson) {
   auto missing = load_deploy_workload("/nonexistent/w.json");
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().message().find("/nonexistent/w.json"), std::string::npos);
+}
+
+TEST(DeployWorkload, VideoTiersMustBeValid) {
+  const std::string one = R"([{"name": "us-east", "share": 1, "latency_budget_ms": 600000}])";
+  auto video = [&](const std::string& tiers, const std::string& extra = "") {
+    std::string s = "{\"kind\": \"video\", \"requests_per_hour\": 10, \"regions\": " + one + ", \"video_mix\": " + tiers;
+    return s + (extra.empty() ? "" : ", " + extra) + "}";
+  };
+  auto ok = parse_deploy_workload(video(R"([{"share": 1, "model": "wan2.1-t2v-14b", "resolution": "720p"}])"), "w.json");
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  EXPECT_TRUE(ok->video);
+  EXPECT_EQ(ok->units_per_request(), 1.0);
+  expect_error(video(R"([{"share": 1, "model": "sora-9"}])"), {"video_mix[0].model", "sora-9", "wan2.1-t2v-1.3b"});
+  expect_error(video(R"([{"share": 1, "resolution": "potato"}])"), {"video_mix[0].resolution", "potato", "480p"});
+  expect_error(video(R"([{"share": 1, "steps": 0}])"), {"video_mix[0].steps"});
+  expect_error(video(R"([{"share": 1, "seconds": -5}])"), {"video_mix[0].seconds"});
+  expect_error(video(R"([{"share": 0.5}])"), {"video_mix", "sum to 1"});
+  expect_error(video(R"([])"), {"video_mix", "at least one"});
+  expect_error(video(R"([{"share": 1}])", R"("mix": [{"share": 1}])"), {"'mix'", "video_mix"});
+  expect_error(doc("10", "", one, R"([{"share": 1}])", R"("video_mix": [{"share": 1}])"), {"video_mix", "kind"});
+  expect_error(doc("10", "", one, R"([{"share": 1}])", R"("kind": "audio")"), {"kind", "audio"});
 }
 
 TEST(DeployWorkload, UnknownModelWeightsOrHardwareNameTheField) {

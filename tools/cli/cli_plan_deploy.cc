@@ -1,7 +1,8 @@
 // `frugal plan deploy` (tools layer): the cost of deployment architectures — centralized, edge,
 // hybrid, serverless, spot, committed use — at an operator's traffic (cost/deploy_plan.h), from a
 // workload file (--workload FILE; examples in data/workloads/) or from flags for one region and
-// one request size. A table by default, --json for one object naming the `winner`.
+// one request size; video workloads ("kind": "video") are priced per video. A table by default,
+// --json for one object naming the `winner`.
 #include <cstdio>
 #include <memory>
 
@@ -67,14 +68,14 @@ Expected<DeployWorkload> workload_from(const DeployArgs& a) {
   return w;
 }
 
-json plan_json(const ArchitecturePlan& p) {
+json plan_json(const ArchitecturePlan& p, const DeployWorkload& w) {
   json j = {{"name", p.name}, {"feasible", p.feasible}};
   if (!p.feasible) {
     j["reason"] = p.reason;
     return j;
   }
   j.update({{"monthly_usd", p.monthly_usd},
-            {"usd_per_million_output_tokens", p.usd_per_million_output_tokens},
+            {w.video ? "usd_per_video" : "usd_per_million_output_tokens", p.usd_per_unit},
             {"utilisation", p.utilisation},
             {"p99_ttft_s", p.p99_ttft_s},
             {"latency_budget_s", p.latency_budget_s},
@@ -103,7 +104,7 @@ int run_deploy(const DeployArgs& a) {
   const double mean_rate = w->requests_per_hour / 3600.0;
   if (a.json) {
     json archs = json::array();
-    for (const ArchitecturePlan& p : plan->architectures) archs.push_back(plan_json(p));
+    for (const ArchitecturePlan& p : plan->architectures) archs.push_back(plan_json(p, *w));
     json regions = json::array();
     for (const DeployRegion& r : w->regions) {
       regions.push_back({{"name", r.name}, {"share", r.share}, {"latency_budget_s", r.latency_budget_s}, {"utc_offset_hours", r.utc_offset_hours}});
@@ -112,10 +113,12 @@ int run_deploy(const DeployArgs& a) {
                 {"requests_per_hour", w->requests_per_hour},
                 {"peak_requests_per_hour", peak * 3600.0},
                 {"requests_per_month", plan->requests_per_month},
-                {"output_tokens_per_month", plan->output_tokens_per_month},
+                {"kind", w->video ? "video" : "llm"},
+                {w->video ? "videos_per_month" : "million_output_tokens_per_month", plan->units_per_month},
                 {"central_region", w->central_region},
                 {"regions", regions},
-                {"replica", {{"model", w->model}, {"weights", w->weights}, {"hardware", w->hardware},
+                {"replica", {{"model", w->video ? json(nullptr) : json(w->model)}, {"weights", w->video ? json(nullptr) : json(w->weights)},
+                             {"hardware", w->hardware},
                              {"devices", m.devices_per_replica}, {"slots", m.slots_per_replica},
                              {"decode_step_s", m.decode_step_s}, {"mean_service_s", m.mean_service_s},
                              {"first_token_s", m.first_token_s}, {"usd_per_hour", m.usd_per_hour_per_replica}}},
@@ -125,15 +128,22 @@ int run_deploy(const DeployArgs& a) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("workload     %s: %s requests/hour on average (peak hour %s, x%.2f), %zu region(s), central site %s\n",
-              w->name.c_str(), fmt_count(w->requests_per_hour).c_str(), fmt_count(peak * 3600).c_str(), peak / mean_rate,
+  std::printf("workload     %s: %s %s/hour on average (peak hour %s, x%.2f), %zu region(s), central site %s\n",
+              w->name.c_str(), fmt_count(w->requests_per_hour).c_str(), w->video ? "videos" : "requests", fmt_count(peak * 3600).c_str(), peak / mean_rate,
               w->regions.size(), w->central_region.c_str());
-  std::printf("replica      %d x %s, %s %s: %lld requests at once, step %s, %s per request, first token %s, %s/h\n",
-              m.devices_per_replica, w->hardware.c_str(), w->model.c_str(), w->weights.c_str(),
-              static_cast<long long>(m.slots_per_replica), fmt_duration(m.decode_step_s).c_str(),
-              fmt_duration(m.mean_service_s).c_str(), fmt_duration(m.first_token_s).c_str(), fmt_usd(m.usd_per_hour_per_replica).c_str());
+  if (w->video) {
+    std::printf("replica      %d x %s: one video at a time, %s per video on average (longest %s), %s/h\n", m.devices_per_replica,
+                w->hardware.c_str(), fmt_duration(m.mean_service_s).c_str(), fmt_duration(m.first_token_s).c_str(),
+                fmt_usd(m.usd_per_hour_per_replica).c_str());
+  } else {
+    std::printf("replica      %d x %s, %s %s: %lld requests at once, step %s, %s per request, first token %s, %s/h\n",
+                m.devices_per_replica, w->hardware.c_str(), w->model.c_str(), w->weights.c_str(),
+                static_cast<long long>(m.slots_per_replica), fmt_duration(m.decode_step_s).c_str(),
+                fmt_duration(m.mean_service_s).c_str(), fmt_duration(m.first_token_s).c_str(), fmt_usd(m.usd_per_hour_per_replica).c_str());
+  }
   std::printf("\n%s %s %s %s %s %s %s %s\n", pad("architecture", 22, true).c_str(), pad("USD/month", 12, false).c_str(),
-              pad("USD/M out", 10, false).c_str(), pad("util", 6, false).c_str(), pad("p99 TTFT", 9, false).c_str(),
+              pad(w->video ? "USD/video" : "USD/M out", 10, false).c_str(), pad("util", 6, false).c_str(),
+              pad(w->video ? "p99 done" : "p99 TTFT", 9, false).c_str(),
               pad("budget", 8, false).c_str(), pad("meets", 5, true).c_str(), pad("peak devices", 12, false).c_str());
   for (const ArchitecturePlan& p : plan->architectures) {
     if (!p.feasible) {
@@ -141,7 +151,7 @@ int run_deploy(const DeployArgs& a) {
       continue;
     }
     std::printf("%s %s %s %s %s %s %s %s\n", pad(p.name, 22, true).c_str(), pad(fmt_count(p.monthly_usd), 12, false).c_str(),
-                pad(fmt_count(p.usd_per_million_output_tokens), 10, false).c_str(), pad(fmt_percent(p.utilisation), 6, false).c_str(),
+                pad(fmt_count(p.usd_per_unit), 10, false).c_str(), pad(fmt_percent(p.utilisation), 6, false).c_str(),
                 pad(fmt_duration(p.p99_ttft_s), 9, false).c_str(), pad(fmt_duration(p.latency_budget_s), 8, false).c_str(),
                 pad(p.meets_budget ? "yes" : "NO", 5, true).c_str(), pad(std::to_string(p.peak_devices), 12, false).c_str());
   }
