@@ -1,9 +1,13 @@
 // `frugal plan deploy` end to end (needs the `frugal` target built): the three shipped workloads
 // give three different winners, named in --json as `winner` with the reason; the text table; the
-// flags-only simple case; and bad input is exit code != 0 with a message naming the flag or field.
+// flags-only simple case; video workloads; the --html report in headless Chromium; and bad input is exit code != 0 with a message naming the flag or field.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include "common/subprocess.h"
@@ -81,6 +85,34 @@ TEST(CliPlanDeploy, TextTableAndTheSimpleCase) {
             5 * json::parse(base.output)["architectures"][0]["monthly_usd"].get<double>());
 }
 
+TEST(CliPlanDeploy, HtmlReportRendersCostVsTrafficInHeadlessChromium) {
+  if (run_command("command -v chromium >/dev/null 2>&1").exit_code != 0) {
+    if (std::getenv("CI") == nullptr) GTEST_SKIP() << "chromium not installed (apt-get install chromium)";
+    FAIL() << "chromium is required in CI";
+  }
+  const auto dir = std::filesystem::temp_directory_path() / ("frugal_deploy_html_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "profile");
+  const std::string html = (dir / "report.html").string();
+  auto r = run_command(frugal_binary() + " plan deploy --workload " + workload("video") + " --html " + html + " 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("wrote the HTML report to " + html), std::string::npos) << r.output;
+  r = run_command("chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
+                  "--disable-sync --no-first-run --user-data-dir=" + (dir / "profile").string() + " --dump-dom file://" + html +
+                  " 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string& dom = r.output;
+  for (const char* id : {"chart-deploy-monthly-vs-traffic", "chart-deploy-unit-cost-vs-traffic", "chart-deploy-monthly-at-traffic"}) {
+    EXPECT_NE(dom.find(std::string("<svg id=\"") + id + "\""), std::string::npos) << id << "\n" << dom.substr(0, 2000);
+  }
+  EXPECT_NE(dom.find("<polyline"), std::string::npos);
+  // The video workload's winner changes with traffic: serverless at a trickle, spot at volume.
+  EXPECT_NE(dom.find("serverless wins"), std::string::npos);
+  EXPECT_NE(dom.find("Crossover: from about"), std::string::npos);
+  EXPECT_NE(dom.find("spot wins"), std::string::npos);
+  EXPECT_EQ(dom.find("<script"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliPlanDeploy, BadInputIsAClearError) {
   struct Case { std::string args; std::string fragment; };
   for (const Case& c : std::vector<Case>{
@@ -92,7 +124,8 @@ TEST(CliPlanDeploy, BadInputIsAClearError) {
            {"", "--workload FILE or --requests-per-hour"},
            {"--workload /nonexistent/w.json", "/nonexistent/w.json"},
            {"--workload " + workload("steady") + " --model llama-3-70b", "--requests-per-hour may be added"},
-           {"--workload " + workload("steady") + " --requests-per-hour 0", "requests_per_hour"}}) {
+           {"--workload " + workload("steady") + " --requests-per-hour 0", "requests_per_hour"},
+           {"--workload " + workload("steady") + " --html /nonexistent/dir/r.html", "/nonexistent/dir/r.html"}}) {
     auto r = run_command(frugal_binary() + " plan deploy " + c.args + " 2>&1");
     EXPECT_NE(r.exit_code, 0) << c.args << "\n" << r.output;
     EXPECT_NE(r.output.find(c.fragment), std::string::npos) << c.args << "\n" << r.output;

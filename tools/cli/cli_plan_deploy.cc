@@ -10,6 +10,7 @@
 
 #include "cli_common.h"
 #include "cost/deploy_plan.h"
+#include "cost/deploy_report.h"
 #include "plan_common.h"
 #include "plan_format.h"
 
@@ -22,6 +23,7 @@ struct DeployArgs {
   std::string workload_file;
   std::vector<std::string> catalogue_files;
   bool json = false;
+  std::string html;
   // The simple case (no --workload); --requests-per-hour also overrides the file's rate.
   std::optional<double> requests_per_hour;
   std::optional<std::string> model, weights, hardware, region;
@@ -97,6 +99,13 @@ int run_deploy(const DeployArgs& a) {
   if (!catalogue) return report_error(catalogue.error());
   auto plan = plan_deploy(*w, *catalogue);
   if (!plan) return report_error(plan.error());
+  if (!a.html.empty()) {
+    auto sweep = sweep_deploy(*w, *catalogue, 0.01, 10.0, 25);
+    if (!sweep) return report_error(sweep.error());
+    if (Status s = write_output_file(a.html, render_html_report(deploy_report(*w, *plan, *sweep)), "the HTML report"); !s) {
+      return report_error(s);
+    }
+  }
   const ServiceModel& m = plan->central;
   const std::vector<double> rates = pooled_rates(*w);
   double peak = 0;
@@ -184,6 +193,7 @@ void register_plan_deploy(CLI::App& plan) {
   cmd->add_option("--burstiness", a->burstiness, "Squared coefficient of variation of arrival gaps (Poisson 1)");
   cmd->add_option("--catalogue", a->catalogue_files, "Extra hardware catalogue JSON (merged; repeatable)");
   cmd->add_flag("--json", a->json, "Print one JSON object");
+  cmd->add_option("--html", a->html, "Write an HTML report: cost vs traffic per architecture, the crossovers");
   on_run(cmd, [a] { return run_deploy(*a); });
 }
 
