@@ -61,6 +61,22 @@ VideoTokens video_tokens(const DitConfig& dit, const VideoRequest& r) {
   return t;
 }
 
+std::optional<std::pair<int64_t, int64_t>> parse_video_resolution(const std::string& r) {
+  if (r == "480p") return std::pair<int64_t, int64_t>{832, 480};
+  if (r == "720p") return std::pair<int64_t, int64_t>{1280, 720};
+  if (r == "1080p") return std::pair<int64_t, int64_t>{1920, 1080};
+  if (r == "4k") return std::pair<int64_t, int64_t>{3840, 2160};
+  const size_t x = r.find('x');
+  if (x != std::string::npos) {
+    try {
+      const auto size = std::pair<int64_t, int64_t>{std::stoll(r.substr(0, x)), std::stoll(r.substr(x + 1))};
+      if (size.first >= 16 && size.second >= 16) return size;
+    } catch (...) {
+    }
+  }
+  return std::nullopt;
+}
+
 Expected<VideoPlan> plan_video(const DitConfig& dit, const VideoRequest& r, const Accelerator& hw,
                                double usd_per_hour_per_device) {
   if (r.width <= 0 || r.height <= 0 || r.frames <= 0 || r.steps <= 0) {

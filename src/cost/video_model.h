@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/expected.h"
@@ -51,6 +52,10 @@ struct VideoRequest {
   double vae_mfu = 0.2;
   double text_encoder_mfu = 0.4;
 };
+
+// Width x height of "480p" (832x480), "720p", "1080p", "4k" or "WxH" (each >= 16); nullopt otherwise.
+std::optional<std::pair<int64_t, int64_t>> parse_video_resolution(const std::string& text);
+inline constexpr const char* kVideoResolutionNames = "480p, 720p, 1080p, 4k or WxH, each >= 16";
 
 // Frames for a clip of `seconds` at Wan's 16 fps (81 frames for 5 s).
 int64_t frames_for_seconds(double seconds);

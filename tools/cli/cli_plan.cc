@@ -1,6 +1,6 @@
 // `frugal plan`: the cost model from the command line (tools layer). Subcommands: llm and hardware
 // here; video (cli_plan_video.cc), breakeven (cli_plan_breakeven.cc), recommend
-// (cli_plan_recommend.cc). Tables by default, --json for one JSON object, --html FILE for a
+// (cli_plan_recommend.cc), deploy (cli_plan_deploy.cc). Tables by default, --json for one JSON object, --html FILE for a
 // self-contained report with inline SVG charts.
 #include <algorithm>
 #include <cmath>
@@ -236,6 +236,7 @@ void register_plan(CLI::App& app) {
   register_plan_video(*plan);
   register_plan_breakeven(*plan);
   register_plan_recommend(*plan);
+  register_plan_deploy(*plan);
 
   auto hw = std::make_shared<CommonArgs>();
   CLI::App* hw_cmd = plan->add_subcommand("hardware", "List the hardware catalogue");

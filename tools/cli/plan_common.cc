@@ -227,25 +227,6 @@ void add_video_flags(CLI::App& cmd, VideoArgs& a) {
   add_common_flags(cmd, a.common);
 }
 
-namespace {
-
-Expected<std::pair<int64_t, int64_t>> parse_resolution(const std::string& r) {
-  if (r == "480p") return std::pair<int64_t, int64_t>{832, 480};
-  if (r == "720p") return std::pair<int64_t, int64_t>{1280, 720};
-  if (r == "1080p") return std::pair<int64_t, int64_t>{1920, 1080};
-  if (r == "4k") return std::pair<int64_t, int64_t>{3840, 2160};
-  const size_t x = r.find('x');
-  if (x != std::string::npos) {
-    try {
-      const auto size = std::pair<int64_t, int64_t>{std::stoll(r.substr(0, x)), std::stoll(r.substr(x + 1))};
-      if (size.first >= 16 && size.second >= 16) return size;
-    } catch (...) {
-    }
-  }
-  return invalid_argument("bad --resolution '" + r + "' (480p, 720p, 1080p, 4k or WxH, each >= 16)");
-}
-
-}  // namespace
 
 Status resolve_video_request(VideoArgs& a) {
   for (Status s : {check_positive("--seconds", a.seconds), check_at_least("--frames", a.frames, 0),
@@ -257,8 +238,8 @@ Status resolve_video_request(VideoArgs& a) {
   if (!(a.request.step_cache_speedup >= 1.0) || !std::isfinite(a.request.step_cache_speedup)) {
     return invalid_argument("--step-cache-speedup must be >= 1");
   }
-  auto res = parse_resolution(a.resolution);
-  if (!res) return res.error();
+  auto res = parse_video_resolution(a.resolution);
+  if (!res) return invalid_argument("bad --resolution '" + a.resolution + "' (" + kVideoResolutionNames + ")");
   a.request.width = res->first;
   a.request.height = res->second;
   a.request.frames = a.frames > 0 ? a.frames : frames_for_seconds(a.seconds);

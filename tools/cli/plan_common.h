@@ -104,5 +104,6 @@ void on_run(CLI::App* cmd, Fn fn) {
 void register_plan_video(CLI::App& plan);       // cli_plan_video.cc
 void register_plan_breakeven(CLI::App& plan);   // cli_plan_breakeven.cc
 void register_plan_recommend(CLI::App& plan);   // cli_plan_recommend.cc
+void register_plan_deploy(CLI::App& plan);      // cli_plan_deploy.cc
 
 }  // namespace frugal::cli
