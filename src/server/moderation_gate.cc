@@ -1,6 +1,7 @@
 #include "server/moderation_gate.h"
 
 #include "core/logging.h"
+#include "tokenizer/utf8.h"
 
 namespace frugal {
 
@@ -11,7 +12,9 @@ std::vector<std::string> moderation_texts(const ApiRequest& request, const Token
       if (!prompt.is_tokens) {
         texts.push_back(prompt.text);
       } else if (tokenizer != nullptr) {
-        texts.push_back(tokenizer->decode(prompt.tokens, /*remove_special=*/true, /*unparse_special=*/false));
+        // Token ids may split a character (byte tokens): the model reads tokens, not text, so such a
+        // prompt is not "unreadable" — its broken sequences become U+FFFD and the rest is checked.
+        texts.push_back(utf8::sanitize(tokenizer->decode(prompt.tokens, /*remove_special=*/true, /*unparse_special=*/false)));
       }
     }
     return texts;

@@ -11,6 +11,7 @@
 #include "server/http_server.h"
 #include "server/moderation_gate.h"
 #include "server/server_test_util.h"
+#include "tokenizer/utf8.h"
 
 namespace frugal {
 namespace {
@@ -150,6 +151,31 @@ TEST_F(ModeratedServer, RefusedPromptsAre400sThatNeverReachTheModel) {
             std::string::npos) << text;
   EXPECT_NE(text.find(R"(frugal_moderation_decisions_total{route="chat_completions",category="none",action="allow"} 2)"),
             std::string::npos) << text;
+}
+
+// A token-id prompt may split a character (a byte token alone): the model reads tokens, so the
+// moderator checks the decodable rest instead of refusing it as unreadable text (random-token load
+// generators send exactly this).
+TEST_F(ModeratedServer, TokenPromptsThatSplitACharacterAreCheckedNotRefused) {
+  int32_t split = -1;
+  for (int32_t id = 0; id < tokenizer_->n_vocab() && split < 0; ++id) {
+    const std::string piece = tokenizer_->decode({id}, true, false);
+    if (!piece.empty() && utf8::sanitize(piece) != piece) split = id;
+  }
+  ASSERT_GE(split, 0) << "the test model has no byte token that splits a character";
+  const std::vector<int32_t> words = tokenizer_->encode(" a quiet morning", false, false);
+  std::vector<int32_t> prompt = {split};
+  prompt.insert(prompt.end(), words.begin(), words.end());
+  auto served = post("/v1/completions", {{"prompt", prompt}, {"max_tokens", 2}});
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200) << served->body;
+  // ...and a split byte does not hide a blocked word behind it.
+  std::vector<int32_t> blocked = {split};
+  for (int32_t id : tokenizer_->encode(" k1ll the king", false, false)) blocked.push_back(id);
+  auto refused = post("/v1/completions", {{"prompt", blocked}, {"max_tokens", 2}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_NE(refused->body.find("content_policy_violation"), std::string::npos) << refused->body;
 }
 
 // The engine-backed guard on a real engine: the prompt is tokenized (control tokens only outside the

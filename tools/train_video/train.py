@@ -36,6 +36,8 @@ def main():
     ap.add_argument("--dit-fresh", type=int, default=1, help="new clips encoded into the pool per DiT step")
     ap.add_argument("--dit-object-weight", type=float, default=4.0,
                     help="loss weight of the latent cells a shape covers (background cells: 1)")
+    ap.add_argument("--dit-train-shift", type=float, default=1.0,
+                    help="shift applied to the training sigmas (3: as often at high noise as the sampler)")
     ap.add_argument("--draft-steps", type=int, default=50)
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
@@ -56,7 +58,7 @@ def main():
     if "dit" in stages:
         import stage_dit
         stage_dit.run(work, steps=args.dit_steps, pool0=args.dit_pool0, fresh=args.dit_fresh,
-                      obj_weight=args.dit_object_weight)
+                      obj_weight=args.dit_object_weight, train_shift=args.dit_train_shift)
         common.log(work, f"after dit: {time.time() - t0:.0f} s")
     if "draft" in stages:
         import stage_draft
