@@ -1,7 +1,7 @@
 // JobStore: the durable jobs and the queue over them (jobs layer). The one place a job's state
 // changes: every method that changes a job commits it durably before it returns, so whatever a
 // caller reports (an HTTP answer, a metric) is already on disk. The SQLite backend is the default;
-// the scale-out issue adds a Redis Streams one behind the same interface.
+// RedisJobStore (redis_job_store.h) is the Redis Streams one, for several API nodes and workers.
 // Threading contract: every method is safe to call from any thread.
 #pragma once
 
@@ -82,6 +82,13 @@ class JobStore {
   // At start-up: every in_progress job (its worker died with the last process) goes back to queued.
   // Returns how many.
   virtual Expected<int64_t> recover_interrupted() = 0;
+  // A draining worker gives back a job it claimed and did not finish: in_progress → queued, to be
+  // claimed by another worker at once. The SQLite store keeps it in_progress (its next start
+  // recovers it: one process owns the queue); the Redis store requeues it.
+  virtual Status release(const std::string& id) {
+    (void)id;
+    return Status::ok();
+  }
 
   // 1-based place in `model`'s claim order of a queued job; 0 when it is not queued.
   virtual Expected<int64_t> queue_position(const std::string& id) = 0;

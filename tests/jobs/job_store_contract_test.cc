@@ -1,11 +1,16 @@
-// SqliteJobStore: the state machine's edges, claim order (priority, then age; tier caps), the
-// bounded queue, Idempotency-Key replays, cursor pagination, recovery of interrupted jobs, and that
-// every committed change is there after the database is closed and opened again.
-#include "jobs/sqlite_job_store.h"
-
+// The JobStore contract, run against both backends (SQLite and Redis Streams): the state
+// machine's edges, claim order (priority, then age; tier caps), the bounded queue, Idempotency-Key
+// replays, cursor pagination, recovery of interrupted jobs, and that every committed change is
+// there after the store is closed and opened again. The Redis runs start their own redis-server
+// (tests/common/redis_server.h); each test has its own key prefix.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
+
+#include "common/redis_server.h"
+#include "jobs/redis_job_store.h"
+#include "jobs/sqlite_job_store.h"
 
 namespace frugal::jobs {
 namespace {
@@ -31,19 +36,40 @@ JobRecord make_job(const std::string& id, const std::string& tier, int priority,
   return job;
 }
 
-class SqliteJobStoreTest : public ::testing::Test {
+class JobStoreContractTest : public ::testing::TestWithParam<std::string> {
  protected:
+  static void TearDownTestSuite() { redis_.reset(); }
   void SetUp() override {
-    path_ = ::testing::TempDir() + "frugal_jobs_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sqlite";
-    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    if (GetParam() == "redis") {
+      FRUGAL_REQUIRE_REDIS_SERVER();
+      if (!redis_) redis_ = std::make_unique<testing::RedisServer>("contract");
+      ASSERT_TRUE(redis_->ready()) << redis_->log();
+      prefix_ = "t" + std::to_string(++prefix_counter_) + ":";
+    } else {
+      path_ = ::testing::TempDir() + "frugal_jobs_" + std::to_string(::getpid()) + "_" +
+              name.substr(0, name.find('/')) + ".sqlite";
+      for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);
+    }
     reopen();
   }
+  // Closes the store and opens it again (the process died and started again; for Redis the
+  // same consumer name, as a restarted worker with a fixed --worker-name has).
   void reopen() {
     store_.reset();
-    auto store = SqliteJobStore::open(path_);
-    ASSERT_TRUE(store) << store.error().to_string();
-    store_ = std::move(*store);
+    if (GetParam() == "redis") {
+      RedisJobStoreOptions options;
+      options.url = redis_->url();
+      options.prefix = prefix_;
+      options.consumer = "contract-worker";
+      auto store = RedisJobStore::open(options);
+      ASSERT_TRUE(store) << store.error().to_string();
+      store_ = std::move(*store);
+    } else {
+      auto store = SqliteJobStore::open(path_);
+      ASSERT_TRUE(store) << store.error().to_string();
+      store_ = std::move(*store);
+    }
   }
   void submit(const JobRecord& job) {
     auto stored = store_->submit(job, {}, nullptr);
@@ -54,11 +80,14 @@ class SqliteJobStoreTest : public ::testing::Test {
     EXPECT_TRUE(job) << job.error().to_string();
     return job && job->has_value() ? (*job)->id : "";
   }
+  static inline std::unique_ptr<testing::RedisServer> redis_;
+  static inline int prefix_counter_ = 0;
   std::string path_;
-  std::unique_ptr<SqliteJobStore> store_;
+  std::string prefix_;
+  std::unique_ptr<JobStore> store_;
 };
 
-TEST_F(SqliteJobStoreTest, SubmitStoresTheRequestAsQueued) {
+TEST_P(JobStoreContractTest, SubmitStoresTheRequestAsQueued) {
   submit(make_job("video_a", "draft", 1));
   auto job = store_->get("video_a");
   ASSERT_TRUE(job);
@@ -69,7 +98,7 @@ TEST_F(SqliteJobStoreTest, SubmitStoresTheRequestAsQueued) {
   EXPECT_EQ(store_->get("video_missing").error().code(), StatusCode::kNotFound);
 }
 
-TEST_F(SqliteJobStoreTest, AModerationHoldReasonSurvivesAReopen) {
+TEST_P(JobStoreContractTest, AModerationHoldReasonSurvivesAReopen) {
   JobRecord held = make_job("video_held", "draft", 1);
   held.moderation_hold = "moderation: category self_harm (term)";
   submit(held);
@@ -79,7 +108,7 @@ TEST_F(SqliteJobStoreTest, AModerationHoldReasonSurvivesAReopen) {
   EXPECT_EQ(store_->get("video_plain")->moderation_hold, "");
 }
 
-TEST_F(SqliteJobStoreTest, ClaimsByPriorityThenAgeAndSkipsTiersAtTheirCap) {
+TEST_P(JobStoreContractTest, ClaimsByPriorityThenAgeAndSkipsTiersAtTheirCap) {
   submit(make_job("video_final", "final", 1));
   submit(make_job("video_draft1", "draft", 3));
   submit(make_job("video_draft2", "draft", 3));
@@ -102,7 +131,7 @@ TEST_F(SqliteJobStoreTest, ClaimsByPriorityThenAgeAndSkipsTiersAtTheirCap) {
   EXPECT_FALSE(other_model->has_value());
 }
 
-TEST_F(SqliteJobStoreTest, CompleteAndFailFollowTheStateMachine) {
+TEST_P(JobStoreContractTest, CompleteAndFailFollowTheStateMachine) {
   submit(make_job("video_a", "draft", 1));
   submit(make_job("video_b", "draft", 1));
   JobResult result;
@@ -134,7 +163,7 @@ TEST_F(SqliteJobStoreTest, CompleteAndFailFollowTheStateMachine) {
   EXPECT_EQ(failed->error_message, "boom");
 }
 
-TEST_F(SqliteJobStoreTest, TransitionsOutsideTheDiagramAreRefused) {
+TEST_P(JobStoreContractTest, TransitionsOutsideTheDiagramAreRefused) {
   EXPECT_TRUE(check_transition(JobState::kQueued, JobState::kInProgress).is_ok());
   EXPECT_TRUE(check_transition(JobState::kInProgress, JobState::kQueued).is_ok());
   EXPECT_FALSE(check_transition(JobState::kQueued, JobState::kCompleted).is_ok());
@@ -142,7 +171,7 @@ TEST_F(SqliteJobStoreTest, TransitionsOutsideTheDiagramAreRefused) {
   EXPECT_FALSE(check_transition(JobState::kFailed, JobState::kQueued).is_ok());
 }
 
-TEST_F(SqliteJobStoreTest, TheQueueIsBounded) {
+TEST_P(JobStoreContractTest, TheQueueIsBounded) {
   SubmitOptions bounded;
   bounded.max_queued = 2;
   ASSERT_TRUE(store_->submit(make_job("video_1", "draft", 1), bounded, nullptr));
@@ -154,7 +183,7 @@ TEST_F(SqliteJobStoreTest, TheQueueIsBounded) {
   EXPECT_TRUE(store_->submit(make_job("video_3", "draft", 1), bounded, nullptr)) << "a running job frees its slot";
 }
 
-TEST_F(SqliteJobStoreTest, APerKeyLimitCountsQueuedAndRunningJobsOfThatKeyOnly) {
+TEST_P(JobStoreContractTest, APerKeyLimitCountsQueuedAndRunningJobsOfThatKeyOnly) {
   SubmitOptions limited;
   limited.max_active_per_key = 2;
   limited.max_queued = 100;
@@ -192,7 +221,7 @@ TEST_F(SqliteJobStoreTest, APerKeyLimitCountsQueuedAndRunningJobsOfThatKeyOnly) 
   EXPECT_EQ(info.refusal, SubmitInfo::Refusal::kQueueFull);
 }
 
-TEST_F(SqliteJobStoreTest, AnIdempotencyKeyReplayReturnsTheFirstJob) {
+TEST_P(JobStoreContractTest, AnIdempotencyKeyReplayReturnsTheFirstJob) {
   JobRecord first = make_job("video_1", "draft", 1);
   first.idempotency_key = "key-1";
   first.api_key_hash = "alice";
@@ -215,7 +244,7 @@ TEST_F(SqliteJobStoreTest, AnIdempotencyKeyReplayReturnsTheFirstJob) {
   EXPECT_EQ(other->id, "video_2");
 }
 
-TEST_F(SqliteJobStoreTest, ListPagesWithACursorInEitherOrder) {
+TEST_P(JobStoreContractTest, ListPagesWithACursorInEitherOrder) {
   for (int job_idx = 0; job_idx < 5; ++job_idx) submit(make_job("video_" + std::to_string(job_idx), "draft", 1));
   auto page = store_->list({"", 2, false});
   ASSERT_TRUE(page);
@@ -235,7 +264,7 @@ TEST_F(SqliteJobStoreTest, ListPagesWithACursorInEitherOrder) {
   EXPECT_EQ(store_->list({"video_nope", 2, false}).error().code(), StatusCode::kNotFound);
 }
 
-TEST_F(SqliteJobStoreTest, RemoveDeletesInAnyStateAndASecondRemoveIsNotFound) {
+TEST_P(JobStoreContractTest, RemoveDeletesInAnyStateAndASecondRemoveIsNotFound) {
   submit(make_job("video_a", "draft", 1));
   ASSERT_EQ(claim(), "video_a");
   ASSERT_TRUE(store_->remove("video_a").is_ok());
@@ -244,7 +273,7 @@ TEST_F(SqliteJobStoreTest, RemoveDeletesInAnyStateAndASecondRemoveIsNotFound) {
   EXPECT_EQ(store_->complete("video_a", result, 1).code(), StatusCode::kNotFound) << "a deleted job never completes";
 }
 
-TEST_F(SqliteJobStoreTest, CommittedStateSurvivesReopenAndInterruptedJobsAreQueuedAgain) {
+TEST_P(JobStoreContractTest, CommittedStateSurvivesReopenAndInterruptedJobsAreQueuedAgain) {
   submit(make_job("video_a", "draft", 1));
   submit(make_job("video_b", "draft", 1));
   ASSERT_EQ(claim(), "video_a");
@@ -261,7 +290,7 @@ TEST_F(SqliteJobStoreTest, CommittedStateSurvivesReopenAndInterruptedJobsAreQueu
   EXPECT_EQ(store_->get("video_a")->attempts, 2);
 }
 
-TEST_F(SqliteJobStoreTest, QueueStatsCountPerTier) {
+TEST_P(JobStoreContractTest, QueueStatsCountPerTier) {
   submit(make_job("video_a", "draft", 3, 50));
   submit(make_job("video_b", "draft", 3, 60));
   submit(make_job("video_c", "final", 1, 70));
@@ -280,6 +309,9 @@ TEST_F(SqliteJobStoreTest, QueueStatsCountPerTier) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, JobStoreContractTest, ::testing::Values("sqlite", "redis"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace frugal::jobs
