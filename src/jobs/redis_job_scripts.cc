@@ -54,8 +54,12 @@ end
 local function fenced(id, token, target)
   if redis.call('EXISTS', jk(id)) == 0 then return {'not_found'} end
   local h = redis.call('HMGET', jk(id), 'state', 'claim')
-  if token ~= '' and h[2] ~= token then return {'lost', h[1]} end
-  if token ~= '' and h[1] == target then return {'ok'} end
+  if token == '' then
+    if h[1] == 'in_progress' then return {'conflict', 'in_progress (run by another worker)'} end
+    return {'conflict', h[1]}
+  end
+  if h[2] ~= token then return {'lost', h[1]} end
+  if h[1] == target then return {'ok'} end
   if h[1] ~= 'in_progress' then return {'conflict', h[1]} end
   return nil
 end
@@ -181,10 +185,10 @@ const std::string kProgress = std::string(kPrelude) + R"lua(
 local id, progress, token, consumer = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('EXISTS', jk(id)) == 0 then return {'not_found'} end
 local h = redis.call('HMGET', jk(id), 'state', 'claim', 'stream', 'entry')
-if h[1] ~= 'in_progress' then return {'not_found'} end
-if token ~= '' and h[2] ~= token then return {'lost'} end
+if h[1] ~= 'in_progress' or token == '' then return {'not_found'} end
+if h[2] ~= token then return {'lost'} end
 redis.call('HSET', jk(id), 'progress', progress)
-if token ~= '' and h[4] and h[4] ~= '' then redis.call('XCLAIM', h[3], G, consumer, 0, h[4], 'JUSTID') end
+if h[4] and h[4] ~= '' then redis.call('XCLAIM', h[3], G, consumer, 0, h[4], 'JUSTID') end
 return {'ok'}
 )lua";
 

@@ -5,6 +5,8 @@
 // its comment lists; it answers an array whose first element says what happened:
 //   "ok" | "job" (then HGETALL of the job) | "none" | "not_found" | "conflict" (then the state) |
 //   "lost" (another worker took the job over) | "existing" (then the id) | "full" | "per_key" (then n).
+// The finishing scripts (complete, fail, hold, release) take the fence the claim gave this worker:
+// "" (it claimed no such job) answers "conflict", another run's fence "lost".
 // Scripts are repeatable: a command resent after a lost reply (redis_connection.h) finds the change
 // made and answers as the first run did.
 #pragma once
@@ -18,7 +20,7 @@ namespace frugal::jobs::redis_scripts {
 extern const std::string kSubmit;
 // ARGV: model now consumer lease_ms max_attempts [tier cap]...
 extern const std::string kClaim;
-// ARGV: id progress token consumer ("" token: no fence)
+// ARGV: id progress token consumer ("" token: not this worker's job → "not_found")
 extern const std::string kProgress;
 // ARGV: id token consumer — resets the lease of a job this consumer runs (XCLAIM JUSTID).
 extern const std::string kTouch;

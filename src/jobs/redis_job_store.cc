@@ -68,6 +68,7 @@ void RedisJobStore::heartbeat_loop() {
       auto reply = script_locked(redis_scripts::kTouch, {it->first, it->second, options_.consumer});
       if (reply && answer_of(*reply) == "lost") {
         log_warn("video job " + it->first + ": its lease went to another worker");
+        lost_.insert(it->first);
         it = claims_.erase(it);
         continue;
       }
@@ -87,6 +88,7 @@ Expected<std::vector<RedisValue>> RedisJobStore::script_locked(const std::string
 }
 
 std::string RedisJobStore::token_locked(const std::string& id) const {
+  if (lost_.count(id) != 0) return "lost";
   auto it = claims_.find(id);
   return it == claims_.end() ? "" : it->second;
 }
@@ -175,6 +177,7 @@ Status RedisJobStore::remove(const std::string& id) {
   auto reply = script_locked(redis_scripts::kRemove, {id});
   if (!reply) return reply.error();
   claims_.erase(id);
+  lost_.erase(id);
   if (answer_of(*reply) == "not_found") return no_such_job(id);
   return Status::ok();
 }
@@ -193,6 +196,7 @@ Expected<std::optional<JobRecord>> RedisJobStore::claim_next(
   if (answer_of(*reply) != "job") return std::optional<JobRecord>();
   JobRecord job = job_from_hash(*reply, 1);
   claims_[job.id] = options_.consumer + "#" + std::to_string(job.attempts);
+  lost_.erase(job.id);
   return std::optional<JobRecord>(std::move(job));
 }
 
@@ -202,7 +206,11 @@ Status RedisJobStore::update_progress(const std::string& id, double progress) {
   if (!reply) return reply.error();
   const std::string answer = answer_of(*reply);
   if (answer == "not_found") return not_found("job " + id + " is no longer running");
-  if (answer == "lost") return unavailable("video job " + id + ": lease lost, another worker runs it now");
+  if (answer == "lost") {
+    claims_.erase(id);
+    lost_.insert(id);
+    return unavailable("video job " + id + ": lease lost, another worker runs it now");
+  }
   return Status::ok();
 }
 
@@ -219,6 +227,7 @@ Status RedisJobStore::finish_status(const std::string& id, const Expected<std::v
   }
   if (answer == "lost") {
     claims_.erase(id);
+    lost_.insert(id);
     return unavailable("video job " + id + ": lease lost, another worker runs it now");
   }
   const std::string state = reply->size() > 1 ? (*reply)[1].str() : "?";

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -81,7 +82,8 @@ class RedisJobStore final : public JobStore {
   Expected<JobRecord> get_locked(const std::string& id);
   // The records of `ids`, skipping ones deleted meanwhile.
   Expected<std::vector<JobRecord>> records_locked(const std::vector<RedisValue>& ids);
-  // The fence of a job this store claimed ("" when it claimed none).
+  // The fence of a job this store claimed ("" when it claimed none; one that never matches when
+  // its lease went to another worker).
   std::string token_locked(const std::string& id) const;
   // Maps a finishing script's answer to a Status.
   Status finish_status(const std::string& id, const Expected<std::vector<RedisValue>>& reply);
@@ -91,6 +93,7 @@ class RedisJobStore final : public JobStore {
   std::mutex mutex_;
   std::unique_ptr<RedisConnection> connection_;
   std::map<std::string, std::string> claims_;  // job id → fence, the jobs this store runs
+  std::set<std::string> lost_;                 // jobs whose lease went to another worker
   std::atomic<bool> stopping_{false};
   std::mutex heartbeat_mutex_;
   std::condition_variable heartbeat_wake_;

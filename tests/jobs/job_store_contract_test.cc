@@ -8,14 +8,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "common/redis_server.h"
-#include "jobs/redis_job_store.h"
-#include "jobs/sqlite_job_store.h"
+#include "jobs/job_store_backends.h"
 
 namespace frugal::jobs {
 namespace {
-
-namespace fs = std::filesystem;
 
 JobRecord make_job(const std::string& id, const std::string& tier, int priority, int64_t created_at = 100) {
   JobRecord job;
@@ -38,38 +34,16 @@ JobRecord make_job(const std::string& id, const std::string& tier, int priority,
 
 class JobStoreContractTest : public ::testing::TestWithParam<std::string> {
  protected:
-  static void TearDownTestSuite() { redis_.reset(); }
   void SetUp() override {
-    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    if (GetParam() == "redis") {
-      FRUGAL_REQUIRE_REDIS_SERVER();
-      if (!redis_) redis_ = std::make_unique<testing::RedisServer>("contract");
-      ASSERT_TRUE(redis_->ready()) << redis_->log();
-      prefix_ = "t" + std::to_string(++prefix_counter_) + ":";
-    } else {
-      path_ = ::testing::TempDir() + "frugal_jobs_" + std::to_string(::getpid()) + "_" +
-              name.substr(0, name.find('/')) + ".sqlite";
-      for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);
-    }
+    FRUGAL_SETUP_BACKEND(backend_, GetParam());
     reopen();
   }
-  // Closes the store and opens it again (the process died and started again; for Redis the
-  // same consumer name, as a restarted worker with a fixed --worker-name has).
+  // Closes the store and opens it again: the process died and started again.
   void reopen() {
     store_.reset();
-    if (GetParam() == "redis") {
-      RedisJobStoreOptions options;
-      options.url = redis_->url();
-      options.prefix = prefix_;
-      options.consumer = "contract-worker";
-      auto store = RedisJobStore::open(options);
-      ASSERT_TRUE(store) << store.error().to_string();
-      store_ = std::move(*store);
-    } else {
-      auto store = SqliteJobStore::open(path_);
-      ASSERT_TRUE(store) << store.error().to_string();
-      store_ = std::move(*store);
-    }
+    auto store = backend_.open();
+    ASSERT_TRUE(store) << store.error().to_string();
+    store_ = std::move(*store);
   }
   void submit(const JobRecord& job) {
     auto stored = store_->submit(job, {}, nullptr);
@@ -80,10 +54,7 @@ class JobStoreContractTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(job) << job.error().to_string();
     return job && job->has_value() ? (*job)->id : "";
   }
-  static inline std::unique_ptr<testing::RedisServer> redis_;
-  static inline int prefix_counter_ = 0;
-  std::string path_;
-  std::string prefix_;
+  test::BackendStore backend_;
   std::unique_ptr<JobStore> store_;
 };
 
