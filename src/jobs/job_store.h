@@ -54,8 +54,10 @@ class JobStore {
   virtual Status remove(const std::string& id) = 0;
 
   // The next queued job of `model` (highest priority, then oldest), moved to in_progress with
-  // attempts + 1 and started_at = now. `running_per_tier_limit(tier)` (may be empty) caps the
-  // in-progress jobs per tier: a tier at its cap is skipped. nullopt when nothing is runnable.
+  // attempts + 1 and started_at = now. `tier_caps` (may be empty) caps the in-progress jobs per
+  // tier: a tier at its cap is skipped; 0 is no cap; a negative cap: the tier is not served by this
+  // caller (never claimed). SQLite counts the tier's running jobs; Redis this worker's own (each
+  // worker process has its own caps: scale a tier by adding workers). nullopt when nothing is runnable.
   virtual Expected<std::optional<JobRecord>> claim_next(const std::string& model, int64_t now,
                                                         const std::vector<std::pair<std::string, int>>& tier_caps) = 0;
   // Progress of a running job (0..100); kNotFound when it was deleted meanwhile.

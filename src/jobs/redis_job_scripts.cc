@@ -134,6 +134,14 @@ const std::string kClaim = std::string(kPrelude) + R"lua(
 local model, now, consumer, lease, max_lost = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local caps = {}
 for i = 7, #ARGV - 1, 2 do caps[ARGV[i]] = tonumber(ARGV[i + 1]) end
+-- This worker's entries pending in the stream: its running jobs of the tier (the caps are per worker).
+local function running_here(stream)
+  local summary = redis.call('XPENDING', stream, G)
+  for _, c in ipairs(summary[4] or {}) do
+    if c[1] == consumer then return tonumber(c[2]) end
+  end
+  return 0
+end
 local function drop(stream, entry)
   redis.call('XACK', stream, G, entry)
   redis.call('XDEL', stream, entry)
@@ -153,7 +161,8 @@ local function take_over(stream, entry, id)
 end
 for _, tier in ipairs(redis.call('ZREVRANGE', P .. 'streams:' .. model, 0, -1)) do
   local stream = P .. 'stream:' .. model .. ':' .. tier
-  if redis.call('EXISTS', stream) == 1 then
+  local cap = caps[tier]
+  if redis.call('EXISTS', stream) == 1 and not (cap and cap < 0) then
     local cursor = '0-0'
     for _ = 1, 8 do
       local r = redis.call('XAUTOCLAIM', stream, G, consumer, lease, cursor, 'COUNT', 1)
@@ -165,8 +174,7 @@ for _, tier in ipairs(redis.call('ZREVRANGE', P .. 'streams:' .. model, 0, -1)) 
       end
       if cursor == '0-0' then break end
     end
-    local cap = caps[tier]
-    if (not cap) or cap <= 0 or redis.call('SCARD', P .. 'running:' .. tier) < cap then
+    if (not cap) or cap == 0 or running_here(stream) < cap then
       for _ = 1, 32 do
         local r = redis.call('XREADGROUP', 'GROUP', G, consumer, 'COUNT', 1, 'STREAMS', stream, '>')
         if not r then break end

@@ -215,7 +215,12 @@ Status RedisJobStore::update_progress(const std::string& id, double progress) {
 }
 
 Status RedisJobStore::finish_status(const std::string& id, const Expected<std::vector<RedisValue>>& reply) {
-  if (!reply) return reply.error();
+  if (!reply) {
+    // Redis unreachable past the reconnects: the heartbeat stops, so the lease lapses and a worker
+    // runs the job again (a lost reply of a change that was made is harmless: the job is finished).
+    claims_.erase(id);
+    return reply.error();
+  }
   const std::string answer = answer_of(*reply);
   if (answer == "ok") {
     claims_.erase(id);

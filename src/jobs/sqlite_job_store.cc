@@ -244,10 +244,13 @@ Expected<std::optional<JobRecord>> SqliteJobStore::claim_next(
   std::lock_guard<std::mutex> lock(mutex_);
   std::string skip;  // tiers at their cap of running jobs
   for (const auto& [tier, cap] : tier_caps) {
-    Statement count(db_, "SELECT COUNT(*) FROM jobs WHERE state = 'in_progress' AND tier = ?1");
-    count.bind(1, tier);
-    if (!count.step()) return count.status();
-    if (cap <= 0 || count.int64_at(0) < cap) continue;
+    if (cap == 0) continue;
+    if (cap > 0) {  // a negative cap: not served here, skipped without counting
+      Statement count(db_, "SELECT COUNT(*) FROM jobs WHERE state = 'in_progress' AND tier = ?1");
+      count.bind(1, tier);
+      if (!count.step()) return count.status();
+      if (count.int64_at(0) < cap) continue;
+    }
     if (!skip.empty()) skip += ",";
     skip += "'";
     for (char c : tier) skip += c == '\'' ? std::string("''") : std::string(1, c);  // SQL string literal

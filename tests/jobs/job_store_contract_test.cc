@@ -102,6 +102,19 @@ TEST_P(JobStoreContractTest, ClaimsByPriorityThenAgeAndSkipsTiersAtTheirCap) {
   EXPECT_FALSE(other_model->has_value());
 }
 
+TEST_P(JobStoreContractTest, ATierWithANegativeCapIsNotServedHere) {
+  submit(make_job("video_draft", "draft", 3));
+  submit(make_job("video_final", "final", 1));
+  const std::vector<std::pair<std::string, int>> final_only = {{"draft", -1}, {"final", 0}};
+  auto next = store_->claim_next("wan", 200, final_only);
+  ASSERT_TRUE(next && next->has_value());
+  EXPECT_EQ((*next)->id, "video_final") << "`frugal worker --tiers final` skips the draft tier";
+  auto none = store_->claim_next("wan", 200, final_only);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  EXPECT_EQ(claim(), "video_draft") << "a worker serving every tier takes it";
+}
+
 TEST_P(JobStoreContractTest, CompleteAndFailFollowTheStateMachine) {
   submit(make_job("video_a", "draft", 1));
   submit(make_job("video_b", "draft", 1));
