@@ -1,7 +1,7 @@
 // JobStore: the durable jobs and the queue over them (jobs layer). The one place a job's state
 // changes: every method that changes a job commits it durably before it returns, so whatever a
 // caller reports (an HTTP answer, a metric) is already on disk. The SQLite backend is the default;
-// the scale-out issue adds a Redis Streams one behind the same interface.
+// RedisJobStore (redis_job_store.h) is the Redis Streams one, for several API nodes and workers.
 // Threading contract: every method is safe to call from any thread.
 #pragma once
 
@@ -54,8 +54,10 @@ class JobStore {
   virtual Status remove(const std::string& id) = 0;
 
   // The next queued job of `model` (highest priority, then oldest), moved to in_progress with
-  // attempts + 1 and started_at = now. `running_per_tier_limit(tier)` (may be empty) caps the
-  // in-progress jobs per tier: a tier at its cap is skipped. nullopt when nothing is runnable.
+  // attempts + 1 and started_at = now. `tier_caps` (may be empty) caps the in-progress jobs per
+  // tier: a tier at its cap is skipped; 0 is no cap; a negative cap: the tier is not served by this
+  // caller (never claimed). SQLite counts the tier's running jobs; Redis this worker's own (each
+  // worker process has its own caps: scale a tier by adding workers). nullopt when nothing is runnable.
   virtual Expected<std::optional<JobRecord>> claim_next(const std::string& model, int64_t now,
                                                         const std::vector<std::pair<std::string, int>>& tier_caps) = 0;
   // Progress of a running job (0..100); kNotFound when it was deleted meanwhile.
@@ -82,6 +84,13 @@ class JobStore {
   // At start-up: every in_progress job (its worker died with the last process) goes back to queued.
   // Returns how many.
   virtual Expected<int64_t> recover_interrupted() = 0;
+  // A draining worker gives back a job it claimed and did not finish: in_progress → queued, to be
+  // claimed by another worker at once. The SQLite store keeps it in_progress (its next start
+  // recovers it: one process owns the queue); the Redis store requeues it.
+  virtual Status release(const std::string& id) {
+    (void)id;
+    return Status::ok();
+  }
 
   // 1-based place in `model`'s claim order of a queued job; 0 when it is not queued.
   virtual Expected<int64_t> queue_position(const std::string& id) = 0;

@@ -26,6 +26,14 @@ std::vector<std::string> VideoService::model_names() const {
 }
 
 Status VideoService::start() {
+  if (!options_.run_workers) {
+    if (options_.webhook && !webhooks_) {
+      webhooks_ = std::make_unique<WebhookDispatcher>(*store_, *options_.webhook, options_.webhook_delivery,
+                                                      metrics_ ? &*metrics_ : nullptr);
+      webhooks_->start();
+    }
+    return Status::ok();
+  }
   auto recovered = store_->recover_interrupted();
   if (!recovered) return recovered.error();
   if (*recovered > 0) log_info("video service: " + std::to_string(*recovered) + " interrupted job(s) queued again");
@@ -51,11 +59,20 @@ Status VideoService::start() {
   context.audit = options_.audit;
   context.post_checks = &options_.post_checks;
   context.check_every_frames = options_.check_every_frames;
+  context.served_tiers = options_.served_tiers;
   for (ServedVideoModel& model : models_) {
+    if (!model.pipeline) continue;  // named only (an API node)
     workers_.push_back(std::make_unique<VideoWorker>(model.name, *model.pipeline, context));
     workers_.back()->start();
   }
   return Status::ok();
+}
+
+void VideoService::drain(std::chrono::milliseconds grace) {
+  std::vector<std::thread> draining;  // every model's worker finishes its job at the same time
+  for (auto& worker : workers_) draining.emplace_back([&worker, grace] { worker->drain(grace); });
+  for (std::thread& thread : draining) thread.join();
+  stop();
 }
 
 void VideoService::stop() {

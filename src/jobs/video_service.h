@@ -7,6 +7,7 @@
 // stop() once (the destructor calls it).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,11 @@ struct VideoServiceOptions {
   // video waits for a reviewer. Empty: every video is released as it finishes.
   trust::PostChecks post_checks;
   int64_t check_every_frames = 8;  // the checks see frames 0, k, 2k, ...
+  // false: a stateless API node (`frugal serve --no-video-workers`): it accepts jobs, answers status
+  // and serves files, and runs none; `frugal worker` processes sharing its job store run them (the
+  // models need no pipeline then).
+  bool run_workers = true;
+  std::vector<std::string> served_tiers;  // the tiers the workers claim (`frugal worker --tiers`); empty: all
 };
 
 // A job as the API shows it: the record plus what is derived at read time.
@@ -76,9 +82,13 @@ class VideoService {
   VideoService(const VideoService&) = delete;
   VideoService& operator=(const VideoService&) = delete;
 
-  // Requeues the jobs a previous process left in_progress, then starts the workers.
+  // Requeues the jobs a previous process left in_progress, then starts the workers (neither
+  // without run_workers).
   Status start();
   void stop();
+  // SIGTERM of `frugal worker`: claims nothing more, lets running jobs finish for up to `grace`,
+  // then cancels and releases the rest (JobStore::release) and stops. No job is lost.
+  void drain(std::chrono::milliseconds grace);
 
   std::variant<SubmitOutcome, SpecError> submit(const VideoCreateParams& params);
   // A new job with the source's settings (tier, model, size, seconds) and the new prompt.

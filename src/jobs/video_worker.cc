@@ -1,5 +1,6 @@
 #include "jobs/video_worker.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/logging.h"
@@ -76,6 +77,16 @@ void VideoWorker::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void VideoWorker::drain(std::chrono::milliseconds grace) {
+  draining_.store(true);
+  notify();
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    loop_exit_.wait_for(lock, grace, [this] { return loop_done_ || !thread_.joinable(); });
+  }
+  stop();
+}
+
 void VideoWorker::notify() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -86,7 +97,7 @@ void VideoWorker::notify() {
 
 void VideoWorker::loop() {
   int64_t last_sweep = 0;
-  while (!stopping_.load()) {
+  while (!stopping_.load() && !draining_.load()) {
     const int64_t now = unix_now();
     if (now - last_sweep >= kSweepEverySeconds) {
       last_sweep = now;
@@ -98,8 +109,12 @@ void VideoWorker::loop() {
       }
       context_.objects->sweep_expired(now);
     }
-    std::vector<std::pair<std::string, int>> caps;
-    for (const TierPreset& tier : context_.config->tiers) caps.emplace_back(tier.name, tier.concurrency);
+    std::vector<std::pair<std::string, int>> caps;  // a negative cap: a tier this process does not run
+    for (const TierPreset& tier : context_.config->tiers) {
+      const auto& served = context_.served_tiers;
+      const bool runs = served.empty() || std::find(served.begin(), served.end(), tier.name) != served.end();
+      caps.emplace_back(tier.name, runs ? tier.concurrency : -1);
+    }
     auto claimed = context_.store->claim_next(model_name_, now, caps);
     if (!claimed) log_error("video worker " + model_name_ + ": " + claimed.error().to_string());
     if (claimed && claimed->has_value()) {
@@ -110,6 +125,11 @@ void VideoWorker::loop() {
     wake_.wait_for(lock, claimed ? kIdlePoll : std::chrono::milliseconds(1000), [this] { return woken_; });
     woken_ = false;
   }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    loop_done_ = true;
+  }
+  loop_exit_.notify_all();
 }
 
 void VideoWorker::run_job(const JobRecord& job) {
@@ -120,7 +140,12 @@ void VideoWorker::run_job(const JobRecord& job) {
   context_.running->end(job.id);
   if (!result) {
     if (stopping_.load() && !deleted) {
-      log_info("video job " + job.id + " interrupted by shutdown; it runs again at the next start");
+      if (Status s = context_.store->release(job.id); !s) {
+        log_warn("video job " + job.id + " interrupted by shutdown; cannot release it (" + s.to_string() +
+                 "): it runs again after its lease or at the next start");
+      } else {
+        log_info("video job " + job.id + " interrupted by shutdown; released to the queue");
+      }
     } else if (deleted) {
       (void)context_.objects->remove_prefix(job.id);
       if (context_.metrics) context_.metrics->outcomes->with({job.tier, "cancelled"}).inc();
@@ -134,8 +159,8 @@ void VideoWorker::run_job(const JobRecord& job) {
   if (result->hold_reason) {
     audit_job_end(job, "held_for_review", *result->hold_reason, &result->result);
     const Status held = context_.store->hold(job.id, result->result, *result->hold_reason, result->review, unix_now());
-    if (!held) {  // deleted meanwhile
-      (void)context_.objects->remove_prefix(job.id);
+    if (!held) {  // deleted meanwhile (kNotFound), or the lease went to another worker: its files
+      if (held.code() == StatusCode::kNotFound) (void)context_.objects->remove_prefix(job.id);
       log_info("video job " + job.id + " not held: " + held.to_string());
       return;
     }
@@ -147,6 +172,12 @@ void VideoWorker::run_job(const JobRecord& job) {
   // logs it again (at least once, never a completed job without its record).
   audit_job_end(job, "completed", "", &result->result);
   const Status completed = context_.store->complete(job.id, result->result, unix_now());
+  if (!completed && completed.code() != StatusCode::kNotFound) {
+    // The lease went to another worker (or the store is unreachable): that run stores the same
+    // files and completes the job; these are left for it.
+    log_warn("video job " + job.id + " not completed here: " + completed.to_string());
+    return;
+  }
   if (!completed) {  // deleted while its files were being stored: nobody can fetch them now
     (void)context_.objects->remove_prefix(job.id);
     if (context_.metrics) context_.metrics->outcomes->with({job.tier, "cancelled"}).inc();

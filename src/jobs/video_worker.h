@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -51,6 +52,8 @@ struct WorkerContext {
   // job is released; any hold parks the job in the review queue. Null or empty: none.
   const trust::PostChecks* post_checks = nullptr;
   int64_t check_every_frames = 8;
+  // The tiers this process runs (`frugal worker --tiers`); empty: all of the config's.
+  std::vector<std::string> served_tiers;
 };
 
 // Seconds since the epoch (the jobs' clock).
@@ -61,8 +64,11 @@ class VideoWorker {
   VideoWorker(std::string model_name, video::VideoPipeline& pipeline, const WorkerContext& context);
   ~VideoWorker();
   void start();
-  // Stops after the running job is cancelled (it stays in_progress: the next start requeues it).
+  // Stops after the running job is cancelled; the store releases it (JobStore::release: the Redis
+  // store queues it again at once; SQLite keeps it in_progress for the next start to requeue).
   void stop();
+  // Claims nothing more and lets the running job finish for up to `grace`, then stop()s.
+  void drain(std::chrono::milliseconds grace);
   // Wakes the loop (a job was submitted).
   void notify();
 
@@ -86,9 +92,12 @@ class VideoWorker {
   video::VideoPipeline& pipeline_;
   WorkerContext context_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
   bool woken_ = false;
+  bool loop_done_ = false;             // under mutex_: the loop returned
+  std::condition_variable loop_exit_;  // signalled when it does
   std::thread thread_;
 };
 

@@ -1,5 +1,5 @@
-// Test helper: a `frugal serve` child process on an ephemeral loopback port (--port 0), with its
-// output captured to a log file. Every wait is bounded; the destructor stops the server.
+// Test helper: a `frugal serve` child process on an ephemeral loopback port (--port 0), or another
+// subcommand (`frugal worker`), with its output captured to a log file. Every wait is bounded; the destructor stops the server.
 #pragma once
 
 #include <fcntl.h>
@@ -38,6 +38,10 @@ class ServeProcess {
   static std::unique_ptr<ServeProcess> with_exact_args(const std::vector<std::string>& serve_args) {
     return std::unique_ptr<ServeProcess>(new ServeProcess(ExactTag{}, serve_args));
   }
+  // Another subcommand (e.g. `frugal worker`) with exactly these arguments.
+  static std::unique_ptr<ServeProcess> command(const std::string& subcommand, const std::vector<std::string>& args) {
+    return std::unique_ptr<ServeProcess>(new ServeProcess(ExactTag{}, args, subcommand));
+  }
   ~ServeProcess() { stop(); }
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
@@ -56,6 +60,35 @@ class ServeProcess {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return 0;
+  }
+
+  // Waits (bounded, `timeout_ms`) until the log contains `text`; false if it never did or the process exited.
+  bool wait_for_log(const std::string& text, int timeout_ms = 30000) {
+    for (int waited = 0; waited < timeout_ms && pid_ > 0; waited += 50) {
+      if (read_text_file(log_).find(text) != std::string::npos) return true;
+      if (waitpid(pid_, &status_, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return read_text_file(log_).find(text) != std::string::npos;
+  }
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // SIGTERM and a wait of at most `timeout_ms` for the exit; its exit code, -1 when it had to be killed.
+  int terminate_within(int timeout_ms) {
+    if (pid_ <= 0) return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+    kill(pid_, SIGTERM);
+    for (int waited = 0; waited < timeout_ms; waited += 25) {
+      if (waitpid(pid_, &status_, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    kill_hard();
+    return -1;
   }
 
   // SIGTERM, then a bounded wait (SIGKILL after it); returns the exit code, -1 if killed.
@@ -85,10 +118,13 @@ class ServeProcess {
 
  private:
   struct ExactTag {};
-  ServeProcess(ExactTag, const std::vector<std::string>& serve_args) { spawn(serve_args); }
-  void spawn(const std::vector<std::string>& serve_args) {
-    log_ = ::testing::TempDir() + "frugal_serve_" + std::to_string(getpid()) + "_" + std::to_string(++counter()) + ".log";
-    std::vector<std::string> args = {frugal_binary(), "serve"};
+  ServeProcess(ExactTag, const std::vector<std::string>& serve_args, const std::string& subcommand = "serve") {
+    spawn(serve_args, subcommand);
+  }
+  void spawn(const std::vector<std::string>& serve_args, const std::string& subcommand = "serve") {
+    log_ = ::testing::TempDir() + "frugal_" + subcommand + "_" + std::to_string(getpid()) + "_" +
+           std::to_string(++counter()) + ".log";
+    std::vector<std::string> args = {frugal_binary(), subcommand};
     args.insert(args.end(), serve_args.begin(), serve_args.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());

@@ -1,16 +1,14 @@
-// The review queue in the SQLite job store: in_progress → held_for_review → completed | failed,
+// The review queue in the job store (SQLite and Redis backends): in_progress → held_for_review → completed | failed,
 // durable across a reopen, untouched by restart recovery and by the expiry sweep.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "jobs/review.h"
-#include "jobs/sqlite_job_store.h"
+#include "jobs/job_store_backends.h"
 
 namespace frugal::jobs {
 namespace {
-
-namespace fs = std::filesystem;
 
 JobRecord make_job(const std::string& id) {
   JobRecord job;
@@ -27,17 +25,15 @@ JobRecord make_job(const std::string& id) {
   return job;
 }
 
-class ReviewStoreTest : public ::testing::Test {
+class ReviewStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    path_ = ::testing::TempDir() + "frugal_review_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sqlite";
-    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);
+    FRUGAL_SETUP_BACKEND(backend_, GetParam());
     reopen();
   }
   void reopen() {
     store_.reset();
-    auto store = SqliteJobStore::open(path_);
+    auto store = backend_.open();
     ASSERT_TRUE(store) << store.error().to_string();
     store_ = std::move(*store);
   }
@@ -52,11 +48,11 @@ class ReviewStoreTest : public ::testing::Test {
     result.cost_usd = 0.02;
     ASSERT_TRUE(store_->hold(id, result, hold_reason_of(outcomes), review_json(outcomes, {0, 8}), 250).is_ok());
   }
-  std::string path_;
-  std::unique_ptr<SqliteJobStore> store_;
+  test::BackendStore backend_;
+  std::unique_ptr<JobStore> store_;
 };
 
-TEST_F(ReviewStoreTest, HeldJobsWaitDurablyAndSurviveRecovery) {
+TEST_P(ReviewStoreTest, HeldJobsWaitDurablyAndSurviveRecovery) {
   hold("video_a");
   reopen();
   EXPECT_EQ(*store_->recover_interrupted(), 0);  // held is not in_progress: nothing reruns
@@ -74,7 +70,7 @@ TEST_F(ReviewStoreTest, HeldJobsWaitDurablyAndSurviveRecovery) {
   EXPECT_STREQ(api_state_name(job.state), "in_progress");
 }
 
-TEST_F(ReviewStoreTest, ApproveCompletesOnceAndRejectFails) {
+TEST_P(ReviewStoreTest, ApproveCompletesOnceAndRejectFails) {
   hold("video_a");
   hold("video_b");
   const std::string review = review_with_decision(store_->get("video_a")->review, true, "fine", "reviewer-1", 300);
@@ -98,7 +94,7 @@ TEST_F(ReviewStoreTest, ApproveCompletesOnceAndRejectFails) {
   EXPECT_EQ(store_->decide_review("video_x", true, "", "{}", 0, 1).code(), StatusCode::kNotFound);
 }
 
-TEST_F(ReviewStoreTest, OnlyARunningJobCanBeHeld) {
+TEST_P(ReviewStoreTest, OnlyARunningJobCanBeHeld) {
   ASSERT_TRUE(store_->submit(make_job("video_q"), {}, nullptr));
   EXPECT_FALSE(store_->hold("video_q", {}, "x", "{}", 1).is_ok());
   EXPECT_EQ(store_->hold("video_gone", {}, "x", "{}", 1).code(), StatusCode::kNotFound);
@@ -108,6 +104,9 @@ TEST_F(ReviewStoreTest, OnlyARunningJobCanBeHeld) {
   EXPECT_FALSE(check_transition(JobState::kQueued, JobState::kHeld).is_ok());
   EXPECT_FALSE(check_transition(JobState::kHeld, JobState::kQueued).is_ok());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReviewStoreTest, ::testing::Values("sqlite", "redis"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace frugal::jobs

@@ -301,7 +301,8 @@ int serve(const ServeArgs& args) {
   serving_done.store(true);
   if (!server.shutting_down()) kill(getpid(), SIGTERM);  // wake the waiter (the signal is blocked: no default action)
   signal_waiter.join();
-  if (*video) (*video)->stop();  // a running video job stays in_progress: the next start runs it again
+  // A running video job is released: SQLite keeps it in_progress for the next start, Redis queues it again.
+  if (*video) (*video)->stop();
   if (!ran.is_ok()) return report_error(ran);
   std::fprintf(stderr, "frugal: stopped\n");
   return 0;
@@ -378,6 +379,9 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--overflow-api-key-file", args->overflow_api_key_file,
                   "Overflow route: file whose first key is sent upstream as a Bearer token");
   add_serve_video_flags(*cmd, args->video);
+  cmd->add_flag("--no-video-workers", args->video.no_workers,
+                "A stateless API node: accept video jobs, answer status, serve files, run no jobs (`frugal worker`s "
+                "sharing --job-store redis://... run them; --video-model names the models, not loaded)");
   add_serve_audit_flags(*cmd, args->audit);
   add_serve_moderation_flags(*cmd, args->moderation);
   cmd->callback([args, price] {

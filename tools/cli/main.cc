@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli_common.h"
+#include "cli_worker.h"
 
 namespace frugal::cli {
 const char* frugal_version();     // generated at build time (cmake/version.cmake)
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   frugal::cli::register_video_eval(app);
   frugal::cli::register_watermark(app);
   frugal::cli::register_audit(app);
+  frugal::cli::register_worker(app);
   CLI11_PARSE(app, argc, argv);
   if (app.get_subcommands().empty()) {  // a bare `frugal`: say what it can do
     std::fputs(app.help().c_str(), stdout);

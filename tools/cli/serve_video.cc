@@ -5,6 +5,7 @@
 #include <optional>
 #include <filesystem>
 
+#include "jobs/redis_job_store.h"
 #include "jobs/sqlite_job_store.h"
 #include "storage/local_store.h"
 #include "storage/s3_store.h"
@@ -129,6 +130,43 @@ void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags) {
                  "Invisible watermark key file, 64 hex digits (default: VIDEO_STATE/watermark.key, created on first start)");
   cmd.add_flag("--no-watermark", flags.no_watermark, "Do not watermark generated videos (benchmarks only)");
   add_serve_trust_flags(cmd, flags.trust);
+  cmd.add_option("--job-store", flags.job_store,
+                 "Where video jobs are queued: redis://HOST[:PORT][/DB] (Redis Streams, shared by API nodes and "
+                 "`frugal worker`s); default: SQLite in --video-state");
+  cmd.add_option("--job-prefix", flags.job_prefix, "Prefix of the Redis keys (--job-store redis://)")->capture_default_str();
+  cmd.add_option("--job-lease", flags.job_lease_s,
+                 "Seconds a worker's silence is tolerated before another worker takes its video job over (Redis)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
+  cmd.add_option("--job-max-attempts", flags.job_max_attempts,
+                 "Interrupted runs of a video job before it fails as attempts_exhausted (dead-letter stream; Redis)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd.add_option("--worker-name", flags.worker_name,
+                 "This process's consumer name in the Redis groups; a restart with the same name requeues its "
+                 "interrupted jobs at once (default: HOST:PID)");
+}
+
+Expected<std::unique_ptr<jobs::JobStore>> open_job_store(const ServeVideoFlags& flags) {
+  if (flags.job_store.empty()) {
+    auto store = jobs::SqliteJobStore::open(flags.state_dir + "/jobs.sqlite");
+    if (!store) return store.error();
+    return std::unique_ptr<jobs::JobStore>(std::move(*store));
+  }
+  if (flags.job_store.rfind("redis://", 0) != 0) {
+    return invalid_argument("--job-store " + flags.job_store + ": expected redis://HOST[:PORT][/DB] (or none: SQLite)");
+  }
+  jobs::RedisJobStoreOptions options;
+  options.url = flags.job_store;
+  options.prefix = flags.job_prefix;
+  options.consumer = flags.worker_name;
+  options.lease_ms = static_cast<int64_t>(flags.job_lease_s * 1000);
+  options.max_attempts = flags.job_max_attempts;
+  auto store = jobs::RedisJobStore::open(options);
+  if (!store) return Status(store.error().code(), "--job-store: " + store.error().message());
+  std::printf("frugal: video jobs queued in %s (consumer %s, lease %.1f s, %d attempts)\n", flags.job_store.c_str(),
+              (*store)->consumer().c_str(), flags.job_lease_s, flags.job_max_attempts);
+  return std::unique_ptr<jobs::JobStore>(std::move(*store));
 }
 
 Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVideoFlags& flags, MetricsRegistry* registry) {
@@ -139,8 +177,13 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
       return invalid_argument("--c2pa-key/--c2pa-cert sign video MP4s: they need --video-model");
     }
     if (!flags.watermark_key.empty()) return invalid_argument("--watermark-key marks video frames: it needs --video-model");
+    if (!flags.job_store.empty() || flags.no_workers) return invalid_argument("--job-store and --no-video-workers need --video-model");
     if (has_post_checks(flags.trust)) return invalid_argument("--pdq-hash-list, --classifier-command and --check-watermark need --video-model");
     return std::unique_ptr<jobs::VideoService>();
+  }
+  if (flags.no_workers && flags.job_store.empty()) {
+    return invalid_argument("--no-video-workers: nobody would run the jobs; give a shared --job-store redis://... "
+                            "that `frugal worker`s read");
   }
   auto specs = parse_video_model_specs(flags.model_values);
   if (!specs) return specs.error();
@@ -168,6 +211,13 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   if (!checks) return checks.error();
   options.post_checks = std::move(*checks);
   options.check_every_frames = flags.trust.check_every_frames;
+  options.run_workers = !flags.no_workers;
+  for (const std::string& name : flags.served_tiers) {
+    bool known = false;
+    for (const jobs::TierPreset& tier : options.config.tiers) known |= tier.name == name;
+    if (!known) return invalid_argument("--tiers: no video tier is named \"" + name + "\"");
+  }
+  options.served_tiers = flags.served_tiers;
   const size_t n_checks = options.post_checks.size();
   for (const jobs::TierPreset& tier : options.config.tiers) {
     bool served = tier.model.empty();
@@ -191,16 +241,20 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
     std::printf("frugal: videos carry an invisible watermark; key %s%s (`frugal watermark detect FILE.mp4 --key %s`)\n",
                 key_path.c_str(), created ? " (created now)" : "", key_path.c_str());
   }
-  auto store = jobs::SqliteJobStore::open(flags.state_dir + "/jobs.sqlite");
+  auto store = open_job_store(flags);
   if (!store) return store.error();
   auto objects = open_object_store(flags);
   if (!objects) return objects.error();
-  auto models = load_video_models(*specs, flags.threads);
+  std::vector<jobs::ServedVideoModel> named;  // an API node without workers: the names, no pipelines
+  for (const VideoModelSpec& spec : *specs) named.push_back(jobs::ServedVideoModel{spec.name, nullptr});
+  auto models = flags.no_workers ? Expected<std::vector<jobs::ServedVideoModel>>(std::move(named))
+                                 : load_video_models(*specs, flags.threads);
   if (!models) return models.error();
   auto service = std::make_unique<jobs::VideoService>(std::move(options), std::move(*models), std::move(*store),
                                                       std::move(*objects), registry);
   if (Status s = service->start(); !s) return s;
-  std::printf("frugal: video jobs in %s (tiers:", flags.state_dir.c_str());
+  std::printf("frugal: video jobs in %s%s (tiers:", flags.state_dir.c_str(),
+              flags.no_workers ? ", run by `frugal worker`s" : "");
   for (const jobs::TierPreset& tier : service->config().tiers) std::printf(" %s", tier.name.c_str());
   std::printf("; queue holds %lld", static_cast<long long>(service->config().max_queued));
   if (service->config().max_active_per_key > 0) {

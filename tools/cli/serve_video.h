@@ -7,7 +7,10 @@
 // s3://BUCKET/PREFIX?endpoint=...: the finished files in an S3-compatible bucket instead of
 // <video-state>/files (storage/s3_config.h; the bucket is checked at start); --c2pa-key /
 // --c2pa-cert: who signs the C2PA provenance of every MP4 (default: a development CA + signer in
-// <video-state>/c2pa/). Loads the pipelines and builds the VideoService the HTTP server attaches.
+// <video-state>/c2pa/); --job-store redis://... (and --job-lease, --job-max-attempts, --worker-name,
+// --job-prefix): the shared Redis Streams queue of several API nodes and `frugal worker`s. Loads the
+// pipelines (not on an API node without workers) and builds the VideoService the HTTP server
+// attaches, or `frugal worker` runs.
 #pragma once
 
 #include <memory>
@@ -40,10 +43,23 @@ struct ServeVideoFlags {
   bool no_watermark = false;              // true: videos are not watermarked (benchmarks)
   trust::AuditSink* audit = nullptr;      // every job's end is recorded here (serve_audit.h); null: nowhere
   ServeTrustFlags trust;                  // post-generation checks and review (serve_trust.h)
+  // --job-store: "" → SQLite in --video-state (one process); redis://HOST[:PORT][/DB] → Redis
+  // Streams, shared by API nodes and `frugal worker`s (jobs/redis_job_store.h).
+  std::string job_store;
+  std::string job_prefix = "frugal:";     // --job-prefix: the Redis keys' prefix
+  double job_lease_s = 30;                // --job-lease: a silent worker's job is taken over after this
+  int job_max_attempts = 3;               // --job-max-attempts: interrupted runs before the dead-letter stream
+  std::string worker_name;                // --worker-name: the Redis consumer name ("" → host:pid)
+  bool no_workers = false;                // `serve --no-video-workers`: a stateless API node
+  std::vector<std::string> served_tiers;  // `worker --tiers`: the tiers it runs (empty: all)
 };
 
-// Adds the --video-* options of `frugal serve` to `cmd`, filling `flags`.
+// Adds the --video-* and --job-* options of `frugal serve` and `frugal worker` to `cmd`, filling `flags`.
 void add_serve_video_flags(CLI::App& cmd, ServeVideoFlags& flags);
+
+// The job store --job-store names (SQLite in --video-state by default); kUnavailable when Redis
+// cannot be reached, kInvalidArgument for a URL of another kind.
+Expected<std::unique_ptr<jobs::JobStore>> open_job_store(const ServeVideoFlags& flags);
 
 // nullptr when no --video-model is given.
 Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVideoFlags& flags, MetricsRegistry* registry);

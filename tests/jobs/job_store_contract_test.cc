@@ -1,16 +1,17 @@
-// SqliteJobStore: the state machine's edges, claim order (priority, then age; tier caps), the
-// bounded queue, Idempotency-Key replays, cursor pagination, recovery of interrupted jobs, and that
-// every committed change is there after the database is closed and opened again.
-#include "jobs/sqlite_job_store.h"
-
+// The JobStore contract, run against both backends (SQLite and Redis Streams): the state
+// machine's edges, claim order (priority, then age; tier caps), the bounded queue, Idempotency-Key
+// replays, cursor pagination, recovery of interrupted jobs, and that every committed change is
+// there after the store is closed and opened again. The Redis runs start their own redis-server
+// (tests/common/redis_server.h); each test has its own key prefix.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
+
+#include "jobs/job_store_backends.h"
 
 namespace frugal::jobs {
 namespace {
-
-namespace fs = std::filesystem;
 
 JobRecord make_job(const std::string& id, const std::string& tier, int priority, int64_t created_at = 100) {
   JobRecord job;
@@ -31,17 +32,16 @@ JobRecord make_job(const std::string& id, const std::string& tier, int priority,
   return job;
 }
 
-class SqliteJobStoreTest : public ::testing::Test {
+class JobStoreContractTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    path_ = ::testing::TempDir() + "frugal_jobs_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sqlite";
-    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_ + suffix);
+    FRUGAL_SETUP_BACKEND(backend_, GetParam());
     reopen();
   }
+  // Closes the store and opens it again: the process died and started again.
   void reopen() {
     store_.reset();
-    auto store = SqliteJobStore::open(path_);
+    auto store = backend_.open();
     ASSERT_TRUE(store) << store.error().to_string();
     store_ = std::move(*store);
   }
@@ -54,11 +54,11 @@ class SqliteJobStoreTest : public ::testing::Test {
     EXPECT_TRUE(job) << job.error().to_string();
     return job && job->has_value() ? (*job)->id : "";
   }
-  std::string path_;
-  std::unique_ptr<SqliteJobStore> store_;
+  test::BackendStore backend_;
+  std::unique_ptr<JobStore> store_;
 };
 
-TEST_F(SqliteJobStoreTest, SubmitStoresTheRequestAsQueued) {
+TEST_P(JobStoreContractTest, SubmitStoresTheRequestAsQueued) {
   submit(make_job("video_a", "draft", 1));
   auto job = store_->get("video_a");
   ASSERT_TRUE(job);
@@ -69,7 +69,7 @@ TEST_F(SqliteJobStoreTest, SubmitStoresTheRequestAsQueued) {
   EXPECT_EQ(store_->get("video_missing").error().code(), StatusCode::kNotFound);
 }
 
-TEST_F(SqliteJobStoreTest, AModerationHoldReasonSurvivesAReopen) {
+TEST_P(JobStoreContractTest, AModerationHoldReasonSurvivesAReopen) {
   JobRecord held = make_job("video_held", "draft", 1);
   held.moderation_hold = "moderation: category self_harm (term)";
   submit(held);
@@ -79,7 +79,7 @@ TEST_F(SqliteJobStoreTest, AModerationHoldReasonSurvivesAReopen) {
   EXPECT_EQ(store_->get("video_plain")->moderation_hold, "");
 }
 
-TEST_F(SqliteJobStoreTest, ClaimsByPriorityThenAgeAndSkipsTiersAtTheirCap) {
+TEST_P(JobStoreContractTest, ClaimsByPriorityThenAgeAndSkipsTiersAtTheirCap) {
   submit(make_job("video_final", "final", 1));
   submit(make_job("video_draft1", "draft", 3));
   submit(make_job("video_draft2", "draft", 3));
@@ -102,7 +102,20 @@ TEST_F(SqliteJobStoreTest, ClaimsByPriorityThenAgeAndSkipsTiersAtTheirCap) {
   EXPECT_FALSE(other_model->has_value());
 }
 
-TEST_F(SqliteJobStoreTest, CompleteAndFailFollowTheStateMachine) {
+TEST_P(JobStoreContractTest, ATierWithANegativeCapIsNotServedHere) {
+  submit(make_job("video_draft", "draft", 3));
+  submit(make_job("video_final", "final", 1));
+  const std::vector<std::pair<std::string, int>> final_only = {{"draft", -1}, {"final", 0}};
+  auto next = store_->claim_next("wan", 200, final_only);
+  ASSERT_TRUE(next && next->has_value());
+  EXPECT_EQ((*next)->id, "video_final") << "`frugal worker --tiers final` skips the draft tier";
+  auto none = store_->claim_next("wan", 200, final_only);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  EXPECT_EQ(claim(), "video_draft") << "a worker serving every tier takes it";
+}
+
+TEST_P(JobStoreContractTest, CompleteAndFailFollowTheStateMachine) {
   submit(make_job("video_a", "draft", 1));
   submit(make_job("video_b", "draft", 1));
   JobResult result;
@@ -134,7 +147,7 @@ TEST_F(SqliteJobStoreTest, CompleteAndFailFollowTheStateMachine) {
   EXPECT_EQ(failed->error_message, "boom");
 }
 
-TEST_F(SqliteJobStoreTest, TransitionsOutsideTheDiagramAreRefused) {
+TEST_P(JobStoreContractTest, TransitionsOutsideTheDiagramAreRefused) {
   EXPECT_TRUE(check_transition(JobState::kQueued, JobState::kInProgress).is_ok());
   EXPECT_TRUE(check_transition(JobState::kInProgress, JobState::kQueued).is_ok());
   EXPECT_FALSE(check_transition(JobState::kQueued, JobState::kCompleted).is_ok());
@@ -142,7 +155,7 @@ TEST_F(SqliteJobStoreTest, TransitionsOutsideTheDiagramAreRefused) {
   EXPECT_FALSE(check_transition(JobState::kFailed, JobState::kQueued).is_ok());
 }
 
-TEST_F(SqliteJobStoreTest, TheQueueIsBounded) {
+TEST_P(JobStoreContractTest, TheQueueIsBounded) {
   SubmitOptions bounded;
   bounded.max_queued = 2;
   ASSERT_TRUE(store_->submit(make_job("video_1", "draft", 1), bounded, nullptr));
@@ -154,7 +167,7 @@ TEST_F(SqliteJobStoreTest, TheQueueIsBounded) {
   EXPECT_TRUE(store_->submit(make_job("video_3", "draft", 1), bounded, nullptr)) << "a running job frees its slot";
 }
 
-TEST_F(SqliteJobStoreTest, APerKeyLimitCountsQueuedAndRunningJobsOfThatKeyOnly) {
+TEST_P(JobStoreContractTest, APerKeyLimitCountsQueuedAndRunningJobsOfThatKeyOnly) {
   SubmitOptions limited;
   limited.max_active_per_key = 2;
   limited.max_queued = 100;
@@ -192,7 +205,7 @@ TEST_F(SqliteJobStoreTest, APerKeyLimitCountsQueuedAndRunningJobsOfThatKeyOnly) 
   EXPECT_EQ(info.refusal, SubmitInfo::Refusal::kQueueFull);
 }
 
-TEST_F(SqliteJobStoreTest, AnIdempotencyKeyReplayReturnsTheFirstJob) {
+TEST_P(JobStoreContractTest, AnIdempotencyKeyReplayReturnsTheFirstJob) {
   JobRecord first = make_job("video_1", "draft", 1);
   first.idempotency_key = "key-1";
   first.api_key_hash = "alice";
@@ -215,7 +228,7 @@ TEST_F(SqliteJobStoreTest, AnIdempotencyKeyReplayReturnsTheFirstJob) {
   EXPECT_EQ(other->id, "video_2");
 }
 
-TEST_F(SqliteJobStoreTest, ListPagesWithACursorInEitherOrder) {
+TEST_P(JobStoreContractTest, ListPagesWithACursorInEitherOrder) {
   for (int job_idx = 0; job_idx < 5; ++job_idx) submit(make_job("video_" + std::to_string(job_idx), "draft", 1));
   auto page = store_->list({"", 2, false});
   ASSERT_TRUE(page);
@@ -235,7 +248,7 @@ TEST_F(SqliteJobStoreTest, ListPagesWithACursorInEitherOrder) {
   EXPECT_EQ(store_->list({"video_nope", 2, false}).error().code(), StatusCode::kNotFound);
 }
 
-TEST_F(SqliteJobStoreTest, RemoveDeletesInAnyStateAndASecondRemoveIsNotFound) {
+TEST_P(JobStoreContractTest, RemoveDeletesInAnyStateAndASecondRemoveIsNotFound) {
   submit(make_job("video_a", "draft", 1));
   ASSERT_EQ(claim(), "video_a");
   ASSERT_TRUE(store_->remove("video_a").is_ok());
@@ -244,7 +257,7 @@ TEST_F(SqliteJobStoreTest, RemoveDeletesInAnyStateAndASecondRemoveIsNotFound) {
   EXPECT_EQ(store_->complete("video_a", result, 1).code(), StatusCode::kNotFound) << "a deleted job never completes";
 }
 
-TEST_F(SqliteJobStoreTest, CommittedStateSurvivesReopenAndInterruptedJobsAreQueuedAgain) {
+TEST_P(JobStoreContractTest, CommittedStateSurvivesReopenAndInterruptedJobsAreQueuedAgain) {
   submit(make_job("video_a", "draft", 1));
   submit(make_job("video_b", "draft", 1));
   ASSERT_EQ(claim(), "video_a");
@@ -261,7 +274,7 @@ TEST_F(SqliteJobStoreTest, CommittedStateSurvivesReopenAndInterruptedJobsAreQueu
   EXPECT_EQ(store_->get("video_a")->attempts, 2);
 }
 
-TEST_F(SqliteJobStoreTest, QueueStatsCountPerTier) {
+TEST_P(JobStoreContractTest, QueueStatsCountPerTier) {
   submit(make_job("video_a", "draft", 3, 50));
   submit(make_job("video_b", "draft", 3, 60));
   submit(make_job("video_c", "final", 1, 70));
@@ -280,6 +293,9 @@ TEST_F(SqliteJobStoreTest, QueueStatsCountPerTier) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, JobStoreContractTest, ::testing::Values("sqlite", "redis"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace frugal::jobs
