@@ -48,7 +48,10 @@ std::string chat_body(int max_tokens, bool stream) {
   return json{{"model", "small"},
               {"messages", json::array({json{{"role", "user"}, {"content", "Hello"}}})},
               {"max_tokens", max_tokens},
-              {"stream", stream}}
+              {"stream", stream},
+              // a stream must be long enough to arrive in pieces: the model may otherwise stop at
+              // end-of-text after a handful of tokens (seen once in eight events, all in one read)
+              {"ignore_eos", stream}}
       .dump();
 }
 
