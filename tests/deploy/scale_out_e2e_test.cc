@@ -199,6 +199,13 @@ TEST_F(ScaleOutE2E, TwentyJobsSurviveAWorkerAndAnApiNodeKilledWithNothingLostOrD
     EXPECT_EQ(job_field(id, "completions"), "1") << id << ": zero lost, zero duplicated";
     EXPECT_EQ(job_field(id, "tier"), tier_of[id]) << id;
   }
+  std::set<std::string> jobs_in_redis;  // the job hashes Redis holds: exactly the 20 accepted
+  const std::string keys = redis_->cli("--scan --pattern 'frugal:job:video_*'");
+  const std::regex job_key(R"(frugal:job:(video_[0-9a-f]+)\n)");
+  for (auto it = std::sregex_iterator(keys.begin(), keys.end(), job_key); it != std::sregex_iterator(); ++it) {
+    jobs_in_redis.insert((*it)[1]);
+  }
+  EXPECT_EQ(jobs_in_redis, std::set<std::string>(ids.begin(), ids.end())) << keys;
   for (const char* tier : {"draft", "standard", "slow"}) {
     const std::string pending = redis_->cli(std::string("XPENDING frugal:stream:wan:") + tier + " workers");
     EXPECT_EQ(pending.substr(0, 1), "0") << tier << ": acknowledged\n" << pending;
