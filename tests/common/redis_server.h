@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/loopback_port.h"
 #include "common/subprocess.h"
 #include "common/test_data.h"
 
@@ -29,23 +30,6 @@ extern char** environ;
 namespace frugal::testing {
 
 inline const char* kRedisServer = "/usr/bin/redis-server";
-
-// A loopback port nobody listens on now (the kernel's pick).
-inline int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 class RedisServer {
  public:

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/loopback_port.h"
 #include "common/subprocess.h"
 #include "common/test_data.h"
 
@@ -41,22 +42,6 @@ inline std::string find_nginx() {
     if (access(path, X_OK) == 0) return path;
   }
   return "";
-}
-
-// A loopback TCP port that was free a moment ago (bound to port 0, read back, closed).
-inline int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  if (fd >= 0) ::close(fd);
-  return port;
 }
 
 // Replaces the deployment lines of the shipped config. On a file whose shape changed (not exactly

@@ -53,6 +53,16 @@ inline std::string tiers_file() {
   return path;
 }
 
+// tiers_file() plus a middle tier, "standard": 64x64, 17 frames, 4 steps (about a second).
+inline std::string three_tiers_file() {
+  const std::string path = temp_path("three_tiers.json");
+  std::ofstream(path) << R"({"default_tier": "draft", "max_frames": 33, "max_side": 128, "max_queued": 32,
+    "tiers": [{"name": "draft", "size": "64x64", "frames": 9, "steps": 2, "priority": 3},
+              {"name": "standard", "size": "64x64", "frames": 17, "steps": 4, "priority": 2},
+              {"name": "slow", "size": "128x128", "frames": 33, "steps": 10, "priority": 1}]})";
+  return path;
+}
+
 struct HttpResult {
   int status = 0;
   std::string headers;
