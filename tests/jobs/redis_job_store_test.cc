@@ -223,7 +223,9 @@ TEST(RedisJobStoreConnection, NoAcknowledgedJobIsLostWhenRedisIsKilledAndRestart
     ++claimed;
   }
   EXPECT_EQ(claimed, 19);
-  for (const JobRecord& job : store.list({"", 100, true})->jobs) {
+  const auto after = store.list({"", 100, true});  // kept alive: the loop reads its jobs
+  ASSERT_TRUE(after) << after.error().to_string();
+  for (const JobRecord& job : after->jobs) {
     EXPECT_EQ(job.state, JobState::kCompleted) << job.id;
     EXPECT_EQ(job.completions, 1) << job.id;
   }
