@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <signal.h>
 
 #include <memory>
 #include <string>
@@ -47,6 +48,11 @@ Expected<std::vector<uint8_t>> parallel_quantize(ThreadPool& pool, DType dtype, 
 
 // "1.50 GiB", "512 B": binary units, two decimals.
 std::string human_bytes(double bytes);
+
+// For a long-running command (serve, worker): blocks SIGINT and SIGTERM in the calling thread —
+// call it before any thread starts, so every thread inherits the mask and one thread can sigwait()
+// on the returned set — and ignores SIGPIPE (a vanished client must not kill the process).
+sigset_t block_stop_signals();
 
 // Prints "frugal: error: <status>" to stderr and returns the process exit code for it.
 int report_error(const Status& status);

@@ -221,12 +221,7 @@ Expected<ServePlan> plan_serve(const ServeArgs& args) {
 int serve(const ServeArgs& args) {
   // SIGINT/SIGTERM are taken by one waiting thread (below): block them before any thread starts,
   // so every thread inherits the mask. A vanished client must not kill the process with SIGPIPE.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = block_stop_signals();
   // Every client connection is a descriptor: use all the process may open (the soft limit is often
   // 1024, below --max-connections).
   rlimit files{};

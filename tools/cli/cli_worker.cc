@@ -32,12 +32,7 @@ struct WorkerArgs {
 
 int run_worker(WorkerArgs& args) {
   // SIGINT/SIGTERM go to the waiting main thread: blocked before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = block_stop_signals();
   if (args.video.job_store.rfind("redis://", 0) != 0) {
     return report_error(invalid_argument("frugal worker needs the queue it shares with the API nodes: --job-store "
                                          "redis://HOST[:PORT][/DB]"));
