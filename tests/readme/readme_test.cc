@@ -204,13 +204,20 @@ TEST(Readme, EveryCommandBlockRunsAsPrinted_slow) {
     if (block.marker == "serve-output") {
       ++serve_outputs;
       const std::string log = demo.log();
-      std::string curl;
+      std::string curl, video_curl;  // the "try:" line's (with continuations) and the "video:" line's
       for (const std::string& line : block.lines) {
         const std::string expected = replace_all(line, "8080", std::to_string(port));
         EXPECT_NE(log.find(expected), std::string::npos) << "the demo prints\n  " << expected << "\nbut printed:\n" << log;
         const size_t at = line.find("curl ");
-        if (at != std::string::npos) curl = line.substr(at);
+        if (at != std::string::npos && line.find("video:") != std::string::npos) video_curl = line.substr(at);
+        else if (at != std::string::npos) curl = line.substr(at);
         else if (!curl.empty() && curl.back() == '\\') curl += "\n" + line;
+      }
+      EXPECT_FALSE(video_curl.empty()) << "the demo serves the bundled video model and shows a video example";
+      if (!video_curl.empty()) {  // its example submits a draft job
+        const auto job = run_readme_command(video_curl + " -s -w '\nhttp %{http_code}'", port);
+        EXPECT_NE(job.output.find("\nhttp 200"), std::string::npos) << job.output;
+        EXPECT_NE(job.output.find("\"object\":\"video\""), std::string::npos) << job.output;
       }
       ASSERT_FALSE(curl.empty()) << "the serve output shows a curl example";
       const auto answer = run_readme_command(curl + " -s -w '\\nhttp %{http_code}'", port);
