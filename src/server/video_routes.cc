@@ -62,8 +62,9 @@ void answer_submit(httplib::Response& res, jobs::VideoService& service,
 }
 
 // The create/remix fields plus the headers that go with them; false after answering an error.
-bool read_create_params(const httplib::Request& req, httplib::Response& res, jobs::VideoCreateParams* params) {
-  auto parsed = parse_video_create_request(req);
+bool read_create_params(const httplib::Request& req, httplib::Response& res, bool remix,
+                        jobs::VideoCreateParams* params) {
+  auto parsed = remix ? parse_video_remix_request(req) : parse_video_create_request(req);
   if (auto* error = std::get_if<ApiError>(&parsed)) {
     send_api_error(res, *error);
     return false;
@@ -166,7 +167,9 @@ void install_video_routes(httplib::Server& server, jobs::VideoService& service, 
   });
   server.Post("/v1/videos", [&service, moderator, reviewers](const httplib::Request& req, httplib::Response& res) {
     jobs::VideoCreateParams params;
-    if (!read_create_params(req, res, &params) || !moderate_video(res, moderator, reviewers, &params)) return;
+    if (!read_create_params(req, res, /*remix=*/false, &params) || !moderate_video(res, moderator, reviewers, &params)) {
+      return;
+    }
     answer_submit(res, service, service.submit(params));
   });
   server.Get("/v1/videos", [&service](const httplib::Request& req, httplib::Response& res) {
@@ -193,7 +196,9 @@ void install_video_routes(httplib::Server& server, jobs::VideoService& service, 
   });
   server.Post(R"(/v1/videos/([^/]+)/remix)", [&service, moderator, reviewers](const httplib::Request& req, httplib::Response& res) {
     jobs::VideoCreateParams params;
-    if (!read_create_params(req, res, &params) || !moderate_video(res, moderator, reviewers, &params)) return;
+    if (!read_create_params(req, res, /*remix=*/true, &params) || !moderate_video(res, moderator, reviewers, &params)) {
+      return;
+    }
     answer_submit(res, service, service.remix(req.matches[1], params));
   });
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 namespace frugal::jobs {
 namespace {
 
@@ -134,6 +136,53 @@ TEST(VideoTiersConfig, DefaultsAndBadFiles) {
   }
   auto ok = parse_video_service_config(R"({"default_tier": "a", "tiers": [{"name": "a"}]})");
   ASSERT_TRUE(ok) << ok.error().to_string();
+}
+
+// The tier files `make serve` (scripts/serve-demo) uses for the bundled model: draft on the distilled
+// DiT (or fewer steps of the full one), preview and final on wan-shapes with more steps each, all at
+// the size the model was trained on; the API accepts that size and length and nothing larger.
+TEST(VideoTiersConfig, TheShippedTierFilesServeTheBundledModelAtItsTrainedSize) {
+  const std::filesystem::path data = std::filesystem::path(FRUGAL_TEST_DATA_DIR).parent_path().parent_path() / "data/video";
+  for (const std::string file : {"tiers-wan-shapes.json", "tiers-wan-shapes-draft.json"}) {
+    auto config = load_video_service_config((data / file).string());
+    ASSERT_TRUE(config) << file << ": " << config.error().to_string();
+    EXPECT_EQ(config->default_tier, "draft") << file;
+    const TierPreset* draft = config->find_tier("draft");
+    const TierPreset* preview = config->find_tier("preview");
+    const TierPreset* final_tier = config->find_tier("final");
+    ASSERT_TRUE(draft && preview && final_tier) << file;
+    EXPECT_EQ(draft->model, file == "tiers-wan-shapes.json" ? "" : "wan-shapes-draft") << file;
+    EXPECT_EQ(preview->model, file == "tiers-wan-shapes.json" ? "" : "wan-shapes") << file;
+    EXPECT_EQ(final_tier->model, preview->model) << file;
+    EXPECT_LT(draft->steps, preview->steps) << file;
+    EXPECT_LT(preview->steps, final_tier->steps) << file;
+    EXPECT_GT(draft->priority, preview->priority) << file;
+    EXPECT_GT(preview->priority, final_tier->priority) << file;
+    for (const TierPreset* tier : {draft, preview, final_tier}) {
+      EXPECT_EQ(tier->width, 64) << file << " " << tier->name;
+      EXPECT_EQ(tier->height, 64) << file << " " << tier->name;
+      EXPECT_EQ(tier->frames, 17) << file << " " << tier->name;
+    }
+    const std::vector<std::string> models = {"wan-shapes", "wan-shapes-draft"};
+    VideoCreateParams params;
+    params.prompt = "a red circle moving right on a black background";
+    params.tier = "final";
+    auto resolved = resolve_job_spec(params, *config, models, 1000);
+    ASSERT_TRUE(std::holds_alternative<JobRecord>(resolved)) << file;
+    EXPECT_EQ(std::get<JobRecord>(resolved).model, "wan-shapes") << file;
+    EXPECT_EQ(std::get<JobRecord>(resolved).seconds, "1") << file;
+    params.seconds = "1";
+    params.size = "64x64";
+    EXPECT_TRUE(std::holds_alternative<JobRecord>(resolve_job_spec(params, *config, models, 1000))) << file;
+    for (const auto& [field, value] : {std::pair<std::string, std::string>{"size", "128x128"}, {"seconds", "2"}}) {
+      VideoCreateParams bad = params;
+      (field == "size" ? bad.size : bad.seconds) = value;
+      auto refused = resolve_job_spec(bad, *config, models, 1000);
+      ASSERT_TRUE(std::holds_alternative<SpecError>(refused)) << file << " " << field << "=" << value;
+      EXPECT_EQ(std::get<SpecError>(refused).param, field) << file;
+      EXPECT_EQ(std::get<SpecError>(refused).status.code(), StatusCode::kInvalidArgument) << file;
+    }
+  }
 }
 
 }  // namespace

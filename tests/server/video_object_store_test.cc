@@ -48,7 +48,7 @@ TEST_F(VideoObjectStore, ADraftVideoIsStoredInTheBucketAndServedFromIt) {
   const int port = serve->wait_for_port();
   ASSERT_GT(port, 0) << serve->log();
   EXPECT_NE(serve->log().find("video files in s3://frugal-videos/serve-test"), std::string::npos) << serve->log();
-  const HttpResult created = create_video(port, "-F prompt='a red kite over the sea' -F frugal_tier=draft");
+  const HttpResult created = create_video(port, "-F prompt='a red kite over the sea' -F tier=draft");
   ASSERT_EQ(created.status, 200) << created.body;
   const std::string id = created.body_json["id"];
   ASSERT_EQ(wait_until_done(port, id)["status"], "completed") << serve->log();
