@@ -1,10 +1,11 @@
 // Calibrated video prediction end to end (issue 23, item 5): after `frugal bench video` measures
 // frugal's own video runs, `frugal plan video --hardware this-machine` predicts frugal's measured
 // seconds per step within 15 % at configurations the calibration did NOT contain (other sizes,
-// frames and CFG on/off, on two weight types of the DiT), and seconds per video where the VAE ran.
+// frames and CFG on/off, on three models: two weight types of one DiT and the bundled wan-shapes), and seconds per video where the VAE ran.
 // A timing check: it runs under `make check-calibration` (FRUGAL_TIMING_CHECKS=1), needs `frugal`.
 //
-// Models: `frugal mkmodel --preset wan-tiny` with the DiT in f32 and in bf16 (random weights).
+// Models: `frugal mkmodel --preset wan-tiny` with the DiT in f32 and in bf16 (random weights), and
+// the bundled trained model models/wan-shapes (dim 128, 4 layers, text_len 32).
 // Grid, one interleaved `frugal bench video` run per model and round (repetition r of every
 // configuration before r + 1 of any, so calibration and verification see the same spell of a
 // shared machine): sizes 64, 96, 128, 192, 256 (square) x frames 5, 9 x CFG on/off, 4 steps, one
@@ -44,7 +45,10 @@ constexpr int kSteps = 4;
 constexpr double kTolerance = 0.15;
 // Above this median run-to-run spread of the machine's own step times, a miss is inconclusive.
 constexpr double kMaxMeasurementSpread = 0.15;
-const std::vector<std::string> kDitTypes = {"f32", "bf16"};
+// wan-tiny with its DiT in f32 and bf16, and the bundled model.
+const std::vector<std::string> kDitTypes = {"f32", "bf16", "wan-shapes"};
+const std::filesystem::path kBundled =
+    std::filesystem::path(FRUGAL_TEST_DATA_DIR).parent_path().parent_path() / "models" / "wan-shapes";
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -86,14 +90,18 @@ class VideoCalibratedPrediction : public ::testing::Test {
     }
     dir_ = std::filesystem::temp_directory_path() / ("frugal_video_calib_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
+    ASSERT_TRUE(std::filesystem::exists(kBundled / "config.json")) << kBundled;
     for (const std::string& type : kDitTypes) {
-      auto r = run_command(frugal_binary() + " mkmodel --preset wan-tiny --dit-type " + type + " -o " + model(type) + " 2>&1");
+      if (type == "wan-shapes") continue;
+      auto r = run_command(frugal_binary() + " mkmodel --preset wan-tiny --type " + type + " -o " + model(type) + " 2>&1");
       ASSERT_EQ(r.exit_code, 0) << r.output;
     }
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::string model(const std::string& type) const { return (dir_ / ("wan-tiny-" + type)).string(); }
+  std::string model(const std::string& type) const {
+    return type == "wan-shapes" ? kBundled.string() : (dir_ / ("wan-tiny-" + type)).string();
+  }
 
   // One interleaved bench run of the whole grid; rows by Config::name().
   std::map<std::string, Measured> bench(const std::string& type, const std::string& record) {

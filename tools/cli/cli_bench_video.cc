@@ -147,8 +147,8 @@ int run_bench_video(const BenchVideoArgs& a) {
                   " interleaved repetitions per configuration, medians; prompt \"" + kBenchPrompt + "\", unipc sampler";
   const int threads = (*pipeline)->num_threads();
   if (!a.json) {
-    std::printf("# %s on %s (%s), %d threads, median of %d\n", key->name.c_str(), record.machine_id.c_str(),
-                record.cpu_model.c_str(), threads, a.repetitions);
+    std::printf("# %s on %s (%s), %d thread%s, median of %d\n", key->name.c_str(), record.machine_id.c_str(),
+                record.cpu_model.c_str(), threads, threads == 1 ? "" : "s", a.repetitions);
     std::printf("%-34s %8s %12s %10s %10s %10s %7s\n", "configuration", "tokens", "s/step", "text s", "VAE s", "total s",
                 "spread");
   }

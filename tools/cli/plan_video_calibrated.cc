@@ -66,8 +66,8 @@ int run_video_calibrated(VideoArgs a) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("video        %s (calibrated on this machine, %d threads), %lldx%lld, %lld frames, %lld steps%s\n",
-              key->name.c_str(), threads, static_cast<long long>(r.width), static_cast<long long>(r.height),
+  std::printf("video        %s (calibrated on this machine, %d thread%s), %lldx%lld, %lld frames, %lld steps%s\n",
+              key->name.c_str(), threads, threads == 1 ? "" : "s", static_cast<long long>(r.width), static_cast<long long>(r.height),
               static_cast<long long>(r.frames), static_cast<long long>(r.steps), r.cfg ? " x2 (CFG)" : "");
   std::printf("tokens       %s per DiT pass (%.3g linear + %.3g attention FLOPs)\n",
               fmt_count(static_cast<double>(p.work.tokens)).c_str(), p.work.linear_flops, p.work.attention_flops);
