@@ -12,7 +12,7 @@ BUILD ?= build
 SAN_BUILD ?= build-asan
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps deps-serve build build-serve test test-fast test-sanitize fuzz bench clean serve check-calibration
+.PHONY: all deps deps-serve build build-serve test test-fast test-sanitize fuzz bench clean serve check-calibration check-video-calibration
 
 all: build
 
@@ -52,9 +52,13 @@ fuzz: test-sanitize
 test: test-fast test-sanitize fuzz
 
 # The calibrated planner's predictions of frugal's own speed (docs/COST-MODEL.md): a timing check,
-# so it runs on demand on a quiet machine, not in `make test`.
+# so it runs on demand on a quiet machine, not in `make test`. LLM (tok/s) and video (s/step, s/video).
 check-calibration: build
-	@cd $(BUILD) && FRUGAL_TIMING_CHECKS=1 ./test_cost --gtest_filter='CalibratedPrediction.*'
+	@cd $(BUILD) && FRUGAL_TIMING_CHECKS=1 ./test_cost --gtest_filter='CalibratedPrediction.*:VideoCalibratedPrediction.*'
+
+# The video half alone (~10 min on a quiet 2-core machine).
+check-video-calibration: build
+	@cd $(BUILD) && FRUGAL_TIMING_CHECKS=1 ./test_cost --gtest_filter='VideoCalibratedPrediction.*'
 
 bench: build
 	@for b in $(BUILD)/*_bench; do echo "== $$b"; $$b; done

@@ -22,6 +22,8 @@ std::vector<double> sorted(std::vector<double> v) {
 
 double achieved_fraction(double achieved, double peak) { return peak > 0 ? achieved / peak : 0.0; }
 
+}  // namespace
+
 std::string hostname() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
@@ -48,8 +50,6 @@ std::string utc_now_iso8601() {
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
-
-}  // namespace
 
 std::string BenchRow::test_name() const {
   if (n_prompt > 0) return "pp" + std::to_string(n_prompt);

@@ -46,6 +46,11 @@ struct BenchRow {
   double mfu() const;
 };
 
+// This machine, as calibration records name it: hostname, /proc/cpuinfo model name, and now in UTC.
+std::string hostname();
+std::string cpu_model_name();
+std::string utc_now_iso8601();
+
 void print_table_header();
 void print_table_row(const BenchRow& row);
 // One JSON object on one line (no trailing newline).

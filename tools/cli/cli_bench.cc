@@ -324,6 +324,8 @@ Status check_args(const BenchArgs& a) {
 
 }  // namespace
 
+CLI::App* register_bench_video(CLI::App& bench);  // cli_bench_video.cc
+
 void register_bench(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure pp/tg tokens/s, MBU and MFU (llama-bench style); --membw for bandwidth");
@@ -356,7 +358,9 @@ void register_bench(CLI::App& app) {
   add_spec_flags(*cmd, args->spec);
   cmd->add_option("--concurrency", args->concurrency, "With --draft/--spec: concurrent requests (comma list)")
       ->delimiter(',')->capture_default_str();
-  cmd->callback([args] {
+  CLI::App* video_cmd = register_bench_video(*cmd);
+  cmd->callback([args, video_cmd] {
+    if (video_cmd->parsed()) return;  // `frugal bench video` ran its own callback
     if (args->threads.empty()) args->threads = {default_num_threads()};
     if (!args->spec.draft_path.empty() || !args->spec.mode.empty()) {
       const int code = run_spec(*args);

@@ -1,6 +1,7 @@
 // `frugal plan video`: time, memory and cost per video of a Wan-style DiT (tools layer).
 #include <cstdio>
 #include <memory>
+#include <utility>
 
 #include "cli_common.h"
 #include "cost/plan_json.h"
@@ -13,6 +14,7 @@ namespace {
 using nlohmann::json;
 
 int run_video(VideoArgs a) {
+  if (a.hardware == kThisMachineName) return run_video_calibrated(std::move(a));
   auto dit = find_dit_config(a.model);
   if (!dit) return report_error(not_found("unknown video model '" + a.model + "' (" + dit_config_names() + ")"));
   if (Status s = resolve_video_request(a); !s) return report_error(s);

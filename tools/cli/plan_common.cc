@@ -213,8 +213,16 @@ Expected<Traffic> traffic_from_args(const TrafficArgs& t, const Workload& worklo
 }
 
 void add_video_flags(CLI::App& cmd, VideoArgs& a) {
-  cmd.add_option("-m,--model", a.model, "Video DiT (" + dit_config_names() + ")")->capture_default_str();
-  cmd.add_option("--hardware", a.hardware, "Catalogue name")->capture_default_str();
+  cmd.add_option("-m,--model", a.model,
+                 "Video DiT (" + dit_config_names() + "), or a Wan model folder with --hardware this-machine")
+      ->capture_default_str();
+  cmd.add_option("--hardware", a.hardware,
+                 "Catalogue name, or this-machine (frugal's own speed, fitted to `frugal bench video`)")
+      ->capture_default_str();
+  cmd.add_option("--video-calibration", a.video_calibration,
+                 "this-machine: the video calibration record (default $FRUGAL_VIDEO_CALIBRATION or "
+                 "~/.cache/frugal/video-calibration.json)");
+  cmd.add_option("--threads", a.threads, "this-machine: the calibrated thread count to predict (default: the only one)");
   cmd.add_option("--resolution", a.resolution, "480p, 720p, 1080p, 4k or WxH")->capture_default_str();
   cmd.add_option("--seconds", a.seconds, "Clip length at 16 fps")->capture_default_str();
   cmd.add_option("--frames", a.frames, "Frames (overrides --seconds)");
@@ -231,6 +239,7 @@ void add_video_flags(CLI::App& cmd, VideoArgs& a) {
 Status resolve_video_request(VideoArgs& a) {
   for (Status s : {check_positive("--seconds", a.seconds), check_at_least("--frames", a.frames, 0),
                    check_at_least("--steps", a.request.steps, 1), check_at_least("--gpus", a.request.gpus, 1),
+                   check_at_least("--threads", a.threads, 0),
                    check_fraction("--attention-density", a.request.attention_density),
                    check_fraction("--parallel-efficiency", a.request.parallel_efficiency), check_common(a.common)}) {
     if (!s) return s;

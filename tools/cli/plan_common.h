@@ -87,6 +87,8 @@ struct VideoArgs {
   int64_t frames = 0;
   VideoRequest request;
   bool no_cfg = false;
+  std::string video_calibration;  // --hardware this-machine: the `frugal bench video` record
+  int threads = 0;                // --hardware this-machine: the calibrated thread count (0: the only one)
 };
 void add_video_flags(CLI::App& cmd, VideoArgs& a);
 // Checks the flags and fills a.request's size and frames.
@@ -102,6 +104,7 @@ void on_run(CLI::App* cmd, Fn fn) {
 
 // Subcommands in their own files.
 void register_plan_video(CLI::App& plan);       // cli_plan_video.cc
+int run_video_calibrated(VideoArgs a);          // plan_video_calibrated.cc (--hardware this-machine)
 void register_plan_breakeven(CLI::App& plan);   // cli_plan_breakeven.cc
 void register_plan_recommend(CLI::App& plan);   // cli_plan_recommend.cc
 void register_plan_deploy(CLI::App& plan);      // cli_plan_deploy.cc

@@ -68,8 +68,10 @@ Expected<VideoRunStats> VideoPipeline::generate(const VideoRequest& request, con
   }
   if (Status s = denoise(request, *ctx_pos, pos_rows, ctx_neg, neg_rows, latent, callbacks, stats); !s) return s;
 
-  // Stage 3: the streaming VAE decode.
-  if (Status s = decode(request, latent, callbacks, stats); !s) return s;
+  // Stage 3: the streaming VAE decode (skipped by benchmarks of the DiT alone).
+  if (request.decode) {
+    if (Status s = decode(request, latent, callbacks, stats); !s) return s;
+  }
   stats.total_seconds = seconds_since(t_start);
   stats.compute_seconds = stats.total_seconds * stats.threads;
   stats.peak_rss_bytes = std::max(stats.peak_rss_bytes, peak_rss_bytes());

@@ -30,6 +30,7 @@ struct VideoRequest {
   uint64_t seed = 0;
   std::vector<float> noise;              // optional initial latent [z_dim, T, height/8, width/8]
   float expert_boundary = 0.875f;        // two-expert models: t >= boundary·1000 runs the high-noise DiT
+  bool decode = true;                    // false: stop after the sampler, no frames (DiT benchmarks)
 };
 
 // "832x480" → width 832, height 480 (positive integers, 'x' between, nothing else); false otherwise.
