@@ -97,6 +97,14 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
   const int64_t n = static_cast<int64_t>(latent.size());
   const int64_t T = stats.latent_frames, H = stats.latent_height, W = stats.latent_width;
   std::vector<float> uncond(use_cfg ? static_cast<size_t>(n) : 0);
+  // Attention mode per request; the tile pairs of this request are the difference of the counters.
+  std::vector<TiledAttentionStats> attention_before(n_experts);
+  for (size_t e = 0; e < n_experts; ++e) {
+    model_->dits[e]->set_attention(request.attention);
+    attention_before[e] = model_->dits[e]->attention_stats();
+  }
+  // Step caching: one stream per expert and CFG branch (each reuses its own residual).
+  StepCache cache(request.step_cache);
   int step = 0;
   auto model_fn = [&](const float* x, float timestep, float* v_out) -> Status {
     if (callbacks.cancelled && callbacks.cancelled()) return cancelled_status();
@@ -104,10 +112,19 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
     // Two experts (Wan2.2): the high-noise DiT while t >= boundary · 1000.
     const size_t e = n_experts == 2 && timestep < request.expert_boundary * 1000.0f ? 1 : 0;
     WanDit& dit = *model_->dits[e];
-    if (Status s = dit.forward_embedded(x, T, H, W, pos_embedded[e].data(), timestep, v_out, pool); !s) return s;
+    const bool last = step >= request.steps - 1;  // the last step always runs the blocks
+    StepCacheStream* cond_cache = cache.stream(static_cast<int>(2 * e));
+    if (Status s = dit.forward_embedded(x, T, H, W, pos_embedded[e].data(), timestep, v_out, pool, cond_cache, last); !s) {
+      return s;
+    }
     ++stats.dit_passes;
     if (use_cfg) {
-      if (Status s = dit.forward_embedded(x, T, H, W, neg_embedded[e].data(), timestep, uncond.data(), pool); !s) return s;
+      StepCacheStream* uncond_cache = cache.stream(static_cast<int>(2 * e + 1));
+      if (Status s = dit.forward_embedded(x, T, H, W, neg_embedded[e].data(), timestep, uncond.data(), pool,
+                                          uncond_cache, last);
+          !s) {
+        return s;
+      }
       ++stats.dit_passes;
       cfg_combine(v_out, uncond.data(), request.cfg, v_out, n);
     }
@@ -122,6 +139,15 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
     return s;
   }
   if (callbacks.on_latent) callbacks.on_latent(request.steps, latent.data(), n);
+  stats.dit_passes_skipped = cache.passes_skipped();
+  stats.attention = attention_mode_name(request.attention.mode);
+  TiledAttentionStats attended;
+  for (size_t e = 0; e < n_experts; ++e) {
+    const TiledAttentionStats& now = model_->dits[e]->attention_stats();
+    attended.tile_pairs_computed += now.tile_pairs_computed - attention_before[e].tile_pairs_computed;
+    attended.tile_pairs_total += now.tile_pairs_total - attention_before[e].tile_pairs_total;
+  }
+  stats.attention_fraction = attended.fraction();
   stats.denoise_seconds = seconds_since(t0);
   stats.seconds_per_step = stats.denoise_seconds / request.steps;
   return Status::ok();
