@@ -1,8 +1,9 @@
 // Benchmarks the video DiT's self-attention (ops/attention_full_3d) dense against its sliding-tile
 // and block-sparse modes at >= 16K tokens, on 2 threads:
-//   grid 16 x 32 x 32 = 16384 tokens (a 61-frame 512x512 latent after the 1x2x2 patch), 2 heads of
+//   grid 16 x 32 x 32 = 16384 tokens (a 61-frame 512x512 latent after the 1x2x2 patch); 2 heads of
 //   128 (the 1.3B model's head_dim; attention time is linear in the head count, so the ratios hold
-//   for its 12 heads), tile 4x4x4 (64 tokens, 256 tiles);
+//   for its 12 heads) and 4 heads of 32 (the bundled wan-shapes model's); tile 4x4x4 (64 tokens,
+//   256 tiles);
 //   sliding-tile windows 3x3x3 tiles; block-sparse keep 0.25 and 0.125.
 // Counters: tile_fraction (pairs attended / dense), tokens. Divide the dense time by a mode's time
 // for its speed-up (docs/PERFORMANCE.md, "Video attention modes"). Before timing, each mode is
@@ -10,6 +11,7 @@
 // bit (otherwise the benchmark aborts; a fast wrong answer is not a result).
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -56,11 +58,11 @@ void validate_or_abort() {
   }
 }
 
-void BM_VideoAttention(benchmark::State& state, AttentionMode mode, double keep) {
+void BM_VideoAttention(benchmark::State& state, AttentionMode mode, double keep, int64_t heads, int64_t head_dim) {
   static const bool validated = (validate_or_abort(), true);
   (void)validated;
   const TokenGrid3 grid{16, 32, 32};
-  const AttentionShape shape{2, 2, 128, 0.0884f};
+  const AttentionShape shape{heads, heads, head_dim, static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)))};
   const size_t n = static_cast<size_t>(grid.n_tokens() * shape.n_head * shape.head_dim);
   const auto q = random_rows(n, 4), k = random_rows(n, 5), v = random_rows(n, 6);
   std::vector<float> out(n);
@@ -80,13 +82,21 @@ void BM_VideoAttention(benchmark::State& state, AttentionMode mode, double keep)
   state.counters["tokens"] = static_cast<double>(grid.n_tokens());
 }
 
-BENCHMARK_CAPTURE(BM_VideoAttention, dense_16k, AttentionMode::kDense, 1.0)
+// The 1.3B model's heads (head_dim 128; 2 of its 12 heads).
+BENCHMARK_CAPTURE(BM_VideoAttention, dense_16k_hd128, AttentionMode::kDense, 1.0, 2, 128)
     ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_VideoAttention, sliding_tile_3x3x3_16k, AttentionMode::kSlidingTile, 1.0)
+BENCHMARK_CAPTURE(BM_VideoAttention, sliding_tile_3x3x3_16k_hd128, AttentionMode::kSlidingTile, 1.0, 2, 128)
     ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_VideoAttention, block_sparse_keep25_16k, AttentionMode::kBlockSparse, 0.25)
+BENCHMARK_CAPTURE(BM_VideoAttention, block_sparse_keep25_16k_hd128, AttentionMode::kBlockSparse, 0.25, 2, 128)
     ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_VideoAttention, block_sparse_keep12_16k, AttentionMode::kBlockSparse, 0.125)
+BENCHMARK_CAPTURE(BM_VideoAttention, block_sparse_keep12_16k_hd128, AttentionMode::kBlockSparse, 0.125, 2, 128)
+    ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+// The bundled wan-shapes model's heads (4 of 32).
+BENCHMARK_CAPTURE(BM_VideoAttention, dense_16k_hd32, AttentionMode::kDense, 1.0, 4, 32)
+    ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_VideoAttention, sliding_tile_3x3x3_16k_hd32, AttentionMode::kSlidingTile, 1.0, 4, 32)
+    ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_VideoAttention, block_sparse_keep25_16k_hd32, AttentionMode::kBlockSparse, 0.25, 4, 32)
     ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
 }  // namespace

@@ -38,7 +38,9 @@ TEST(VideoTiersSpeed, BadSpeedSettingsAreRefused) {
                           R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache": 11}]})"}) {
     auto config = parse_video_service_config(bad);
     EXPECT_FALSE(config) << bad;
-    if (!config) EXPECT_EQ(config.error().code(), StatusCode::kInvalidArgument) << bad;
+    if (!config) {
+      EXPECT_EQ(config.error().code(), StatusCode::kInvalidArgument) << bad;
+    }
   }
 }
 
