@@ -45,6 +45,7 @@ Status check_tier(const TierPreset& tier, const VideoServiceConfig& config) {
   }
   if (tier.concurrency < 1) return invalid_argument(where + "concurrency must be >= 1");
   if (Status s = validate_tiled_attention(tier.attention); !s) return invalid_argument(where + s.message());
+  if (!(tier.attention_warmup >= 0 && tier.attention_warmup <= 1)) return invalid_argument(where + "attention_warmup must be in [0, 1]");
   if (!(tier.step_cache >= 0 && tier.step_cache <= 10)) return invalid_argument(where + "step_cache must be in [0, 10]");
   return Status::ok();
 }
@@ -72,6 +73,7 @@ Expected<TierPreset> parse_tier(const nlohmann::json& item) {
   tier.attention.tile = item.value("attention_tile", tier.attention.tile);
   tier.attention.window = item.value("attention_window", tier.attention.window);
   tier.attention.keep = item.value("attention_keep", tier.attention.keep);
+  tier.attention_warmup = item.value("attention_warmup", tier.attention_warmup);
   tier.step_cache = item.value("step_cache", tier.step_cache);
   return tier;
 }

@@ -7,7 +7,7 @@
 //    "tiers": [{"name": "draft", "model": "", "size": "480x272", "frames": 17, "steps": 8,
 //               "sampler": "unipc", "cfg": 5.0, "shift": 5.0, "concurrency": 1, "priority": 3,
 //               "attention": "dense", "attention_tile": [4, 4, 4], "attention_window": [3, 3, 3],
-//               "attention_keep": 0.25, "step_cache": 0}, ...]}
+//               "attention_keep": 0.25, "attention_warmup": 0, "step_cache": 0}, ...]}
 // (attention: dense | sliding-tile | block-sparse, ops/attention_tiled.h; step_cache: the step-caching
 // threshold, 0 = off, video/dit/step_cache.h.)
 // "model" "" (or "auto") means the first served video model.
@@ -35,6 +35,7 @@ struct TierPreset {
   int concurrency = 1;        // jobs of this tier running at once, at most
   int priority = 0;           // higher is claimed first
   TiledAttentionConfig attention;  // the DiT's self-attention mode for this tier
+  double attention_warmup = 0;  // fraction of the steps, from the first, attended densely
   double step_cache = 0;      // step-caching threshold, 0 = off
 };
 

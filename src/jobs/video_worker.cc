@@ -58,6 +58,7 @@ Expected<video::VideoRequest> to_video_request(const JobRecord& job, const Video
   request.seed = job.seed;
   if (const TierPreset* tier = config != nullptr ? config->find_tier(job.tier) : nullptr) {
     request.attention = tier->attention;
+    request.attention_warmup = tier->attention_warmup;
     request.step_cache = tier->step_cache;
   }
   return request;

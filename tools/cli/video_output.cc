@@ -51,6 +51,8 @@ void VideoSettingsFlags::add_to(CLI::App* cmd) {
   cmd->add_option("--attention-window", attention_window, "sliding-tile: window T,H,W in tiles")->capture_default_str();
   cmd->add_option("--attention-keep", attention_keep, "block-sparse: fraction of key tiles kept per query tile")
       ->capture_default_str();
+  cmd->add_option("--attention-warmup", attention_warmup, "Fraction of the steps, from the first, attended densely")
+      ->capture_default_str();
   cmd->add_option("--step-cache", step_cache, "Step caching threshold (accumulated relative change; 0 = off)")
       ->capture_default_str();
 }
@@ -89,6 +91,8 @@ Status VideoSettingsFlags::apply(video::VideoRequest& r) const {
   }
   r.attention.keep = attention_keep;
   if (Status s = validate_tiled_attention(r.attention); !s) return invalid_argument("--attention-*: " + s.message());
+  if (!(attention_warmup >= 0.0 && attention_warmup <= 1.0)) return invalid_argument("--attention-warmup must be in [0, 1]");
+  r.attention_warmup = attention_warmup;
   if (!(step_cache >= 0.0 && step_cache <= 10.0)) return invalid_argument("--step-cache must be in [0, 10] (0 = off)");
   r.step_cache = step_cache;
   return Status::ok();

@@ -44,6 +44,7 @@ struct VideoSettingsFlags {
   std::string attention_tile = "4,4,4";  // --attention-tile T,H,W tokens per tile
   std::string attention_window = "3,3,3";  // --attention-window T,H,W tiles (sliding-tile)
   double attention_keep = 0.25;         // --attention-keep fraction of key tiles (block-sparse)
+  double attention_warmup = 0;          // --attention-warmup fraction of the steps attended densely
   double step_cache = 0;                // --step-cache threshold, 0 = off
   CLI::Option* size_opt = nullptr;  // set by add_to: was the flag given?
   CLI::Option* frames_opt = nullptr;
@@ -53,7 +54,8 @@ struct VideoSettingsFlags {
   CLI::Option* cfg_opt = nullptr;
 
   // Adds --size --frames --steps --sampler --shift --cfg (defaults: the values set before the call)
-  // and the speed flags --attention --attention-tile --attention-window --attention-keep --step-cache.
+  // and the speed flags --attention --attention-tile --attention-window --attention-keep --attention-warmup
+  // --step-cache.
   void add_to(CLI::App* cmd);
   // After parsing: the model folder's generation_config.json (if any) replaces the values of the
   // flags that were not given on the command line; a malformed file is an error.

@@ -1,6 +1,7 @@
 // VideoPipeline::generate: the three stages of one request (see video_pipeline.h).
 //   The sampler loop owns time (steps, sigmas, CFG); the DiT owns one pass; the VAE streams frames.
 #include <chrono>
+#include <cmath>
 
 #include "core/memory_usage.h"
 #include "video/dit/wan_dit.h"
@@ -99,10 +100,11 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
   std::vector<float> uncond(use_cfg ? static_cast<size_t>(n) : 0);
   // Attention mode per request; the tile pairs of this request are the difference of the counters.
   std::vector<TiledAttentionStats> attention_before(n_experts);
-  for (size_t e = 0; e < n_experts; ++e) {
-    model_->dits[e]->set_attention(request.attention);
-    attention_before[e] = model_->dits[e]->attention_stats();
-  }
+  for (size_t e = 0; e < n_experts; ++e) attention_before[e] = model_->dits[e]->attention_stats();
+  // The first attention_warmup of the steps attend densely (they lay out the global structure).
+  const int dense_steps = static_cast<int>(std::ceil(request.attention_warmup * request.steps - 1e-9));
+  TiledAttentionConfig dense_attention = request.attention;
+  dense_attention.mode = AttentionMode::kDense;
   // Step caching: one stream per expert and CFG branch (each reuses its own residual).
   StepCache cache(request.step_cache);
   int step = 0;
@@ -112,6 +114,7 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
     // Two experts (Wan2.2): the high-noise DiT while t >= boundary · 1000.
     const size_t e = n_experts == 2 && timestep < request.expert_boundary * 1000.0f ? 1 : 0;
     WanDit& dit = *model_->dits[e];
+    dit.set_attention(step < dense_steps ? dense_attention : request.attention);
     const bool last = step >= request.steps - 1;  // the last step always runs the blocks
     StepCacheStream* cond_cache = cache.stream(static_cast<int>(2 * e));
     if (Status s = dit.forward_embedded(x, T, H, W, pos_embedded[e].data(), timestep, v_out, pool, cond_cache, last); !s) {

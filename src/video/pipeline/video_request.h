@@ -33,6 +33,7 @@ struct VideoRequest {
   std::vector<float> noise;              // optional initial latent [z_dim, T, height/8, width/8]
   float expert_boundary = 0.875f;        // two-expert models: t >= boundary·1000 runs the high-noise DiT
   TiledAttentionConfig attention;        // DiT self-attention: dense (default), sliding-tile, block-sparse
+  double attention_warmup = 0;           // fraction of the steps, from the first, that attend densely, [0, 1]
   double step_cache = 0;                 // step-caching threshold (dit/step_cache.h); 0 = off, else (0, 10]
 };
 

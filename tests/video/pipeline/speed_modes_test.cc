@@ -1,5 +1,6 @@
 // The speed modes through the whole pipeline and the CLI: attention covering every tile gives the
-// dense video bit for bit, the tile fraction and the step cache's skipped passes are reported, a
+// dense video bit for bit, the tile fraction (dense warm-up steps included) and the step cache's
+// skipped passes are reported, a
 // huge threshold computes exactly the first and last pass of each CFG branch, and bad settings are
 // refused with a message naming them.
 #include <gtest/gtest.h>
@@ -76,6 +77,9 @@ TEST(VideoSpeedModes, WholeGridAttentionIsTheDenseVideoAndSmallWindowsAreCounted
   r.attention.window = {1, 1, 1};
   const Generated local = generate(*p, r);
   EXPECT_DOUBLE_EQ(local.stats.attention_fraction, 1.0 / 12.0);
+  r.attention_warmup = 0.5;  // the first 3 of 6 steps attend densely
+  EXPECT_DOUBLE_EQ(generate(*p, r).stats.attention_fraction, (3 * 1.0 + 3 * (1.0 / 12.0)) / 6.0);
+  r.attention_warmup = 0;
   r.attention.mode = AttentionMode::kBlockSparse;
   r.attention.keep = 0.5;
   const Generated sparse = generate(*p, r);
@@ -105,6 +109,9 @@ TEST(VideoSpeedModes, BadSettingsAreRefused) {
   r.step_cache = 0;
   r.attention.keep = 0;
   EXPECT_NE(p->validate(r).message().find("attention"), std::string::npos);
+  r.attention.keep = 0.5;
+  r.attention_warmup = -1;
+  EXPECT_NE(p->validate(r).message().find("attention_warmup"), std::string::npos);
   const std::string common = frugal::testing::frugal_binary() + " video -m " + frugal::testing::reference_model_dir("speed_cli") +
                              " --prompt-ids 5,6,1 --negative-ids 7,1 --steps 1 --frames 5 --size 32x32 -q -o /tmp/x.mp4 ";
   const std::pair<const char*, const char*> cases[] = {
@@ -113,6 +120,7 @@ TEST(VideoSpeedModes, BadSettingsAreRefused) {
       {"--attention sliding-tile --attention-window 0,3,3", "--attention-window"},
       {"--attention block-sparse --attention-keep 1.5", "keep"},
       {"--step-cache -1", "--step-cache"},
+      {"--attention sliding-tile --attention-warmup 1.5", "--attention-warmup"},
   };
   for (const auto& [flags, needle] : cases) {
     auto run = frugal::testing::run_command(common + flags + " 2>&1");
