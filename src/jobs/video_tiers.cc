@@ -44,6 +44,9 @@ Status check_tier(const TierPreset& tier, const VideoServiceConfig& config) {
     return invalid_argument(where + "cfg must be in [0, 50] and shift in (0, 100]");
   }
   if (tier.concurrency < 1) return invalid_argument(where + "concurrency must be >= 1");
+  if (Status s = validate_tiled_attention(tier.attention); !s) return invalid_argument(where + s.message());
+  if (!(tier.attention_warmup >= 0 && tier.attention_warmup <= 1)) return invalid_argument(where + "attention_warmup must be in [0, 1]");
+  if (!(tier.step_cache >= 0 && tier.step_cache <= 10)) return invalid_argument(where + "step_cache must be in [0, 10]");
   return Status::ok();
 }
 
@@ -62,6 +65,16 @@ Expected<TierPreset> parse_tier(const nlohmann::json& item) {
   tier.shift = item.value("shift", tier.shift);
   tier.concurrency = item.value("concurrency", tier.concurrency);
   tier.priority = item.value("priority", tier.priority);
+  if (item.contains("attention")) {
+    auto mode = parse_attention_mode(item.value("attention", ""));
+    if (!mode) return invalid_argument("tier \"" + tier.name + "\": " + mode.error().message());
+    tier.attention.mode = *mode;
+  }
+  tier.attention.tile = item.value("attention_tile", tier.attention.tile);
+  tier.attention.window = item.value("attention_window", tier.attention.window);
+  tier.attention.keep = item.value("attention_keep", tier.attention.keep);
+  tier.attention_warmup = item.value("attention_warmup", tier.attention_warmup);
+  tier.step_cache = item.value("step_cache", tier.step_cache);
   return tier;
 }
 

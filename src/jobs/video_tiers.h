@@ -5,7 +5,11 @@
 //   {"default_tier": "draft", "max_queued": 64, "max_queued_per_key": 0, "retention_seconds": 86400, "max_frames": 81,
 //    "max_side": 1280, "max_prompt_chars": 4000,
 //    "tiers": [{"name": "draft", "model": "", "size": "480x272", "frames": 17, "steps": 8,
-//               "sampler": "unipc", "cfg": 5.0, "shift": 5.0, "concurrency": 1, "priority": 3}, ...]}
+//               "sampler": "unipc", "cfg": 5.0, "shift": 5.0, "concurrency": 1, "priority": 3,
+//               "attention": "dense", "attention_tile": [4, 4, 4], "attention_window": [3, 3, 3],
+//               "attention_keep": 0.25, "attention_warmup": 0, "step_cache": 0}, ...]}
+// (attention: dense | sliding-tile | block-sparse, ops/attention_tiled.h; step_cache: the step-caching
+// threshold, 0 = off, video/dit/step_cache.h.)
 // "model" "" (or "auto") means the first served video model.
 #pragma once
 
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "core/expected.h"
+#include "ops/attention_tiled.h"
 
 namespace frugal::jobs {
 
@@ -29,6 +34,9 @@ struct TierPreset {
   double shift = 5.0;
   int concurrency = 1;        // jobs of this tier running at once, at most
   int priority = 0;           // higher is claimed first
+  TiledAttentionConfig attention;  // the DiT's self-attention mode for this tier
+  double attention_warmup = 0;  // fraction of the steps, from the first, attended densely
+  double step_cache = 0;      // step-caching threshold, 0 = off
 };
 
 struct VideoServiceConfig {

@@ -41,7 +41,8 @@ double progress_percent(const video::VideoProgress& p) {
   return 0.0;
 }
 
-Expected<video::VideoRequest> to_video_request(const JobRecord& job) {
+// The tier's speed settings (attention mode, step cache) as configured when the job runs.
+Expected<video::VideoRequest> to_video_request(const JobRecord& job, const VideoServiceConfig* config) {
   video::VideoRequest request;
   request.prompt = job.prompt;
   request.negative_prompt = job.negative_prompt;
@@ -55,6 +56,11 @@ Expected<video::VideoRequest> to_video_request(const JobRecord& job) {
   request.cfg = static_cast<float>(job.cfg);
   request.shift = static_cast<float>(job.shift);
   request.seed = job.seed;
+  if (const TierPreset* tier = config != nullptr ? config->find_tier(job.tier) : nullptr) {
+    request.attention = tier->attention;
+    request.attention_warmup = tier->attention_warmup;
+    request.step_cache = tier->step_cache;
+  }
   return request;
 }
 
@@ -240,7 +246,7 @@ void VideoWorker::audit_job_end(const JobRecord& job, const std::string& outcome
 
 Expected<VideoWorker::Generated> VideoWorker::generate(const JobRecord& job) {
   const auto claimed = Clock::now();
-  auto request = to_video_request(job);
+  auto request = to_video_request(job, context_.config);
   if (!request) return request.error();
   if (Status s = pipeline_.validate(*request); !s) return s;
   std::function<Status(const std::string&)> provenance;

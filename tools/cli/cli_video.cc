@@ -72,6 +72,8 @@ nlohmann::json stats_json(const VideoRunStats& s, const VideoArgs& args) {
   return {{"width", s.width}, {"height", s.height}, {"frames", s.frames}, {"fps", s.fps},
           {"latent_shape", {16, s.latent_frames, s.latent_height, s.latent_width}},
           {"steps", s.steps}, {"sampler", args.gen.sampler}, {"dit_passes", s.dit_passes},
+          {"dit_passes_run", s.dit_passes - s.dit_passes_skipped}, {"dit_passes_skipped", s.dit_passes_skipped},
+          {"step_cache", args.gen.step_cache}, {"attention", s.attention}, {"attention_tile_fraction", s.attention_fraction},
           {"text_encode_seconds", s.text_encode_seconds}, {"denoise_seconds", s.denoise_seconds},
           {"seconds_per_step", s.seconds_per_step}, {"vae_decode_seconds", s.vae_decode_seconds},
           {"total_seconds", s.total_seconds}, {"compute_seconds", s.compute_seconds}, {"threads", s.threads},
@@ -82,12 +84,13 @@ nlohmann::json stats_json(const VideoRunStats& s, const VideoArgs& args) {
 void print_summary(const VideoRunStats& s) {
   std::fprintf(stderr,
                "frugal: %lldx%lld, %lld frames (%.2f s at %lld fps), %d steps; text encode %s, denoise %s (%.2f s/step, "
-               "%d DiT passes), VAE decode %s; total %s, compute %.1f core-s on %d threads; peak memory %.2f GiB "
-               "(VAE decode %.2f GiB)\n",
+               "%d DiT passes, %d skipped by the step cache; %s attention, %.1f%% of tiles), VAE decode %s; total %s, "
+               "compute %.1f core-s on %d threads; peak memory %.2f GiB (VAE decode %.2f GiB)\n",
                static_cast<long long>(s.width), static_cast<long long>(s.height), static_cast<long long>(s.frames),
                static_cast<double>(s.frames) / static_cast<double>(s.fps), static_cast<long long>(s.fps), s.steps,
                format_seconds(s.text_encode_seconds).c_str(), format_seconds(s.denoise_seconds).c_str(),
-               s.seconds_per_step, s.dit_passes, format_seconds(s.vae_decode_seconds).c_str(),
+               s.seconds_per_step, s.dit_passes, s.dit_passes_skipped, s.attention.c_str(), 100.0 * s.attention_fraction,
+               format_seconds(s.vae_decode_seconds).c_str(),
                format_seconds(s.total_seconds).c_str(), s.compute_seconds, s.threads,
                static_cast<double>(s.peak_rss_bytes) / (1 << 30), static_cast<double>(s.vae_decode_peak_rss_bytes) / (1 << 30));
 }

@@ -46,6 +46,15 @@ void VideoSettingsFlags::add_to(CLI::App* cmd) {
   sampler_opt = cmd->add_option("--sampler", sampler, "unipc | dpm++ | euler")->capture_default_str();
   shift_opt = cmd->add_option("--shift", shift, "Sigma shift")->capture_default_str();
   cfg_opt = cmd->add_option("--cfg", cfg, "Guidance scale (1 = no negative pass)")->capture_default_str();
+  cmd->add_option("--attention", attention, "DiT self-attention: dense | sliding-tile | block-sparse")->capture_default_str();
+  cmd->add_option("--attention-tile", attention_tile, "Attention tile T,H,W in latent tokens")->capture_default_str();
+  cmd->add_option("--attention-window", attention_window, "sliding-tile: window T,H,W in tiles")->capture_default_str();
+  cmd->add_option("--attention-keep", attention_keep, "block-sparse: fraction of key tiles kept per query tile")
+      ->capture_default_str();
+  cmd->add_option("--attention-warmup", attention_warmup, "Fraction of the steps, from the first, attended densely")
+      ->capture_default_str();
+  cmd->add_option("--step-cache", step_cache, "Step caching threshold (accumulated relative change; 0 = off)")
+      ->capture_default_str();
 }
 
 Status VideoSettingsFlags::apply_model_defaults(const std::string& model_dir) {
@@ -71,6 +80,21 @@ Status VideoSettingsFlags::apply(video::VideoRequest& r) const {
   r.sampler = *kind;
   r.shift = shift;
   r.cfg = cfg;
+  auto mode = parse_attention_mode(attention);
+  if (!mode) return invalid_argument("--attention: " + mode.error().message());
+  r.attention.mode = *mode;
+  if (!video::parse_int_triple(attention_tile, &r.attention.tile)) {
+    return invalid_argument("--attention-tile must be T,H,W (three positive integers), not \"" + attention_tile + "\"");
+  }
+  if (!video::parse_int_triple(attention_window, &r.attention.window)) {
+    return invalid_argument("--attention-window must be T,H,W (three positive integers), not \"" + attention_window + "\"");
+  }
+  r.attention.keep = attention_keep;
+  if (Status s = validate_tiled_attention(r.attention); !s) return invalid_argument("--attention-*: " + s.message());
+  if (!(attention_warmup >= 0.0 && attention_warmup <= 1.0)) return invalid_argument("--attention-warmup must be in [0, 1]");
+  r.attention_warmup = attention_warmup;
+  if (!(step_cache >= 0.0 && step_cache <= 10.0)) return invalid_argument("--step-cache must be in [0, 10] (0 = off)");
+  r.step_cache = step_cache;
   return Status::ok();
 }
 

@@ -40,6 +40,12 @@ struct VideoSettingsFlags {
   int steps = 0;
   std::string sampler = "unipc";
   float shift = 5.0f, cfg = 5.0f;
+  std::string attention = "dense";      // --attention dense | sliding-tile | block-sparse
+  std::string attention_tile = "4,4,4";  // --attention-tile T,H,W tokens per tile
+  std::string attention_window = "3,3,3";  // --attention-window T,H,W tiles (sliding-tile)
+  double attention_keep = 0.25;         // --attention-keep fraction of key tiles (block-sparse)
+  double attention_warmup = 0;          // --attention-warmup fraction of the steps attended densely
+  double step_cache = 0;                // --step-cache threshold, 0 = off
   CLI::Option* size_opt = nullptr;  // set by add_to: was the flag given?
   CLI::Option* frames_opt = nullptr;
   CLI::Option* steps_opt = nullptr;
@@ -47,13 +53,15 @@ struct VideoSettingsFlags {
   CLI::Option* shift_opt = nullptr;
   CLI::Option* cfg_opt = nullptr;
 
-  // Adds --size --frames --steps --sampler --shift --cfg (defaults: the values set before the call).
+  // Adds --size --frames --steps --sampler --shift --cfg (defaults: the values set before the call)
+  // and the speed flags --attention --attention-tile --attention-window --attention-keep --attention-warmup
+  // --step-cache.
   void add_to(CLI::App* cmd);
   // After parsing: the model folder's generation_config.json (if any) replaces the values of the
   // flags that were not given on the command line; a malformed file is an error.
   Status apply_model_defaults(const std::string& model_dir);
-  // Sets the request's size, frames, steps, sampler, shift and cfg; kInvalidArgument on a bad size or
-  // sampler name.
+  // Sets the request's size, frames, steps, sampler, shift, cfg, attention and step cache;
+  // kInvalidArgument naming the flag on a bad value.
   Status apply(video::VideoRequest& request) const;
 };
 

@@ -69,7 +69,9 @@ void self_attention(const DitAttentionWeights& w, const DitConfig& c, int64_t la
   rope.apply(s.k.data(), c.num_heads, grid.frames, grid.height, grid.width, pool);
   report(hook, layer_idx, "q_rope", s.q.data(), n * c.dim);
   report(hook, layer_idx, "k_rope", s.k.data(), n * c.dim);
-  attention_full(s.q.data(), n, s.k.data(), s.v.data(), n, attention_shape(c), s.h.data(), pool);
+  const TokenGrid3 tokens{grid.frames, grid.height, grid.width};
+  attention_full_3d(s.q.data(), s.k.data(), s.v.data(), tokens, attention_shape(c), s.attention, s.h.data(), pool,
+                    s.tiled, &s.attention_stats);
   apply_linear(w.o, s.h.data(), n, s.q.data(), pool, s.matmul);
 }
 

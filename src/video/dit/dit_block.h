@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "ops/attention_tiled.h"
 #include "ops/matmul.h"
 #include "video/dit/dit_config.h"
 #include "video/dit/dit_weights.h"
@@ -49,6 +50,9 @@ struct DitBlockScratch {
   std::vector<float> mod;         // [6, dim] block.modulation + e0
   MatmulScratch matmul;
   int64_t ffn_chunk_tokens = kFfnChunkTokens;  // FFN rows per chunk (> 0)
+  TiledAttentionConfig attention;              // self-attention mode (dense, sliding-tile, block-sparse)
+  TiledAttentionStats attention_stats;         // tile pairs attended by self-attention, accumulated
+  TiledAttentionScratch tiled;
 
   // Sizes every buffer for a pass (allocates only when a shape grows).
   void reserve(const DitConfig& config, int64_t n_tokens);

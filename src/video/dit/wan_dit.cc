@@ -154,17 +154,38 @@ void WanDit::run_head(const DitGrid& grid, float* out, ThreadPool& pool) {
   });
 }
 
+bool WanDit::cache_skips(const DitGrid& grid, StepCacheStream& cache, bool force_compute, ThreadPool& pool) {
+  const DitConfig& c = config_;
+  const int64_t n = grid.n_tokens();
+  // Block 0's modulated input (shift/scale msa = rows 0 and 1 of modulation + e0), into the scratch
+  // the blocks overwrite anyway.
+  std::vector<float>& mod = block_scratch_.mod;
+  const std::vector<float>& m0 = weights_.blocks[0].modulation;
+  for (int64_t i = 0; i < 2 * c.dim; ++i) mod[static_cast<size_t>(i)] = m0[static_cast<size_t>(i)] + e0_[static_cast<size_t>(i)];
+  float* h = block_scratch_.h.data();
+  modulated_layer_norm(x_.data(), mod.data(), mod.data() + c.dim, n, c.dim, c.eps, h, pool);
+  return cache.should_skip(h, n * c.dim, force_compute);
+}
+
 Status WanDit::forward_embedded(const float* x, int64_t frames, int64_t height, int64_t width,
-                                const float* context_embedded, float timestep, float* out, ThreadPool& pool) {
+                                const float* context_embedded, float timestep, float* out, ThreadPool& pool,
+                                StepCacheStream* cache, bool force_compute) {
   auto grid = check_input(frames, height, width, timestep);
   if (!grid) return grid.error();
   CHECK(x != nullptr && context_embedded != nullptr && out != nullptr, "WanDit::forward_embedded: null buffer");
   reserve(*grid);
   embed_time(static_cast<double>(timestep), pool);
   patchify(x, *grid, pool);
-  for (int64_t layer_idx = 0; layer_idx < config_.num_layers; ++layer_idx) {
-    run_dit_block(weights_.blocks[static_cast<size_t>(layer_idx)], config_, layer_idx, rope_, *grid, e0_.data(),
-                  context_embedded, x_.data(), block_scratch_, pool, hook_ ? &hook_ : nullptr);
+  const int64_t n_x = grid->n_tokens() * config_.dim;
+  if (cache != nullptr && cache_skips(*grid, *cache, force_compute, pool)) {
+    cache->apply_residual(x_.data(), n_x);
+  } else {
+    if (cache != nullptr) cache->save_input(x_.data(), n_x);
+    for (int64_t layer_idx = 0; layer_idx < config_.num_layers; ++layer_idx) {
+      run_dit_block(weights_.blocks[static_cast<size_t>(layer_idx)], config_, layer_idx, rope_, *grid, e0_.data(),
+                    context_embedded, x_.data(), block_scratch_, pool, hook_ ? &hook_ : nullptr);
+    }
+    if (cache != nullptr) cache->save_residual(x_.data(), n_x);
   }
   run_head(*grid, out, pool);
   return Status::ok();

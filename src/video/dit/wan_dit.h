@@ -30,6 +30,7 @@
 #include "video/dit/dit_config.h"
 #include "video/dit/dit_weights.h"
 #include "video/dit/rope3d.h"
+#include "video/dit/step_cache.h"
 #include "video/weights/weight_store.h"
 
 namespace frugal::video {
@@ -60,6 +61,15 @@ class WanDit {
     block_scratch_.ffn_chunk_tokens = tokens;
   }
 
+  // Self-attention mode of every block (ops/attention_tiled.h); the config must be valid (CHECKed).
+  void set_attention(const TiledAttentionConfig& config) {
+    CHECK(validate_tiled_attention(config).is_ok(), "set_attention: invalid config");
+    block_scratch_.attention = config;
+  }
+  const TiledAttentionConfig& attention() const { return block_scratch_.attention; }
+  // Tile pairs attended by self-attention since load (sum over layers, heads and passes).
+  const TiledAttentionStats& attention_stats() const { return block_scratch_.attention_stats; }
+
   // Rows of an embedded context: embedded_context_size() = text_len * dim floats.
   int64_t embedded_context_size() const { return config_.text_len * config_.dim; }
 
@@ -76,10 +86,13 @@ class WanDit {
   //   context_embedded: [text_len, dim] from embed_context
   //   timestep: t as the model sees it (float: samplers may pass non-integer t), finite
   //   out:      [out_dim, frames, height, width]
+  //   cache:    step caching (step_cache.h) of this forward sequence, or null (always run the
+  //             blocks); force_compute runs them whatever the cache decides (e.g. the last step)
   // Returns kInvalidArgument for bad sizes or timestep. A second call with the same shapes
   // allocates no new buffers of its own.
   Status forward_embedded(const float* x, int64_t frames, int64_t height, int64_t width, const float* context_embedded,
-                          float timestep, float* out, ThreadPool& pool);
+                          float timestep, float* out, ThreadPool& pool, StepCacheStream* cache = nullptr,
+                          bool force_compute = false);
 
   // embed_context into an internal buffer, then forward_embedded.
   //   context: [ctx_len, text_dim], ctx_len <= text_len (kInvalidArgument otherwise)
@@ -93,6 +106,8 @@ class WanDit {
   void embed_time(double timestep, ThreadPool& pool);                     // → e_, e0_
   void patchify(const float* x, const DitGrid& grid, ThreadPool& pool);   // → x_
   void run_head(const DitGrid& grid, float* out, ThreadPool& pool);       // x_ → out
+  // Step caching: block 0's modulated input of x_, handed to the cache's decision.
+  bool cache_skips(const DitGrid& grid, StepCacheStream& cache, bool force_compute, ThreadPool& pool);
   void report(const char* name, const float* data, int64_t n) const;
 
   DitConfig config_;

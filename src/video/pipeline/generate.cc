@@ -1,6 +1,7 @@
 // VideoPipeline::generate: the three stages of one request (see video_pipeline.h).
 //   The sampler loop owns time (steps, sigmas, CFG); the DiT owns one pass; the VAE streams frames.
 #include <chrono>
+#include <cmath>
 
 #include "core/memory_usage.h"
 #include "video/dit/wan_dit.h"
@@ -99,6 +100,15 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
   const int64_t n = static_cast<int64_t>(latent.size());
   const int64_t T = stats.latent_frames, H = stats.latent_height, W = stats.latent_width;
   std::vector<float> uncond(use_cfg ? static_cast<size_t>(n) : 0);
+  // Attention mode per request; the tile pairs of this request are the difference of the counters.
+  std::vector<TiledAttentionStats> attention_before(n_experts);
+  for (size_t e = 0; e < n_experts; ++e) attention_before[e] = model_->dits[e]->attention_stats();
+  // The first attention_warmup of the steps attend densely (they lay out the global structure).
+  const int dense_steps = static_cast<int>(std::ceil(request.attention_warmup * request.steps - 1e-9));
+  TiledAttentionConfig dense_attention = request.attention;
+  dense_attention.mode = AttentionMode::kDense;
+  // Step caching: one stream per expert and CFG branch (each reuses its own residual).
+  StepCache cache(request.step_cache);
   int step = 0;
   auto model_fn = [&](const float* x, float timestep, float* v_out) -> Status {
     if (callbacks.cancelled && callbacks.cancelled()) return cancelled_status();
@@ -106,10 +116,20 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
     // Two experts (Wan2.2): the high-noise DiT while t >= boundary · 1000.
     const size_t e = n_experts == 2 && timestep < request.expert_boundary * 1000.0f ? 1 : 0;
     WanDit& dit = *model_->dits[e];
-    if (Status s = dit.forward_embedded(x, T, H, W, pos_embedded[e].data(), timestep, v_out, pool); !s) return s;
+    dit.set_attention(step < dense_steps ? dense_attention : request.attention);
+    const bool last = step >= request.steps - 1;  // the last step always runs the blocks
+    StepCacheStream* cond_cache = cache.stream(static_cast<int>(2 * e));
+    if (Status s = dit.forward_embedded(x, T, H, W, pos_embedded[e].data(), timestep, v_out, pool, cond_cache, last); !s) {
+      return s;
+    }
     ++stats.dit_passes;
     if (use_cfg) {
-      if (Status s = dit.forward_embedded(x, T, H, W, neg_embedded[e].data(), timestep, uncond.data(), pool); !s) return s;
+      StepCacheStream* uncond_cache = cache.stream(static_cast<int>(2 * e + 1));
+      if (Status s = dit.forward_embedded(x, T, H, W, neg_embedded[e].data(), timestep, uncond.data(), pool,
+                                          uncond_cache, last);
+          !s) {
+        return s;
+      }
       ++stats.dit_passes;
       cfg_combine(v_out, uncond.data(), request.cfg, v_out, n);
     }
@@ -124,6 +144,15 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
     return s;
   }
   if (callbacks.on_latent) callbacks.on_latent(request.steps, latent.data(), n);
+  stats.dit_passes_skipped = cache.passes_skipped();
+  stats.attention = attention_mode_name(request.attention.mode);
+  TiledAttentionStats attended;
+  for (size_t e = 0; e < n_experts; ++e) {
+    const TiledAttentionStats& now = model_->dits[e]->attention_stats();
+    attended.tile_pairs_computed += now.tile_pairs_computed - attention_before[e].tile_pairs_computed;
+    attended.tile_pairs_total += now.tile_pairs_total - attention_before[e].tile_pairs_total;
+  }
+  stats.attention_fraction = attended.fraction();
   stats.denoise_seconds = seconds_since(t0);
   stats.seconds_per_step = stats.denoise_seconds / request.steps;
   return Status::ok();

@@ -54,6 +54,9 @@ Status VideoPipeline::validate(const VideoRequest& r) const {
   if (!(r.shift > 0.0f) || !std::isfinite(r.shift)) return invalid_argument("shift: must be a positive number");
   if (!(r.cfg >= 0.0f) || !std::isfinite(r.cfg)) return invalid_argument("cfg: must be a finite number >= 0");
   if (!(r.expert_boundary >= 0.0f && r.expert_boundary <= 1.0f)) return invalid_argument("boundary: must be in [0, 1]");
+  if (Status s = validate_tiled_attention(r.attention); !s) return invalid_argument("attention: " + s.message());
+  if (!(r.attention_warmup >= 0.0 && r.attention_warmup <= 1.0)) return invalid_argument("attention_warmup: must be in [0, 1]");
+  if (!(r.step_cache >= 0.0 && r.step_cache <= 10.0)) return invalid_argument("step_cache: must be in [0, 10] (0 = off)");
   if (!r.noise.empty()) {
     const int64_t want = info.z_dim * ((r.frames - 1) / info.vae_stride_t + 1) * (r.height / info.vae_stride_s) *
                          (r.width / info.vae_stride_s);

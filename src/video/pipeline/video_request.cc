@@ -20,4 +20,15 @@ bool parse_video_size(const std::string& text, int64_t* width, int64_t* height) 
   return true;
 }
 
+bool parse_int_triple(const std::string& text, std::array<int64_t, 3>* out) {
+  long long a = 0, b = 0, c = 0;
+  char s1 = 0, s2 = 0, extra = 0;
+  if (std::sscanf(text.c_str(), "%lld%c%lld%c%lld%c", &a, &s1, &b, &s2, &c, &extra) != 5 || s1 != ',' || s2 != ',' ||
+      a <= 0 || b <= 0 || c <= 0) {
+    return false;
+  }
+  *out = {a, b, c};
+  return true;
+}
+
 }  // namespace frugal::video

@@ -1,12 +1,14 @@
 // One text-to-video request and what a run reports back (video/pipeline layer).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "ops/attention_tiled.h"
 #include "video/samplers/sampler_kind.h"
 
 namespace frugal::video {
@@ -31,11 +33,16 @@ struct VideoRequest {
   std::vector<float> noise;              // optional initial latent [z_dim, T, height/8, width/8]
   float expert_boundary = 0.875f;        // two-expert models: t >= boundary·1000 runs the high-noise DiT
   bool decode = true;                    // false: stop after the sampler, no frames (DiT benchmarks)
+  TiledAttentionConfig attention;        // DiT self-attention: dense (default), sliding-tile, block-sparse
+  double attention_warmup = 0;           // fraction of the steps, from the first, that attend densely, [0, 1]
+  double step_cache = 0;                 // step-caching threshold (dit/step_cache.h); 0 = off, else (0, 10]
 };
 
 // "832x480" → width 832, height 480 (positive integers, 'x' between, nothing else); false otherwise.
 // Callers check the model's own limits (multiples of 16, maximum side) and word their errors.
 bool parse_video_size(const std::string& text, int64_t* width, int64_t* height);
+// "4,4,4" → {4, 4, 4} (three positive integers, commas between, nothing else); false otherwise.
+bool parse_int_triple(const std::string& text, std::array<int64_t, 3>* out);
 
 enum class VideoStage { kTextEncode, kDenoise, kVaeDecode };
 const char* video_stage_name(VideoStage stage);
@@ -62,7 +69,10 @@ struct VideoRunStats {
   int64_t width = 0, height = 0, frames = 0, fps = 16;
   int64_t latent_frames = 0, latent_height = 0, latent_width = 0;
   int steps = 0;
-  int dit_passes = 0;                   // DiT forwards (2 per step with CFG)
+  int dit_passes = 0;                   // DiT forwards (2 per step with CFG), skipped ones included
+  int dit_passes_skipped = 0;           // forwards whose blocks step caching skipped
+  std::string attention = "dense";      // self-attention mode
+  double attention_fraction = 1.0;      // tile pairs attended / what dense attention attends
   double text_encode_seconds = 0;
   double denoise_seconds = 0;
   double seconds_per_step = 0;

@@ -1,0 +1,51 @@
+// The tiers' speed settings: attention mode / tile / window / keep and the step-cache threshold are
+// read from the tiers file, default to dense and off, and bad values are refused naming the tier.
+#include <gtest/gtest.h>
+
+#include "jobs/video_tiers.h"
+
+namespace frugal::jobs {
+namespace {
+
+TEST(VideoTiersSpeed, AttentionAndStepCacheAreReadPerTier) {
+  auto config = parse_video_service_config(R"({"default_tier": "a", "tiers": [
+      {"name": "a"},
+      {"name": "b", "attention": "sliding-tile", "attention_tile": [2, 4, 8], "attention_window": [1, 3, 5],
+       "attention_warmup": 0.25, "step_cache": 0.15},
+      {"name": "c", "attention": "block-sparse", "attention_keep": 0.4}]})");
+  ASSERT_TRUE(config) << config.error().to_string();
+  const TierPreset* a = config->find_tier("a");
+  EXPECT_EQ(a->attention.mode, AttentionMode::kDense);
+  EXPECT_EQ(a->step_cache, 0.0);
+  const TierPreset* b = config->find_tier("b");
+  EXPECT_EQ(b->attention.mode, AttentionMode::kSlidingTile);
+  EXPECT_EQ(b->attention.tile, (std::array<int64_t, 3>{2, 4, 8}));
+  EXPECT_EQ(b->attention.window, (std::array<int64_t, 3>{1, 3, 5}));
+  EXPECT_DOUBLE_EQ(b->step_cache, 0.15);
+  EXPECT_DOUBLE_EQ(b->attention_warmup, 0.25);
+  EXPECT_EQ(a->attention_warmup, 0.0);
+  const TierPreset* c = config->find_tier("c");
+  EXPECT_EQ(c->attention.mode, AttentionMode::kBlockSparse);
+  EXPECT_DOUBLE_EQ(c->attention.keep, 0.4);
+  for (const auto& d : default_video_service_config().tiers) EXPECT_EQ(d.attention.mode, AttentionMode::kDense) << d.name;
+}
+
+TEST(VideoTiersSpeed, BadSpeedSettingsAreRefused) {
+  for (const char* bad : {R"({"default_tier": "a", "tiers": [{"name": "a", "attention": "sparse"}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "attention_keep": 0}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "attention_keep": 1.5}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "attention_tile": [0, 4, 4]}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "attention_window": "3,3,3"}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache": -1}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache": 11}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "attention_warmup": 1.5}]})"}) {
+    auto config = parse_video_service_config(bad);
+    EXPECT_FALSE(config) << bad;
+    if (!config) {
+      EXPECT_EQ(config.error().code(), StatusCode::kInvalidArgument) << bad;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace frugal::jobs

@@ -1,0 +1,134 @@
+// The speed modes through the whole pipeline and the CLI: attention covering every tile gives the
+// dense video bit for bit, the tile fraction (dense warm-up steps included) and the step cache's
+// skipped passes are reported, a
+// huge threshold computes exactly the first and last pass of each CFG branch, and bad settings are
+// refused with a message naming them.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstring>
+
+#include "common/subprocess.h"
+#include "common/test_data.h"
+#include "reference_model.h"
+#include "video/pipeline/video_pipeline.h"
+
+namespace frugal::video {
+namespace {
+
+std::unique_ptr<VideoPipeline> load(const std::string& tag) {
+  auto files = resolve_video_model_files(frugal::testing::reference_model_dir(tag), {});
+  EXPECT_TRUE(files) << files.error().to_string();
+  VideoPipelineOptions options;
+  options.num_threads = 2;
+  auto pipeline = VideoPipeline::load(*files, options);
+  EXPECT_TRUE(pipeline) << pipeline.error().to_string();
+  return pipeline ? std::move(*pipeline) : nullptr;
+}
+
+VideoRequest small_request() {
+  VideoRequest r;
+  r.prompt_ids = {5, 6, 1};
+  r.negative_ids = {7, 1};
+  r.width = 64;  // latent 8 x 8, tokens 4 x 4 per frame
+  r.height = 64;
+  r.frames = 9;  // 3 latent frames: a 3 x 4 x 4 token grid
+  r.steps = 6;
+  r.sampler = SamplerKind::kEuler;
+  r.cfg = 4.0f;
+  r.seed = 11;
+  return r;
+}
+
+struct Generated {
+  VideoRunStats stats;
+  std::vector<float> frames;  // decoded chunks, concatenated
+};
+
+Generated generate(VideoPipeline& p, const VideoRequest& r) {
+  Generated run;
+  VideoCallbacks cb;
+  cb.on_frames = [&](const float* f, int64_t n) {
+    run.frames.insert(run.frames.end(), f, f + 3 * n * r.width * r.height);
+    return Status::ok();
+  };
+  auto stats = p.generate(r, cb);
+  EXPECT_TRUE(stats) << stats.error().to_string();
+  if (stats) run.stats = *stats;
+  return run;
+}
+
+TEST(VideoSpeedModes, WholeGridAttentionIsTheDenseVideoAndSmallWindowsAreCounted) {
+  auto p = load("speed_attn");
+  ASSERT_NE(p, nullptr);
+  VideoRequest r = small_request();
+  const Generated dense = generate(*p, r);
+  EXPECT_EQ(dense.stats.attention, "dense");
+  EXPECT_EQ(dense.stats.attention_fraction, 1.0);
+  EXPECT_EQ(dense.stats.dit_passes_skipped, 0);
+  r.attention.mode = AttentionMode::kSlidingTile;
+  r.attention.tile = {1, 2, 2};  // 3 x 2 x 2 tiles
+  r.attention.window = {3, 2, 2};
+  const Generated whole = generate(*p, r);
+  ASSERT_EQ(whole.frames.size(), dense.frames.size());
+  EXPECT_EQ(0, std::memcmp(whole.frames.data(), dense.frames.data(), dense.frames.size() * sizeof(float)));
+  EXPECT_EQ(whole.stats.attention, "sliding-tile");
+  r.attention.window = {1, 1, 1};
+  const Generated local = generate(*p, r);
+  EXPECT_DOUBLE_EQ(local.stats.attention_fraction, 1.0 / 12.0);
+  r.attention_warmup = 0.5;  // the first 3 of 6 steps attend densely
+  EXPECT_DOUBLE_EQ(generate(*p, r).stats.attention_fraction, (3 * 1.0 + 3 * (1.0 / 12.0)) / 6.0);
+  r.attention_warmup = 0;
+  r.attention.mode = AttentionMode::kBlockSparse;
+  r.attention.keep = 0.5;
+  const Generated sparse = generate(*p, r);
+  EXPECT_DOUBLE_EQ(sparse.stats.attention_fraction, 0.5);
+  EXPECT_EQ(sparse.stats.attention, "block-sparse");
+}
+
+TEST(VideoSpeedModes, StepCacheSkipsPassesAndAlwaysRunsTheFirstAndLast) {
+  auto p = load("speed_cache");
+  ASSERT_NE(p, nullptr);
+  VideoRequest r = small_request();
+  r.step_cache = 10.0;  // nothing moves that much: only the forced passes run
+  const Generated cached = generate(*p, r);
+  EXPECT_EQ(cached.stats.dit_passes, 2 * r.steps);
+  EXPECT_EQ(cached.stats.dit_passes_skipped, 2 * r.steps - 4) << "first and last step of each CFG branch run";
+  for (float v : cached.frames) ASSERT_TRUE(std::isfinite(v));
+  r.step_cache = 0;
+  EXPECT_EQ(generate(*p, r).stats.dit_passes_skipped, 0);
+}
+
+TEST(VideoSpeedModes, BadSettingsAreRefused) {
+  auto p = load("speed_bad");
+  ASSERT_NE(p, nullptr);
+  VideoRequest r = small_request();
+  r.step_cache = -0.1;
+  EXPECT_NE(p->validate(r).message().find("step_cache"), std::string::npos);
+  r.step_cache = 0;
+  r.attention.keep = 0;
+  EXPECT_NE(p->validate(r).message().find("attention"), std::string::npos);
+  r.attention.keep = 0.5;
+  r.attention_warmup = -1;
+  EXPECT_NE(p->validate(r).message().find("attention_warmup"), std::string::npos);
+  const std::string common = frugal::testing::frugal_binary() + " video -m " + frugal::testing::reference_model_dir("speed_cli") +
+                             " --prompt-ids 5,6,1 --negative-ids 7,1 --steps 1 --frames 5 --size 32x32 -q -o /tmp/x.mp4 ";
+  const std::pair<const char*, const char*> cases[] = {
+      {"--attention sparse", "--attention"},
+      {"--attention sliding-tile --attention-tile 4,4", "--attention-tile"},
+      {"--attention sliding-tile --attention-window 0,3,3", "--attention-window"},
+      {"--attention block-sparse --attention-keep 1.5", "keep"},
+      {"--step-cache -1", "--step-cache"},
+      {"--attention sliding-tile --attention-warmup 1.5", "--attention-warmup"},
+  };
+  for (const auto& [flags, needle] : cases) {
+    auto run = frugal::testing::run_command(common + flags + " 2>&1");
+    EXPECT_NE(run.exit_code, 0) << flags;
+    EXPECT_LT(run.exit_code, 128) << flags << " crashed: " << run.output;
+    EXPECT_NE(run.output.find(needle), std::string::npos) << flags << ": " << run.output;
+  }
+}
+
+}  // namespace
+}  // namespace frugal::video
