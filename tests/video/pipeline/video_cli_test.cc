@@ -77,6 +77,10 @@ TEST(VideoCli, ReferenceModeReproducesTheOfficialGenerate) {
   // The summary: progress bar lines, the closing line, and the JSON object.
   EXPECT_NE(r.output.find("denoise     ["), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("step 10/10"), std::string::npos) << r.output;
+  // The bar names the stage, the step i/N, seconds per step, and the time left.
+  for (const char* part : {"text encode [", "VAE decode  [", " s/step", "ETA ", "latent frame 3/3"}) {
+    EXPECT_NE(r.output.find(part), std::string::npos) << part << "\n" << r.output;
+  }
   EXPECT_NE(r.output.find("peak memory"), std::string::npos) << r.output;
   const auto summary = last_json(r.output);
   ASSERT_TRUE(summary.is_object()) << r.output;
