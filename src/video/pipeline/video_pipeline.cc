@@ -54,6 +54,15 @@ Status VideoPipeline::validate(const VideoRequest& r) const {
   if (!(r.shift > 0.0f) || !std::isfinite(r.shift)) return invalid_argument("shift: must be a positive number");
   if (!(r.cfg >= 0.0f) || !std::isfinite(r.cfg)) return invalid_argument("cfg: must be a finite number >= 0");
   if (!(r.expert_boundary >= 0.0f && r.expert_boundary <= 1.0f)) return invalid_argument("boundary: must be in [0, 1]");
+  if (r.cfg_high_noise) {
+    if (!(*r.cfg_high_noise >= 0.0f) || !std::isfinite(*r.cfg_high_noise)) {
+      return invalid_argument("cfg_high_noise: must be a finite number >= 0");
+    }
+    if (info.n_experts != 2) {
+      return invalid_argument("cfg_high_noise: this model has one DiT; a separate high-noise guidance scale needs a "
+                              "two-expert model (high_noise_model/ + low_noise_model/)");
+    }
+  }
   if (!r.noise.empty()) {
     const int64_t want = info.z_dim * ((r.frames - 1) / info.vae_stride_t + 1) * (r.height / info.vae_stride_s) *
                          (r.width / info.vae_stride_s);

@@ -20,4 +20,15 @@ bool parse_video_size(const std::string& text, int64_t* width, int64_t* height) 
   return true;
 }
 
+float guidance_scale(const VideoRequest& request, size_t expert, size_t n_experts) {
+  return n_experts == 2 && expert == 0 && request.cfg_high_noise ? *request.cfg_high_noise : request.cfg;
+}
+
+bool needs_unconditional_pass(const VideoRequest& request, size_t n_experts) {
+  for (size_t e = 0; e < n_experts; ++e) {
+    if (guidance_scale(request, e, n_experts) != 1.0f) return true;
+  }
+  return false;
+}
+
 }  // namespace frugal::video

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,16 @@ struct VideoRequest {
   uint64_t seed = 0;
   std::vector<float> noise;              // optional initial latent [z_dim, T, height/8, width/8]
   float expert_boundary = 0.875f;        // two-expert models: t >= boundary·1000 runs the high-noise DiT
+  // Two-expert models: the guidance scale while the high-noise expert runs (Wan2.2 A14B t2v ships
+  // sample_guide_scale (3.0, 4.0): cfg 3 for the low-noise expert, 4 for the high-noise one); unset:
+  // cfg for both. A one-DiT model refuses it.
+  std::optional<float> cfg_high_noise;
 };
+
+// The guidance scale of the step that runs DiT `expert` of a model with `n_experts` (0 = high noise).
+float guidance_scale(const VideoRequest& request, size_t expert, size_t n_experts);
+// Whether any step can need the unconditional pass (some expert's guidance scale is not 1).
+bool needs_unconditional_pass(const VideoRequest& request, size_t n_experts);
 
 // "832x480" → width 832, height 480 (positive integers, 'x' between, nothing else); false otherwise.
 // Callers check the model's own limits (multiples of 16, maximum side) and word their errors.

@@ -251,6 +251,7 @@ TEST(VideoCli, BadInputExitsWithAClearMessage) {
       {"--frames 5 --size 40x32 -o /tmp/x.mp4", "multiples of 16"},
       {"--frames 5 --size 32 -o /tmp/x.mp4", "WIDTHxHEIGHT"},
       {"--frames 5 --size 32x32 --sampler ddim -o /tmp/x.mp4", "valid samplers"},
+      {"--frames 5 --size 32x32 --cfg-high-noise 4 -o /tmp/x.mp4", "cfg_high_noise: this model has one DiT"},
       {"--frames 5 --size 32x32", "name an output"},
       {"--frames 5 --size 32x32 --noise /nonexistent.f32 -o /tmp/x.mp4", "/nonexistent.f32"},
       {"--frames 5 --size 32x32 -o /nonexistent/dir/x.mp4", "/nonexistent/dir"},
