@@ -25,6 +25,7 @@ struct MkmodelArgs {
   std::string name;
   uint64_t seed = 42;
   int threads = 0;
+  int dit_shards = 0;  // Wan presets: 0 = the release's layout
   ModelShape shape;
   bool tie = false, untie = false;
 };
@@ -224,14 +225,25 @@ void register_mkmodel(CLI::App& app) {
   cmd->add_option("--name", a->name, "general.name");
   cmd->add_option("--seed", a->seed, "Weight RNG seed")->capture_default_str();
   cmd->add_option("-t,--threads", a->threads, "Threads");
-  cmd->callback([a, type_opt] {
+  CLI::Option* shards_opt = cmd->add_option(
+      "--dit-shards", a->dit_shards,
+      "Wan presets: write the DiT as N shards behind diffusion_pytorch_model.safetensors.index.json "
+      "(default: as the release, 6 for wan2.1-14b, one file otherwise)");
+  cmd->callback([a, type_opt, shards_opt] {
     if (is_wan_preset(a->preset)) {
       // The DiT's dtype: f32 as the official release unless --type says otherwise.
-      WanMkmodelArgs wan_args{a->preset, a->out_path, type_opt->count() > 0 ? a->type_name : "f32", a->seed, a->threads};
+      WanMkmodelArgs wan_args{a->preset, a->out_path, type_opt->count() > 0 ? a->type_name : "f32", a->seed, a->threads,
+                              a->dit_shards};
+      if (shards_opt->count() > 0 && a->dit_shards < 1) {
+        throw CLI::RuntimeError(report_error(invalid_argument("--dit-shards must be at least 1")));
+      }
       Status s = write_wan_model(wan_args);
       if (!s) throw CLI::RuntimeError(report_error(s));
       std::fprintf(stderr, "mkmodel: wrote the %s model folder %s\n", a->preset.c_str(), a->out_path.c_str());
       return;
+    }
+    if (shards_opt->count() > 0) {
+      throw CLI::RuntimeError(report_error(invalid_argument("--dit-shards applies to the Wan presets only")));
     }
     if (a->vocab_path.empty()) throw CLI::RuntimeError(report_error(invalid_argument("--vocab is required for LLM models")));
     const int code = mkmodel(*a);

@@ -18,6 +18,7 @@ struct TextEncodeArgs {
   std::string model_dir;
   std::string encoder_path, tokenizer_path;
   std::string prompt, ids_text;
+  bool prompt_given = false;  // -p was on the command line (possibly as '')
   std::string out_path;
   int64_t text_len = video::kWanTextLen;
   bool pad = false;
@@ -38,7 +39,10 @@ int text_encode(const TextEncodeArgs& args) {
     tokenizer_path = files->tokenizer;
   }
   if (encoder.empty()) return report_error(invalid_argument("name the text encoder (--text-encoder) or a model folder (-m)"));
-  if (args.prompt.empty() == args.ids_text.empty()) return report_error(invalid_argument("give exactly one of -p TEXT or --ids 1,2,3"));
+  if (args.prompt_given == !args.ids_text.empty()) return report_error(invalid_argument("give exactly one of -p TEXT or --ids 1,2,3"));
+  if (args.prompt_given && args.prompt.find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
+    return report_error(invalid_argument("prompt: empty (give a text prompt, or token ids with --ids)"));
+  }
   if (args.text_len < 1) return report_error(invalid_argument("--text-len must be >= 1"));
   std::vector<int32_t> ids;
   if (!args.ids_text.empty()) {
@@ -88,7 +92,7 @@ void register_text_encode(CLI::App& app) {
   cmd->add_option("-m,--model", args->model_dir, "Wan model folder");
   cmd->add_option("--text-encoder", args->encoder_path, "umT5 encoder safetensors");
   cmd->add_option("--tokenizer", args->tokenizer_path, "SentencePiece model");
-  cmd->add_option("-p,--prompt", args->prompt, "Text");
+  CLI::Option* prompt_opt = cmd->add_option("-p,--prompt", args->prompt, "Text");
   cmd->add_option("--ids", args->ids_text, "Token ids 1,2,3 (eos included) instead of text");
   cmd->add_option("--text-len", args->text_len, "Padded length (Wan: 512)")->capture_default_str();
   cmd->add_flag("--pad", args->pad, "Write [text-len, dim], zero rows after the real tokens");
@@ -96,7 +100,8 @@ void register_text_encode(CLI::App& app) {
   cmd->add_option("--precision", args->precision, "f32 (reference) | stored")->capture_default_str();
   cmd->add_option("-t,--threads", args->threads, "Threads (0 = all cores)");
   cmd->add_option("-o,--out", args->out_path, "Raw f32 output file")->required();
-  cmd->callback([args] {
+  cmd->callback([args, prompt_opt] {
+    args->prompt_given = prompt_opt->count() > 0;
     const int code = text_encode(*args);
     if (code != 0) throw CLI::RuntimeError(code);
   });

@@ -39,6 +39,7 @@ struct VideoArgs {
   int threads = 0;
   std::string precision = "stored";
   float boundary = 0.875f;
+  std::optional<float> cfg_high_noise;  // two-expert models: the high-noise expert's guidance
   VideoOutputPaths out;
   bool json = false;
   bool quiet = false;
@@ -65,6 +66,7 @@ Expected<VideoRequest> build_request(const VideoArgs& args) {
   if (Status s = args.gen.apply(r); !s) return s;
   r.seed = args.seed;
   r.expert_boundary = args.boundary;
+  r.cfg_high_noise = args.cfg_high_noise;
   return r;
 }
 
@@ -187,6 +189,9 @@ void register_video(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "Noise seed")->capture_default_str();
   cmd->add_option("--boundary", args->boundary, "Two-expert models: high-noise DiT while t >= boundary*1000")
       ->capture_default_str();
+  cmd->add_option("--cfg-high-noise", args->cfg_high_noise,
+                  "Two-expert models: guidance while the high-noise DiT runs (Wan2.2 A14B: --cfg 3 --cfg-high-noise 4); "
+                  "default: --cfg");
   cmd->add_option("-t,--threads", args->threads, "Threads (0 = all cores)");
   cmd->add_option("--precision", args->precision, "stored (weights as stored) | f32 (reference numerics)")
       ->capture_default_str();

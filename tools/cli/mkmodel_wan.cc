@@ -5,8 +5,10 @@
 //   the files do not depend on the thread count.
 #include "mkmodel_wan.h"
 
+#include <nlohmann/json.hpp>
 #include <sentencepiece_trainer.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -29,13 +31,18 @@ struct WanPreset {
   const char* dit;            // dit_config_preset name, or "" for the tiny test shape
   int64_t vae_dim;            // Wan2.1 VAE base width (96 in the release)
   bool real_text_encoder;     // umT5-XXL, else a tiny umT5
+  int dit_shards;             // the release's DiT files: 1, or N shards behind an index JSON
 };
 
+// Wan2.1-T2V-1.3B ships one diffusion_pytorch_model.safetensors; Wan2.1-T2V-14B six shards,
+// diffusion_pytorch_model-0000k-of-00006.safetensors, behind diffusion_pytorch_model.safetensors.index.json.
 constexpr WanPreset kPresets[] = {
-    {"wan2.1-1.3b", "wan2.1-1.3b", 96, true},
-    {"wan2.1-14b", "wan2.1-14b", 96, true},
-    {"wan-tiny", "", 8, false},
+    {"wan2.1-1.3b", "wan2.1-1.3b", 96, true, 1},
+    {"wan2.1-14b", "wan2.1-14b", 96, true, 6},
+    {"wan-tiny", "", 8, false, 1},
 };
+
+using TensorSpecs = std::vector<std::pair<std::string, std::vector<int64_t>>>;
 
 uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -91,14 +98,57 @@ SafetensorsWriter::Fill random_fill(uint64_t seed, const std::string& name, cons
   };
 }
 
-Status write_store(const std::string& path, const std::vector<std::pair<std::string, std::vector<int64_t>>>& specs,
-                   StDType dtype, const std::string& component, uint64_t seed, ThreadPool& pool) {
+Status write_store(const std::string& path, const TensorSpecs& specs, StDType dtype, const std::string& component,
+                   uint64_t seed, ThreadPool& pool) {
   SafetensorsWriter writer;
   writer.set_metadata("component", component);
   writer.set_metadata("frugal_random_weights", "true");
   for (const auto& [name, shape] : specs) writer.add(name, dtype, shape, random_fill(seed, name, shape, dtype, pool));
   std::fprintf(stderr, "mkmodel: writing %s (%zu tensors)\n", path.c_str(), specs.size());
   return writer.write(path);
+}
+
+// The DiT as `shards` files in name order, cut where the running byte count passes k/shards of the
+// total (every shard gets at least one tensor), and the index JSON the official sharded releases ship:
+// {"metadata": {"total_size": bytes}, "weight_map": {tensor name: shard file}}.
+Status write_sharded_dit(const std::string& dir, TensorSpecs specs, StDType dtype, int shards, uint64_t seed,
+                         ThreadPool& pool) {
+  if (shards < 1 || static_cast<size_t>(shards) > specs.size()) {
+    return invalid_argument("--dit-shards must be between 1 and the DiT's " + std::to_string(specs.size()) +
+                            " tensors, not " + std::to_string(shards));
+  }
+  std::sort(specs.begin(), specs.end());
+  const int64_t elem_bytes = dtype == StDType::kF32 ? 4 : 2;
+  std::vector<int64_t> bytes;
+  int64_t total = 0;
+  for (const auto& spec : specs) {
+    int64_t n = elem_bytes;
+    for (int64_t d : spec.second) n *= d;
+    bytes.push_back(n);
+    total += n;
+  }
+  nlohmann::json weight_map = nlohmann::json::object();
+  size_t next = 0;
+  int64_t written = 0;
+  for (int k = 0; k < shards; ++k) {
+    char name[80];
+    std::snprintf(name, sizeof name, "diffusion_pytorch_model-%05d-of-%05d.safetensors", k + 1, shards);
+    const size_t keep_for_later = static_cast<size_t>(shards - k - 1);  // one tensor per shard still to write
+    const int64_t target = total / shards * (k + 1);
+    TensorSpecs part;
+    do {
+      part.push_back(specs[next]);
+      weight_map[specs[next].first] = name;
+      written += bytes[next];
+      ++next;
+    } while (next < specs.size() - keep_for_later && (k == shards - 1 || written < target));
+    if (Status s = write_store(dir + "/" + name, part, dtype, "dit", seed, pool); !s) return s;
+  }
+  const nlohmann::json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}};
+  std::ofstream out(dir + "/diffusion_pytorch_model.safetensors.index.json");
+  out << index.dump(2) << "\n";
+  if (!out) return internal_error("cannot write " + dir + "/diffusion_pytorch_model.safetensors.index.json");
+  return Status::ok();
 }
 
 // A unigram SentencePiece model with umT5's special ids (pad 0, </s> 1, <unk> 2), trained on
@@ -201,9 +251,13 @@ Status write_wan_model(const WanMkmodelArgs& args) {
   ThreadPool pool(args.threads > 0 ? args.threads : default_num_threads());
 
   std::ofstream(args.out_dir + "/config.json") << dit_config_json(dit);
-  std::vector<std::pair<std::string, std::vector<int64_t>>> specs;
+  TensorSpecs specs;
   for (const auto& s : video::dit_tensor_specs(dit)) specs.emplace_back(s.name, s.shape);
-  if (Status s = write_store(args.out_dir + "/diffusion_pytorch_model.safetensors", specs, dit_dtype, "dit", args.seed, pool); !s) {
+  const int shards = args.dit_shards > 0 ? args.dit_shards : preset->dit_shards;
+  if (Status s = shards == 1 ? write_store(args.out_dir + "/diffusion_pytorch_model.safetensors", specs, dit_dtype, "dit",
+                                           args.seed, pool)
+                             : write_sharded_dit(args.out_dir, specs, dit_dtype, shards, args.seed, pool);
+      !s) {
     return s;
   }
   specs.clear();

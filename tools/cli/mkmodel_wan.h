@@ -16,11 +16,13 @@ struct WanMkmodelArgs {
   std::string dit_type = "f32";  // f32 | bf16 | f16: the DiT's safetensors dtype
   uint64_t seed = 42;
   int threads = 0;
+  int dit_shards = 0;            // 0: as the release (14B: 6 shards + index JSON; 1.3B, tiny: one file)
 };
 
 bool is_wan_preset(const std::string& name);
 std::vector<std::string> wan_preset_names();
-// Writes config.json, diffusion_pytorch_model.safetensors, Wan2.1_VAE.safetensors,
+// Writes config.json, diffusion_pytorch_model.safetensors (or, sharded, diffusion_pytorch_model-0000k-of-0000N
+// .safetensors and diffusion_pytorch_model.safetensors.index.json), Wan2.1_VAE.safetensors,
 // models_t5_umt5-xxl-enc-bf16.safetensors and google/umt5-xxl/spiece.model (a small unigram
 // vocabulary trained on generated captions: random models have no real one) into out_dir.
 Status write_wan_model(const WanMkmodelArgs& args);

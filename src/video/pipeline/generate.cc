@@ -40,7 +40,7 @@ Expected<VideoRunStats> VideoPipeline::generate(const VideoRequest& request, con
   auto progress = [&](VideoStage stage, int step, int n, Clock::time_point t0) {
     if (callbacks.on_progress) callbacks.on_progress(VideoProgress{stage, step, n, seconds_since(t0)});
   };
-  const bool use_cfg = request.cfg != 1.0f;
+  const bool use_cfg = needs_unconditional_pass(request, model_->dits.size());
   const int n_texts = use_cfg ? 2 : 1;
   progress(VideoStage::kTextEncode, 0, n_texts, t_start);
   int64_t pos_rows = 0, neg_rows = 0;
@@ -84,7 +84,7 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
                               const VideoCallbacks& callbacks, VideoRunStats& stats) {
   const auto t0 = Clock::now();
   ThreadPool& pool = *model_->pool;
-  const bool use_cfg = request.cfg != 1.0f;
+  const bool use_cfg = needs_unconditional_pass(request, model_->dits.size());
   // Each expert embeds each context once: the text embedding does not depend on the timestep.
   const size_t n_experts = model_->dits.size();
   std::vector<std::vector<float>> pos_embedded(n_experts), neg_embedded(n_experts);
@@ -123,7 +123,9 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
       return s;
     }
     ++stats.dit_passes;
-    if (use_cfg) {
+    // Guidance 1 is the conditional pass alone (one pass); Wan2.2 gives each expert its own scale.
+    const float guidance = guidance_scale(request, e, n_experts);
+    if (guidance != 1.0f) {
       StepCacheStream* uncond_cache = cache.stream(static_cast<int>(2 * e + 1));
       if (Status s = dit.forward_embedded(x, T, H, W, neg_embedded[e].data(), timestep, uncond.data(), pool,
                                           uncond_cache, last);
@@ -131,7 +133,7 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
         return s;
       }
       ++stats.dit_passes;
-      cfg_combine(v_out, uncond.data(), request.cfg, v_out, n);
+      cfg_combine(v_out, uncond.data(), guidance, v_out, n);
     }
     return Status::ok();
   };

@@ -57,6 +57,15 @@ Status VideoPipeline::validate(const VideoRequest& r) const {
   if (Status s = validate_tiled_attention(r.attention); !s) return invalid_argument("attention: " + s.message());
   if (!(r.attention_warmup >= 0.0 && r.attention_warmup <= 1.0)) return invalid_argument("attention_warmup: must be in [0, 1]");
   if (!(r.step_cache >= 0.0 && r.step_cache <= 10.0)) return invalid_argument("step_cache: must be in [0, 10] (0 = off)");
+  if (r.cfg_high_noise) {
+    if (!(*r.cfg_high_noise >= 0.0f) || !std::isfinite(*r.cfg_high_noise)) {
+      return invalid_argument("cfg_high_noise: must be a finite number >= 0");
+    }
+    if (info.n_experts != 2) {
+      return invalid_argument("cfg_high_noise: this model has one DiT; a separate high-noise guidance scale needs a "
+                              "two-expert model (high_noise_model/ + low_noise_model/)");
+    }
+  }
   if (!r.noise.empty()) {
     const int64_t want = info.z_dim * ((r.frames - 1) / info.vae_stride_t + 1) * (r.height / info.vae_stride_s) *
                          (r.width / info.vae_stride_s);

@@ -31,4 +31,15 @@ bool parse_int_triple(const std::string& text, std::array<int64_t, 3>* out) {
   return true;
 }
 
+float guidance_scale(const VideoRequest& request, size_t expert, size_t n_experts) {
+  return n_experts == 2 && expert == 0 && request.cfg_high_noise ? *request.cfg_high_noise : request.cfg;
+}
+
+bool needs_unconditional_pass(const VideoRequest& request, size_t n_experts) {
+  for (size_t e = 0; e < n_experts; ++e) {
+    if (guidance_scale(request, e, n_experts) != 1.0f) return true;
+  }
+  return false;
+}
+
 }  // namespace frugal::video

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,16 @@ struct VideoRequest {
   TiledAttentionConfig attention;        // DiT self-attention: dense (default), sliding-tile, block-sparse
   double attention_warmup = 0;           // fraction of the steps, from the first, that attend densely, [0, 1]
   double step_cache = 0;                 // step-caching threshold (dit/step_cache.h); 0 = off, else (0, 10]
+  // Two-expert models: the guidance scale while the high-noise expert runs (Wan2.2 A14B t2v ships
+  // sample_guide_scale (3.0, 4.0): cfg 3 for the low-noise expert, 4 for the high-noise one); unset:
+  // cfg for both. A one-DiT model refuses it.
+  std::optional<float> cfg_high_noise;
 };
+
+// The guidance scale of the step that runs DiT `expert` of a model with `n_experts` (0 = high noise).
+float guidance_scale(const VideoRequest& request, size_t expert, size_t n_experts);
+// Whether any step can need the unconditional pass (some expert's guidance scale is not 1).
+bool needs_unconditional_pass(const VideoRequest& request, size_t n_experts);
 
 // "832x480" → width 832, height 480 (positive integers, 'x' between, nothing else); false otherwise.
 // Callers check the model's own limits (multiples of 16, maximum side) and word their errors.

@@ -77,6 +77,10 @@ TEST(VideoCli, ReferenceModeReproducesTheOfficialGenerate) {
   // The summary: progress bar lines, the closing line, and the JSON object.
   EXPECT_NE(r.output.find("denoise     ["), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("step 10/10"), std::string::npos) << r.output;
+  // The bar names the stage, the step i/N, seconds per step, and the time left.
+  for (const char* part : {"text encode [", "VAE decode  [", " s/step", "ETA ", "latent frame 3/3"}) {
+    EXPECT_NE(r.output.find(part), std::string::npos) << part << "\n" << r.output;
+  }
   EXPECT_NE(r.output.find("peak memory"), std::string::npos) << r.output;
   const auto summary = last_json(r.output);
   ASSERT_TRUE(summary.is_object()) << r.output;
@@ -247,6 +251,7 @@ TEST(VideoCli, BadInputExitsWithAClearMessage) {
       {"--frames 5 --size 40x32 -o /tmp/x.mp4", "multiples of 16"},
       {"--frames 5 --size 32 -o /tmp/x.mp4", "WIDTHxHEIGHT"},
       {"--frames 5 --size 32x32 --sampler ddim -o /tmp/x.mp4", "valid samplers"},
+      {"--frames 5 --size 32x32 --cfg-high-noise 4 -o /tmp/x.mp4", "cfg_high_noise: this model has one DiT"},
       {"--frames 5 --size 32x32", "name an output"},
       {"--frames 5 --size 32x32 --noise /nonexistent.f32 -o /tmp/x.mp4", "/nonexistent.f32"},
       {"--frames 5 --size 32x32 -o /nonexistent/dir/x.mp4", "/nonexistent/dir"},

@@ -90,6 +90,8 @@ TEST_P(ReferenceCaseTest, MatchesOfficialRunStepByStep) {
 
   std::vector<float> x = data.noise;  // [n]
   std::vector<float> v(static_cast<size_t>(n));
+  std::vector<float> trajectory;  // [steps + 1, n]: our model inputs, then the final x0
+  std::vector<float> outputs;     // [steps, n]: the toy model's outputs on them
   double worst_latent = 0.0;
   double worst_model_out = 0.0;
   int bit_identical_steps = 0;
@@ -97,7 +99,9 @@ TEST_P(ReferenceCaseTest, MatchesOfficialRunStepByStep) {
     const float* ref_x = data.latents.data() + step * n;
     worst_latent = std::max(worst_latent, max_rel_diff(x.data(), ref_x, n));
     bit_identical_steps += bit_equal(x.data(), ref_x, n) ? 1 : 0;
+    trajectory.insert(trajectory.end(), x.begin(), x.end());
     toy_velocity(x.data(), (*sampler)->timestep(), data.r.data(), v.data(), n);
+    outputs.insert(outputs.end(), v.begin(), v.end());
     worst_model_out = std::max(worst_model_out, max_rel_diff(v.data(), data.model_out.data() + step * n, n));
     (*sampler)->step(v.data(), x.data(), n);
   }
@@ -105,6 +109,16 @@ TEST_P(ReferenceCaseTest, MatchesOfficialRunStepByStep) {
   const double final_diff = max_rel_diff(x.data(), ref_final, n);
   worst_latent = std::max(worst_latent, final_diff);
   bit_identical_steps += bit_equal(x.data(), ref_final, n) ? 1 : 0;
+  trajectory.insert(trajectory.end(), x.begin(), x.end());
+  // The whole trajectory and every model output, as one comparison each (max|d|, cosine).
+  std::printf("[ %-16s ]\n", param.dir);
+  EXPECT_LE(testing::print_fidelity("latents (every step + x0)", trajectory.data(), data.latents.data(),
+                                    static_cast<int64_t>(data.latents.size())),
+            kTolerance);
+  EXPECT_LE(testing::print_fidelity("model_out (every step)", outputs.data(), data.model_out.data(),
+                                    static_cast<int64_t>(data.model_out.size())),
+            kTolerance);
+  EXPECT_LE(testing::print_fidelity("final x0", x.data(), ref_final, n), kTolerance);
   std::printf("[ %-16s ] max|d|/max|ref|: latents %.3g, model_out %.3g, final x0 %.3g; "
               "bit-identical latents %d/%d\n",
               param.dir, worst_latent, worst_model_out, final_diff, bit_identical_steps, data.num_steps + 1);

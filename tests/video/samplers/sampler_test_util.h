@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -26,6 +27,24 @@ inline double max_rel_diff(const float* a, const float* ref, int64_t n) {
     max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
   }
   return max_ref > 0.0 ? max_diff / max_ref : max_diff;
+}
+
+// max|a - ref|, max|ref| and the cosine similarity of [n] values, printed as the README's fidelity
+// line; returns max|a - ref| / max|ref| (max|a - ref| when ref is all zero).
+inline double print_fidelity(const char* what, const float* a, const float* ref, int64_t n) {
+  double max_diff = 0.0, max_ref = 0.0, dot = 0.0, na = 0.0, nr = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double x = a[i], y = ref[i];
+    max_diff = std::max(max_diff, std::fabs(x - y));
+    max_ref = std::max(max_ref, std::fabs(y));
+    dot += x * y;
+    na += x * x;
+    nr += y * y;
+  }
+  const double cosine = (na > 0.0 && nr > 0.0) ? dot / std::sqrt(na * nr) : (na == nr ? 1.0 : 0.0);
+  const double rel = max_ref > 0.0 ? max_diff / max_ref : max_diff;
+  std::printf("  %-28s max|d| %.3e  max|ref| %.3e  rel %.3e  cos %.9f\n", what, max_diff, max_ref, rel, cosine);
+  return rel;
 }
 
 inline bool bit_equal(const float* a, const float* b, int64_t n) {
