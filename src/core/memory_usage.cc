@@ -6,8 +6,9 @@
 namespace frugal {
 namespace {
 
-int64_t status_field_bytes(const char* field) {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
+// A "Field:   123 kB" line of a /proc file, in bytes; 0 when absent.
+int64_t kib_field_bytes(const char* path, const char* field) {
+  std::FILE* f = std::fopen(path, "r");
   if (f == nullptr) return 0;
   char line[256];
   int64_t kib = 0;
@@ -25,8 +26,9 @@ int64_t status_field_bytes(const char* field) {
 
 }  // namespace
 
-int64_t current_rss_bytes() { return status_field_bytes("VmRSS"); }
-int64_t peak_rss_bytes() { return status_field_bytes("VmHWM"); }
+int64_t current_rss_bytes() { return kib_field_bytes("/proc/self/status", "VmRSS"); }
+int64_t peak_rss_bytes() { return kib_field_bytes("/proc/self/status", "VmHWM"); }
+int64_t available_memory_bytes() { return kib_field_bytes("/proc/meminfo", "MemAvailable"); }
 
 bool reset_peak_rss() {
   std::FILE* f = std::fopen("/proc/self/clear_refs", "w");

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 #include <string_view>
+#include <utility>
 
 namespace frugal {
 namespace {
@@ -145,6 +146,30 @@ Status parse_points(const json& doc, const char* field, const std::string& origi
   return Status::ok();
 }
 
+// The optional "probe" object; a record without it keeps an empty method.
+Status parse_probe(const json& doc, const std::string& origin, CalibrationProbe& out) {
+  auto it = doc.find("probe");
+  if (it == doc.end()) return Status::ok();
+  const std::string where = origin + ": probe";
+  if (!it->is_object()) return invalid_argument(where + " must be an object");
+  out.method = read_string(*it, "method");
+  out.verdict = read_string(*it, "verdict");
+  struct Field { const char* name; double* out; };
+  for (const Field& f : {Field{"read_median_gb_per_s", &out.read_median_gb_per_s},
+                         Field{"read_min_gb_per_s", &out.read_min_gb_per_s},
+                         Field{"read_relative_spread", &out.read_relative_spread}}) {
+    auto v = read_number(*it, f.name, where);
+    if (!v) return v.error();
+    *f.out = *v;
+  }
+  for (auto [name, flag] : {std::pair{"host_quiet", &out.host_quiet}, std::pair{"trusted", &out.trusted}}) {
+    auto b = it->find(name);
+    if (b == it->end() || !b->is_boolean()) return invalid_argument(where + ": field '" + name + "' must be true or false");
+    *flag = b->get<bool>();
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 std::string calibration_to_json(const CalibrationRecord& r) {
@@ -157,6 +182,15 @@ std::string calibration_to_json(const CalibrationRecord& r) {
               {"triad_gb_per_s", r.triad_gb_per_s}, {"peak_flops_per_s", r.peak_flops_per_s},
               {"points", points}};
   if (!history.empty()) doc["history"] = history;
+  if (!r.probe.method.empty()) {
+    doc["probe"] = {{"method", r.probe.method},
+                    {"read_median_gb_per_s", r.probe.read_median_gb_per_s},
+                    {"read_min_gb_per_s", r.probe.read_min_gb_per_s},
+                    {"read_relative_spread", r.probe.read_relative_spread},
+                    {"host_quiet", r.probe.host_quiet},
+                    {"trusted", r.probe.trusted},
+                    {"verdict", r.probe.verdict}};
+  }
   return doc.dump(2) + "\n";
 }
 
@@ -184,6 +218,7 @@ Expected<CalibrationRecord> calibration_from_json(const std::string& json_text, 
   }
   if (r.read_gb_per_s <= 0) return invalid_argument(origin + ": field 'read_gb_per_s' must be > 0");
   if (r.peak_flops_per_s <= 0) return invalid_argument(origin + ": field 'peak_flops_per_s' must be > 0");
+  if (Status s = parse_probe(doc, origin, r.probe); !s) return s;
   if (Status s = parse_points(doc, "points", origin, r.points); !s) return s;
   if (Status s = parse_points(doc, "history", origin, r.history); !s) return s;
   return r;

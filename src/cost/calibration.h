@@ -39,6 +39,18 @@ struct CalibrationPoint {
   std::string measured_utc{};     // when bench measured it (ISO 8601)
 };
 
+// How the record's read bandwidth was measured (JSON "probe"; absent in records written before the
+// probe carried its method, then `method` is empty): the planner's bandwidth is only as good as this.
+struct CalibrationProbe {
+  std::string method;                 // "streaming read (sum of 8 B doubles), 2 threads, ..., best of 10 ..."
+  double read_median_gb_per_s = 0;    // of the timed repetitions (read_gb_per_s is the best)
+  double read_min_gb_per_s = 0;
+  double read_relative_spread = 0;    // (best - min) / best
+  bool host_quiet = false;            // load, steal and other processes' CPU below the limits
+  bool trusted = false;               // quiet, arrays >= 4x LLC, spread within bounds: MBU may be reported
+  std::string verdict;                // "trusted" or the reasons ("host busy: load 5.2 on 2 cores; ...")
+};
+
 struct CalibrationRecord {
   std::string machine_id;      // hostname or a stable id
   std::string cpu_model;       // "/proc/cpuinfo model name"
@@ -47,6 +59,7 @@ struct CalibrationRecord {
   double read_gb_per_s = 0;    // measured streaming-read bandwidth
   double triad_gb_per_s = 0;   // measured STREAM triad bandwidth
   double peak_flops_per_s = 0; // measured peak FLOP/s probe (all cores)
+  CalibrationProbe probe;      // the read probe's method, spread and host verdict
   std::vector<CalibrationPoint> points;
   // Points a later run of the same configuration replaced, oldest first (kept, never used).
   std::vector<CalibrationPoint> history;

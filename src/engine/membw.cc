@@ -37,11 +37,12 @@ void triad_range(double* a, const double* b, const double* c, double s, int64_t 
   for (int64_t i = begin; i < end; ++i) a[i] = b[i] + s * c[i];
 }
 
-// Best (smallest) wall time of `repetitions` runs of fn over each thread's slice [begin, end).
+// GB/s of each of `repetitions` timed runs of fn over each thread's slice [begin, end), after one
+// untimed warm-up run; `bytes` is what one run moves.
 template <typename Fn>
-double best_seconds(ThreadPool& pool, int64_t n_elems, int repetitions, const Fn& fn) {
-  double best = std::numeric_limits<double>::infinity();
-  for (int rep = 0; rep < repetitions; ++rep) {
+MembwStats timed_runs(ThreadPool& pool, int64_t n_elems, int repetitions, double bytes, const Fn& fn) {
+  std::vector<double> gb_per_s;
+  for (int rep = -1; rep < repetitions; ++rep) {
     const auto start = std::chrono::steady_clock::now();
     pool.run([&](int thread_idx, int num_threads) {
       const int64_t chunk = (n_elems + num_threads - 1) / num_threads;
@@ -50,12 +51,27 @@ double best_seconds(ThreadPool& pool, int64_t n_elems, int repetitions, const Fn
       fn(thread_idx, begin, end);
     });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    best = std::min(best, seconds);
+    if (rep >= 0 && seconds > 0) gb_per_s.push_back(bytes / seconds / 1e9);
   }
-  return best;
+  return membw_stats(std::move(gb_per_s));
 }
 
 }  // namespace
+
+MembwStats membw_stats(std::vector<double> gb_per_s) {
+  if (gb_per_s.empty()) return {};
+  std::sort(gb_per_s.begin(), gb_per_s.end());
+  const size_t n = gb_per_s.size();
+  const double median = n % 2 == 1 ? gb_per_s[n / 2] : 0.5 * (gb_per_s[n / 2 - 1] + gb_per_s[n / 2]);
+  return MembwStats{gb_per_s.back(), median, gb_per_s.front()};
+}
+
+int64_t default_probe_array_bytes(int64_t llc_bytes, int64_t available_bytes) {
+  constexpr int64_t kMiB = int64_t{1} << 20;
+  int64_t bytes = std::max<int64_t>(128 * kMiB, 4 * std::max<int64_t>(0, llc_bytes));
+  if (available_bytes > 0) bytes = std::min(bytes, available_bytes / 6);  // 3 arrays in half of it
+  return std::max(kMiB, bytes / kMiB * kMiB);
+}
 
 void MembwProbe::FreeAligned::operator()(double* p) const { ::operator delete[](p, kArrayAlignment); }
 
@@ -97,21 +113,22 @@ MembwResult MembwProbe::measure(ThreadPool& pool, int repetitions) {
   MembwResult r;
   r.num_threads = pool.num_threads();
   r.array_bytes = array_bytes();
-  const double read_s = best_seconds(pool, n_elems_, repetitions, [&](int t, int64_t begin, int64_t end) {
+  r.repetitions = repetitions;
+  r.read = timed_runs(pool, n_elems_, repetitions, n * elem_bytes, [&](int t, int64_t begin, int64_t end) {
     sums[static_cast<size_t>(t)] += read_sum(a, begin, end);
   });
-  const double copy_s = best_seconds(pool, n_elems_, repetitions, [&](int, int64_t begin, int64_t end) {
+  r.copy = timed_runs(pool, n_elems_, repetitions, 2 * n * elem_bytes, [&](int, int64_t begin, int64_t end) {
     copy_range(a, c, begin, end);
   });
   // Triad writes b (not a) so `a` keeps its values and the read/copy results stay meaningful.
-  const double triad_s = best_seconds(pool, n_elems_, repetitions, [&](int, int64_t begin, int64_t end) {
+  r.triad = timed_runs(pool, n_elems_, repetitions, 3 * n * elem_bytes, [&](int, int64_t begin, int64_t end) {
     triad_range(b, a, c, kTriadScalar, begin, end);
   });
   volatile double sink = 0;
   for (double s : sums) sink = sink + s;
-  r.read_gb_per_s = n * elem_bytes / read_s / 1e9;
-  r.copy_gb_per_s = 2 * n * elem_bytes / copy_s / 1e9;
-  r.triad_gb_per_s = 3 * n * elem_bytes / triad_s / 1e9;
+  r.read_gb_per_s = r.read.best;
+  r.copy_gb_per_s = r.copy.best;
+  r.triad_gb_per_s = r.triad.best;
   return r;
 }
 

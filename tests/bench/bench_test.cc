@@ -56,7 +56,11 @@ TEST(Bench, JsonLinesHaveTheKeysAndOrderedStatistics) {
     EXPECT_LE(lo, mid);
     EXPECT_LE(mid, hi);
     EXPECT_EQ(row["tokens_per_s"].size(), 2u);
-    for (const char* key : {"mbu", "mfu", "bytes_per_token", "flops_per_token"}) EXPECT_GT(row[key].get<double>(), 0) << key;
+    for (const char* key : {"mfu", "bytes_per_token", "flops_per_token"}) EXPECT_GT(row[key].get<double>(), 0) << key;
+    // 8 MiB probe arrays are inside any LLC: the reading is not trusted, so MBU is null with why.
+    EXPECT_FALSE(row["probe_trusted"].get<bool>());
+    EXPECT_TRUE(row["mbu"].is_null()) << row.dump();
+    EXPECT_NE(row["mbu_withheld"].get<std::string>().find("MBU not reported"), std::string::npos) << row.dump();
     const bool pp = row["n_prompt"].get<int>() > 0;
     EXPECT_EQ(pp ? row["n_gen"].get<int>() : row["n_prompt"].get<int>(), 0);
     seen.insert({row["threads"].get<int>(), pp ? "pp" : "tg"});
@@ -148,9 +152,58 @@ TEST(Bench, MembwPrintsPositiveBandwidths) {
       EXPECT_TRUE(std::isfinite(row[key].get<double>())) << key;
     }
   }
-  auto table = run_command(frugal_binary() + " bench --membw --membw-mib 8 -t 1");
+  for (const auto& row : rows) {
+    const double best = row["read_gb_per_s"], median = row["read_median_gb_per_s"], min = row["read_min_gb_per_s"];
+    EXPECT_LE(min, median);
+    EXPECT_LE(median, best);
+    EXPECT_NEAR(row["read_relative_spread"].get<double>(), (best - min) / best, 1e-9);
+    EXPECT_EQ(row["repetitions"], 10);  // the default best-of-N
+    EXPECT_GT(row["llc_bytes"].get<double>(), 0);
+    EXPECT_GE(row["host"]["cores"].get<int>(), 1);
+    // 8 MiB arrays: never trusted, and the reasons say so.
+    EXPECT_FALSE(row["trusted"].get<bool>());
+    bool names_llc = false;
+    for (const auto& why : row["reasons"]) names_llc |= why.get<std::string>().find("last-level cache") != std::string::npos;
+    EXPECT_TRUE(names_llc) << row.dump();
+    EXPECT_NE(row["method"].get<std::string>().find("best of 10"), std::string::npos) << row.dump();
+  }
+  auto table = run_command(frugal_binary() + " bench --membw --membw-mib 8 --membw-reps 3 -t 1");
   ASSERT_EQ(table.exit_code, 0) << table.output;
   EXPECT_NE(table.output.find("triad GB/s"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("read median"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("# 1 thread: streaming read"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("MBU not reported"), std::string::npos) << table.output;
+  EXPECT_NE(run_command(frugal_binary() + " bench --membw --membw-reps 0 2>&1").exit_code, 0);
+}
+
+// The table never shows an MBU above 100 %: each row's MBU cell is a percentage <= 100 or "n/a",
+// and every n/a row is explained under the table.
+TEST(Bench, TableNeverPrintsAnMbuAboveOneHundredPercent) {
+  auto r = run_command(frugal_binary() + " bench -m " + data_path("models/tiny-q8_0.gguf") +
+                       " -p 16 -n 8 -r 1 -t 1 --no-save --membw-mib 8 --membw-reps 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::istringstream in(r.output);
+  std::string line;
+  int rows = 0, withheld = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("| ", 0) != 0 || line.find("tiny-q8_0") == std::string::npos) continue;
+    std::vector<std::string> cells;
+    std::istringstream cells_in(line);
+    std::string cell;
+    while (std::getline(cells_in, cell, '|')) cells.push_back(cell);
+    ASSERT_GE(cells.size(), 11u) << line;
+    const std::string mbu = cells[9];
+    ++rows;
+    if (mbu.find("n/a") != std::string::npos) {
+      ++withheld;
+    } else {
+      EXPECT_LE(std::stod(mbu), 100.0) << line;
+    }
+  }
+  EXPECT_EQ(rows, 2) << r.output;
+  EXPECT_EQ(withheld, 2) << r.output;  // 8 MiB arrays: the probe is never trusted
+  EXPECT_NE(r.output.find("# MBU n/a for 2 rows:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("last-level cache"), std::string::npos) << r.output;
 }
 
 // The record is written, loads with the schema the planner reads (via `frugal plan`, which calls
@@ -167,6 +220,14 @@ TEST(Bench, SavesACalibrationRecordThePlannerLoads) {
   EXPECT_GT(doc["read_gb_per_s"].get<double>(), 0);
   EXPECT_GT(doc["triad_gb_per_s"].get<double>(), 0);
   EXPECT_GT(doc["peak_flops_per_s"].get<double>(), 0);
+  // The probe is stored with its method, spread and verdict (8 MiB arrays: not trusted).
+  ASSERT_TRUE(doc.contains("probe")) << doc.dump();
+  EXPECT_NE(doc["probe"]["method"].get<std::string>().find("streaming read"), std::string::npos);
+  EXPECT_LE(doc["probe"]["read_min_gb_per_s"].get<double>(), doc["read_gb_per_s"].get<double>());
+  EXPECT_GE(doc["probe"]["read_relative_spread"].get<double>(), 0);
+  EXPECT_TRUE(doc["probe"]["host_quiet"].is_boolean());
+  EXPECT_FALSE(doc["probe"]["trusted"].get<bool>());
+  EXPECT_NE(doc["probe"]["verdict"].get<std::string>().find("MBU not reported"), std::string::npos);
   ASSERT_EQ(doc["points"].size(), 2u);
   for (const auto& p : doc["points"]) {
     EXPECT_EQ(p["weight_type"], "q8_0");

@@ -48,6 +48,43 @@ TEST(Calibration, JsonRoundTripThroughAFile) {
                                      "\"triad_gb_per_s\": 1, \"peak_flops_per_s\": 1}", "x").has_value());
 }
 
+// The probe's method, spread and host verdict survive a round trip; a record without them (written
+// before they existed) still loads, with an empty method; a malformed probe object is an error.
+TEST(Calibration, ProbeMethodSpreadAndVerdictRoundTrip) {
+  CalibrationRecord r = sample();
+  r.probe.method = "streaming read (sum of 8 B doubles), 2 threads on contiguous slices, 2048 MiB arrays";
+  r.probe.read_median_gb_per_s = 33.1;
+  r.probe.read_min_gb_per_s = 31.0;
+  r.probe.read_relative_spread = 0.1;
+  r.probe.host_quiet = false;
+  r.probe.trusted = false;
+  r.probe.verdict = "host busy: load 5.2 on 2 cores; MBU not reported";
+  auto back = calibration_from_json(calibration_to_json(r), "x");
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  EXPECT_EQ(back->probe.method, r.probe.method);
+  EXPECT_DOUBLE_EQ(back->probe.read_median_gb_per_s, 33.1);
+  EXPECT_DOUBLE_EQ(back->probe.read_min_gb_per_s, 31.0);
+  EXPECT_DOUBLE_EQ(back->probe.read_relative_spread, 0.1);
+  EXPECT_FALSE(back->probe.host_quiet);
+  EXPECT_FALSE(back->probe.trusted);
+  EXPECT_EQ(back->probe.verdict, r.probe.verdict);
+  r.probe.host_quiet = r.probe.trusted = true;
+  back = calibration_from_json(calibration_to_json(r), "x");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_TRUE(back->probe.host_quiet);
+  EXPECT_TRUE(back->probe.trusted);
+
+  auto old = calibration_from_json(calibration_to_json(sample()), "x");
+  ASSERT_TRUE(old.has_value()) << old.error().to_string();
+  EXPECT_TRUE(old->probe.method.empty());
+  const std::string head = "{\"schema\": \"frugal.calibration/1\", \"memory_bytes\": 1, \"read_gb_per_s\": 1, "
+                           "\"triad_gb_per_s\": 1, \"peak_flops_per_s\": 1, ";
+  EXPECT_FALSE(calibration_from_json(head + "\"probe\": 3}", "x").has_value());
+  EXPECT_FALSE(calibration_from_json(head + "\"probe\": {\"read_median_gb_per_s\": 1, \"read_min_gb_per_s\": 1, "
+                                            "\"read_relative_spread\": 0, \"host_quiet\": \"yes\", \"trusted\": true}}",
+                                     "x").has_value());
+}
+
 TEST(Calibration, PathResolution) {
   EXPECT_EQ(resolve_calibration_path("/a/b.json"), "/a/b.json");
   ::setenv("FRUGAL_CALIBRATION", "/env/c.json", 1);

@@ -63,7 +63,7 @@ double BenchRow::tps_median() const {
   const size_t mid = s.size() / 2;
   return s.size() % 2 == 1 ? s[mid] : 0.5 * (s[mid - 1] + s[mid]);
 }
-double BenchRow::mbu() const { return achieved_fraction(bytes_per_token * tps_median(), probe.read_gb_per_s * 1e9); }
+MbuReading BenchRow::mbu() const { return gate_mbu(probe.trust, achieved_bytes_per_s(), probe.read_gb_per_s * 1e9); }
 double BenchRow::mfu() const { return achieved_fraction(flops_per_token * tps_median(), probe.peak_flops_per_s); }
 
 void print_table_header() {
@@ -76,9 +76,28 @@ void print_table_row(const BenchRow& r) {
   std::string name = r.model.substr(r.model.find_last_of('/') == std::string::npos ? 0 : r.model.find_last_of('/') + 1);
   const bool gib = r.model_bytes >= 1024.0 * 1024.0 * 1024.0;
   const double size = r.model_bytes / (gib ? 1024.0 * 1024.0 * 1024.0 : 1024.0 * 1024.0);
-  std::printf("| %-28s | %-7s | %5.2f %s | %7d | %10s | %11.2f | %10.2f | %10.2f | %5.1f%% | %5.1f%% |\n", name.c_str(),
+  const MbuReading mbu = r.mbu();
+  char mbu_text[16] = "n/a";
+  if (mbu.mbu) std::snprintf(mbu_text, sizeof(mbu_text), "%5.1f%%", 100 * *mbu.mbu);
+  std::printf("| %-28s | %-7s | %5.2f %s | %7d | %10s | %11.2f | %10.2f | %10.2f | %6s | %5.1f%% |\n", name.c_str(),
               r.weight_type.c_str(), size, gib ? "GiB" : "MiB", r.threads, r.test_name().c_str(),
-              r.tps_median(), r.tps_min(), r.tps_max(), 100 * r.mbu(), 100 * r.mfu());
+              r.tps_median(), r.tps_min(), r.tps_max(), mbu_text, 100 * r.mfu());
+  std::fflush(stdout);
+}
+
+void print_withheld_mbu_notes(const std::vector<BenchRow>& rows) {
+  std::vector<std::pair<std::string, int>> reasons;  // in first-seen order
+  for (const BenchRow& r : rows) {
+    const MbuReading m = r.mbu();
+    if (m.mbu) continue;
+    auto it = std::find_if(reasons.begin(), reasons.end(), [&](const auto& e) { return e.first == m.withheld; });
+    if (it == reasons.end()) {
+      reasons.emplace_back(m.withheld, 1);
+    } else {
+      ++it->second;
+    }
+  }
+  for (const auto& [why, n] : reasons) std::printf("# MBU n/a for %d row%s: %s\n", n, n == 1 ? "" : "s", why.c_str());
   std::fflush(stdout);
 }
 
@@ -99,31 +118,72 @@ std::string row_to_json_line(const BenchRow& r) {
             {"tokens_per_s_max", r.tps_max()},
             {"bytes_per_token", r.bytes_per_token},
             {"flops_per_token", r.flops_per_token},
-            {"mbu", r.mbu()},
             {"mfu", r.mfu()},
             {"read_gb_per_s", r.probe.read_gb_per_s},
+            {"probe_trusted", r.probe.trust.trusted},
             {"peak_flops_per_s", r.probe.peak_flops_per_s}};
+  // "mbu": a number in (0, 1], or null with "mbu_withheld" saying why (membw_trust.h).
+  const MbuReading mbu = r.mbu();
+  if (mbu.mbu) {
+    j["mbu"] = *mbu.mbu;
+  } else {
+    j["mbu"] = nullptr;
+    j["mbu_withheld"] = mbu.withheld;
+  }
   return j.dump();
 }
 
 void print_probe_table_header() {
-  std::printf("| %7s | %9s | %13s | %13s | %14s | %16s | %-8s |\n", "threads", "array", "read GB/s", "copy GB/s",
-              "triad GB/s", "peak GFLOP/s f32", "FMA loop");
-  std::printf("| ------: | --------: | ------------: | ------------: | -------------: | ---------------: | -------- |\n");
+  std::printf("| %7s | %9s | %10s | %12s | %9s | %7s | %9s | %10s | %16s | %-8s | %-7s |\n", "threads", "array",
+              "read GB/s", "read median", "read min", "spread", "copy GB/s", "triad GB/s", "peak GFLOP/s f32",
+              "FMA loop", "trusted");
+  std::printf("| ------: | --------: | ---------: | -----------: | --------: | ------: | --------: | ---------: | "
+              "---------------: | -------- | ------- |\n");
 }
 
-void print_probe_row(const ProbeFigures& p, int64_t array_mib) {
-  std::printf("| %7d | %5lld MiB | %13.2f | %13.2f | %14.2f | %16.1f | %-8s |\n", p.threads,
-              static_cast<long long>(array_mib), p.read_gb_per_s, p.copy_gb_per_s, p.triad_gb_per_s,
-              p.peak_flops_per_s / 1e9, p.flops_variant.c_str());
+void print_probe_row(const ProbeFigures& p) {
+  std::printf("| %7d | %5lld MiB | %10.2f | %12.2f | %9.2f | %5.1f %% | %9.2f | %10.2f | %16.1f | %-8s | %-7s |\n",
+              p.threads, static_cast<long long>(p.array_bytes >> 20), p.read.best, p.read.median, p.read.min,
+              100 * p.read.relative_spread(), p.copy_gb_per_s, p.triad_gb_per_s, p.peak_flops_per_s / 1e9,
+              p.flops_variant.c_str(), p.trust.trusted ? "yes" : "no");
   std::fflush(stdout);
 }
 
-std::string probe_to_json_line(const ProbeFigures& p, int64_t array_mib) {
-  json j = {{"threads", p.threads},           {"array_mib", array_mib},
-            {"read_gb_per_s", p.read_gb_per_s}, {"copy_gb_per_s", p.copy_gb_per_s},
-            {"triad_gb_per_s", p.triad_gb_per_s}, {"peak_flops_per_s", p.peak_flops_per_s},
-            {"flops_variant", p.flops_variant}};
+void print_probe_notes(const ProbeFigures& p) {
+  const HostActivity& h = p.trust.host;
+  std::printf("# %d thread%s: %s; host during the probe: load %.2f on %d cores, steal %.1f %%, other processes %.1f %% "
+              "of the CPUs over %.1f s\n",
+              p.threads, p.threads == 1 ? "" : "s", p.trust.method.c_str(), h.load1, h.cores, 100 * h.steal_share, 100 * h.other_cpu_share,
+              h.window_s);
+  if (p.trust.trusted) {
+    std::printf("# %d thread%s: probe trusted: MBU is reported against %.2f GB/s read\n", p.threads,
+                p.threads == 1 ? "" : "s", p.read_gb_per_s);
+  } else {
+    std::printf("# %d thread%s: %s\n", p.threads, p.threads == 1 ? "" : "s", p.trust.why_no_mbu().c_str());
+  }
+  std::fflush(stdout);
+}
+
+std::string probe_to_json_line(const ProbeFigures& p) {
+  const HostActivity& h = p.trust.host;
+  json j = {{"threads", p.threads},
+            {"array_mib", p.array_bytes >> 20},
+            {"llc_bytes", p.llc_bytes},
+            {"repetitions", p.repetitions},
+            {"read_gb_per_s", p.read_gb_per_s},
+            {"read_median_gb_per_s", p.read.median},
+            {"read_min_gb_per_s", p.read.min},
+            {"read_relative_spread", p.read.relative_spread()},
+            {"copy_gb_per_s", p.copy_gb_per_s},
+            {"triad_gb_per_s", p.triad_gb_per_s},
+            {"peak_flops_per_s", p.peak_flops_per_s},
+            {"flops_variant", p.flops_variant},
+            {"method", p.trust.method},
+            {"host", {{"load1", h.load1}, {"cores", h.cores}, {"steal_share", h.steal_share},
+                      {"other_cpu_share", h.other_cpu_share}, {"window_s", h.window_s}}},
+            {"host_quiet", p.trust.host_quiet},
+            {"trusted", p.trust.trusted},
+            {"reasons", p.trust.reasons}};
   return j.dump();
 }
 
@@ -135,6 +195,13 @@ CalibrationRecord build_calibration(const std::vector<BenchRow>& rows, const Pro
   rec.read_gb_per_s = machine.read_gb_per_s;
   rec.triad_gb_per_s = machine.triad_gb_per_s;
   rec.peak_flops_per_s = machine.peak_flops_per_s;
+  rec.probe.method = machine.trust.method;
+  rec.probe.read_median_gb_per_s = machine.read.median;
+  rec.probe.read_min_gb_per_s = machine.read.min;
+  rec.probe.read_relative_spread = machine.read.relative_spread();
+  rec.probe.host_quiet = machine.trust.host_quiet;
+  rec.probe.trusted = machine.trust.trusted;
+  rec.probe.verdict = machine.trust.trusted ? "trusted" : machine.trust.why_no_mbu();
   int point_threads = 0;
   for (const BenchRow& r : rows) {
     if (r.threads == machine.threads) point_threads = machine.threads;

@@ -7,12 +7,18 @@
 #include <vector>
 
 #include "cost/calibration.h"
+#include "engine/membw_trust.h"
 
 namespace frugal::cli {
 
 // This machine's probe figures at one thread count.
 struct ProbeFigures {
   int threads = 0;
+  int64_t array_bytes = 0;      // each of the probe's three arrays
+  int64_t llc_bytes = 0;        // the last-level cache the size was judged against (0 = unknown)
+  int repetitions = 0;          // timed repetitions per kernel
+  MembwStats read;              // best / median / min GB/s (read_gb_per_s is read.best)
+  ProbeTrust trust;             // host verdict, reasons, method
   double read_gb_per_s = 0;
   double copy_gb_per_s = 0;
   double triad_gb_per_s = 0;
@@ -41,8 +47,10 @@ struct BenchRow {
   double tps_min() const;
   double tps_median() const;
   double tps_max() const;
-  // Achieved bytes/s over the probe's read bandwidth; achieved FLOP/s over its peak.
-  double mbu() const;
+  double achieved_bytes_per_s() const { return bytes_per_token * tps_median(); }
+  // Achieved bytes/s over the probe's read bandwidth, or withheld with the reason (membw_trust.h):
+  // never above 1. Achieved FLOP/s over the f32 peak.
+  MbuReading mbu() const;
   double mfu() const;
 };
 
@@ -56,14 +64,21 @@ void print_table_row(const BenchRow& row);
 // One JSON object on one line (no trailing newline).
 std::string row_to_json_line(const BenchRow& row);
 
-void print_probe_table_header();
-void print_probe_row(const ProbeFigures& p, int64_t array_mib);
-std::string probe_to_json_line(const ProbeFigures& p, int64_t array_mib);
+// After a table: one "# MBU not reported for N rows: why" line per distinct reason.
+void print_withheld_mbu_notes(const std::vector<BenchRow>& rows);
 
-// A record for the planner: the machine's figures from `machine` (all cores) and one point per
+void print_probe_table_header();
+void print_probe_row(const ProbeFigures& p);
+// After the probe table: the method and the verdict per thread count.
+void print_probe_notes(const ProbeFigures& p);
+std::string probe_to_json_line(const ProbeFigures& p);
+
+// A record for the planner: the machine's figures from `machine` (all cores, with the probe's
+// method, spread and verdict) and one point per
 // row run at `machine.threads` threads, or at the largest thread count measured when none was;
-// MBU and MFU are taken against `machine`'s figures and clamped to [0, kMaxCalibratedEfficiency]
-// (above 1 when the model is cache-resident).
+// the points' MBU and MFU are taken against `machine`'s figures and kept within
+// [0, kMaxCalibratedEfficiency] (above 1 when the model is cache-resident: the planner's factor, not
+// a printed MBU).
 // best = true: from each row's fastest repetition instead of its median (on a shared machine the
 // fastest run is the one least disturbed by other processes, and varies far less between runs).
 CalibrationRecord build_calibration(const std::vector<BenchRow>& rows, const ProbeFigures& machine, bool best = false);

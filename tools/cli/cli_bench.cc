@@ -1,6 +1,7 @@
 // `frugal bench`: llama-bench-style prompt (pp) and generation (tg) throughput with MBU and MFU
 // against this machine's measured bandwidth and peak FLOP/s, after validating the fast path
-// against the reference path; `--membw` prints the bandwidth and FLOP/s probes alone. A run saves
+// against the reference path; `--membw` prints the bandwidth and FLOP/s probes alone. MBU is only
+// printed against a trusted probe reading (engine/membw_trust.h), never above 100 %. A run saves
 // a CalibrationRecord for the planner (`frugal plan --hardware this-machine`): one decode point per
 // tg test (at its mean KV context; -d sets the depth) and one prefill point per pp test.
 #include <algorithm>
@@ -19,7 +20,10 @@
 #include "cost/calibration.h"
 #include "cost/calibration_store.h"
 #include "engine/flops_probe.h"
+#include "core/cache_info.h"
+#include "core/memory_usage.h"
 #include "engine/membw.h"
+#include "engine/membw_trust.h"
 
 namespace frugal::cli {
 namespace {
@@ -34,7 +38,8 @@ struct BenchArgs {
   bool interleave = false;  // round-robin repetitions across every test (steadier on a busy machine)
   bool json = false;
   bool membw = false;
-  int64_t membw_mib = 128;
+  int64_t membw_mib = 0;    // 0: 4x the last-level cache, within half the available memory
+  int membw_repetitions = 10;
   bool no_save = false;
   std::string calibrate_with = "median";  // or "best": which repetition statistic calibration uses
   std::string calibration_path;
@@ -59,37 +64,56 @@ int run_spec(const BenchArgs& a) {
   return run_spec_bench(s);
 }
 
-// Probe repetitions: STREAM's default of 10 best-of runs is more than a 128 MiB array needs.
-constexpr int kProbeRepetitions = 5;
-
-Expected<std::map<int, ProbeFigures>> measure_probes(const std::vector<int>& thread_counts, int64_t array_mib,
+// The bandwidth probe (read, copy, triad with its host verdict, membw_trust.h) and the FLOP/s probe
+// at each thread count; one set of arrays, sized from the LLC unless --membw-mib says otherwise.
+Expected<std::map<int, ProbeFigures>> measure_probes(const std::vector<int>& thread_counts, const BenchArgs& a,
                                                      bool quiet) {
-  auto probe = MembwProbe::create(array_mib << 20);
+  const CacheInfo llc = last_level_cache();
+  const int64_t array_bytes =
+      a.membw_mib > 0 ? a.membw_mib << 20 : default_probe_array_bytes(llc.llc_bytes, available_memory_bytes());
+  auto probe = MembwProbe::create(array_bytes);
   if (!probe) return probe.error();
   std::map<int, ProbeFigures> out;
   for (int threads : thread_counts) {
     if (out.count(threads) != 0) continue;
-    if (!quiet) std::fprintf(stderr, "frugal bench: probing memory bandwidth and peak FLOP/s on %d threads\n", threads);
+    if (!quiet) {
+      std::fprintf(stderr, "frugal bench: probing memory bandwidth (3 x %lld MiB, LLC %lld MiB from %s) and peak "
+                   "FLOP/s on %d thread(s)\n", static_cast<long long>(array_bytes >> 20),
+                   static_cast<long long>(llc.llc_bytes >> 20), llc.source.c_str(), threads);
+    }
     ThreadPool pool(threads);
-    const MembwResult bw = probe->measure(pool, kProbeRepetitions);
+    const TrustedMembw bw = measure_membw_with_verdict(*probe, pool, a.membw_repetitions, llc.llc_bytes);
     const FlopsProbeResult fl = measure_peak_flops(pool);
-    out[threads] = ProbeFigures{threads, bw.read_gb_per_s, bw.copy_gb_per_s, bw.triad_gb_per_s, fl.f32_flops_per_s,
-                                std::string(fl.variant)};
+    ProbeFigures& p = out[threads];
+    p.threads = threads;
+    p.array_bytes = bw.result.array_bytes;
+    p.llc_bytes = llc.llc_bytes;
+    p.repetitions = bw.result.repetitions;
+    p.read = bw.result.read;
+    p.trust = bw.trust;
+    p.read_gb_per_s = bw.result.read_gb_per_s;
+    p.copy_gb_per_s = bw.result.copy_gb_per_s;
+    p.triad_gb_per_s = bw.result.triad_gb_per_s;
+    p.peak_flops_per_s = fl.f32_flops_per_s;
+    p.flops_variant = fl.variant;
   }
   return out;
 }
 
 int run_membw(const BenchArgs& a) {
-  auto probes = measure_probes(a.threads, a.membw_mib, a.json);
+  auto probes = measure_probes(a.threads, a, a.json);
   if (!probes) return report_error(probes.error());
   if (!a.json) print_probe_table_header();
   for (int threads : a.threads) {
     const ProbeFigures& p = probes->at(threads);
     if (a.json) {
-      std::printf("%s\n", probe_to_json_line(p, a.membw_mib).c_str());
+      std::printf("%s\n", probe_to_json_line(p).c_str());
     } else {
-      print_probe_row(p, a.membw_mib);
+      print_probe_row(p);
     }
+  }
+  if (!a.json) {
+    for (const auto& [threads, p] : *probes) print_probe_notes(p);
   }
   return 0;
 }
@@ -273,13 +297,20 @@ int run_bench(const BenchArgs& a) {
   if (!a.validate_only) {
     std::vector<int> counts = a.threads;
     counts.push_back(machine_threads);
-    auto measured = measure_probes(counts, a.membw_mib, false);
+    auto measured = measure_probes(counts, a, false);
     if (!measured) return report_error(measured.error());
     probes = std::move(*measured);
     if (!a.json) {
       const ProbeFigures& m = probes.at(machine_threads);
-      std::printf("# memory read %.2f GB/s, triad %.2f GB/s, peak f32 %.1f GFLOP/s (%s FMA loop), %d threads\n",
-                  m.read_gb_per_s, m.triad_gb_per_s, m.peak_flops_per_s / 1e9, m.flops_variant.c_str(), machine_threads);
+      std::printf("# memory read %.2f GB/s (best of %d; median %.2f, min %.2f, spread %.1f %%), triad %.2f GB/s, peak f32 "
+                  "%.1f GFLOP/s (%s FMA loop), %d threads\n",
+                  m.read_gb_per_s, m.repetitions, m.read.median, m.read.min, 100 * m.read.relative_spread(),
+                  m.triad_gb_per_s, m.peak_flops_per_s / 1e9, m.flops_variant.c_str(), machine_threads);
+      for (int threads : a.threads) {
+        const ProbeTrust& t = probes.at(threads).trust;
+        std::printf("# %d thread%s: %s\n", threads, threads == 1 ? "" : "s", t.trusted ? "probe trusted, MBU against its read bandwidth"
+                                                              : t.why_no_mbu().c_str());
+      }
       std::printf("# MFU is against that f32 peak: quantized weights (Q4_0, Q8_0, K-quants) multiply in int8, which can "
                   "exceed it\n");
       print_table_header();
@@ -288,6 +319,7 @@ int run_bench(const BenchArgs& a) {
   std::vector<BenchRow> rows;
   Status st = a.interleave ? bench_interleaved(a, probes, rows) : bench_sequential(a, probes, rows);
   if (!st.is_ok()) return report_error(st);
+  if (!a.json && !a.validate_only) print_withheld_mbu_notes(rows);
   if (a.validate_only) {
     std::printf("validation passed: %zu model(s)\n", a.models.size());
     return 0;
@@ -301,7 +333,8 @@ int run_bench(const BenchArgs& a) {
 
 Status check_args(const BenchArgs& a) {
   if (a.repetitions < 1) return invalid_argument("bench: -r must be >= 1");
-  if (a.membw_mib < 1) return invalid_argument("bench: --membw-mib must be >= 1");
+  if (a.membw_mib < 0) return invalid_argument("bench: --membw-mib must be >= 1 (or 0: sized from the LLC)");
+  if (a.membw_repetitions < 1) return invalid_argument("bench: --membw-reps must be >= 1");
   if (a.validate_tokens < 1) return invalid_argument("bench: --validate-tokens must be >= 1");
   for (int t : a.threads) {
     if (t < 1) return invalid_argument("bench: thread counts must be >= 1");
@@ -343,7 +376,11 @@ void register_bench(CLI::App& app) {
                 "machine hits every test alike (rows print at the end)");
   cmd->add_flag("--json", args->json, "One JSON object per line and test");
   cmd->add_flag("--membw", args->membw, "Only measure memory bandwidth (read, copy, triad) and peak FLOP/s");
-  cmd->add_option("--membw-mib", args->membw_mib, "MiB per bandwidth-probe array (3 arrays; >> LLC)")
+  cmd->add_option("--membw-mib", args->membw_mib,
+                  "MiB per bandwidth-probe array (3 arrays; 0 = 4x the last-level cache, within half the free memory; "
+                  "under 4x LLC the probe is not trusted and MBU is not reported)")
+      ->capture_default_str();
+  cmd->add_option("--membw-reps", args->membw_repetitions, "Timed bandwidth-probe repetitions after 1 warm-up (best of N)")
       ->capture_default_str();
   cmd->add_flag("--no-save", args->no_save, "Do not save the calibration record");
   cmd->add_option("--calibrate-with", args->calibrate_with,
