@@ -22,7 +22,7 @@ constexpr int kBudgetSteps = 14;
 // detector averages keeps over 98 % of the cell's own change, and opposite neighbours ramp over
 // half a cell instead of stepping.
 constexpr double kFade = 0.25;
-// Activity masking: a cell never moves more than kJndFlat + kJndPerSigma · σ levels (σ: the cell's
+// Activity masking (WatermarkEmbedOptions::activity_mask, off by default): a cell never moves more than kJndFlat + kJndPerSigma · σ levels (σ: the cell's
 // luma standard deviation). On flat and smooth content (sky, gradients) a slow ±2-level undulation is
 // visible where texture would hide it; there the mark stays under about a level and the frame keeps
 // the unspent budget (PSNR above the target). The mark is still read there: smooth cells have no host
@@ -276,7 +276,7 @@ void WatermarkEmbedder::embed_frame(std::span<uint8_t> rgb) {
   // moved to other cells (that would only make the texture carry a louder mark).
   // Small frames (the 16 × 16 lattice, cells of 2–15 pixels: a fine, high-frequency pattern the eye
   // resolves least) keep every cell: they have too few to spare.
-  solve_changes(lo, /*masked=*/grid >= 32);
+  solve_changes(lo, /*masked=*/options_.activity_mask && grid >= 32);
   apply_changes(rgb);
 }
 
