@@ -50,6 +50,10 @@ Status VideoService::start() {
   context.c2pa = options_.c2pa;
   context.software_version = options_.software_version;
   context.watermark_key = options_.watermark_key ? &*options_.watermark_key : nullptr;
+  if (options_.watermark_key && options_.read_back_watermark && !read_back_) {
+    read_back_.emplace(*options_.watermark_key, options_.watermark_check_min_side);
+  }
+  context.watermark_read_back = read_back_ ? &*read_back_ : nullptr;
   if (options_.webhook && !webhooks_) {
     webhooks_ = std::make_unique<WebhookDispatcher>(*store_, *options_.webhook, options_.webhook_delivery,
                                                     metrics_ ? &*metrics_ : nullptr);

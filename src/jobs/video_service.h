@@ -24,6 +24,7 @@
 #include "jobs/webhook_dispatcher.h"
 #include "metrics/metrics.h"
 #include "storage/object_store.h"
+#include "trust/watermark_check.h"
 #include "trust/watermark_key.h"
 #include "video/pipeline/video_pipeline.h"
 
@@ -47,6 +48,11 @@ struct VideoServiceOptions {
   // The invisible watermark's key (docs/design/trust-watermark.md): every frame of every job is
   // marked with HMAC(key, job id) before encoding. nullopt: videos are not marked.
   std::optional<trust::WatermarkKey> watermark_key;
+  // With a key: read each finished MP4's mark back before release (trust/watermark_check.h); a video
+  // that does not carry its job's payload fails its job ("watermark_failed") and is never stored.
+  // Videos whose short side is under watermark_check_min_side pass unchecked (with a note).
+  bool read_back_watermark = true;
+  int watermark_check_min_side = trust::kWatermarkReliableSide;
   // Where every job's end is recorded (trust/audit_log.h); null: nowhere. Outlives the service.
   trust::AuditSink* audit = nullptr;
   // Post-generation checks before a video is released (docs/design/trust-review.md): a flagged
@@ -137,6 +143,7 @@ class VideoService {
   std::unique_ptr<storage::ObjectStore> objects_;
   std::optional<VideoMetrics> metrics_;
   RunningJobs running_;
+  std::optional<trust::WatermarkReadBackCheck> read_back_;  // set in start() when options ask for it
   TierEstimates estimates_;
   std::unique_ptr<WebhookDispatcher> webhooks_;  // null without options_.webhook
   std::vector<std::unique_ptr<VideoWorker>> workers_;

@@ -141,6 +141,7 @@ void VideoWorker::loop() {
 void VideoWorker::run_job(const JobRecord& job) {
   log_info("video job " + job.id + " started (tier " + job.tier + ", attempt " + std::to_string(job.attempts) + ")");
   context_.running->begin(job.id);
+  failure_code_.clear();
   auto result = generate(job);
   const bool deleted = context_.running->cancelled(job.id);
   context_.running->end(job.id);
@@ -176,7 +177,7 @@ void VideoWorker::run_job(const JobRecord& job) {
   }
   // The audit record is written before the completion commits: a crash in between reruns the job and
   // logs it again (at least once, never a completed job without its record).
-  audit_job_end(job, "completed", "", &result->result);
+  audit_job_end(job, "completed", result->read_back, &result->result);
   const Status completed = context_.store->complete(job.id, result->result, unix_now());
   if (!completed && completed.code() != StatusCode::kNotFound) {
     // The lease went to another worker (or the store is unreachable): that run stores the same
@@ -198,7 +199,9 @@ void VideoWorker::run_job(const JobRecord& job) {
 }
 
 void VideoWorker::finish_failed(const JobRecord& job, const Status& why) {
-  const std::string code = why.code() == StatusCode::kInvalidArgument ? "invalid_request" : "generation_failed";
+  const std::string code = !failure_code_.empty()                      ? failure_code_
+                           : why.code() == StatusCode::kInvalidArgument ? "invalid_request"
+                                                                        : "generation_failed";
   if (Status s = context_.store->fail(job.id, code, why.message(), unix_now()); !s) {
     log_warn("video job " + job.id + ": cannot record its failure: " + s.to_string());
   }
@@ -226,7 +229,9 @@ void VideoWorker::audit_job_end(const JobRecord& job, const std::string& outcome
   if (!job.negative_prompt.empty()) {
     event.checks.push_back({"negative_prompt", "info", "sha256 " + trust::sha256_hex(job.negative_prompt)});
   }
-  if (outcome == "held_for_review") {
+  if (outcome == "completed") {
+    if (!detail.empty()) event.checks.push_back({"watermark_read_back", "pass", detail});
+  } else if (outcome == "held_for_review") {
     event.checks.push_back({"post_checks", "hold", detail});
   } else if (outcome != "completed") {
     event.checks.push_back({"generation", outcome == "failed" ? "fail" : "skip", detail});
@@ -286,6 +291,19 @@ Expected<VideoWorker::Generated> VideoWorker::generate(const JobRecord& job) {
   JobResult& result = generated.result;
   result.expires_at = unix_now() + context_.config->retention_seconds;
   std::vector<trust::CheckOutcome> outcomes;
+  const bool marked = context_.watermark_key != nullptr && job.width >= trust::kWatermarkMinSide &&
+                      job.height >= trust::kWatermarkMinSide;
+  if (context_.watermark_read_back != nullptr && marked) {
+    // Before anything is stored: the MP4 as it will be served (encoded, C2PA-signed) must carry
+    // this job's mark. Reading is deterministic, so a rerun would fail the same way: the job fails.
+    if (Status s = (*output)->finish(); !s) return s;
+    auto read = context_.watermark_read_back->verify(job.id, (*output)->mp4_path(), static_cast<int>(job.width),
+                                                     static_cast<int>(job.height));
+    if (!read || read->hold) failure_code_ = "watermark_failed";
+    if (!read) return Status(StatusCode::kInternal, "watermark read-back could not run: " + read.error().message());
+    if (read->hold) return Status(StatusCode::kDataLoss, "watermark read-back failed: " + read->detail);
+    generated.read_back = read->detail;
+  }
   if (checked) {
     if (Status s = (*output)->finish(); !s) return s;
     const trust::PostCheckInput input{job.id, job.prompt, (*output)->samples(), (*output)->mp4_path()};

@@ -1,7 +1,8 @@
 // VideoWorker: the loop that runs one served video model's jobs (jobs layer). It claims the next
 // job (tier priority, then age; tiers at their concurrency cap skipped), runs the pipeline with
 // progress written to the store, streams the frames into the MP4, runs the post-generation checks
-// (trust/post_check.h) when configured, stores the files, then marks the job completed, or held
+// (trust/post_check.h) when configured, reads the watermark back from the finished MP4 (a failure
+// fails the job: an unmarked video is never released), stores the files, then marks the job completed, or held
 // for review when a check flagged it (docs/design/trust-review.md). The files are stored before the
 // commit, so a job seen completed (or held) always has its files, and a crash before the commit
 // reruns the job from the start (exactly one completion; see docs/design/video-service.md).
@@ -27,6 +28,7 @@
 #include "jobs/webhook_dispatcher.h"
 #include "storage/object_store.h"
 #include "trust/signing_credentials.h"
+#include "trust/watermark_check.h"
 #include "trust/watermark_key.h"
 #include "trust/audit_sink.h"
 #include "trust/post_check.h"
@@ -47,6 +49,10 @@ struct WorkerContext {
   std::shared_ptr<const trust::SigningCredentials> c2pa;  // null: MP4s carry no C2PA manifest
   std::string software_version;
   const trust::WatermarkKey* watermark_key = nullptr;  // null: frames are not watermarked
+  // The read-back of every marked video before release (trust/watermark_check.h): a video whose mark
+  // is not read back, or is not its job's, fails the job (code "watermark_failed") and is never
+  // stored. Null: not read back.
+  const trust::WatermarkReadBackCheck* watermark_read_back = nullptr;
   trust::AuditSink* audit = nullptr;      // null: no audit log; told every job's end (completed/failed/cancelled)
   // Post-generation checks (trust/post_check.h) run on every check_every_frames-th frame before a
   // job is released; any hold parks the job in the review queue. Null or empty: none.
@@ -80,9 +86,11 @@ class VideoWorker {
     JobResult result;
     std::optional<std::string> hold_reason;  // set: held for review
     std::string review;                      // the review JSON (jobs/review.h) when held
+    std::string read_back;                   // the watermark read-back's note ("" when not read back)
   };
   // The generation itself and its post-checks: files stored, or the Status why not.
   Expected<Generated> generate(const JobRecord& job);
+  std::string failure_code_;  // the API error code generate() chose for its failure ("": by Status code)
   void finish_failed(const JobRecord& job, const Status& why);
   // One audit record for a job's end (no-op without an audit sink). output_sha256: the MP4's digest.
   void audit_job_end(const JobRecord& job, const std::string& outcome, const std::string& detail,

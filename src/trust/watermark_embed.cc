@@ -18,6 +18,17 @@ constexpr double kCapOverAmplitude = 8.0;
 constexpr int kTargetSweeps = 3;
 // Bisection steps on the amplitude multiplier that spends exactly the RMS budget.
 constexpr int kBudgetSteps = 14;
+// The cross-fade reaches this far into each cell from its edge (in cells): the middle 3/4 the
+// detector averages keeps over 98 % of the cell's own change, and opposite neighbours ramp over
+// half a cell instead of stepping.
+constexpr double kFade = 0.25;
+// Activity masking (WatermarkEmbedOptions::activity_mask, off by default): a cell never moves more than kJndFlat + kJndPerSigma · σ levels (σ: the cell's
+// luma standard deviation). On flat and smooth content (sky, gradients) a slow ±2-level undulation is
+// visible where texture would hide it; there the mark stays under about a level and the frame keeps
+// the unspent budget (PSNR above the target). The mark is still read there: smooth cells have no host
+// residual to overcome and survive re-encoding best.
+constexpr double kJndFlat = 1.25;
+constexpr double kJndPerSigma = 0.5;
 
 // Ordered dither in (−0.5, 0.5) by pixel: a 4 × 4 Bayer matrix, so a cell's mean change is its
 // fractional target, not the target rounded to whole levels.
@@ -75,7 +86,48 @@ Expected<WatermarkEmbedder> WatermarkEmbedder::create(const WatermarkKey& key, u
     embedder.sign_[cell] = static_cast<int8_t>(embedder.layout_.chip[cell] * (2 * bit - 1));
   }
   embedder.luma_.resize(static_cast<size_t>(width) * height);
+  embedder.axis_x_ = make_axis(embedder.layout_.grid, width);
+  embedder.axis_y_ = make_axis(embedder.layout_.grid, height);
   return embedder;
+}
+
+WatermarkEmbedder::Axis WatermarkEmbedder::make_axis(int grid, int size) {
+  Axis axis;
+  axis.cell.resize(static_cast<size_t>(size));
+  axis.other.assign(static_cast<size_t>(size), -1);
+  axis.weight.assign(static_cast<size_t>(size), 1.0f);
+  axis.gram_self.assign(static_cast<size_t>(grid), 0.0);
+  axis.gram_next.assign(static_cast<size_t>(grid), 0.0);
+  for (int c = 0; c < grid; ++c) {
+    int lo, hi;
+    watermark_cell_span(c, grid, size, &lo, &hi);
+    for (int p = lo; p < hi; ++p) {
+      const double t = (p + 0.5 - lo) / (hi - lo);  // position in the cell, (0, 1)
+      axis.cell[static_cast<size_t>(p)] = c;
+      // u: distance from the nearer edge that has a neighbour, in cells; the frame's own edges do not fade.
+      double u = 1;
+      int other = -1;
+      if (t < kFade && c > 0) {
+        u = t;
+        other = c - 1;
+      } else if (t > 1 - kFade && c + 1 < grid) {
+        u = 1 - t;
+        other = c + 1;
+      }
+      if (other < 0) continue;
+      axis.other[static_cast<size_t>(p)] = other;
+      axis.weight[static_cast<size_t>(p)] = static_cast<float>(0.5 + 0.5 * std::sin(M_PI * u / (2 * kFade)));
+    }
+  }
+  for (int p = 0; p < size; ++p) {
+    const int c = axis.cell[static_cast<size_t>(p)], o = axis.other[static_cast<size_t>(p)];
+    const double w = axis.weight[static_cast<size_t>(p)];
+    axis.gram_self[static_cast<size_t>(c)] += w * w;
+    if (o < 0) continue;
+    axis.gram_self[static_cast<size_t>(o)] += (1 - w) * (1 - w);
+    axis.gram_next[static_cast<size_t>(std::min(c, o))] += w * (1 - w);
+  }
+  return axis;
 }
 
 void WatermarkEmbedder::texture_gains(const LumaIntegral& luma) {
@@ -101,6 +153,8 @@ void WatermarkEmbedder::texture_gains(const LumaIntegral& luma) {
       gain_[static_cast<size_t>(row * grid + col)] = std::sqrt(std::max(0.0, sum_sq / n - (sum / n) * (sum / n)));
     }
   }
+  limit_.resize(gain_.size());
+  for (size_t cell = 0; cell < gain_.size(); ++cell) limit_[cell] = kJndFlat + kJndPerSigma * gain_[cell];
   std::vector<double> sorted(gain_);
   std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
   const double median = sorted[sorted.size() / 2];
@@ -115,8 +169,9 @@ void WatermarkEmbedder::texture_gains(const LumaIntegral& luma) {
 }
 
 // Per-cell changes for amplitude multiplier `amplitude`: the smallest change (in the bit's direction)
-// that leaves the cell's whitened residual at least amplitude·gain on the right side, capped.
-void WatermarkEmbedder::solve_changes(double amplitude) {
+// that leaves the cell's whitened residual at least amplitude·gain on the right side, capped; with
+// `masked`, also at the cell's activity limit.
+void WatermarkEmbedder::solve_changes(double amplitude, bool masked) {
   const int grid = layout_.grid;
   const size_t cells = layout_.chip.size();
   change_.assign(cells, 0.0);
@@ -139,26 +194,58 @@ void WatermarkEmbedder::solve_changes(double amplitude) {
         // The residual the detector would see without this cell's own change:
         const double others = host_residual_[cell] - (n > 0 ? neighbours / n : 0.0);
         const double needed = std::max(0.0, target - sign * others);
-        change_[cell] = needed <= kCapOverAmplitude * target ? sign * needed : 0.0;
+        change_[cell] = needed <= kCapOverAmplitude * target ? sign * (masked ? std::min(needed, limit_[cell]) : needed) : 0.0;
       }
     }
   }
 }
 
+// The mean square of the cross-faded change field, Σ_px (Σ_c w_c(px) change_c)², as the separable
+// quadratic form Σ change_rc · change_r'c' · Gy[r][r'] · Gx[c][c'] (both Gram matrices tridiagonal).
 double WatermarkEmbedder::mean_square_change() const {
   const int grid = layout_.grid;
+  const auto gram = [](const Axis& axis, int a, int b) {
+    if (a == b) return axis.gram_self[static_cast<size_t>(a)];
+    return std::abs(a - b) == 1 ? axis.gram_next[static_cast<size_t>(std::min(a, b))] : 0.0;
+  };
   double total = 0;
   for (int row = 0; row < grid; ++row) {
-    int y0, y1;
-    watermark_cell_span(row, grid, height_, &y0, &y1);
     for (int col = 0; col < grid; ++col) {
-      int x0, x1;
-      watermark_cell_span(col, grid, width_, &x0, &x1);
       const double d = change_[static_cast<size_t>(row) * grid + col];
-      total += d * d * (y1 - y0) * (x1 - x0);
+      if (d == 0) continue;
+      for (int r = std::max(0, row - 1); r <= std::min(grid - 1, row + 1); ++r) {
+        for (int c = std::max(0, col - 1); c <= std::min(grid - 1, col + 1); ++c) {
+          total += d * change_[static_cast<size_t>(r) * grid + c] * gram(axis_y_, row, r) * gram(axis_x_, col, c);
+        }
+      }
     }
   }
   return total / (static_cast<double>(width_) * height_);
+}
+
+// Writes the cross-faded field into the frame: per row, blend the two cell rows it touches, then
+// per pixel the two cell columns.
+void WatermarkEmbedder::apply_changes(std::span<uint8_t> rgb) const {
+  const int grid = layout_.grid;
+  std::vector<double> row_change(static_cast<size_t>(grid));
+  for (int y = 0; y < height_; ++y) {
+    const int r0 = axis_y_.cell[static_cast<size_t>(y)], r1 = axis_y_.other[static_cast<size_t>(y)];
+    const double wy = axis_y_.weight[static_cast<size_t>(y)];
+    for (int c = 0; c < grid; ++c) {
+      double v = wy * change_[static_cast<size_t>(r0) * grid + c];
+      if (r1 >= 0) v += (1 - wy) * change_[static_cast<size_t>(r1) * grid + c];
+      row_change[static_cast<size_t>(c)] = v;
+    }
+    uint8_t* p = &rgb[static_cast<size_t>(y) * width_ * 3];
+    for (int x = 0; x < width_; ++x, p += 3) {
+      const int c0 = axis_x_.cell[static_cast<size_t>(x)], c1 = axis_x_.other[static_cast<size_t>(x)];
+      const double wx = axis_x_.weight[static_cast<size_t>(x)];
+      double delta = wx * row_change[static_cast<size_t>(c0)];
+      if (c1 >= 0) delta += (1 - wx) * row_change[static_cast<size_t>(c1)];
+      if (std::fabs(delta) < 1e-4) continue;
+      shift_luma(p, static_cast<float>(delta), dither(x, y));
+    }
+  }
 }
 
 void WatermarkEmbedder::embed_frame(std::span<uint8_t> rgb) {
@@ -185,23 +272,12 @@ void WatermarkEmbedder::embed_frame(std::span<uint8_t> rgb) {
     solve_changes(mid);
     (mean_square_change() > budget ? hi : lo) = mid;
   }
-  solve_changes(lo);
-  for (int row = 0; row < grid; ++row) {
-    int y0, y1;
-    watermark_cell_span(row, grid, height_, &y0, &y1);
-    for (int col = 0; col < grid; ++col) {
-      int x0, x1;
-      watermark_cell_span(col, grid, width_, &x0, &x1);
-      const float delta = static_cast<float>(change_[static_cast<size_t>(row) * grid + col]);
-      if (delta == 0.0f) continue;
-      for (int y = y0; y < y1; ++y) {
-        uint8_t* p = &rgb[(static_cast<size_t>(y) * width_ + x0) * 3];
-        for (int x = x0; x < x1; ++x, p += 3) {
-          shift_luma(p, delta, dither(x, y));
-        }
-      }
-    }
-  }
+  // Then the activity mask: flat cells give up what they cannot hide; the budget they free is not
+  // moved to other cells (that would only make the texture carry a louder mark).
+  // Small frames (the 16 × 16 lattice, cells of 2–15 pixels: a fine, high-frequency pattern the eye
+  // resolves least) keep every cell: they have too few to spare.
+  solve_changes(lo, /*masked=*/options_.activity_mask && grid >= 32);
+  apply_changes(rgb);
 }
 
 }  // namespace frugal::trust

@@ -59,7 +59,10 @@ TEST_F(WatermarkCodec, PayloadSurvivesH264AndOnlyTheRightKeyReadsIt) {
   ASSERT_TRUE(d.has_value()) << d.error().to_string();
   EXPECT_TRUE(d->detected) << "T " << d->statistic;
   EXPECT_EQ(d->frames, n);
-  EXPECT_LE(watermark_bit_errors(*d, payload), 1) << payload_hex(d->payload) << " vs " << payload_hex(payload);
+  // Nine busy frames at 320x256 through CRF 18: the cross-faded cells leave 2 of 64 bits wrong on
+  // this clip (the old hard-edged cells left 1; over the benchmark's clips and keys the cross-fade
+  // reads as many bits, docs/PERFORMANCE.md).
+  EXPECT_LE(watermark_bit_errors(*d, payload), 2) << payload_hex(d->payload) << " vs " << payload_hex(payload);
   auto unmarked = detect_watermark_in_file(key, plain);
   ASSERT_TRUE(unmarked.has_value());
   EXPECT_FALSE(unmarked->detected);

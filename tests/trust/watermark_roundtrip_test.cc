@@ -2,6 +2,8 @@
 // unmarked clip do not detect.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "trust/watermark_detect.h"
@@ -70,6 +72,44 @@ TEST(WatermarkEmbed, DifferentPayloadsReadBackDifferently) {
     // Three busy frames are a hard case: a bit whose 16 cells all sit on texture can flip.
     EXPECT_LE(watermark_bit_errors(*d, payload), 2) << id << ": " << payload_hex(d->payload) << " vs " << payload_hex(payload);
   }
+}
+
+// The cells cross-fade: along a row through the middle of a cell row, the change steps by at most a
+// third of its peak from one pixel column to the next (hard-edged ±cells step by up to twice the
+// peak at every cell border), and the activity mask keeps a smooth picture's mark under its limit.
+TEST(WatermarkEmbed, CellsCrossFadeAndTheMaskQuietsSmoothPictures) {
+  const WatermarkKey key = test_key(4);
+  const int w = 480, h = 320;
+  const std::vector<uint8_t> clip = smooth_clip(w, h, 1, 3);
+  const uint64_t payload = watermark_payload_for(key, "fade");
+  const std::vector<uint8_t> marked = mark(key, payload, clip, w, h, 1);
+  std::vector<double> change(static_cast<size_t>(w) * h);
+  for (size_t i = 0; i < change.size(); ++i) change[i] = watermark_luma(&marked[3 * i]) - watermark_luma(&clip[3 * i]);
+  const int grid = watermark_grid_for(w, h);
+  double peak = 0, worst_step = 0;
+  for (int row = 0; row < grid; ++row) {
+    int y0, y1;
+    watermark_cell_span(row, grid, h, &y0, &y1);
+    const int ym = (y0 + y1) / 2;
+    std::vector<double> mean(static_cast<size_t>(w), 0.0);  // over the 3 middle rows: the 4x4 dither averages out
+    for (int x = 0; x < w; ++x) {
+      for (int y = ym - 1; y <= ym + 1; ++y) mean[static_cast<size_t>(x)] += change[static_cast<size_t>(y) * w + x] / 3;
+      peak = std::max(peak, std::fabs(mean[static_cast<size_t>(x)]));
+      if (x > 0) worst_step = std::max(worst_step, std::fabs(mean[static_cast<size_t>(x)] - mean[static_cast<size_t>(x) - 1]));
+    }
+  }
+  EXPECT_GT(peak, 1.5);
+  EXPECT_LT(worst_step, peak / 3) << "peak " << peak;
+  // The activity mask: a smooth picture keeps its mark near a level (PSNR well above 40 dB) and still reads.
+  std::vector<uint8_t> quiet = clip;
+  auto masked = WatermarkEmbedder::create(key, payload, w, h, {2.2, /*activity_mask=*/true});
+  ASSERT_TRUE(masked.has_value());
+  masked->embed_frame(quiet);
+  EXPECT_GT(psnr(clip, quiet), psnr(clip, marked) + 2.0);
+  auto d = detect_watermark_in_frames(key, quiet, 1, w, h);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_TRUE(d->detected);
+  EXPECT_EQ(d->payload, payload);
 }
 
 TEST(WatermarkEmbed, BadSizesAndStrengthsAreErrors) {

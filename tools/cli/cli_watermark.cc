@@ -31,6 +31,7 @@ struct DetectArgs {
 struct EmbedArgs {
   std::string in_path, out_path, key_path, job_id = "frugal-watermark-embed";
   double strength = trust::WatermarkEmbedOptions{}.strength;
+  bool activity_mask = false;
   int crf = 18;
   bool copy = false;
 };
@@ -109,7 +110,7 @@ int run_embed(const EmbedArgs& args) {
   media::Mp4ReadOptions read;
   read.on_frame = [&](const media::Mp4Info& info, std::span<const uint8_t> rgb) -> Status {
     if (!writer) {
-      auto made = trust::WatermarkEmbedder::create(*key, payload, info.width, info.height, {args.strength});
+      auto made = trust::WatermarkEmbedder::create(*key, payload, info.width, info.height, {args.strength, args.activity_mask});
       if (!made) return made.error();
       embedder.emplace(std::move(*made));
       media::Mp4Options options;
@@ -165,6 +166,8 @@ void register_watermark(CLI::App& app) {
   embed->add_option("--key", emb->key_path, "Watermark key file (created if missing)");
   embed->add_option("--job-id", emb->job_id, "The id whose keyed hash is the payload")->capture_default_str();
   embed->add_option("--strength", emb->strength, "RMS luma change in 8-bit levels")->capture_default_str();
+  embed->add_flag("--activity-mask", emb->activity_mask,
+                  "Keep flat cells under 1.25 + 0.5 sigma levels (invisible on smooth content, less robust on busy content)");
   embed->add_option("--crf", emb->crf, "x264 CRF of the output")->capture_default_str();
   embed->add_flag("--copy", emb->copy, "Write the video unmarked through the same encoder (a reference for PSNR)");
   embed->callback([emb] {

@@ -26,15 +26,20 @@ void add_serve_trust_flags(CLI::App& cmd, ServeTrustFlags& flags) {
   cmd.add_option("--check-every-frames", flags.check_every_frames, "The checks see frames 0, K, 2K, ...")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd.add_flag("--check-watermark", flags.check_watermark,
-               "Read each finished video's watermark back (short side >= 256 px) and hold it for review when it is "
-               "missing or not the job's");
+  cmd.add_flag("--check-watermark,!--no-check-watermark", flags.check_watermark,
+               "Read each finished video's watermark back before release (default on); a video whose mark is missing "
+               "or not its job's fails the job (watermark_failed) and is never stored");
+  cmd.add_option("--watermark-check-min-side", flags.watermark_check_min_side,
+                 "Videos whose short side is under this many pixels are released without the read-back (busy small "
+                 "clips are not read reliably)")
+      ->check(CLI::Range(32, 4096))
+      ->capture_default_str();
   cmd.add_option("--reviewer-key-file", flags.reviewer_key_file,
                  "Keys of the human review routes (/v1/review/...), one per line; API keys get 403 there");
 }
 
 bool has_post_checks(const ServeTrustFlags& flags) {
-  return !flags.pdq_hash_list.empty() || !flags.classifier_command.empty() || flags.check_watermark;
+  return !flags.pdq_hash_list.empty() || !flags.classifier_command.empty();
 }
 
 Expected<trust::PostChecks> make_post_checks(const ServeTrustFlags& flags) {

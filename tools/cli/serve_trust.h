@@ -7,6 +7,9 @@
 //   --classifier-timeout S        seconds it may take per video (default 60)
 //   --check-every-frames K        the checks see frames 0, K, 2K, ... (default 8)
 //   --reviewer-key-file FILE      the keys of the /v1/review/ routes, one per line (not API keys)
+//   --no-check-watermark          skip the read-back of each video's watermark before release (on by
+//                                 default: a failed read-back fails the job, it is not held)
+//   --watermark-check-min-side N  short side under which videos are released without the read-back (256)
 // Any check needs reviewer keys (a held video nobody can review would be lost); a malformed hash
 // list or key file stops the start with the file and line.
 #pragma once
@@ -29,7 +32,10 @@ struct ServeTrustFlags {
   double classifier_timeout_s = 60;
   int64_t check_every_frames = 8;
   std::string reviewer_key_file;
-  bool check_watermark = false;  // the watermark read-back check (trust/watermark_check.h), added by serve_video
+  // The watermark read-back before release (trust/watermark_check.h; jobs::VideoServiceOptions):
+  // on by default, --no-check-watermark turns it off; a failed read-back fails the job.
+  bool check_watermark = true;
+  int watermark_check_min_side = 256;
 };
 
 void add_serve_trust_flags(CLI::App& cmd, ServeTrustFlags& flags);

@@ -178,7 +178,7 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
     }
     if (!flags.watermark_key.empty()) return invalid_argument("--watermark-key marks video frames: it needs --video-model");
     if (!flags.job_store.empty() || flags.no_workers) return invalid_argument("--job-store and --no-video-workers need --video-model");
-    if (has_post_checks(flags.trust)) return invalid_argument("--pdq-hash-list, --classifier-command and --check-watermark need --video-model");
+    if (has_post_checks(flags.trust)) return invalid_argument("--pdq-hash-list and --classifier-command need --video-model");
     return std::unique_ptr<jobs::VideoService>();
   }
   if (flags.no_workers && flags.job_store.empty()) {
@@ -205,7 +205,7 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   options.c2pa = std::move(*c2pa);
   options.software_version = frugal_version();
   if (has_post_checks(flags.trust) && flags.trust.reviewer_key_file.empty()) {
-    return invalid_argument("--pdq-hash-list / --classifier-command / --check-watermark hold videos for review: give --reviewer-key-file too");
+    return invalid_argument("--pdq-hash-list / --classifier-command hold videos for review: give --reviewer-key-file too");
   }
   auto checks = make_post_checks(flags.trust);
   if (!checks) return checks.error();
@@ -227,9 +227,6 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
   std::error_code ec;
   std::filesystem::create_directories(flags.state_dir, ec);
   if (ec) return unavailable("cannot create --video-state " + flags.state_dir + ": " + ec.message());
-  if (flags.no_watermark && flags.trust.check_watermark) {
-    return invalid_argument("--check-watermark reads the watermark back: it cannot go with --no-watermark");
-  }
   if (!flags.no_watermark) {
     const std::string key_path = flags.watermark_key.empty() ? flags.state_dir + "/watermark.key" : flags.watermark_key;
     bool created = false;
@@ -237,7 +234,8 @@ Expected<std::unique_ptr<jobs::VideoService>> start_video_service(const ServeVid
                                            : trust::load_watermark_key(key_path);
     if (!key) return key.error();
     options.watermark_key = *key;
-    if (flags.trust.check_watermark) options.post_checks.push_back(std::make_unique<trust::WatermarkReadBackCheck>(*key));
+    options.read_back_watermark = flags.trust.check_watermark;
+    options.watermark_check_min_side = flags.trust.watermark_check_min_side;
     std::printf("frugal: videos carry an invisible watermark; key %s%s (`frugal watermark detect FILE.mp4 --key %s`)\n",
                 key_path.c_str(), created ? " (created now)" : "", key_path.c_str());
   }
