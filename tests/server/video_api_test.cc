@@ -133,6 +133,15 @@ TEST_F(VideoApi, TheOfficialOpenAIClientCreatesPollsDownloadsListsAndDeletes) {
   EXPECT_NE(probe.output.find("codec_name=h264"), std::string::npos) << probe.output;
   EXPECT_NE(probe.output.find("width=64"), std::string::npos) << probe.output;
   EXPECT_NE(probe.output.find("nb_read_frames=9"), std::string::npos) << probe.output;
+  // The very bytes the client downloaded play in headless Chromium (its media viewer, from disk).
+  if (testing::run_command("command -v chromium >/dev/null 2>&1").exit_code == 0) {
+    const auto played = testing::run_command("cd '" + kRepoRoot.string() + "' && FRUGAL_PLAY_FILE='" + mp4 +
+                                             "' timeout 120 node --test --test-reporter=spec tests/e2e/video_page.test.mjs 2>&1");
+    EXPECT_EQ(played.exit_code, 0) << played.output;
+    EXPECT_NE(played.output.find("pass 1"), std::string::npos) << played.output;
+  } else if (std::getenv("CI") != nullptr) {
+    ADD_FAILURE() << "chromium is required in CI";
+  }
   // The served MP4 carries C2PA provenance that the reference validator (npm ci installs it beside
   // openai) trusts with the server's development CA, made in --video-state on first start.
   EXPECT_NE(serve->log().find("made a local development C2PA CA"), std::string::npos) << serve->log();
