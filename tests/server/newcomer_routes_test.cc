@@ -197,6 +197,26 @@ TEST_F(NewcomerRoutes, ResponsesRejectWhatTheyDoNotSupport) {
   EXPECT_EQ(ok["metadata"]["ticket"], "7");
 }
 
+// serve --metrics-user: the listed end user gets a label; others count as "other".
+TEST(ServeFlags, MetricsUserLabelsOnlyTheListedUsers) {
+  ServeProcess serve({"--metrics-user", "alice"});
+  const int port = serve.wait_for_port();
+  ASSERT_GT(port, 0) << serve.log();
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(30, 0);
+  for (const char* user : {"alice", "bob"}) {
+    const json body{{"model", "small"}, {"prompt", "Hi"}, {"max_tokens", 1}, {"user", user}};
+    auto res = client.Post("/v1/completions", body.dump(), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+  }
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("frugal_user_requests_total{user=\"alice\"} 1"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("frugal_user_requests_total{user=\"other\"} 1"), std::string::npos);
+  EXPECT_EQ(metrics->body.find("bob"), std::string::npos);
+}
+
 TEST_F(NewcomerRoutes, AccessLogHasOneJsonLinePerRequest) {
   post("/v1/chat/completions", {{"model", "small"}, {"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 4}});
   json stream_body{{"model", "small"}, {"prompt", "Hi"}, {"max_tokens", 3}, {"stream", true}};
