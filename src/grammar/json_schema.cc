@@ -3,6 +3,7 @@
 #include <array>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace frugal {
 namespace {
@@ -13,10 +14,32 @@ constexpr int kMaxSchemaDepth = 64;
 constexpr size_t kMaxSchemaNodes = 20000;
 constexpr size_t kMaxEnumValues = 4096;
 
-constexpr std::array<const char*, 19> kKnownKeywords = {
+constexpr std::array<const char*, 23> kKnownKeywords = {
     "type",  "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
     "minLength", "maxLength", "enum", "const", "anyOf", "title", "description", "default", "examples",
-    "$schema", "$id", "$comment"};
+    "$schema", "$id", "$comment", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"};
+
+// Every number the matcher generates has at most kMaxNumberDigits (15) integer digits, so
+// |value| < 1e15. A numeric bound at or beyond that (zod's `.int()` says +-(2^53 - 1)) holds for
+// every generated value and is accepted; a narrower one would need range-aware matching, which
+// the grammar does not do, so it is refused rather than ignored.
+constexpr double kGeneratedMagnitude = 1e15;
+
+Status check_numeric_bounds(const ojson& schema, const std::string& path) {
+  for (const char* key : {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}) {
+    const auto it = schema.find(key);
+    if (it == schema.end()) continue;
+    if (!it->is_number()) return invalid_argument(std::string("'") + key + "' must be a number at " + path);
+    const double bound = it->get<double>();
+    const bool lower = std::string_view(key).ends_with("inimum");
+    if (lower ? bound > -kGeneratedMagnitude : bound < kGeneratedMagnitude) {
+      return invalid_argument(std::string("'") + key +
+                              "' narrower than +-1e15 is not supported (numbers are generated without range "
+                              "checks) at " + path);
+    }
+  }
+  return Status::ok();
+}
 
 class Compiler {
  public:
@@ -35,6 +58,7 @@ class Compiler {
       for (const char* k : kKnownKeywords) known = known || key == k;
       if (!known) return fail(path, "unsupported JSON Schema keyword '" + key + "'");
     }
+    if (auto e = check_numeric_bounds(schema, path); !e.is_ok()) return e;
     if (schema.contains("enum") || schema.contains("const")) return compile_literals(schema, path);
     if (const auto it = schema.find("anyOf"); it != schema.end()) {
       if (schema.contains("type")) return fail(path, "'anyOf' together with 'type' is not supported");

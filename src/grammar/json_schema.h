@@ -3,7 +3,9 @@
 // (generated in schema order), required, additionalProperties (true/false; extra properties are
 // never generated), items, minItems, maxItems, minLength, maxLength, enum, const, anyOf whose
 // alternatives start with different characters, and the annotations title, description, default,
-// examples, $schema, $id, $comment. Every other keyword is an error naming it and where it is
+// examples, $schema, $id, $comment; minimum/maximum/exclusiveMinimum/exclusiveMaximum only at
+// or beyond +-1e15 (what every generated number satisfies, e.g. zod's int bounds), narrower ones
+// are refused. Every other keyword is an error naming it and where it is
 // ("unsupported JSON Schema keyword 'pattern' at #/properties/zip"), never silently ignored.
 // Schemas arrive as ordered_json so that properties keep the order the client wrote them in.
 #pragma once

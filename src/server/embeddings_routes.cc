@@ -1,9 +1,11 @@
 #include "server/embeddings_routes.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <vector>
 
+#include "core/logging.h"
 #include "core/thread_pool.h"
 #include "engine/embedding.h"
 #include "server/access_log.h"
@@ -93,6 +95,19 @@ std::optional<ApiReply> read_inputs(const json& input, const Tokenizer& tokenize
 ApiReply handle_embeddings_request(const ApiContext& context, const std::string& body_text) {
   const json body = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) return bad_field("", "the request body is not a JSON object");
+  for (const auto& [key, value] : body.items()) {
+    static constexpr std::string_view kFields[] = {"model", "input", "encoding_format", "dimensions", "user"};
+    if (std::find(std::begin(kFields), std::end(kFields), key) == std::end(kFields)) {
+      return bad_field(key, "unknown field '" + key + "'");
+    }
+  }
+  if (body.contains("user") && !body["user"].is_null()) {
+    if (!body["user"].is_string()) return bad_field("user", "'user' must be a string");
+    if (body["user"].get<std::string>().size() > kMaxUserLength) {
+      return bad_field("user", "'user' is longer than " + std::to_string(kMaxUserLength) + " bytes");
+    }
+    log_info("embeddings request from user " + body["user"].dump());
+  }
   std::string model_name;
   if (body.contains("model")) {
     if (!body["model"].is_string()) return bad_field("model", "'model' must be a string");

@@ -202,6 +202,12 @@ HttpServer::HttpServer(std::unique_ptr<ModelRouter> router, MetricsRegistry* met
   impl.context.request_timeout = impl.options.request_timeout;
   impl.context.allow_special_in_content = impl.options.allow_special_in_content;
   impl.context.moderator = impl.options.moderator;
+  if (metrics != nullptr && !impl.options.metrics_users.empty()) {
+    impl.context.user_requests = metrics->counter(
+        "frugal_user_requests_total",
+        "Validated LLM API requests by OpenAI's user field (listed users; other; none).", {"user"});
+    impl.context.metrics_users = impl.options.metrics_users;
+  }
   impl.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                      .count();
 

@@ -57,6 +57,9 @@ struct HttpServerOptions {
   size_t max_connections_per_address = 256;
   size_t max_json_depth = 128;           // application/json bodies nesting deeper -> 400
   bool allow_special_in_content = false; // chat content may hold control tokens (trusted callers only)
+  // Non-empty (and metrics set): LLM requests counted per "user" in frugal_user_requests_total{user};
+  // users not listed here count as "other" (server/openai_routes.h, ApiContext::user_requests).
+  std::vector<std::string> metrics_users;
   AccessLog* access_log = nullptr;       // set: one JSON line per request (server/access_log.h); outlives the server
   trust::AuditSink* audit = nullptr;     // set: one audit record per LLM API request (server/llm_audit.h); outlives it
   // set: every prompt of the LLM and video routes is moderated before it reaches a model

@@ -13,6 +13,8 @@ namespace {
 
 using json = nlohmann::json;
 
+constexpr size_t kMaxAuditUserBytes = 256;  // the API's own limit on "user" (server/openai_schema.h)
+
 // "req_" + 16 random hex digits.
 std::string new_request_id() {
   unsigned char bytes[8] = {};
@@ -55,6 +57,10 @@ LlmAuditTrail::LlmAuditTrail(trust::AuditSink& sink, std::string endpoint, const
   if (parsed.is_object()) {
     if (parsed.contains("seed") && parsed["seed"].is_number_unsigned()) event_.seed = parsed["seed"].get<uint64_t>();
     if (parsed.contains("model") && parsed["model"].is_string()) event_.model = parsed["model"].get<std::string>();
+    // OpenAI's end-user id; bounded here too, as a rejected request (user too long) is recorded as well.
+    if (parsed.contains("user") && parsed["user"].is_string()) {
+      event_.user = parsed["user"].get<std::string>().substr(0, kMaxAuditUserBytes);
+    }
   }
 }
 

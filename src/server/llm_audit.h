@@ -3,7 +3,8 @@
 // trust::AuditSink when the response is finished (its last byte written, for a stream).
 // What is recorded: a fresh request id (also sent as X-Request-Id), the API key's id (never the key),
 // the prompt's SHA-256 (the body's messages / prompt / input / instructions, canonical JSON), the
-// model and route, the seed, tokens and cost from the request's access note (server/access_log.h),
+// model and route, the seed, the body's "user" (OpenAI's end-user id), tokens and cost from the
+// request's access note (server/access_log.h),
 // the outcome, and the SHA-256 of the response body exactly as sent (JSON, or the SSE bytes).
 // Threading contract: one trail per request, used by the thread serving it.
 #pragma once

@@ -1,5 +1,6 @@
 #include "server/openai_routes.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "core/logging.h"
@@ -117,6 +118,12 @@ std::optional<ApiReply> prepare(const ApiContext& context, ApiEndpoint endpoint,
     return invalid_field_reply(*e);
   }
   if (!out.request.user.empty()) log_info("request from user " + nlohmann::json(out.request.user).dump());
+  if (context.user_requests != nullptr) {
+    const std::string& user = out.request.user;
+    const bool listed = std::find(context.metrics_users.begin(), context.metrics_users.end(), user) !=
+                        context.metrics_users.end();
+    context.user_requests->with({user.empty() ? "none" : listed ? user : "other"}).inc();
+  }
   ParsedRouteNeeds route_needs;
   if (auto e = parse_route_needs(out.body, route_needs)) return invalid_field_reply(*e);
   if (!route_needs.difficulty_hinted) route_needs.needs.difficulty = estimate_difficulty(out.request);

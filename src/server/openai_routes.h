@@ -29,6 +29,11 @@ struct ApiContext {
   std::chrono::milliseconds request_timeout{0};  // 0: none
   bool allow_special_in_content = false;         // see PromptModel::allow_special_in_content
   const trust::Moderator* moderator = nullptr;   // set: every prompt is checked first (server/moderation_gate.h)
+  // Set (serve --metrics-user): validated requests counted by OpenAI's "user" field in
+  // frugal_user_requests_total{user}. Only the listed users get their own label; any other is
+  // "other" and none is "none", so clients cannot grow the label set.
+  CounterFamily* user_requests = nullptr;
+  std::vector<std::string> metrics_users;
 };
 
 struct ApiReply {

@@ -1,5 +1,6 @@
 #include "server/responses_routes.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -11,6 +12,7 @@ namespace frugal {
 namespace {
 
 using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;  // the chat body: schemas keep the client's property order
 
 ApiReply bad_field(const std::string& param, const std::string& message) {
   return error_reply(invalid_field_error(param, message));
@@ -50,10 +52,84 @@ std::optional<std::string> item_text(const json& content, const std::string& par
   return text;
 }
 
+// Fields read (or echoed: metadata) and passed on to the chat request; `tools`,
+// `previous_response_id`, `conversation` and `reasoning` only when they ask for nothing.
+constexpr std::string_view kResponsesFields[] = {
+    "model",  "input", "instructions", "max_output_tokens", "temperature", "top_p", "top_k", "min_p",
+    "seed",   "stream", "metadata", "user", "text", "tools", "previous_response_id", "conversation",
+    "reasoning"};
+
+// Fields OpenAI defines that frugal accepts only with the value that asks for nothing (or its
+// default behaviour): anything else would be silently ignored, so it is a 400 naming the field.
+bool asks_for_nothing(const std::string& key, const json& value) {
+  if (value.is_null()) return true;
+  if (key == "store" || key == "background") return value == false;  // frugal keeps no responses
+  if (key == "truncation") return value == "disabled";
+  if (key == "parallel_tool_calls") return value.is_boolean();       // no tools are ever offered
+  if (key == "tool_choice") return value == "none" || value == "auto";
+  if (key == "include") return value.is_array() && value.empty();
+  if (key == "stream_options") return value.is_object() && value.empty();
+  if (key == "service_tier") return value == "auto" || value == "default";
+  if (key == "top_logprobs") return value == 0;
+  return false;
+}
+
+std::optional<ApiReply> check_fields(const json& body) {
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(std::begin(kResponsesFields), std::end(kResponsesFields), key) != std::end(kResponsesFields)) continue;
+    if (asks_for_nothing(key, value)) continue;
+    static constexpr std::string_view kKnown[] = {"store", "background", "truncation", "parallel_tool_calls",
+                                                  "tool_choice", "include", "stream_options", "service_tier",
+                                                  "top_logprobs"};
+    const bool known = std::find(std::begin(kKnown), std::end(kKnown), key) != std::end(kKnown);
+    return bad_field(key, known ? "'" + key + "' = " + value.dump() + " is not supported by this server"
+                                : "unknown field '" + key + "'");
+  }
+  return std::nullopt;
+}
+
+// Responses' text.format -> chat's response_format (text, json_object, json_schema). `text` comes
+// from an order-preserving parse, so the schema's properties are generated in the client's order.
+std::optional<ApiReply> map_text_format(const ojson& text, ojson& chat) {
+  if (!text.is_object()) return bad_field("text", "'text' must be an object");
+  for (const auto& [key, value] : text.items()) {
+    if (key != "format" && !(key == "verbosity" && (value.is_null() || value == "medium"))) {
+      return bad_field("text." + key, "'text." + key + "' is not supported by this server");
+    }
+  }
+  if (!text.contains("format") || text["format"].is_null()) return std::nullopt;
+  const json& format = text["format"];
+  if (!format.is_object() || !format.contains("type") || !format["type"].is_string()) {
+    return bad_field("text.format", "'text.format' must be an object with a 'type'");
+  }
+  const std::string type = format["type"];
+  if (type == "text") return std::nullopt;
+  if (type == "json_object") {
+    chat["response_format"] = {{"type", "json_object"}};
+    return std::nullopt;
+  }
+  if (type != "json_schema") {
+    return bad_field("text.format.type", "'text.format.type' must be text, json_object or json_schema");
+  }
+  ojson schema = ojson::object();
+  for (const auto& [key, value] : format.items()) {
+    if (key != "type") schema[key] = value;  // name, schema, strict, description (checked by chat)
+  }
+  chat["response_format"] = {{"type", "json_schema"}, {"json_schema", std::move(schema)}};
+  return std::nullopt;
+}
+
 // The Responses request as a chat completion request; a reply when a field is unusable.
-std::optional<ApiReply> to_chat_body(const json& body, json& chat) {
-  chat = json::object();
+// body_text: the body as sent (text.format is read from it in order).
+std::optional<ApiReply> to_chat_body(const json& body, const std::string& body_text, ojson& chat) {
+  chat = ojson::object();
+  if (std::optional<ApiReply> rejected = check_fields(body)) return rejected;
   if (body.contains("model")) chat["model"] = body["model"];
+  if (body.contains("user")) chat["user"] = body["user"];
+  if (body.contains("text") && !body["text"].is_null()) {
+    const ojson ordered = ojson::parse(body_text, nullptr, /*allow_exceptions=*/false);
+    if (std::optional<ApiReply> rejected = map_text_format(ordered["text"], chat)) return rejected;
+  }
   for (const char* unsupported : {"tools", "previous_response_id", "conversation", "reasoning"}) {
     if (body.contains(unsupported) && !body[unsupported].is_null() &&
         !(body[unsupported].is_array() && body[unsupported].empty())) {
@@ -154,7 +230,7 @@ json response_json(const ResponseMeta& meta, const std::string& status, const js
           {"parallel_tool_calls", false},
           {"tool_choice", "auto"},
           {"tools", json::array()},
-          {"text", {{"format", {{"type", "text"}}}}},
+          {"text", echo("text", {{"format", {{"type", "text"}}}})},
           {"metadata", echo("metadata", json::object())},
           {"store", false}};
 }
@@ -295,9 +371,10 @@ ApiReply handle_responses_request(const ApiContext& context, const std::string& 
                                   SteadyClock::time_point arrival) {
   const json body = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) return bad_field("", "the request body is not a JSON object");
-  json chat;
-  if (std::optional<ApiReply> rejected = to_chat_body(body, chat)) return *rejected;
-  ApiReply reply = handle_api_request(context, ApiEndpoint::kChatCompletions, dump_json(chat), arrival);
+  ojson chat;
+  if (std::optional<ApiReply> rejected = to_chat_body(body, body_text, chat)) return *rejected;
+  ApiReply reply = handle_api_request(context, ApiEndpoint::kChatCompletions,
+                                      chat.dump(-1, ' ', false, ojson::error_handler_t::replace), arrival);
   if (reply.http_status != 200) {  // an OpenAI error body already; name the Responses field
     json error = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
     if (!error.is_discarded() && error.contains("error") && error["error"].value("param", json()) == "max_tokens") {
@@ -307,6 +384,15 @@ ApiReply handle_responses_request(const ApiContext& context, const std::string& 
     if (!error.is_discarded() && error.contains("error") && error["error"].value("param", json()) == "messages") {
       error["error"]["param"] = "input";  // the chat messages were made from input (and instructions)
       reply.body = dump_json(error);
+    }
+    // response_format.json_schema[.x] was made from text.format (schema errors name text.format.schema).
+    const std::string prefix = "response_format.json_schema";
+    if (!error.is_discarded() && error.contains("error") && error["error"].value("param", json()).is_string()) {
+      const std::string param = error["error"]["param"];
+      if (param.starts_with(prefix)) {
+        error["error"]["param"] = "text.format" + param.substr(prefix.size());
+        reply.body = dump_json(error);
+      }
     }
     return reply;
   }

@@ -50,6 +50,7 @@ json event_record(const AuditEvent& event, bool store_prompt) {
   record["cost_usd"] = event.cost_usd;
   if (event.prompt_tokens) record["prompt_tokens"] = *event.prompt_tokens;
   if (event.completion_tokens) record["completion_tokens"] = *event.completion_tokens;
+  if (!event.user.empty()) record["user"] = event.user;  // absent when none: older records hash the same
   return record;
 }
 

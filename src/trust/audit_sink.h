@@ -39,6 +39,7 @@ struct AuditEvent {
   std::optional<int64_t> prompt_tokens;      // LLM only
   std::optional<int64_t> completion_tokens;  // LLM only
   std::string endpoint;               // "/v1/chat/completions", "/v1/videos", ...
+  std::string user;                   // LLM: the body's "user" (OpenAI's end-user id), <= 256 bytes; "" when none
 };
 
 class AuditSink {

@@ -1,12 +1,15 @@
 // Structured outputs and tool calls through the official `openai` npm package: the
-// chat.completions.parse helper with a plain json_schema response_format (zod is only an optional
-// peer dependency of openai, not installed), strict tools with parsed_arguments, the tool-call
-// round trip (assistant tool_calls + role "tool" result), a streamed call, and field refusals.
+// chat.completions.parse helper with a plain json_schema response_format and with zod
+// (zodResponseFormat, zodFunction), strict tools with parsed_arguments, the tool-call round trip
+// (assistant tool_calls + role "tool" result), a streamed call, the runTools helper (plain and zod
+// tools, streaming and not, a multi-turn loop), and field refusals.
 // Run by tests/server/openai_client_test.cc against `frugal serve` on the bundled KJV model
 // (FRUGAL_BASE_URL, FRUGAL_MODEL); skipped without FRUGAL_BASE_URL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { zodFunction, zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 
 const baseURL = process.env.FRUGAL_BASE_URL;
 const model = process.env.FRUGAL_MODEL ?? 'default';
@@ -138,4 +141,85 @@ test('unsupported fields and schema keywords are 400s naming them', { skip }, as
       response_format: { type: 'json_schema', json_schema: { name: 'z', schema: { type: 'string', format: 'email' } } },
     }),
     (e) => e.status === 400 && e.param === 'response_format.json_schema.schema' && /'format'/.test(e.message));
+});
+
+// zod: the schemas the helpers derive (with $schema, and .int()'s +-(2^53 - 1) bounds) are
+// accepted, and every answer parses through the zod object itself.
+const ZodVerse = z.object({
+  book: z.enum(['Genesis', 'Exodus', 'Psalms', 'John']),
+  chapter: z.number().int(),
+  words: z.array(z.string().max(16)).min(1).max(3),
+  speaker: z.string().max(16).nullable(),
+  tags: z.array(z.object({ tribe: z.enum(['Judah', 'Levi']), count: z.number() })).max(2),
+});
+const ZodWeather = z.object({ city: z.string().max(24), unit: z.enum(['c', 'f']) });
+
+test('chat.completions.parse with zodResponseFormat gives objects the zod schema accepts', { skip }, async () => {
+  for (const seed of [11, 12, 13]) {
+    const res = await client.chat.completions.parse({
+      model, seed, max_tokens: 250,
+      messages: [{ role: 'user', content: 'Which verse? Answer in JSON.' }],
+      response_format: zodResponseFormat(ZodVerse, 'verse'),
+    });
+    const choice = res.choices[0];
+    assert.equal(choice.finish_reason, 'stop', choice.message.content);
+    assert.ok(choice.message.parsed, `parsed from ${choice.message.content}`);
+    assert.deepEqual(choice.message.parsed, ZodVerse.parse(JSON.parse(choice.message.content)));
+  }
+});
+
+test('runTools calls a zod tool with arguments its schema accepts (named choice, then done)', { skip }, async () => {
+  const calls = [];
+  const runner = client.chat.completions.runTools({
+    model, seed: 21, max_tokens: 120,
+    messages: [{ role: 'user', content: 'What is the weather in Jerusalem?' }],
+    tools: [zodFunction({ name: 'get_weather', parameters: ZodWeather,
+      function: (args) => { calls.push(args); return { temperature: 31 }; } })],
+    tool_choice: { type: 'function', function: { name: 'get_weather' } },
+  });
+  await runner.done();
+  assert.equal(calls.length, 1);
+  ZodWeather.parse(calls[0]);
+  const toolMessage = runner.messages.find((m) => m.role === 'tool');
+  assert.equal(toolMessage.content, '{"temperature":31}');
+  const call = await runner.finalFunctionToolCall();
+  assert.equal(call.name, 'get_weather');
+});
+
+test('runTools loops: the tool result goes back and the model is asked again', { skip }, async () => {
+  const cities = [];
+  const runner = client.chat.completions.runTools({
+    model, seed: 22, max_tokens: 120,
+    messages: [{ role: 'user', content: 'Weather in Bethlehem and then in Nazareth?' }],
+    tools: [{ type: 'function', function: {
+      name: 'get_weather', description: 'The weather in a city', strict: true,
+      parameters: weatherTool.function.parameters, parse: JSON.parse,
+      function: (args) => { cities.push(args.city); return `${args.city}: 25 ${args.unit}`; } } }],
+    tool_choice: 'required',
+  }, { maxChatCompletions: 3 });
+  await runner.done();
+  const completions = runner.allChatCompletions();
+  assert.equal(completions.length, 3, 'tool_choice required: every turn is a call');
+  assert.equal(cities.length, 3);
+  for (const c of completions) assert.equal(c.choices[0].finish_reason, 'tool_calls');
+  // Each later request carried the earlier calls and their results.
+  assert.equal(runner.messages.filter((m) => m.role === 'tool').length, 3);
+  assert.equal(runner.messages.filter((m) => m.role === 'assistant' && m.tool_calls?.length).length, 3);
+});
+
+test('runTools with stream: true assembles the streamed call and runs the tool', { skip }, async () => {
+  const calls = [];
+  const runner = client.chat.completions.runTools({
+    model, seed: 23, max_tokens: 120, stream: true,
+    messages: [{ role: 'user', content: 'Weather in Bethlehem, in celsius' }],
+    tools: [zodFunction({ name: 'get_weather', parameters: ZodWeather,
+      function: (args) => { calls.push(args); return 'sunny'; } })],
+    tool_choice: { type: 'function', function: { name: 'get_weather' } },
+  });
+  await runner.done();
+  assert.equal(calls.length, 1);
+  ZodWeather.parse(calls[0]);
+  const final = await runner.finalChatCompletion();
+  assert.equal(final.choices[0].finish_reason, 'tool_calls');
+  assert.match(final.choices[0].message.tool_calls[0].id, /^call_/);
 });

@@ -66,5 +66,22 @@ TEST(JsonSchema, PropertiesAreGeneratedInTheClientsOrder) {
   EXPECT_FALSE(JsonMatcher(**g).feed(R"({"alpha")"));
 }
 
+// zod's `.int()` writes minimum/maximum of +-(2^53 - 1): every generated number (at most 15 integer
+// digits) is inside, so the bounds are accepted; a bound the generator could break is refused.
+TEST(JsonSchema, NumericBoundsAreAcceptedOnlyWhereEveryGeneratedNumberMeetsThem) {
+  auto g = json_schema_grammar(ojson::parse(R"({"type":"integer","minimum":-9007199254740991,
+      "maximum":9007199254740991})"), {});
+  ASSERT_TRUE(g.has_value()) << g.error().message();
+  EXPECT_TRUE(JsonMatcher(**g).feed("-999999999999999"));
+  EXPECT_TRUE(JsonMatcher(**g).feed("42"));
+  EXPECT_FALSE(JsonMatcher(**g).feed("9999999999999999")) << "16 digits could pass a bound of 1e15";
+  EXPECT_EQ(compile_error(R"({"type":"number","exclusiveMinimum":-1e15,"exclusiveMaximum":1e16})"), "");
+  EXPECT_NE(compile_error(R"({"type":"integer","minimum":0})").find("'minimum' narrower"), std::string::npos);
+  EXPECT_NE(compile_error(R"({"type":"integer","maximum":100})").find("'maximum' narrower"), std::string::npos);
+  EXPECT_NE(compile_error(R"({"type":"number","exclusiveMaximum":1e14})").find("'exclusiveMaximum'"),
+            std::string::npos);
+  EXPECT_NE(compile_error(R"({"type":"number","minimum":"0"})").find("must be a number"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace frugal

@@ -363,6 +363,28 @@ TEST(HttpServer, RequestTimeoutCancelsAndReturnsAnError) {
   EXPECT_TRUE(wait_until([&] { return f.engine.cancelled_count() == 1; }));
 }
 
+// OpenAI's `user` field as a metrics label only where the operator asked (serve --metrics-user):
+// listed users get their own label, anyone else is "other", so clients cannot grow the label set.
+TEST(HttpServer, UserMetricsLabelOnlyListedUsers) {
+  HttpServerOptions options;
+  options.metrics_users = {"alice"};
+  ServerFixture f({}, options);
+  for (const char* user : {"alice", "alice", "mallory-1", "mallory-2"}) {
+    auto res = f.post("/v1/completions", json{{"prompt", "hi"}, {"max_tokens", 1}, {"user", user}}.dump());
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+  }
+  ASSERT_EQ(f.post("/v1/completions", R"({"prompt": "hi", "max_tokens": 1})")->status, 200);
+  const std::string metrics = f.client->Get("/metrics")->body;
+  EXPECT_NE(metrics.find("frugal_user_requests_total{user=\"alice\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("frugal_user_requests_total{user=\"other\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("frugal_user_requests_total{user=\"none\"} 1"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("mallory"), std::string::npos) << "unlisted users are never labels";
+  ServerFixture unasked;
+  ASSERT_EQ(unasked.post("/v1/completions", R"({"prompt": "hi", "max_tokens": 1, "user": "alice"})")->status, 200);
+  EXPECT_EQ(unasked.client->Get("/metrics")->body.find("frugal_user_requests_total"), std::string::npos);
+}
+
 TEST(HttpServer, MetricsEndpointCountsRequestsAndPassesPromtool) {
   ServerFixture f;
   ASSERT_EQ(f.post("/v1/completions", R"({"prompt": "a", "max_tokens": 3})")->status, 200);

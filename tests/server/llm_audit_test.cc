@@ -90,7 +90,8 @@ TEST(LlmAudit, ChatCompletionIsRecordedWithHashesTokensAndKeyId) {
   AuditedServer s;
   const json messages = json::array({{{"role", "user"}, {"content", "hello audit"}}});
   auto res = s.post("/v1/chat/completions",
-                    json{{"model", "test-model"}, {"messages", messages}, {"max_tokens", 3}, {"seed", 42}}.dump());
+                    json{{"model", "test-model"}, {"messages", messages}, {"max_tokens", 3}, {"seed", 42},
+                         {"user", "end-user-7"}}.dump());
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
   const json body = json::parse(res->body);
@@ -106,6 +107,7 @@ TEST(LlmAudit, ChatCompletionIsRecordedWithHashesTokensAndKeyId) {
   EXPECT_EQ(r["output_sha256"], trust::sha256_hex(res->body)) << "the hash of the body the client received";
   EXPECT_EQ(r["model"], "test-model");
   EXPECT_EQ(r["seed"], 42);
+  EXPECT_EQ(r["user"], "end-user-7") << "OpenAI's end-user id is recorded";
   EXPECT_EQ(r["outcome"], "completed");
   EXPECT_EQ(r["prompt_tokens"], body["usage"]["prompt_tokens"]);
   EXPECT_EQ(r["completion_tokens"], 3);

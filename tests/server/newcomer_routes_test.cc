@@ -110,6 +110,14 @@ TEST_F(NewcomerRoutes, EmbeddingsRejectBadInputsWithOpenAIErrors) {
   EXPECT_EQ(post("/v1/embeddings", {{"model", "small"}, {"input", std::vector<int>(600, 5)}}, 400)["error"]["param"],
             "input");
   EXPECT_EQ(post("/v1/embeddings", {{"model", "nope"}, {"input", "x"}}, 404)["error"]["code"], "model_not_found");
+  // Every field is honoured or refused: an unknown one is a 400 naming it, `user` is checked.
+  const json unknown = post("/v1/embeddings", {{"model", "small"}, {"input", "x"}, {"truncate", true}}, 400);
+  EXPECT_EQ(unknown["error"]["param"], "truncate");
+  EXPECT_NE(unknown["error"]["message"].get<std::string>().find("unknown field 'truncate'"), std::string::npos);
+  EXPECT_EQ(post("/v1/embeddings", {{"model", "small"}, {"input", "x"}, {"user", 7}}, 400)["error"]["param"], "user");
+  EXPECT_EQ(post("/v1/embeddings", {{"model", "small"}, {"input", "x"}, {"user", std::string(300, 'u')}}, 400)["error"]["param"],
+            "user");
+  EXPECT_EQ(post("/v1/embeddings", {{"model", "small"}, {"input", "x"}, {"user", "end-user-1"}})["object"], "list");
 }
 
 TEST_F(NewcomerRoutes, ResponsesNonStreamingAndStreamingAgree) {
@@ -168,6 +176,45 @@ TEST_F(NewcomerRoutes, ResponsesRejectWhatTheyDoNotSupport) {
             "input[0].content");
   EXPECT_EQ(post("/v1/responses", {{"model", "small"}, {"input", "x"}, {"max_output_tokens", 100000}}, 400)["error"]["param"],
             "max_output_tokens");
+  // Unknown fields, and known ones asking for what frugal does not do, are 400s naming them.
+  EXPECT_EQ(post("/v1/responses", {{"model", "small"}, {"input", "x"}, {"temprature", 0}}, 400)["error"]["param"],
+            "temprature");
+  for (const auto& [key, value] : std::vector<std::pair<std::string, json>>{
+           {"store", true}, {"background", true}, {"truncation", "auto"}, {"include", {"reasoning.encrypted_content"}},
+           {"top_logprobs", 3}, {"service_tier", "flex"}}) {
+    const json error = post("/v1/responses", {{"model", "small"}, {"input", "x"}, {key, value}}, 400);
+    EXPECT_EQ(error["error"]["param"], key) << error.dump();
+  }
+  EXPECT_EQ(post("/v1/responses", {{"model", "small"}, {"input", "x"}, {"text", {{"format", {{"type", "grammar"}}}}}}, 400)
+                ["error"]["param"], "text.format.type");
+  EXPECT_EQ(post("/v1/responses", {{"model", "small"}, {"input", "x"}, {"user", 3}}, 400)["error"]["param"], "user");
+  // Their "nothing" values (what OpenAI clients may send by default) are accepted.
+  const json ok = post("/v1/responses", {{"model", "small"}, {"input", "x"}, {"max_output_tokens", 2}, {"store", false},
+                                         {"truncation", "disabled"}, {"parallel_tool_calls", true}, {"include", json::array()},
+                                         {"metadata", {{"ticket", "7"}}}, {"user", "end-user-1"},
+                                         {"text", {{"format", {{"type", "text"}}}}}});
+  EXPECT_EQ(ok["object"], "response") << ok.dump();
+  EXPECT_EQ(ok["metadata"]["ticket"], "7");
+}
+
+// serve --metrics-user: the listed end user gets a label; others count as "other".
+TEST(ServeFlags, MetricsUserLabelsOnlyTheListedUsers) {
+  ServeProcess serve({"--metrics-user", "alice"});
+  const int port = serve.wait_for_port();
+  ASSERT_GT(port, 0) << serve.log();
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(30, 0);
+  for (const char* user : {"alice", "bob"}) {
+    const json body{{"model", "small"}, {"prompt", "Hi"}, {"max_tokens", 1}, {"user", user}};
+    auto res = client.Post("/v1/completions", body.dump(), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+  }
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("frugal_user_requests_total{user=\"alice\"} 1"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("frugal_user_requests_total{user=\"other\"} 1"), std::string::npos);
+  EXPECT_EQ(metrics->body.find("bob"), std::string::npos);
 }
 
 TEST_F(NewcomerRoutes, AccessLogHasOneJsonLinePerRequest) {

@@ -157,6 +157,33 @@ TEST_F(StructuredOutputServer, JsonObjectModeGivesAnObject) {
   }
 }
 
+// /v1/responses: text.format is the Responses API's response_format; its errors name text.format.
+TEST_F(StructuredOutputServer, ResponsesTextFormatConstrainsTheOutput) {
+  for (size_t schema_idx : {1u, 5u}) {
+    const json schema = json::parse(kSchemaSet[schema_idx]);
+    auto [status, reply] = post("/v1/responses", {{"input", "Answer in JSON: who went up to Jerusalem?"},
+                                                  {"max_output_tokens", 300},
+                                                  {"seed", 40 + static_cast<int>(schema_idx)},
+                                                  {"text", {{"format", {{"type", "json_schema"}, {"name", "set"},
+                                                                        {"strict", true}, {"schema", schema}}}}}});
+    ASSERT_EQ(status, 200) << reply.dump();
+    EXPECT_EQ(reply["status"], "completed") << reply.dump();
+    EXPECT_EQ(reply["text"]["format"]["type"], "json_schema") << "the format is echoed";
+    const std::string text = reply["output"][0]["content"][0]["text"];
+    const ojson doc = ojson::parse(text, nullptr, false);
+    ASSERT_FALSE(doc.is_discarded()) << text;
+    EXPECT_EQ(testing::validate_json_schema(doc, ojson::parse(kSchemaSet[schema_idx])), "") << text;
+  }
+  auto [status, reply] = post("/v1/responses", {{"input", "JSON"}, {"max_output_tokens", 60}, {"seed", 3},
+                                                {"text", {{"format", {{"type", "json_object"}}}}}});
+  ASSERT_EQ(status, 200) << reply.dump();
+  EXPECT_TRUE(json::parse(reply["output"][0]["content"][0]["text"].get<std::string>(), nullptr, false).is_object());
+  auto [bad_status, bad] = post("/v1/responses", {{"input", "x"}, {"text", {{"format", {{"type", "json_schema"}, {"name", "s"},
+                                                  {"schema", {{"type", "string"}, {"format", "email"}}}}}}}});
+  EXPECT_EQ(bad_status, 400);
+  EXPECT_EQ(bad["error"]["param"], "text.format.schema") << bad.dump();
+}
+
 TEST_F(StructuredOutputServer, ATooSmallBudgetEndsWithLength) {
   auto [status, reply] = post("/v1/chat/completions",
                               {{"messages", {{{"role", "user"}, {"content", "JSON"}}}},

@@ -54,6 +54,7 @@ struct ServeArgs {
   size_t max_connections = 2048;
   size_t max_connections_per_address = 256;
   bool allow_special_in_content = false;
+  std::vector<std::string> metrics_users;   // --metrics-user: per-user request counters for these
   std::string hardware;                      // catalogue name: price = midpoint of its cloud range
   std::vector<std::string> catalogue_files;  // merged into the built-in catalogue
   double price_per_hour = 0;                 // USD; overrides --hardware
@@ -165,6 +166,7 @@ HttpServerOptions server_options(const ServeArgs& args) {
   options.max_connections = args.max_connections;
   options.max_connections_per_address = args.max_connections_per_address;
   options.allow_special_in_content = args.allow_special_in_content;
+  options.metrics_users = args.metrics_users;
   return options;
 }
 
@@ -352,6 +354,10 @@ void register_serve(CLI::App& app) {
   cmd->add_flag("--allow-special-in-content", args->allow_special_in_content,
                 "Parse control-token texts (e.g. <|im_end|>) in chat message content as control tokens: only for "
                 "trusted callers (by default content is plain text and only the chat template makes control tokens)");
+  cmd->add_option("--metrics-user", args->metrics_users,
+                  "Count LLM requests whose OpenAI \"user\" field is this id under its own label in "
+                  "frugal_user_requests_total (repeatable; other users count as \"other\", so clients cannot "
+                  "grow the label set)");
   cmd->add_option("--hardware", args->hardware,
                   "Live cost meter: price the server as this hardware catalogue entry (the midpoint of its cloud "
                   "USD/hour range; see `frugal plan hardware`), or this-machine (its vCPUs at the catalogue's cloud "
