@@ -1,17 +1,17 @@
 #include "cost/calibration.h"
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string_view>
 #include <utility>
+
+#include "core/user_files.h"
 
 namespace frugal {
 namespace {
@@ -233,31 +233,11 @@ Expected<CalibrationRecord> load_calibration(const std::string& path) {
 }
 
 Status save_calibration(const CalibrationRecord& record, const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
-  if (ec) return unavailable("cannot create " + target.parent_path().string() + ": " + ec.message());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return unavailable("cannot write " + tmp);
-    out << calibration_to_json(record);
-    if (!out) return unavailable("write failed: " + tmp);
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) return unavailable("cannot rename " + tmp + " to " + path + ": " + ec.message());
-  return Status::ok();
+  return write_file_atomically(path, calibration_to_json(record));
 }
 
 std::string resolve_calibration_path(const std::string& explicit_path) {
-  if (!explicit_path.empty()) return explicit_path;
-  if (const char* env = std::getenv("FRUGAL_CALIBRATION"); env != nullptr && *env != '\0') return env;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
-    return std::string(xdg) + "/frugal/calibration.json";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/.cache/frugal/calibration.json";
+  return user_cache_file(explicit_path, "FRUGAL_CALIBRATION", "calibration.json");
 }
 
 std::string_view calibration_phase_name(CalibrationPhase phase) {

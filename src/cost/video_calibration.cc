@@ -1,16 +1,15 @@
 #include "cost/video_calibration.h"
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <tuple>
+
+#include "core/user_files.h"
 
 namespace frugal {
 namespace {
@@ -121,31 +120,11 @@ Expected<VideoCalibrationRecord> load_video_calibration(const std::string& path)
 }
 
 Status save_video_calibration(const VideoCalibrationRecord& record, const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
-  if (ec) return unavailable("cannot create " + target.parent_path().string() + ": " + ec.message());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return unavailable("cannot write " + tmp);
-    out << video_calibration_to_json(record);
-    if (!out) return unavailable("write failed: " + tmp);
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) return unavailable("cannot rename " + tmp + " to " + path + ": " + ec.message());
-  return Status::ok();
+  return write_file_atomically(path, video_calibration_to_json(record));
 }
 
 std::string resolve_video_calibration_path(const std::string& explicit_path) {
-  if (!explicit_path.empty()) return explicit_path;
-  if (const char* env = std::getenv("FRUGAL_VIDEO_CALIBRATION"); env != nullptr && *env != '\0') return env;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
-    return std::string(xdg) + "/frugal/video-calibration.json";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/.cache/frugal/video-calibration.json";
+  return user_cache_file(explicit_path, "FRUGAL_VIDEO_CALIBRATION", "video-calibration.json");
 }
 
 VideoCalibrationRecord merge_video_calibration(const VideoCalibrationRecord& previous, const VideoCalibrationRecord& fresh) {
