@@ -18,7 +18,7 @@ video{width:100%;max-width:512px;background:#000;margin-top:1em;image-rendering:
 <h1>frugal video</h1>
 <form id="form">
 <label for="prompt">Prompt</label>
-<textarea id="prompt" required>a red fox running through snow</textarea>
+<textarea id="prompt" required>a red circle moving right on a black background</textarea>
 <p><label>Tier <select id="tier">)html";
 
 constexpr const char* kPageTail = R"html(</select></label>
