@@ -3,29 +3,19 @@
 // redis_server_or_skip(): skips the test without redis-server, fails under CI=1.
 #pragma once
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/child_process.h"
 #include "common/loopback_port.h"
 #include "common/subprocess.h"
 #include "common/test_data.h"
-
-extern char** environ;
 
 namespace frugal::testing {
 
@@ -60,11 +50,7 @@ class RedisServer {
 
   // SIGKILL: Redis dies without saving; only what its append-only file holds survives.
   void kill_hard() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
+    child_.kill_hard();
     ready_ = false;
   }
   // Starts it again on the same port and folder (it loads the append-only file).
@@ -80,29 +66,16 @@ class RedisServer {
                                      "--dir", dir_, "--appendonly", "yes", "--appendfsync", "always",
                                      "--save", "", "--daemonize", "no", "--logfile", dir_ + "/redis.log",
                                      "--protected-mode", "no"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-      return false;
-    }
-    for (int attempt = 0; attempt < 200; ++attempt) {  // 10 s at most
-      if (cli("PING").find("PONG") != std::string::npos) return true;
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {  // it exited: the port was taken meanwhile
-        pid_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    if (!child_.start(std::move(args))) return false;
+    // 10 s at most; false when it exited first (the port was taken meanwhile).
+    if (child_.wait_until([&] { return cli("PING").find("PONG") != std::string::npos; }, 10000)) return true;
     kill_hard();
     return false;
   }
 
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  ChildProcess child_;
   bool ready_ = false;
 };
 

@@ -5,26 +5,19 @@
 // any other key; it does not verify SigV4 signatures (tests/storage/sigv4_test.cc carries that part).
 #pragma once
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/child_process.h"
 #include "common/subprocess.h"
 #include "common/test_data.h"
-
-extern char** environ;
 
 namespace frugal::testing {
 
@@ -63,15 +56,7 @@ class S3rverProcess {
     // OpenSSL 3 (node >= 17) only offers through its legacy provider; without it a truncated listing is a 500.
     std::vector<std::string> args = {"node", "--openssl-legacy-provider", (s3rver_repo_root() / "node_modules/s3rver/bin/s3rver.js").string(),
                                      "-d", data_dir_, "-a", "127.0.0.1", "-p", "0", "--no-vhost-buckets"};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    if (posix_spawnp(&pid_, "node", &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
+    child_.start(std::move(args), log_, /*search_path=*/true);
   }
   ~S3rverProcess() {
     stop();
@@ -85,40 +70,22 @@ class S3rverProcess {
   // 127.0.0.1:PORT"; 0 if it never came (see log()).
   int wait_for_port() {
     const std::regex listening(R"(listening on 127\.0\.0\.1:(\d+))");
-    for (int attempt = 0; attempt < 600 && pid_ > 0; ++attempt) {
+    child_.wait_until([&] {
       std::smatch match;
       const std::string text = read_text_file(log_);
-      if (std::regex_search(text, match, listening)) return port_ = std::stoi(match[1]);
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return 0;
+      if (std::regex_search(text, match, listening)) port_ = std::stoi(match[1]);
+      return port_ != 0;
+    }, 30000);
+    return port_;
   }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string log() const { return read_text_file(log_); }
 
-  void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int attempt = 0; attempt < 200; ++attempt) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  // SIGTERM, SIGKILL after 5 s.
+  void stop() { child_.stop(5000); }
 
  private:
-  pid_t pid_ = -1;
+  ChildProcess child_;
   int port_ = 0;
   std::string data_dir_;
   std::string log_;

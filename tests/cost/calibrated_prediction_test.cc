@@ -42,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "common/paired_rounds.h"
 #include "common/subprocess.h"
 #include "common/test_data.h"
 
@@ -51,6 +52,7 @@ namespace {
 using nlohmann::json;
 using testing::data_path;
 using testing::frugal_binary;
+using testing::median;
 using testing::run_command;
 
 constexpr int kRounds = 7;
@@ -72,12 +74,6 @@ std::string join(const std::vector<int64_t>& v) {
   std::string out;
   for (int64_t x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
   return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t mid = v.size() / 2;
-  return v.size() % 2 == 1 ? v[mid] : 0.5 * (v[mid - 1] + v[mid]);
 }
 
 // A configuration: "<type> tg@d<depth>" or "<type> pp<prompt>".
@@ -103,10 +99,7 @@ std::vector<Config> predicted_configs() {
 class CalibratedPrediction : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Timing belongs to benchmarks, not to `make test` on a shared machine: `make check-calibration`.
-    if (std::getenv("FRUGAL_TIMING_CHECKS") == nullptr) {
-      GTEST_SKIP() << "timing check: run `make check-calibration` (FRUGAL_TIMING_CHECKS=1) on a quiet machine";
-    }
+    FRUGAL_REQUIRE_TIMING_CHECKS();
     dir_ = std::filesystem::temp_directory_path() / ("frugal_calib_pred_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     for (const std::string& type : kTypes) {
@@ -145,26 +138,13 @@ class CalibratedPrediction : public ::testing::Test {
 
   // Rewrites the calibration record without the points of `configs`; returns how many it removed.
   static int remove_points(const std::string& calibration_path, const std::vector<Config>& configs) {
-    std::ifstream in(calibration_path);
-    json doc = json::parse(in);
-    json kept = json::array();
-    int removed = 0;
-    for (const json& p : doc["points"]) {
-      bool predicted = false;
-      for (const Config& c : configs) {
-        const bool prefill = p["phase"].get<std::string>() == "prefill";
-        predicted = predicted || (p["weight_type"].get<std::string>() == c.type && prefill == !c.decode() &&
-                                  p["context"].get<int64_t>() == context_of(c));
-      }
-      if (predicted) {
-        ++removed;
-      } else {
-        kept.push_back(p);
-      }
-    }
-    doc["points"] = kept;
-    std::ofstream(calibration_path) << doc.dump(2);
-    return removed;
+    return testing::remove_record_points(calibration_path, [&](const json& p) {
+      const bool prefill = p["phase"].get<std::string>() == "prefill";
+      return std::any_of(configs.begin(), configs.end(), [&](const Config& c) {
+        return p["weight_type"].get<std::string>() == c.type && prefill == !c.decode() &&
+               p["context"].get<int64_t>() == context_of(c);
+      });
+    });
   }
 
   // The context the planner is asked about (and bench records): a tg test at depth d steps over
@@ -210,27 +190,18 @@ TEST_F(CalibratedPrediction, PlannerPredictsUnmeasuredConfigurationsOfFrugalItse
   }
   // A round's prediction and measurement come from one run (one spell of the machine): the error
   // is that of the median over rounds of their ratio.
-  std::string table = "config              predicted   measured   error  spread  predicted/measured per round\n";
-  std::vector<double> spreads, errors;
+  std::vector<testing::PairedRow> rows;
   for (const Config& c : configs) {
     const std::vector<double>& m = measured[c.name()];
-    const std::vector<double>& p = predicted[c.name()];
-    spreads.push_back((*std::max_element(m.begin(), m.end()) - *std::min_element(m.begin(), m.end())) / median(m));
-    std::vector<double> ratios;
-    for (size_t r = 0; r < m.size(); ++r) ratios.push_back(p[r] / m[r]);
-    errors.push_back(std::fabs(median(ratios) - 1.0));
-    char row[160];
-    std::snprintf(row, sizeof(row), "%-18s %10.1f %10.1f %6.1f%% %6.1f%% ", c.name().c_str(), median(p), median(m),
-                  100 * errors.back(), 100 * spreads.back());
-    table += row;
-    for (double ratio : ratios) {
-      std::snprintf(row, sizeof(row), " %.3f", ratio);
-      table += row;
-    }
-    table += "\n";
+    const double spread = (*std::max_element(m.begin(), m.end()) - *std::min_element(m.begin(), m.end())) / median(m);
+    rows.push_back({c.name(), predicted[c.name()], m, spread});
   }
+  const testing::PairedReport report = testing::paired_report(
+      rows, "config              predicted   measured   error  spread  predicted/measured per round", 18, "%10.1f");
+  const std::string& table = report.table;
+  const std::vector<double>& errors = report.errors;
   std::printf("%s", table.c_str());
-  const double spread = median(spreads);
+  const double spread = report.median_spread;
   bool all_within = true;
   for (size_t i = 0; i < configs.size(); ++i) {
     all_within = all_within && errors[i] <= (configs[i].decode() ? kDecodeTolerance : kPrefillTolerance);

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "common/paired_rounds.h"
 #include "common/subprocess.h"
 
 namespace frugal {
@@ -37,6 +38,7 @@ namespace {
 
 using nlohmann::json;
 using testing::frugal_binary;
+using testing::median;
 using testing::run_command;
 
 constexpr int kRounds = 3;
@@ -49,12 +51,6 @@ constexpr double kMaxMeasurementSpread = 0.15;
 const std::vector<std::string> kDitTypes = {"f32", "bf16", "wan-shapes"};
 const std::filesystem::path kBundled =
     std::filesystem::path(FRUGAL_TEST_DATA_DIR).parent_path().parent_path() / "models" / "wan-shapes";
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t mid = v.size() / 2;
-  return v.size() % 2 == 1 ? v[mid] : 0.5 * (v[mid - 1] + v[mid]);
-}
 
 struct Config {
   std::string type;
@@ -85,9 +81,7 @@ struct Measured {
 class VideoCalibratedPrediction : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::getenv("FRUGAL_TIMING_CHECKS") == nullptr) {
-      GTEST_SKIP() << "timing check: run `make check-calibration` (FRUGAL_TIMING_CHECKS=1) on a quiet machine";
-    }
+    FRUGAL_REQUIRE_TIMING_CHECKS();
     dir_ = std::filesystem::temp_directory_path() / ("frugal_video_calib_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     ASSERT_TRUE(std::filesystem::exists(kBundled / "config.json")) << kBundled;
@@ -125,28 +119,12 @@ class VideoCalibratedPrediction : public ::testing::Test {
 
   // Rewrites the record without the held-out configurations; returns how many points it removed.
   static int remove_points(const std::string& record, const std::vector<Config>& configs) {
-    json doc;
-    {
-      std::ifstream in(record);
-      doc = json::parse(in);
-    }
-    json kept = json::array();
-    int removed = 0;
-    for (const json& p : doc["points"]) {
-      bool held = false;
-      for (const Config& c : configs) {
-        held = held || (p["width"].get<int64_t>() == c.side && p["frames"].get<int64_t>() == c.frames &&
-                        p["cfg"].get<bool>() == c.cfg);
-      }
-      if (held) {
-        ++removed;
-      } else {
-        kept.push_back(p);
-      }
-    }
-    doc["points"] = kept;
-    std::ofstream(record) << doc.dump(2);
-    return removed;
+    return testing::remove_record_points(record, [&](const json& p) {
+      return std::any_of(configs.begin(), configs.end(), [&](const Config& c) {
+        return p["width"].get<int64_t>() == c.side && p["frames"].get<int64_t>() == c.frames &&
+               p["cfg"].get<bool>() == c.cfg;
+      });
+    });
   }
 
   json predict(const Config& c, const std::string& record) {
@@ -197,29 +175,19 @@ TEST_F(VideoCalibratedPrediction, PlanVideoPredictsUnmeasuredConfigurationsOfFru
       }
     }
   }
-  std::string table = "held-out configuration        predicted   measured   error  spread  ratio per round\n";
-  std::vector<double> errors, all_spreads;
+  std::vector<testing::PairedRow> rows;
   std::vector<std::string> names;
   for (const auto& [name, m] : measured) {
-    const std::vector<double>& p = predicted[name];
-    std::vector<double> ratios;
-    for (size_t r = 0; r < m.size(); ++r) ratios.push_back(p[r] / m[r]);
     names.push_back(name);
-    errors.push_back(std::fabs(median(ratios) - 1.0));
-    all_spreads.push_back(median(spreads[name]));
-    char row[200];
-    std::snprintf(row, sizeof(row), "%-28s %9.4f s %9.4f s %6.1f%% %6.1f%% ", name.c_str(), median(p), median(m),
-                  100 * errors.back(), 100 * all_spreads.back());
-    table += row;
-    for (double ratio : ratios) {
-      std::snprintf(row, sizeof(row), " %.3f", ratio);
-      table += row;
-    }
-    table += "\n";
+    rows.push_back({name, predicted[name], m, median(spreads[name])});
   }
+  const testing::PairedReport report = testing::paired_report(
+      rows, "held-out configuration        predicted   measured   error  spread  ratio per round", 28, "%9.4f s");
+  const std::string& table = report.table;
+  const std::vector<double>& errors = report.errors;
   std::printf("%s", table.c_str());
   const bool all_within = std::all_of(errors.begin(), errors.end(), [](double e) { return e <= kTolerance; });
-  const double spread = median(all_spreads);
+  const double spread = report.median_spread;
   if (!all_within && spread > kMaxMeasurementSpread) {
     GTEST_SKIP() << "inconclusive: a prediction missed, but this machine's own step times vary by " << 100 * spread
                  << " % between repetitions (limit " << 100 * kMaxMeasurementSpread << " %)\n"

@@ -6,29 +6,22 @@
 // `gzip on`). Every wait is bounded; the destructor stops nginx.
 #pragma once
 
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/child_process.h"
 #include "common/loopback_port.h"
 #include "common/subprocess.h"
 #include "common/test_data.h"
-
-extern char** environ;
 
 namespace frugal::testing {
 
@@ -110,22 +103,8 @@ class NginxFront {
     return false;
   }
 
-  // SIGTERM (nginx's fast shutdown: the master stops its workers), SIGKILL after a bounded wait.
-  void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int attempt = 0; attempt < 200; ++attempt) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  // SIGTERM (nginx's fast shutdown: the master stops its workers), SIGKILL after 5 s.
+  void stop() { child_.stop(5000); }
 
   int port() const { return port_; }
   std::string access_log() const { return read_text_file(dir_ + "/frugal-access.log"); }
@@ -154,28 +133,13 @@ class NginxFront {
   }
 
   void spawn(const std::string& nginx) {
-    std::vector<std::string> args = {nginx, "-p", dir_, "-e", dir_ + "/error.log", "-c", dir_ + "/nginx.conf",
-                                     "-g", "daemon off;"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const std::string out = dir_ + "/nginx.out";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
+    child_.start({nginx, "-p", dir_, "-e", dir_ + "/error.log", "-c", dir_ + "/nginx.conf", "-g", "daemon off;"},
+                 dir_ + "/nginx.out");
   }
 
   // Bounded: up to 5 s for the port to accept a connection, false if nginx exited first.
   bool wait_until_listening() {
-    for (int attempt = 0; attempt < 200 && pid_ > 0; ++attempt) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
+    return child_.wait_until([&] {
       const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_in addr{};
       addr.sin_family = AF_INET;
@@ -183,14 +147,12 @@ class NginxFront {
       addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
       const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
       ::close(fd);
-      if (up) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return false;
+      return up;
+    }, 5000, 25);
   }
 
   std::string dir_;
-  pid_t pid_ = -1;
+  ChildProcess child_;
   int port_ = 0;
 };
 

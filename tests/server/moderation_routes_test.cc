@@ -6,11 +6,9 @@
 #include <httplib.h>
 #include <gtest/gtest.h>
 
-#include "engine/llm_engine.h"
+#include "server/engine_server_fixture.h"
 #include "server/guard_model.h"
-#include "server/http_server.h"
 #include "server/moderation_gate.h"
-#include "server/server_test_util.h"
 #include "tokenizer/utf8.h"
 
 namespace frugal {
@@ -18,60 +16,28 @@ namespace {
 
 using json = nlohmann::json;
 
-class ModeratedServer : public ::testing::Test {
+class ModeratedServer : public testing::EngineServerTest {
  protected:
   void SetUp() override {
-    auto model = Model::load(testing::data_path("models/small-q8_0.gguf"));
-    ASSERT_TRUE(model) << model.error().to_string();
-    model_ = std::move(*model);
-    auto tokenizer = Tokenizer::from_gguf(model_->file());
-    ASSERT_TRUE(tokenizer);
-    tokenizer_ = std::make_unique<Tokenizer>(std::move(*tokenizer));
-    EngineOptions engine_options;
-    engine_options.num_threads = 2;
-    engine_options.max_context = 128;
-    engine_options.max_running = 4;
-    auto engine = LlmEngine::create(*model_, *tokenizer_, engine_options, &registry_);
-    ASSERT_TRUE(engine) << engine.error().to_string();
-    engine_ = std::move(*engine);
     auto policy = trust::load_moderation_policy(testing::data_path("trust/test-policy.json"));
     ASSERT_TRUE(policy) << policy.error().to_string();
     auto moderator = trust::Moderator::create(std::move(*policy), &registry_);
     ASSERT_TRUE(moderator) << moderator.error().to_string();
     moderator_ = std::move(*moderator);
+    EngineOptions engine_options;
+    engine_options.num_threads = 2;
+    engine_options.max_context = 128;
+    engine_options.max_running = 4;
     HttpServerOptions options;
-    options.port = 0;
-    options.model_name = "small";
     options.moderator = moderator_.get();
-    server_ = std::make_unique<HttpServer>(*engine_, *tokenizer_, &registry_, options);
-    ASSERT_TRUE(server_->start_background().is_ok());
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    client_->set_read_timeout(30, 0);
+    ASSERT_NO_FATAL_FAILURE(start(engine_options, options));
   }
   void TearDown() override {
-    if (server_) server_->shutdown(std::chrono::milliseconds(1000));
-    server_.reset();
-    engine_.reset();
-  }
-  // An unlabelled sample of /metrics; -1 if absent.
-  double metric(const std::string& name) {
-    auto res = client_->Get("/metrics");
-    if (!res) return -1;
-    const std::string key = "\n" + name + " ";
-    const size_t pos = res->body.find(key);
-    return pos == std::string::npos ? -1 : std::stod(res->body.substr(pos + key.size()));
-  }
-  httplib::Result post(const std::string& path, const json& body) {
-    return client_->Post(path.c_str(), body.dump(), "application/json");
+    EngineServerTest::TearDown();  // the server goes before the moderator it points at
+    moderator_.reset();
   }
 
-  MetricsRegistry registry_;
-  std::unique_ptr<Model> model_;
-  std::unique_ptr<Tokenizer> tokenizer_;
-  std::unique_ptr<LlmEngine> engine_;
   std::unique_ptr<trust::Moderator> moderator_;
-  std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<httplib::Client> client_;
 };
 
 TEST_F(ModeratedServer, RefusedPromptsAre400sThatNeverReachTheModel) {

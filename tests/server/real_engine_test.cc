@@ -7,9 +7,7 @@
 
 #include <thread>
 
-#include "engine/llm_engine.h"
-#include "server/http_server.h"
-#include "server/server_test_util.h"
+#include "server/engine_server_fixture.h"
 
 namespace frugal {
 namespace {
@@ -19,53 +17,17 @@ using json = nlohmann::json;
 constexpr int64_t kContext = 64;
 constexpr double kUsdPerHour = 3.6;  // the live cost meter's price in these tests
 
-class RealEngineServer : public ::testing::Test {
+class RealEngineServer : public testing::EngineServerTest {
  protected:
   void SetUp() override {
-    auto model = Model::load(testing::data_path("models/small-q8_0.gguf"));
-    ASSERT_TRUE(model) << model.error().to_string();
-    model_ = std::move(*model);
-    auto tokenizer = Tokenizer::from_gguf(model_->file());
-    ASSERT_TRUE(tokenizer);
-    tokenizer_ = std::make_unique<Tokenizer>(std::move(*tokenizer));
     EngineOptions engine_options;
     engine_options.num_threads = 2;
     engine_options.max_context = kContext;
     engine_options.max_running = 4;
     engine_options.max_waiting = 8;
     engine_options.usd_per_hour = kUsdPerHour;
-    auto engine = LlmEngine::create(*model_, *tokenizer_, engine_options, &registry_);
-    ASSERT_TRUE(engine) << engine.error().to_string();
-    engine_ = std::move(*engine);
-    HttpServerOptions options;
-    options.port = 0;
-    options.model_name = "small";
-    server_ = std::make_unique<HttpServer>(*engine_, *tokenizer_, &registry_, options);
-    ASSERT_TRUE(server_->start_background().is_ok());
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    client_->set_read_timeout(30, 0);
+    ASSERT_NO_FATAL_FAILURE(start(engine_options, HttpServerOptions{}));
   }
-  void TearDown() override {
-    if (server_) server_->shutdown(std::chrono::milliseconds(1000));
-    server_.reset();
-    engine_.reset();
-  }
-  // The value of an unlabelled sample in /metrics, -1 if absent.
-  double metric(const std::string& name) {
-    auto res = client_->Get("/metrics");
-    if (!res) return -1;
-    const std::string key = "\n" + name + " ";
-    const size_t pos = res->body.find(key);
-    if (pos == std::string::npos) return -1;
-    return std::stod(res->body.substr(pos + key.size()));
-  }
-
-  MetricsRegistry registry_;
-  std::unique_ptr<Model> model_;
-  std::unique_ptr<Tokenizer> tokenizer_;
-  std::unique_ptr<LlmEngine> engine_;
-  std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<httplib::Client> client_;
 };
 
 TEST_F(RealEngineServer, ContextLimitsAndBadInputsAre400s) {
