@@ -159,7 +159,10 @@ Expected<WatermarkDetection> detect_watermark(const WatermarkKey& key, std::span
   const auto log_weight = [&](const Hypothesis& h) {
     return h.window.scale == 1.0 ? std::log(share / uncropped) : std::log((1.0 - share) / cropped);
   };
-  double best_log_p = 1;  // ln of the weighted bound, P·(1/w_h), of the best hypothesis
+  // ln of the weighted bound, P·(1/w_h), of the best hypothesis. There is always a best one (when no
+  // T exceeds k, the uncropped alignment of the first lattice, whose weight is the largest): the
+  // known-payload test reads its bits. The choice depends on the |z| only (watermark_detect.h).
+  double best_log_p = INFINITY;
   double best_log_weight = 0;
   std::vector<double> mean, residual;
   std::vector<uint8_t> seen;
