@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <new>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -142,6 +143,56 @@ TEST(C2paStream, LargeFileEmbedsInBoundedMemory_slow) {
   EXPECT_EQ(boxes->back().type, "free");
   EXPECT_EQ(source->size(), small + free_size + (*boxes)[1].size);
   fs::remove_all(dir);
+}
+
+// Corrupted files (random bytes overwritten in the box headers and the moov tables of a real clip):
+// planning and writing either succeed with the planned size or fail with a clear code, never crash,
+// and the file source agrees with the memory source.
+TEST(C2paStream, CorruptedBoxesAreErrorsNotCrashes) {
+  const std::string dir = temp_dir("corrupt");
+  const std::vector<uint8_t> clean = read_bytes(make_mp4(dir));
+  auto boxes = top_level_boxes(clean);
+  ASSERT_TRUE(boxes.has_value());
+  uint64_t moov_end = 0;
+  for (const TopBox& b : *boxes) {
+    if (b.type == "moov") moov_end = b.offset + b.size;
+  }
+  ASSERT_GT(moov_end, 0u);
+  std::mt19937 rng(7);
+  int planned = 0, refused = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<uint8_t> file = clean;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) file[rng() % moov_end] = static_cast<uint8_t>(rng());
+    const std::string path = dir + "/corrupt.mp4";
+    std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(file.data()),
+                                                                  static_cast<std::streamsize>(file.size()));
+    const SpanSource memory(file);
+    auto from_memory = plan_insert_after_ftyp(memory, 1000);
+    auto source = FileSource::open(path);
+    ASSERT_TRUE(source.has_value());
+    auto from_file = plan_insert_after_ftyp(*source, 1000);
+    ASSERT_EQ(from_memory.has_value(), from_file.has_value());
+    if (!from_memory) {
+      const StatusCode code = from_memory.error().code();
+      EXPECT_TRUE(code == StatusCode::kDataLoss || code == StatusCode::kInvalidArgument || code == StatusCode::kOutOfRange)
+          << from_memory.error().to_string();
+      EXPECT_EQ(code, from_file.error().code());
+      ++refused;
+      continue;
+    }
+    EXPECT_EQ(*planned_bmff_hash(memory, *from_memory), *planned_bmff_hash(*source, *from_file));
+    uint64_t written = 0;
+    const std::vector<uint8_t> box(1000, 0);
+    ASSERT_TRUE(write_planned(memory, *from_memory, box, [&](std::span<const uint8_t> bytes) {
+                  written += bytes.size();
+                  return Status::ok();
+                }).is_ok());
+    EXPECT_EQ(written, file.size() + 1000);
+    ++planned;
+  }
+  std::printf("300 corrupted clips: %d planned, %d refused\n", planned, refused);
+  EXPECT_GT(refused, 0);
 }
 
 }  // namespace
