@@ -1,10 +1,10 @@
 #include "trust/bmff.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstring>
 #include <memory>
+
+#include "trust/bmff_stream.h"
 
 namespace frugal::trust {
 
@@ -68,41 +68,27 @@ Status shift_offsets(std::span<uint8_t> b, uint64_t begin, uint64_t end, uint64_
 }  // namespace
 
 Expected<std::vector<TopBox>> top_level_boxes(std::span<const uint8_t> file) {
-  std::vector<TopBox> boxes;
-  uint64_t pos = 0;
-  while (pos < file.size()) {
-    TopBox box;
-    uint64_t header = 0;
-    if (!read_header(file, pos, file.size(), box.size, header, box.type)) {
-      return data_loss("MP4: malformed top-level box at offset " + std::to_string(pos));
-    }
-    box.offset = pos;
-    box.c2pa = box.type == "uuid" && box.size >= 24 &&
-               std::memcmp(file.data() + pos + 8, kC2paUuid.data(), kC2paUuid.size()) == 0;
-    boxes.push_back(box);
-    pos += box.size;
+  return top_level_boxes(SpanSource(file));
+}
+
+Status shift_chunk_offsets(std::span<uint8_t> moov, uint64_t delta) {
+  uint64_t size = 0, header = 0;
+  std::string type;
+  if (!read_header(moov, 0, moov.size(), size, header, type) || type != "moov" || size != moov.size()) {
+    return data_loss("MP4: malformed moov box");
   }
-  return boxes;
+  return shift_offsets(moov, header, size, delta);
 }
 
 bool bmff_hash_excludes(const TopBox& box) { return box.c2pa || box.type == "ftyp" || box.type == "mfra"; }
 
 Expected<std::vector<uint8_t>> bmff_hash(std::span<const uint8_t> file) {
-  auto boxes = top_level_boxes(file);
+  const SpanSource source(file);
+  auto boxes = top_level_boxes(source);
   if (!boxes) return boxes.error();
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return internal_error("SHA-256 init failed");
-  for (const TopBox& box : *boxes) {
-    if (bmff_hash_excludes(box)) continue;
-    uint8_t offset_be[8];
-    put_be(offset_be, box.offset, 8);
-    EVP_DigestUpdate(ctx.get(), offset_be, sizeof(offset_be));
-    EVP_DigestUpdate(ctx.get(), file.data() + box.offset, box.size);
-  }
-  std::vector<uint8_t> digest(32);
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &len) != 1 || len != 32) return internal_error("SHA-256 failed");
-  return digest;
+  InsertPlan as_is;  // nothing inserted, nothing rewritten: the file's own boxes at their own offsets
+  as_is.boxes = std::move(*boxes);
+  return planned_bmff_hash(source, as_is);
 }
 
 std::vector<uint8_t> c2pa_uuid_box(std::span<const uint8_t> manifest_store) {
@@ -121,24 +107,16 @@ std::vector<uint8_t> c2pa_uuid_box(std::span<const uint8_t> manifest_store) {
 }
 
 Expected<std::vector<uint8_t>> insert_after_ftyp(std::span<const uint8_t> file, std::span<const uint8_t> box) {
-  auto boxes = top_level_boxes(file);
-  if (!boxes) return boxes.error();
-  if (boxes->empty() || boxes->front().type != "ftyp") return invalid_argument("MP4: the file does not start with ftyp");
-  for (const TopBox& b : *boxes) {
-    if (b.c2pa) return invalid_argument("MP4: the file already carries a C2PA manifest box");
-  }
-  const uint64_t at = boxes->front().size;
+  const SpanSource source(file);
+  auto plan = plan_insert_after_ftyp(source, box.size());
+  if (!plan) return plan.error();
   std::vector<uint8_t> out;
   out.reserve(file.size() + box.size());
-  out.insert(out.end(), file.begin(), file.begin() + static_cast<ptrdiff_t>(at));
-  out.insert(out.end(), box.begin(), box.end());
-  out.insert(out.end(), file.begin() + static_cast<ptrdiff_t>(at), file.end());
-  for (const TopBox& b : *boxes) {
-    if (b.type != "moov") continue;
-    const uint64_t moov_at = b.offset + box.size();
-    const uint64_t header = get_be(out, moov_at, 4) == 1 ? 16 : 8;
-    if (Status st = shift_offsets(out, moov_at + header, moov_at + b.size, box.size()); !st) return st;
-  }
+  const Status st = write_planned(source, *plan, box, [&](std::span<const uint8_t> bytes) {
+    out.insert(out.end(), bytes.begin(), bytes.end());
+    return Status::ok();
+  });
+  if (!st) return st;
   return out;
 }
 

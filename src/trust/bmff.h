@@ -44,10 +44,14 @@ Expected<std::vector<uint8_t>> bmff_hash(std::span<const uint8_t> file);
 // ["manifest\0"][merkle offset u64 = 0][store].
 std::vector<uint8_t> c2pa_uuid_box(std::span<const uint8_t> manifest_store);
 
+// Adds `delta` to every stco/co64 chunk offset inside `moov` (the whole box, header included).
+// kDataLoss on malformed boxes, kOutOfRange when a 32-bit stco entry would overflow.
+Status shift_chunk_offsets(std::span<uint8_t> moov, uint64_t delta);
+
 // Inserts `box` right after the `ftyp` box and adds box.size() to every stco/co64 chunk offset in
 // `moov`, so the samples stay addressed. kInvalidArgument when the file has no leading ftyp or
 // already carries a C2PA box; kDataLoss on malformed boxes; kOutOfRange when a 32-bit stco entry
-// would overflow.
+// would overflow. In memory; trust/bmff_stream.h does the same file to file in bounded memory.
 Expected<std::vector<uint8_t>> insert_after_ftyp(std::span<const uint8_t> file, std::span<const uint8_t> box);
 
 }  // namespace frugal::trust

@@ -5,9 +5,9 @@
 
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 
 #include "trust/bmff.h"
+#include "trust/bmff_stream.h"
 #include "trust/cbor.h"
 #include "trust/cose_sign.h"
 #include "trust/jumbf.h"
@@ -143,48 +143,55 @@ Expected<std::vector<uint8_t>> build_manifest_store(const ProvenanceInfo& info, 
   return superbox(jumbf_type("c2pa"), "c2pa", std::span<const Bytes>(&manifest, 1));
 }
 
-Expected<std::vector<uint8_t>> embed_c2pa(std::span<const uint8_t> mp4, const ProvenanceInfo& info,
-                                          const SigningCredentials& creds) {
+Status embed_c2pa_stream(const ByteSource& source, const ProvenanceInfo& info, const SigningCredentials& creds,
+                         const std::function<Status(std::span<const uint8_t>)>& sink) {
   const std::string manifest_id = random_uuid();
   const std::vector<uint8_t> zero_hash(32, 0);
   auto placeholder = build_manifest_store(info, creds, zero_hash, manifest_id);
   if (!placeholder) return placeholder.error();
-  const std::vector<uint8_t> placeholder_box = c2pa_uuid_box(*placeholder);
-  auto file = insert_after_ftyp(mp4, placeholder_box);
-  if (!file) return file.error();
-  auto hash = bmff_hash(*file);  // the uuid box is excluded, so its placeholder content does not matter
+  const uint64_t box_size = c2pa_uuid_box(*placeholder).size();
+  auto plan = plan_insert_after_ftyp(source, box_size);
+  if (!plan) return plan.error();
+  auto hash = planned_bmff_hash(source, *plan);  // the uuid box is excluded: its content does not matter
   if (!hash) return hash.error();
   auto store = build_manifest_store(info, creds, *hash, manifest_id);
   if (!store) return store.error();
   const std::vector<uint8_t> box = c2pa_uuid_box(*store);
-  if (box.size() != placeholder_box.size()) {
-    return internal_error("C2PA manifest changed size between passes (" + std::to_string(placeholder_box.size()) +
-                          " -> " + std::to_string(box.size()) + " bytes)");
+  if (box.size() != box_size) {
+    return internal_error("C2PA manifest changed size between passes (" + std::to_string(box_size) + " -> " +
+                          std::to_string(box.size()) + " bytes)");
   }
-  auto boxes = top_level_boxes(*file);
-  if (!boxes) return boxes.error();
-  const uint64_t at = boxes->front().size;  // right after ftyp
-  std::copy(box.begin(), box.end(), file->begin() + static_cast<ptrdiff_t>(at));
-  return std::move(*file);
+  return write_planned(source, *plan, box, sink);
+}
+
+Expected<std::vector<uint8_t>> embed_c2pa(std::span<const uint8_t> mp4, const ProvenanceInfo& info,
+                                          const SigningCredentials& creds) {
+  std::vector<uint8_t> out;
+  const Status st = embed_c2pa_stream(SpanSource(mp4), info, creds, [&](std::span<const uint8_t> bytes) {
+    out.insert(out.end(), bytes.begin(), bytes.end());
+    return Status::ok();
+  });
+  if (!st) return st;
+  return out;
 }
 
 Status embed_c2pa_file(const std::string& path, const ProvenanceInfo& info, const SigningCredentials& creds) {
-  std::vector<uint8_t> mp4;
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return not_found("C2PA: cannot open " + path);
-    mp4.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  auto signed_mp4 = embed_c2pa(mp4, info, creds);
-  if (!signed_mp4) return Status(signed_mp4.error().code(), path + ": " + signed_mp4.error().message());
+  auto source = FileSource::open(path);
+  if (!source) return not_found("C2PA: " + source.error().message());
   const std::string tmp = path + ".c2pa";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(signed_mp4->data()), static_cast<std::streamsize>(signed_mp4->size()));
-    if (!out.flush()) {
-      std::remove(tmp.c_str());
-      return unavailable("C2PA: cannot write " + tmp);
-    }
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out) return unavailable("C2PA: cannot create " + tmp);
+  const Status st = embed_c2pa_stream(*source, info, creds, [&](std::span<const uint8_t> bytes) {
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    return out ? Status::ok() : unavailable("C2PA: cannot write " + tmp);
+  });
+  if (st) out.flush();
+  const bool written = st && static_cast<bool>(out);
+  out.close();
+  if (!written) {
+    std::remove(tmp.c_str());
+    if (!st) return Status(st.code(), path + ": " + st.message());
+    return unavailable("C2PA: cannot write " + tmp);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());

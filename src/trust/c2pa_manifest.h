@@ -28,6 +28,7 @@
 
 #include "core/expected.h"
 #include "core/status.h"
+#include "trust/bmff_stream.h"
 #include "trust/signing_credentials.h"
 
 namespace frugal::trust {
@@ -67,7 +68,13 @@ Expected<std::vector<uint8_t>> build_manifest_store(const ProvenanceInfo& info, 
 Expected<std::vector<uint8_t>> embed_c2pa(std::span<const uint8_t> mp4, const ProvenanceInfo& info,
                                           const SigningCredentials& creds);
 
-// Rewrites the MP4 at `path` with a manifest embedded (written beside it, then renamed over it).
+// The same, streamed: `source` is read in chunks and the signed file goes to `sink` in order, so
+// memory is bounded by the moov box plus two chunks (trust/bmff_stream.h), whatever the file size.
+Status embed_c2pa_stream(const ByteSource& source, const ProvenanceInfo& info, const SigningCredentials& creds,
+                         const std::function<Status(std::span<const uint8_t>)>& sink);
+
+// Rewrites the MP4 at `path` with a manifest embedded (streamed to a file beside it, then renamed
+// over it; bounded memory as embed_c2pa_stream).
 Status embed_c2pa_file(const std::string& path, const ProvenanceInfo& info, const SigningCredentials& creds);
 
 // An Mp4Options::before_publish (media/mp4_writer.h) that embeds a manifest for `info` signed with

@@ -1,7 +1,8 @@
 // WatermarkReadBackCheck: the post-generation check that the finished MP4 still carries its own
 // watermark (trust layer; docs/design/trust-review.md, docs/design/trust-watermark.md). It decodes
-// the video as stored (after H.264), runs the detector at a 1e-6 false-positive rate and compares the
-// payload read with HMAC(key, job id). Not read back, or another payload: a hold (an unmarked video
+// the video as stored (after H.264) and runs the detector's known-payload test for HMAC(key, job id)
+// at a 1e-6 false-positive rate (watermark_detect.h: the rate holds against unmarked videos,
+// other keys and other jobs' payloads). Not this job's mark: a hold (an unmarked video
 // must not leave as if it were marked). The video service runs it on every job by default and fails
 // the job on a hold (jobs/video_worker.h); as a PostCheck it holds the job for review. Frames whose short side is under
 // kWatermarkReliableSide are passed unchecked with a note: the mark is embedded there but busy small
@@ -17,7 +18,6 @@
 namespace frugal::trust {
 
 inline constexpr int kWatermarkReliableSide = 256;  // pixels, short side
-inline constexpr int kWatermarkReadBackMaxBitErrors = 3;  // of 64, once detected at 1e-6
 
 class WatermarkReadBackCheck final : public PostCheck {
  public:

@@ -87,6 +87,30 @@ Score score(const LumaIntegral& luma, const WatermarkLayout& layout, const Water
   return out;
 }
 
+// J = Σ_i s_i z_i / ||z|| at the chosen alignment. Why it needs no union over the alignments: flipping
+// every chip of bit i flips z_i under every alignment at once and leaves every |z| (so every T, so
+// the choice of alignment) unchanged; without this key's mark the chips are fair coins, so given
+// the choice and all |z|, the signs of the z_i are independent fair coins, and J is a normalised
+// Rademacher sum. With another payload under this key the expected s_i are HMAC outputs independent
+// of the picture: the same. Either way P(J ≥ t) ≤ exp(−t²/2) (Hoeffding).
+WatermarkPayloadTest known_payload_test(const WatermarkDetection& d, uint64_t expected, double rate) {
+  WatermarkPayloadTest test;
+  test.threshold = std::sqrt(2.0 * std::log(1.0 / rate));
+  double dot = 0, norm = 0;
+  for (int bit = 0; bit < kWatermarkBits; ++bit) {
+    if (d.bit_z[bit] == 0) continue;
+    const double s = (expected >> (kWatermarkBits - 1 - bit) & 1) ? 1.0 : -1.0;
+    dot += s * d.bit_z[bit];
+    norm += d.bit_z[bit] * d.bit_z[bit];
+    test.agreeing_bits += s * d.bit_z[bit] > 0 ? 1 : 0;
+  }
+  if (norm <= 0) return test;
+  test.statistic = dot / std::sqrt(norm);
+  test.log10_p_value = test.statistic > 0 ? -0.5 * test.statistic * test.statistic / std::log(10.0) : 0.0;
+  test.matches = test.statistic >= test.threshold;
+  return test;
+}
+
 }  // namespace
 
 LumaAccumulator::LumaAccumulator(int width, int height)
@@ -135,7 +159,10 @@ Expected<WatermarkDetection> detect_watermark(const WatermarkKey& key, std::span
   const auto log_weight = [&](const Hypothesis& h) {
     return h.window.scale == 1.0 ? std::log(share / uncropped) : std::log((1.0 - share) / cropped);
   };
-  double best_log_p = 1;  // ln of the weighted bound, P·(1/w_h), of the best hypothesis
+  // ln of the weighted bound, P·(1/w_h), of the best hypothesis. There is always a best one (when no
+  // T exceeds k, the uncropped alignment of the first lattice, whose weight is the largest): the
+  // known-payload test reads its bits. The choice depends on the |z| only (watermark_detect.h).
+  double best_log_p = INFINITY;
   double best_log_weight = 0;
   std::vector<double> mean, residual;
   std::vector<uint8_t> seen;
@@ -170,6 +197,7 @@ Expected<WatermarkDetection> detect_watermark(const WatermarkKey& key, std::span
   }
   best.mean_abs_z = best.bits_seen > 0 ? sum_abs / best.bits_seen : 0;
   best.min_abs_z = best.bits_seen > 0 ? min_abs : 0;
+  if (options.expected_payload) best.payload_test = known_payload_test(best, *options.expected_payload, options.false_positive_rate);
   return best;
 }
 

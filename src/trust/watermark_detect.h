@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,6 +31,22 @@ namespace frugal::trust {
 struct WatermarkDetectOptions {
   double false_positive_rate = 1e-6;  // per video, over all hypotheses (watermark_null.h)
   bool search_crops = true;           // false: only the uncropped alignment of each lattice
+  // The known-payload test: when the caller knows which payload to expect (the job id is known:
+  // the worker's read-back, `detect --job-id`), also test "this video carries exactly this payload".
+  // At the alignment the blind search picked, J = Σ_i s_i z_i / sqrt(Σ_i z_i²) with s_i = ±1 the
+  // expected bits; it is a normalised Rademacher sum whether the video is unmarked, marked under
+  // another key, or marked with another payload under this key, so P(J ≥ t) ≤ exp(−t²/2) with no
+  // union over alignments (docs/design/trust-watermark.md has the proof).
+  std::optional<uint64_t> expected_payload;
+};
+
+// The known-payload test's result (WatermarkDetectOptions::expected_payload).
+struct WatermarkPayloadTest {
+  bool matches = false;         // J ≥ threshold: this payload is in the video at the requested rate
+  double statistic = 0;         // J, at most sqrt(bits seen) (every bit agreeing)
+  double threshold = 0;         // sqrt(2 ln(1 / rate))
+  double log10_p_value = 0;     // log10 of exp(−J²/2) for J > 0, else 0
+  int agreeing_bits = 0;        // bits whose sign matches the expected payload (of bits seen)
 };
 
 struct WatermarkDetection {
@@ -47,6 +64,7 @@ struct WatermarkDetection {
   int64_t frames = 0;                          // frames averaged
   double mean_abs_z = 0;                       // mean |z_i| over seen bits
   double min_abs_z = 0;
+  std::optional<WatermarkPayloadTest> payload_test;  // set when options.expected_payload was
 };
 
 // Sums the BT.709 luma of RGB8 frames of one size.

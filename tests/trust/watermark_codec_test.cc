@@ -89,6 +89,13 @@ TEST_F(WatermarkCodec, CliDetectPrintsTheVerdictAndExitCode) {
   EXPECT_NE(r.output.find("WATERMARKED"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(payload_hex(watermark_payload_for(key, "job-7"))), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("false-positive rate <= 1e-06"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("job test:    THIS JOB'S MARK"), std::string::npos) << r.output;
+  // Another job id on the same marked file: the blind verdict still sees a mark, the job test does
+  // not, and with --job-id the exit status is the job test's.
+  r = run_command(frugal_binary() + " watermark detect " + marked + " --key " + key_path + " --job-id job-8 --json 2>&1");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("\"detected\":true"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"job_match\":false"), std::string::npos) << r.output;
   r = run_command(frugal_binary() + " watermark detect " + plain + " --key " + key_path + " --json 2>&1");
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("\"detected\":false"), std::string::npos) << r.output;

@@ -96,5 +96,72 @@ TEST(WatermarkNull, UnmarkedAndForeignKeyClipsAreNotDetected) {
   EXPECT_LE(small_p, 2);
 }
 
+// The known-payload test (detect --job-id, the worker's read-back): J must be a normalised
+// Rademacher sum under each null — an unmarked clip, a clip marked under another key, and a clip
+// strongly marked under this key with another job's payload. Then E[J²] = 1 exactly and P(J ≥ t) ≤
+// exp(−t²/2). An unnormalised sum (Σ s_i z_i / sqrt(k)) would have E[J²] = T / k ≫ 1 in the third
+// group, where T is in the hundreds: this is what the test would catch.
+TEST(WatermarkNull, KnownPayloadTestIsCalibratedUnderEveryNull_slow) {
+  const int per_group = 40;
+  const char* names[] = {"unmarked", "foreign key", "this key, other job"};
+  for (int group = 0; group < 3; ++group) {
+    double sum_j2 = 0;
+    int matches = 0, over = 0, blind = 0;
+    for (int i = 0; i < per_group; ++i) {
+      const int w = 64, h = 64, n = 2;
+      const uint32_t seed = 5000 + 100 * group + i;
+      std::vector<uint8_t> clip = group == 0 ? testing::natural_clip(w, h, n, seed) : testing::smooth_clip(w, h, n, seed);
+      const WatermarkKey key = testing::test_key(static_cast<uint8_t>(i + 1));
+      if (group > 0) {
+        const WatermarkKey mark_key = group == 1 ? testing::test_key(static_cast<uint8_t>(i + 101)) : key;
+        auto embedder = WatermarkEmbedder::create(mark_key, watermark_payload_for(mark_key, "job-" + std::to_string(i)), w, h);
+        const size_t frame = static_cast<size_t>(w) * h * 3;
+        for (int f = 0; f < n; ++f) embedder->embed_frame(std::span<uint8_t>(clip.data() + f * frame, frame));
+      }
+      WatermarkDetectOptions options;
+      options.expected_payload = watermark_payload_for(key, "the-job-asked-about-" + std::to_string(i));
+      auto d = detect_watermark_in_frames(key, clip, n, w, h, options);
+      ASSERT_TRUE(d.has_value());
+      ASSERT_TRUE(d->payload_test.has_value());
+      blind += d->detected;
+      const double j = d->payload_test->statistic;
+      sum_j2 += j * j;
+      matches += d->payload_test->matches;
+      over += j >= std::sqrt(2 * std::log(10.0));  // bound: P ≤ 0.1
+    }
+    const double mean_j2 = sum_j2 / per_group;
+    std::printf("%s: mean J^2 %.2f, %d of %d with J beyond the 0.1 bound, %d matches, %d blind detections\n", names[group],
+                mean_j2, over, per_group, matches, blind);
+    EXPECT_EQ(matches, 0) << names[group];
+    EXPECT_LT(mean_j2, 1.8) << names[group];
+    EXPECT_LE(over, per_group / 10 + 6) << names[group];
+    if (group == 2) {
+      EXPECT_GE(blind, per_group * 3 / 4) << "the other job's mark must be strong for this to test anything";
+    }
+  }
+}
+
+// The known-payload test finds the job's own mark and only that job's.
+TEST(WatermarkNull, KnownPayloadTestMatchesOnlyTheRightJob) {
+  const int w = 320, h = 256, n = 3;
+  std::vector<uint8_t> clip = testing::natural_clip(w, h, n, 77);
+  const WatermarkKey key = testing::test_key(42);
+  auto embedder = WatermarkEmbedder::create(key, watermark_payload_for(key, "video_right"), w, h);
+  const size_t frame = static_cast<size_t>(w) * h * 3;
+  for (int f = 0; f < n; ++f) embedder->embed_frame(std::span<uint8_t>(clip.data() + f * frame, frame));
+  WatermarkDetectOptions options;
+  options.expected_payload = watermark_payload_for(key, "video_right");
+  auto right = detect_watermark_in_frames(key, clip, n, w, h, options);
+  ASSERT_TRUE(right.has_value());
+  EXPECT_TRUE(right->payload_test->matches) << right->payload_test->statistic;
+  EXPECT_GT(right->payload_test->statistic, right->payload_test->threshold);
+  EXPECT_LE(right->payload_test->statistic, std::sqrt(static_cast<double>(right->bits_seen)) + 1e-9);
+  options.expected_payload = watermark_payload_for(key, "video_wrong");
+  auto wrong = detect_watermark_in_frames(key, clip, n, w, h, options);
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_FALSE(wrong->payload_test->matches) << wrong->payload_test->statistic;
+  EXPECT_TRUE(wrong->detected);  // the blind verdict still sees a mark: just not this job's
+}
+
 }  // namespace
 }  // namespace frugal::trust

@@ -1,8 +1,10 @@
 // `frugal watermark detect|embed`: read back (or add) the invisible luma watermark of
 // docs/design/trust-watermark.md. detect decodes a video, averages its frames and prints the payload,
 // the per-bit confidence and a verdict at a stated false-positive rate; exit status 0 = marked,
-// 3 = not marked (with this key), 1 / 2 = error. embed marks an existing video (the benchmark's
-// source clips; generated videos are marked by `frugal video` and the video service themselves).
+// 3 = not marked (with this key), 1 / 2 = error. With --job-id the verdict (and the exit status) is
+// the known-payload test's: "this video carries this job's mark", at the same rate.
+// embed marks an existing video (the benchmark's source clips; generated videos are marked by
+// `frugal video` and the video service themselves).
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -58,6 +60,12 @@ void print_detection(const DetectArgs& args, const trust::WatermarkDetection& d,
                 d.threshold, d.bits_seen, d.log10_p_value, d.false_positive_rate, d.hypotheses, d.grid, d.window_x,
                 d.window_y, d.window_scale, static_cast<long long>(d.frames), d.mean_abs_z, d.min_abs_z);
     if (expected) std::printf(",\"expected_payload\":\"%s\",\"bit_errors\":%d", trust::payload_hex(*expected).c_str(), errors);
+    if (d.payload_test) {
+      const trust::WatermarkPayloadTest& t = *d.payload_test;
+      std::printf(",\"job_match\":%s,\"job_statistic\":%.3f,\"job_threshold\":%.3f,\"job_log10_p_value\":%.3f,"
+                  "\"job_agreeing_bits\":%d",
+                  t.matches ? "true" : "false", t.statistic, t.threshold, t.log10_p_value, t.agreeing_bits);
+    }
     std::printf(",\"bit_z\":[");
     for (int bit = 0; bit < trust::kWatermarkBits; ++bit) std::printf("%s%.3f", bit ? "," : "", d.bit_z[bit]);
     std::printf("]}\n");
@@ -78,6 +86,13 @@ void print_detection(const DetectArgs& args, const trust::WatermarkDetection& d,
     std::printf("expected:    %s for job id \"%s\": %d of 64 bits differ (bit accuracy %.1f %%)\n",
                 trust::payload_hex(*expected).c_str(), args.job_id.c_str(), errors, 100.0 * (64 - errors) / 64);
   }
+  if (d.payload_test) {
+    const trust::WatermarkPayloadTest& t = *d.payload_test;
+    std::printf("job test:    %s: J = %.2f, threshold %.2f for a false-positive rate <= %g; p-value <= 10^%.1f "
+                "(%d of %d bits agree)\n",
+                t.matches ? "THIS JOB'S MARK" : "not this job's mark", t.statistic, t.threshold, d.false_positive_rate,
+                t.log10_p_value, t.agreeing_bits, d.bits_seen);
+  }
   if (args.verbose) {
     for (int bit = 0; bit < trust::kWatermarkBits; ++bit) {
       std::printf("bit %2d: %d  z %+7.2f  confidence %.4f\n", bit, d.bit_z[bit] > 0 ? 1 : 0, d.bit_z[bit], bit_confidence(d.bit_z[bit]));
@@ -90,11 +105,13 @@ int run_detect(const DetectArgs& args) {
   if (!key) return report_error(key.error());
   trust::WatermarkDetectOptions options;
   options.false_positive_rate = args.fpr;
-  auto detection = trust::detect_watermark_in_file(*key, args.path, args.max_frames, options);
-  if (!detection) return report_error(detection.error());
   std::optional<uint64_t> expected;
   if (!args.job_id.empty()) expected = trust::watermark_payload_for(*key, args.job_id);
+  options.expected_payload = expected;
+  auto detection = trust::detect_watermark_in_file(*key, args.path, args.max_frames, options);
+  if (!detection) return report_error(detection.error());
   print_detection(args, *detection, expected);
+  if (detection->payload_test) return detection->payload_test->matches ? 0 : kExitNotMarked;
   return detection->detected ? 0 : kExitNotMarked;
 }
 
@@ -150,7 +167,7 @@ void register_watermark(CLI::App& app) {
   CLI::App* detect = cmd->add_subcommand("detect", "Read the watermark of a video file: payload, confidence, verdict");
   detect->add_option("file", det->path, "Video file (MP4 or anything libavformat opens)")->required();
   detect->add_option("--key", det->key_path, "Watermark key file (default: $FRUGAL_WATERMARK_KEY or watermark.key in $FRUGAL_STATE_DIR or ~/.local/state/frugal)");
-  detect->add_option("--job-id", det->job_id, "Also compare the payload with the one this job id gets");
+  detect->add_option("--job-id", det->job_id, "Test for this job id's payload (the known-payload test: its verdict sets the exit status)");
   detect->add_option("--fpr", det->fpr, "False-positive rate of the verdict, in (0, 1)")->capture_default_str();
   detect->add_option("--max-frames", det->max_frames, "Frames to average (0 = all)")->capture_default_str();
   detect->add_flag("--json", det->json, "One JSON object instead of text");
