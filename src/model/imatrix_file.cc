@@ -14,6 +14,7 @@ namespace frugal {
 namespace {
 
 const std::string kSumsSuffix = ".in_sum2";
+constexpr size_t kGgufAlignment = 32;  // GgufWriter's default, and ggml's
 const std::string kCountsSuffix = ".counts";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -133,7 +134,7 @@ std::vector<uint8_t> float_bytes(const std::vector<float>& v) {
 }
 
 Status write_gguf(const Imatrix& m, const std::string& path) {
-  GgufWriter writer;
+  GgufWriter writer(kGgufAlignment);
   writer.set_string("general.type", "imatrix");
   writer.set_string_array("imatrix.datasets", m.datasets);
   writer.set_uint32("imatrix.chunk_count", static_cast<uint32_t>(m.chunk_count));
@@ -145,7 +146,16 @@ Status write_gguf(const Imatrix& m, const std::string& path) {
                       float_bytes(e.sums));
     writer.add_tensor(name + kCountsSuffix, DType::kF32, {1, n_mat}, float_bytes(counts));
   }
-  return writer.write(path);
+  // ggml's reader reads the data section as the sum of *padded* tensor sizes, so the file must
+  // end padded to the alignment (GgufWriter ends right after the last tensor, and a 4-byte
+  // .counts tensor is last): without this llama-quantize fails "to read tensor data binary blob".
+  std::vector<uint8_t> bytes = writer.serialize();
+  while (bytes.size() % kGgufAlignment != 0) bytes.push_back(0);
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return invalid_argument("cannot write '" + path + "'");
+  return Status::ok();
 }
 
 Status write_legacy(const Imatrix& m, const std::string& path) {
