@@ -1,6 +1,6 @@
 // Importance-matrix files: GGUF and legacy .dat round trips, the mean-square rule, and clear
 // errors for truncated, inconsistent or foreign files (tests/model). Interchange with llama.cpp
-// (its files read here, ours read by llama-quantize) is tests/model/imatrix_golden_test.cc.
+// (its files read here, ours read by llama-quantize) is tests/engine/imatrix_golden_test.cc.
 #include "model/imatrix_file.h"
 
 #include <gtest/gtest.h>
