@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/architecture.h"
+#include "model/matmul_observer.h"
 #include "ops/attention.h"
 #include "ops/elementwise.h"
 
@@ -12,6 +13,13 @@ namespace {
 
 void ensure_size(std::vector<float>& buffer, int64_t n) {
   if (static_cast<int64_t>(buffer.size()) < n) buffer.resize(static_cast<size_t>(n));
+}
+
+// Shows the input of each of ws to the observer installed on this thread, if any.
+void observe(std::initializer_list<const TensorView*> ws, const float* x, int64_t n_rows) {
+  MatmulObserver* observer = current_matmul_observer();
+  if (observer == nullptr) return;
+  for (const TensorView* w : ws) observer->observe(*w, x, n_rows);
 }
 
 }  // namespace
@@ -86,6 +94,7 @@ Status Model::forward(const ForwardBatch& b, KvStore& kv, ThreadPool& pool, Forw
              c.rms_eps, s.xn.data() + i * c.n_embd);
   }
   logits.resize(static_cast<size_t>(b.n_logit_rows * c.n_vocab));
+  observe({&weights_.output}, s.xn.data(), b.n_logit_rows);
   matmul(weights_.output, s.xn.data(), b.n_logit_rows, logits.data(), pool, s.matmul, path);
   return Status::ok();
 }
@@ -131,6 +140,7 @@ void Model::run_layer(int64_t layer_idx, const ForwardBatch& b, KvStore& kv, Thr
   const MatmulTarget qkv[] = {{&l.wq, s.q.data()},   // q: [n_tokens, n_head, head_dim]
                               {&l.wk, s.k.data()},   // k: [n_tokens, n_head_kv, head_dim]
                               {&l.wv, s.v.data()}};  // v: [n_tokens, n_head_kv, head_dim]
+  observe({&l.wq, &l.wk, &l.wv}, s.xn.data(), n_tokens);
   matmul_multi(qkv, 3, s.xn.data(), n_tokens, pool, s.matmul, path);
   if (c.qkv_bias) {
     add_bias_rows(s.q.data(), l.bq.data(), n_tokens, c.q_dim());
@@ -150,6 +160,7 @@ void Model::run_layer(int64_t layer_idx, const ForwardBatch& b, KvStore& kv, Thr
   shape.head_dim = c.head_dim;
   shape.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   attention(s.q.data(), b.positions, b.seq_of_token, n_tokens, rows, b.seqs, shape, s.attn.data(), pool);
+  observe({&l.wo}, s.attn.data(), n_tokens);
   matmul(l.wo, s.attn.data(), n_tokens, s.proj.data(), pool, s.matmul, path);
   add_inplace(s.x.data(), s.proj.data(), n_tokens * c.n_embd);
 
@@ -157,8 +168,10 @@ void Model::run_layer(int64_t layer_idx, const ForwardBatch& b, KvStore& kv, Thr
   rms_norm(s.x.data(), l.ffn_norm.data(), n_tokens, c.n_embd, c.rms_eps, s.xn.data());
   const MatmulTarget gate_up[] = {{&l.w_gate, s.gate.data()},  // [n_tokens, n_ff]
                                   {&l.w_up, s.up.data()}};     // [n_tokens, n_ff]
+  observe({&l.w_gate, &l.w_up}, s.xn.data(), n_tokens);
   matmul_multi(gate_up, 2, s.xn.data(), n_tokens, pool, s.matmul, path);
   swiglu_inplace(s.gate.data(), s.up.data(), n_tokens * c.n_ff);
+  observe({&l.w_down}, s.gate.data(), n_tokens);
   matmul(l.w_down, s.gate.data(), n_tokens, s.proj.data(), pool, s.matmul, path);  // [n_tokens, n_embd]
   add_inplace(s.x.data(), s.proj.data(), n_tokens * c.n_embd);
 }

@@ -11,9 +11,9 @@
 
 namespace frugal {
 
-void Q4_K::quantize(const float* x, Block& b) {
+void Q4_K::quantize(const float* x, Block& b, const float* w) {
   uint8_t sc[kKSubBlocks], mn[kKSubBlocks], levels[256];
-  quantize_k_affine(x, kMaxLevel, b.d, b.dmin, sc, mn, levels);
+  quantize_k_affine(x, kMaxLevel, b.d, b.dmin, sc, mn, levels, w);
   pack_k_scales(sc, mn, b.scales);
   for (int c = 0; c < 4; ++c) {
     for (int l = 0; l < 32; ++l) {
@@ -22,9 +22,9 @@ void Q4_K::quantize(const float* x, Block& b) {
   }
 }
 
-void Q5_K::quantize(const float* x, Block& b) {
+void Q5_K::quantize(const float* x, Block& b, const float* w) {
   uint8_t sc[kKSubBlocks], mn[kKSubBlocks], levels[256];
-  quantize_k_affine(x, kMaxLevel, b.d, b.dmin, sc, mn, levels);
+  quantize_k_affine(x, kMaxLevel, b.d, b.dmin, sc, mn, levels, w);
   pack_k_scales(sc, mn, b.scales);
   std::memset(b.qh, 0, sizeof(b.qh));
   for (int c = 0; c < 4; ++c) {
@@ -36,12 +36,12 @@ void Q5_K::quantize(const float* x, Block& b) {
   }
 }
 
-void Q6_K::quantize(const float* x, Block& b) {
+void Q6_K::quantize(const float* x, Block& b, const float* w) {
   constexpr int kGroups = 16, kGroupElems = 16, kMaxPos = 31, kMaxScaleCode = 127;
   float scales[kGroups];
   float amax = 0.0f;
   for (int g = 0; g < kGroups; ++g) {
-    scales[g] = fit_symmetric(x + g * kGroupElems, kGroupElems, kMaxPos);
+    scales[g] = fit_symmetric(x + g * kGroupElems, kGroupElems, kMaxPos, w ? w + g * kGroupElems : nullptr);
     amax = std::max(amax, std::fabs(scales[g]));
   }
   b.d = f32_to_f16(amax / kMaxScaleCode);

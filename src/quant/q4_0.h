@@ -32,7 +32,9 @@ struct Q4_0 {
     }
   }
   // ggml's reference rounding: signed max m, d = m / -8, level = min(15, int(x/d + 8.5)).
-  static void quantize(const float* x, Block& b);  // x[32]
+  // w: optional per-element error weights w[32] (importance-weighted scale search; see
+  // quant/weighted_quantize.h); nullptr = the plain quantizer.
+  static void quantize(const float* x, Block& b, const float* w = nullptr);  // x[32]
 };
 
 }  // namespace frugal

@@ -45,7 +45,9 @@ struct Q4_K {
       }
     }
   }
-  static void quantize(const float* x, Block& b);  // x[256]
+  // w: optional per-element error weights w[256] (importance-weighted scale search; see
+  // quant/weighted_quantize.h); nullptr = the plain quantizer.
+  static void quantize(const float* x, Block& b, const float* w = nullptr);  // x[256]
 };
 
 }  // namespace frugal

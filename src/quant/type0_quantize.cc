@@ -1,8 +1,10 @@
 // Reference quantizers of the 32-element formats Q4_0, Q5_0, Q8_0 (quant layer), following
 // ggml's reference rounding so our activations and weights match llama.cpp's bit for bit.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "quant/k_quant_search.h"
 #include "quant/q4_0.h"
 #include "quant/q5_0.h"
 #include "quant/q8_0.h"
@@ -39,9 +41,19 @@ void quantize_offset_levels(const float* x, int half_levels, uint16_t& d_f16, in
 
 }  // namespace
 
-void Q4_0::quantize(const float* x, Block& b) {
+void Q4_0::quantize(const float* x, Block& b, const float* w) {
   int levels[32];
-  quantize_offset_levels(x, 8, b.d, levels);
+  if (w == nullptr) {
+    quantize_offset_levels(x, 8, b.d, levels);
+  } else {  // weighted search over the scale, levels -8..7 stored with offset 8
+    const float d = fit_symmetric(x, 32, 7, w);
+    b.d = f32_to_f16(d);
+    const float dq = f16_to_f32(b.d);
+    for (int i = 0; i < 32; ++i) {
+      const int q = dq != 0.0f ? static_cast<int>(std::nearbyint(x[i] / dq)) : 0;
+      levels[i] = std::clamp(q, -8, 7) + 8;
+    }
+  }
   for (int j = 0; j < 16; ++j) b.qs[j] = static_cast<uint8_t>(levels[j] | (levels[j + 16] << 4));
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli_common.h"
+#include "cli_imatrix.h"
 #include "cli_worker.h"
 
 namespace frugal::cli {
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   frugal::cli::register_loadgen(app);
   frugal::cli::register_chat(app);
   frugal::cli::register_perplexity(app);
+  frugal::cli::register_imatrix(app);
   frugal::cli::register_convert(app);
   frugal::cli::register_gguf_set(app);
   frugal::cli::register_video(app);
