@@ -1,5 +1,6 @@
 #include "ops/elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/kernel_table.h"
@@ -40,13 +41,21 @@ void layer_norm(const float* x, const float* weight, const float* bias, int64_t 
   }
 }
 
-void gelu_tanh_inplace(float* x, int64_t count) {
-  constexpr float kSqrt2OverPi = 0.7978845608028654f;
-  for (int64_t i = 0; i < count; ++i) {
-    const float v = x[i];
-    x[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
+void gelu_tanh_inplace(float* x, int64_t count, const KernelTable& table) {
+  // 0.5 (1 + tanh(u)) = 1 / (1 + exp(-2u)): one vector exp per element, in L1-sized chunks.
+  constexpr float kMinusTwoSqrt2OverPi = -2.0f * 0.7978845608028654f;
+  constexpr int64_t kChunk = 512;
+  float e[kChunk];
+  for (int64_t i0 = 0; i0 < count; i0 += kChunk) {
+    const int64_t n = std::min(kChunk, count - i0);
+    float* xc = x + i0;
+    for (int64_t i = 0; i < n; ++i) e[i] = kMinusTwoSqrt2OverPi * (xc[i] + 0.044715f * xc[i] * xc[i] * xc[i]);
+    table.exp_shifted_f32(e, n, 0.0f);  // exp(-2u); +inf for large negative x, then x / inf = -0
+    for (int64_t i = 0; i < n; ++i) xc[i] = xc[i] / (1.0f + e[i]);
   }
 }
+
+void gelu_tanh_inplace(float* x, int64_t count) { gelu_tanh_inplace(x, count, kernels()); }
 
 void silu_inplace(float* x, int64_t count) {
   for (int64_t i = 0; i < count; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));

@@ -6,6 +6,8 @@
 
 namespace frugal {
 
+struct KernelTable;
+
 // out[t, :] = x[t, :] / sqrt(mean(x[t, :]^2) + eps) * weight[:]   x, out: [n_rows, n]; weight: [n]
 // out may alias x.
 void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t n, float eps, float* out);
@@ -16,8 +18,12 @@ void rms_norm(const float* x, const float* weight, int64_t n_rows, int64_t n, fl
 void layer_norm(const float* x, const float* weight, const float* bias, int64_t n_rows, int64_t n, float eps,
                 float* out);
 
-// x[i] = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   (PyTorch GELU(approximate="tanh")), x: [count]
+// x[i] = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   (PyTorch GELU(approximate="tanh")), x: [count].
+// Computed as the identical x / (1 + exp(-2 sqrt(2/pi) (x + 0.044715 x^3))) with the kernel table's
+// vector exp (exp_shifted_f32: std::exp on ref, within 2 ulp of it on x86), which also avoids the
+// cancellation of 1 + tanh(u) for large negative x. The table in use (kernels()), or a given one.
 void gelu_tanh_inplace(float* x, int64_t count);
+void gelu_tanh_inplace(float* x, int64_t count, const KernelTable& table);
 
 // x[i] = x[i] / (1 + exp(-x[i]))   (SiLU), x: [count]
 void silu_inplace(float* x, int64_t count);

@@ -26,6 +26,7 @@ struct MkmodelArgs {
   uint64_t seed = 42;
   int threads = 0;
   int dit_shards = 0;  // Wan presets: 0 = the release's layout
+  int t5_layers = 0;   // Wan presets: 0 = the preset's umT5 depth
   ModelShape shape;
   bool tie = false, untie = false;
 };
@@ -229,11 +230,18 @@ void register_mkmodel(CLI::App& app) {
       "--dit-shards", a->dit_shards,
       "Wan presets: write the DiT as N shards behind diffusion_pytorch_model.safetensors.index.json "
       "(default: as the release, 6 for wan2.1-14b, one file otherwise)");
-  cmd->callback([a, type_opt, shards_opt] {
+  CLI::Option* t5_opt = cmd->add_option(
+      "--t5-layers", a->t5_layers,
+      "Wan presets: write only the first N umT5 blocks (full width; default: all, 24 for umT5-XXL), for "
+      "benchmarks on machines that cannot hold the 11.4 GB encoder");
+  cmd->callback([a, type_opt, shards_opt, t5_opt] {
     if (is_wan_preset(a->preset)) {
       // The DiT's dtype: f32 as the official release unless --type says otherwise.
       WanMkmodelArgs wan_args{a->preset, a->out_path, type_opt->count() > 0 ? a->type_name : "f32", a->seed, a->threads,
-                              a->dit_shards};
+                              a->dit_shards, a->t5_layers};
+      if (t5_opt->count() > 0 && a->t5_layers < 1) {
+        throw CLI::RuntimeError(report_error(invalid_argument("--t5-layers must be at least 1")));
+      }
       if (shards_opt->count() > 0 && a->dit_shards < 1) {
         throw CLI::RuntimeError(report_error(invalid_argument("--dit-shards must be at least 1")));
       }
@@ -242,8 +250,8 @@ void register_mkmodel(CLI::App& app) {
       std::fprintf(stderr, "mkmodel: wrote the %s model folder %s\n", a->preset.c_str(), a->out_path.c_str());
       return;
     }
-    if (shards_opt->count() > 0) {
-      throw CLI::RuntimeError(report_error(invalid_argument("--dit-shards applies to the Wan presets only")));
+    if (shards_opt->count() > 0 || t5_opt->count() > 0) {
+      throw CLI::RuntimeError(report_error(invalid_argument("--dit-shards and --t5-layers apply to the Wan presets only")));
     }
     if (a->vocab_path.empty()) throw CLI::RuntimeError(report_error(invalid_argument("--vocab is required for LLM models")));
     const int code = mkmodel(*a);

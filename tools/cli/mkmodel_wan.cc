@@ -244,7 +244,11 @@ Status write_wan_model(const WanMkmodelArgs& args) {
     if (!c) return c.error();
     dit = *c;
   }
-  const video::UmT5Config t5 = preset->real_text_encoder ? video::umt5_xxl_config() : tiny_umt5_config();
+  video::UmT5Config t5 = preset->real_text_encoder ? video::umt5_xxl_config() : tiny_umt5_config();
+  if (args.t5_layers < 0 || args.t5_layers > t5.num_layers) {
+    return invalid_argument("--t5-layers must be between 1 and the preset's " + std::to_string(t5.num_layers));
+  }
+  if (args.t5_layers > 0) t5.num_layers = args.t5_layers;
   std::error_code ec;
   std::filesystem::create_directories(args.out_dir + "/google/umt5-xxl", ec);
   if (ec) return not_found("cannot create " + args.out_dir + ": " + ec.message());

@@ -17,6 +17,8 @@ struct WanMkmodelArgs {
   uint64_t seed = 42;
   int threads = 0;
   int dit_shards = 0;            // 0: as the release (14B: 6 shards + index JSON; 1.3B, tiny: one file)
+  int t5_layers = 0;             // 0: the preset's umT5 depth (XXL: 24); else only the first N blocks
+                                 // (same width: benchmarks whose memory cannot hold the 11.4 GB encoder)
 };
 
 bool is_wan_preset(const std::string& name);

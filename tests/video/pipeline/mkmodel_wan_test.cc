@@ -70,5 +70,34 @@ TEST(MkmodelWan, ShardedDitIsTheSameModelAsOneFile) {
   fs::remove_all(dir);
 }
 
+// --t5-layers N: only the first N umT5 blocks (the benchmark against stable-diffusion.cpp uses it to
+// keep umT5-XXL's 11.4 GB out of memory); the encoder still loads and the folder still makes a video.
+TEST(MkmodelWan, T5LayersWritesOnlyTheFirstBlocks) {
+  const fs::path dir = fs::temp_directory_path() / ("frugal_mkmodel_t5_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto r = run_command(frugal_binary() + " mkmodel --preset wan-tiny --t5-layers 1 -o " + (dir / "m").string() + " 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(frugal_binary() + " inspect --all " + (dir / "m" / "models_t5_umt5-xxl-enc-bf16.safetensors").string() +
+                  " 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("blocks.0."), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("blocks.1."), std::string::npos) << r.output;
+  r = run_command(frugal_binary() + " video -m " + (dir / "m").string() +
+                  " -p 'a red circle moving right' --size 32x32 --frames 5 --steps 1 --seed 3 -t 2 -q --out-raw " +
+                  (dir / "m.f32").string() + " 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(testing::read_f32_file((dir / "m.f32").string()).size(), 3u * 5 * 32 * 32);
+  for (const auto& [flags_, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"--preset wan-tiny --t5-layers 0", "at least 1"},
+           {"--preset wan-tiny --t5-layers 3", "between 1 and the preset's 2"},
+           {"--preset tiny --t5-layers 2", "Wan presets only"}}) {
+    r = run_command(frugal_binary() + " mkmodel " + flags_ + " -o " + (dir / "bad").string() + " 2>&1");
+    EXPECT_NE(r.exit_code, 0) << flags_;
+    EXPECT_LT(r.exit_code, 128) << flags_ << ": " << r.output;
+    EXPECT_NE(r.output.find(needle), std::string::npos) << flags_ << ": " << r.output;
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace frugal

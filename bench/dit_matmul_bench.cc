@@ -1,0 +1,127 @@
+// Benchmarks ops::matmul on the Wan2.1-1.3B DiT's linears at 2 threads (issue #18, item 1):
+//   768 tokens (256x256, 9 frames) against [1536 x 1536] (q, k, v, o), [8960 x 1536] (ffn.0) and
+//   [1536 x 8960] (ffn.2), reported as GFLOP/s (2 * k * rows * tokens per matmul), for the weight
+//   types a DiT runs in: F16 (the released files), Q8_0 (`frugal quantize ... q8_0`: VNNI int8),
+//   BF16 and F32. "peak_GFLOP/s" is the machine's measured f32 FMA peak on the same threads
+//   (engine/flops_probe), so the ratio is the fraction of peak the DiT's GEMMs reach.
+// Weights are packed as the model packs them (pack_for_kernels). Before timing, every 7th row of
+// every 97th token is checked against the ref table's vec_dot on the same quantized activations
+// (relative 1e-4 of sum |w_i * a_i|); a mismatch stops the benchmark with an error.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "engine/flops_probe.h"
+#include "kernels/kernel_table.h"
+#include "ops/matmul.h"
+
+namespace frugal {
+namespace {
+
+constexpr int64_t kTokens = 768;  // 256x256, 9 frames: 3 x 16 x 16 latent patches
+
+struct Problem {
+  int64_t k = 0;
+  std::vector<uint8_t> weights;  // [n_rows, k] of dtype
+  TensorView view;
+  PackedWeights packed;
+  std::vector<float> x;  // [kTokens, k]
+};
+
+Problem make_problem(DType dtype, int64_t n_rows, int64_t k) {
+  const KernelTable& ref = *kernels_for(Isa::kRef);
+  std::mt19937 rng(42);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  const int64_t row_bytes = dtype_row_bytes(dtype, k);
+  Problem p;
+  p.k = k;
+  p.weights.resize(static_cast<size_t>(row_bytes * n_rows));
+  std::vector<float> row(static_cast<size_t>(k));
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (auto& v : row) v = dist(rng);
+    ref.quantize_row[static_cast<size_t>(dtype)](row.data(), p.weights.data() + r * row_bytes, k);
+  }
+  p.view.dtype = dtype;
+  p.view.ne = {k, n_rows, 1, 1};
+  p.view.n_dims = 2;
+  p.view.data = p.weights.data();
+  pack_for_kernels(p.view, p.packed);
+  p.x.resize(static_cast<size_t>(k * kTokens));
+  for (auto& v : p.x) v = dist(rng);
+  return p;
+}
+
+std::string validate(const Problem& p, const std::vector<float>& y) {
+  const KernelTable& ref = *kernels_for(Isa::kRef);
+  const DType w = p.view.dtype, a = activation_dtype(w);
+  const int64_t k = p.k;
+  std::vector<uint8_t> act(static_cast<size_t>(dtype_row_bytes(a, k)));
+  std::vector<float> wf(static_cast<size_t>(k)), af(static_cast<size_t>(k));
+  for (int64_t t = 0; t < kTokens; t += 97) {
+    ref.quantize_row[static_cast<size_t>(a)](p.x.data() + t * k, act.data(), k);
+    ref.dequantize_row[static_cast<size_t>(a)](act.data(), af.data(), k);
+    for (int64_t r = 0; r < p.view.num_rows(); r += 7) {
+      const double want = ref.vec_dot[static_cast<size_t>(w)](k, p.view.row(r), act.data());
+      ref.dequantize_row[static_cast<size_t>(w)](p.view.row(r), wf.data(), k);
+      double scale = 0.0;
+      for (int64_t i = 0; i < k; ++i) scale += std::fabs(static_cast<double>(wf[i]) * af[i]);
+      const double got = y[static_cast<size_t>(t * p.view.num_rows() + r)];
+      if (std::fabs(got - want) > 1e-4 * scale + 1e-5) {
+        return "row " + std::to_string(r) + " token " + std::to_string(t) + ": " + std::to_string(got) + " vs ref " +
+               std::to_string(want);
+      }
+    }
+  }
+  return "";
+}
+
+double peak_gflops(int threads) {
+  static double cached[3] = {0, 0, 0};
+  if (cached[threads] == 0) {
+    ThreadPool pool(threads);
+    cached[threads] = measure_peak_flops(pool).f32_flops_per_s * 1e-9;
+  }
+  return cached[threads];
+}
+
+void BM_DitLinear(benchmark::State& state, DType dtype, int64_t n_rows, int64_t k) {
+  const int threads = static_cast<int>(state.range(0));
+  const Problem p = make_problem(dtype, n_rows, k);
+  ThreadPool pool(threads);
+  MatmulScratch scratch;
+  std::vector<float> y(static_cast<size_t>(n_rows * kTokens));
+  matmul(p.view, p.x.data(), kTokens, y.data(), pool, scratch);
+  if (const std::string error = validate(p, y); !error.empty()) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  for (auto _ : state) {
+    matmul(p.view, p.x.data(), kTokens, y.data(), pool, scratch);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * static_cast<double>(k * n_rows * kTokens) * static_cast<double>(state.iterations()) * 1e-9,
+      benchmark::Counter::kIsRate);
+  state.counters["peak_GFLOP/s"] = peak_gflops(threads);
+}
+
+#define DIT_LINEARS(type, dtype)                                                                                    \
+  BENCHMARK_CAPTURE(BM_DitLinear, type##_qkvo_1536x1536, dtype, 1536, 1536)->Arg(2)->UseRealTime()->Unit(          \
+      benchmark::kMillisecond);                                                                                     \
+  BENCHMARK_CAPTURE(BM_DitLinear, type##_ffn0_8960x1536, dtype, 8960, 1536)->Arg(2)->UseRealTime()->Unit(          \
+      benchmark::kMillisecond);                                                                                     \
+  BENCHMARK_CAPTURE(BM_DitLinear, type##_ffn2_1536x8960, dtype, 1536, 8960)->Arg(2)->UseRealTime()->Unit(          \
+      benchmark::kMillisecond);
+
+DIT_LINEARS(f16, DType::kF16)
+DIT_LINEARS(q8_0, DType::kQ8_0)
+DIT_LINEARS(bf16, DType::kBF16)
+DIT_LINEARS(f32, DType::kF32)
+
+}  // namespace
+}  // namespace frugal
+BENCHMARK_MAIN();
