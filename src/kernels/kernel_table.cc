@@ -96,8 +96,13 @@ const KernelTable* kernels_for(Isa isa) {
       static const KernelTable table = complete_from_ref(avx512_kernel_table());
       return &table;
     }
+    case Isa::kAmx: {
+      if (!cpu_features().supports_amx()) return nullptr;
+      static const KernelTable table = complete_from_ref(amx_kernel_table());
+      return &table;
+    }
 #endif
-    default: return nullptr;  // AMX tables: not implemented yet (issue #3).
+    default: return nullptr;
   }
 }
 

@@ -120,7 +120,7 @@ TEST(IsaPacked, PackedMulMatMatchesRefOnOddShapes) {
           w == DType::kF16 ? std::vector<int64_t>{1, 16, 37, 48, 127, 200} : std::vector<int64_t>{1, 16, 37, 48};
       for (int64_t k : ks) {
         for (int64_t n_rows : row_counts) {
-          for (int64_t n_tokens : {1, 2, 3, 7, 8, 13}) {
+          for (int64_t n_tokens : {1, 2, 3, 7, 8, 13, 16}) {
             check(table_impl(t, w), w, k, n_rows, 0, n_tokens);
             if (n_rows > kPackedRowGroup) check(table_impl(t, w), w, k, n_rows, kPackedRowGroup, n_tokens);
           }

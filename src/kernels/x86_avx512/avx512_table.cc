@@ -9,6 +9,7 @@
 #include "core/check.h"
 #include "kernels/fma_probe.h"
 #include "kernels/isa_tables.h"
+#include "kernels/x86_avx512/amx_packed_q4k.h"
 #include "kernels/x86_avx512/zmm_f32_vec.h"
 #include "kernels/x86_avx512/zmm_float.h"
 #include "kernels/x86_avx512/zmm_kquant.h"
@@ -58,6 +59,12 @@ void avx512_mul_mat_packed(DType weight_dtype, const MulMatArgs& args) {
   }
 }
 
+// The AMX table's: Q4_K prefill on AMX int8 tiles (the same bits), everything else as AVX-512.
+void amx_mul_mat_packed(DType weight_dtype, const MulMatArgs& args) {
+  if (weight_dtype == DType::kQ4_K) return x86::amx_packed_q4k_mul_mat(args);
+  avx512_mul_mat_packed(weight_dtype, args);
+}
+
 template <typename P>
 void set_packed(KernelTable& t, DType dtype) {
   t.packed_size[static_cast<size_t>(dtype)] = x86::packed_size<P>;
@@ -91,6 +98,16 @@ const KernelTable& avx512_kernel_table() {
     t.mul_mat_packed = avx512_mul_mat_packed;
     t.dot_rows_f32 = x86::zmm_dot_rows_f32;
     t.axpy_rows_f32 = x86::zmm_axpy_rows_f32;
+    return t;
+  }();
+  return table;
+}
+
+const KernelTable& amx_kernel_table() {
+  static const KernelTable table = [] {
+    KernelTable t = avx512_kernel_table();
+    t.isa = Isa::kAmx;
+    t.mul_mat_packed = amx_mul_mat_packed;
     return t;
   }();
   return table;

@@ -64,6 +64,32 @@ inline int32_t word_pair(int32_t lo, int32_t hi) {
   return static_cast<int32_t>((static_cast<uint32_t>(lo) & 0xffffu) | static_cast<uint32_t>(hi) << 16);
 }
 
+// Mins: lane words (min_4h, min_4h+2) and (min_4h+1, min_4h+3), to meet the activation sums of the
+// same sub-blocks two per dpwssd.
+inline void q4k_min_pairs(const Q4kScales& s, __m512i (&pairs)[4]) {
+  const __m512i even_words = _mm512_set1_epi32(0x00ff00ff);
+  pairs[0] = _mm512_and_si512(s.mn[0], even_words);
+  pairs[1] = _mm512_and_si512(_mm512_srli_epi32(s.mn[0], 8), even_words);
+  pairs[2] = _mm512_and_si512(s.mn[1], even_words);
+  pairs[3] = _mm512_and_si512(_mm512_srli_epi32(s.mn[1], 8), even_words);
+}
+
+// One token's super-block into its 16 rows' accumulator: sb_sum = sum_j scale_j * isum_j per row;
+// sums[(16 b + g) * n] its group sums (b = this super-block); ad its d.
+inline __m512 q4k_accumulate(__m512 acc, __m512i sb_sum, const __m512i (&min_pairs)[4], __m512 dw, __m512 dmin,
+                             const int32_t* sums, int64_t n, float ad_scalar) {
+  int32_t bsum[8];  // sub-block j's activation level sum
+  for (int j = 0; j < 8; ++j) bsum[j] = sums[(2 * j) * n] + sums[(2 * j + 1) * n];
+  __m512i ms = _mm512_dpwssd_epi32(_mm512_setzero_si512(), min_pairs[0], _mm512_set1_epi32(word_pair(bsum[0], bsum[2])));
+  ms = _mm512_dpwssd_epi32(ms, min_pairs[1], _mm512_set1_epi32(word_pair(bsum[1], bsum[3])));
+  ms = _mm512_dpwssd_epi32(ms, min_pairs[2], _mm512_set1_epi32(word_pair(bsum[4], bsum[6])));
+  ms = _mm512_dpwssd_epi32(ms, min_pairs[3], _mm512_set1_epi32(word_pair(bsum[5], bsum[7])));
+  const __m512 ad = _mm512_set1_ps(ad_scalar);
+  const __m512 x = rounded(_mm512_mul_ps(rounded(_mm512_mul_ps(dw, _mm512_cvtepi32_ps(sb_sum))), ad));
+  const __m512 y = rounded(_mm512_mul_ps(rounded(_mm512_mul_ps(dmin, _mm512_cvtepi32_ps(ms))), ad));
+  return _mm512_add_ps(acc, _mm512_sub_ps(x, y));
+}
+
 // One strip (16 rows) x T tokens starting at token0; args.act_block_sums: [k / 16, n_tokens] sums
 // of each 16-element group's activation levels; args.act_block_scales: [k / 256, n_tokens] d.
 template <int T>
@@ -104,26 +130,13 @@ void packed_q4k_tile(const MulMatArgs& args, const uint8_t* strip, int64_t n_sb,
         sb_sum[t] = _mm512_add_epi32(sb_sum[t], _mm512_mullo_epi32(isum, scale));
       }
     }
-    // Mins: lane words (min_4h, min_4h+2) and (min_4h+1, min_4h+3) against the activation sums of
-    // the same sub-blocks, two per dpwssd.
-    const __m512i even_words = _mm512_set1_epi32(0x00ff00ff);
-    const __m512i min_pairs[4] = {
-        _mm512_and_si512(scales.mn[0], even_words), _mm512_and_si512(_mm512_srli_epi32(scales.mn[0], 8), even_words),
-        _mm512_and_si512(scales.mn[1], even_words), _mm512_and_si512(_mm512_srli_epi32(scales.mn[1], 8), even_words)};
+    __m512i min_pairs[4];
+    q4k_min_pairs(scales, min_pairs);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kQ4DOffset)));
     const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kQ4DOffset + 2 * kRows)));
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      int32_t bsum[8];  // sub-block j's activation level sum
-      for (int j = 0; j < 8; ++j) bsum[j] = sums[(2 * j) * n + t] + sums[(2 * j + 1) * n + t];
-      __m512i ms = _mm512_dpwssd_epi32(_mm512_setzero_si512(), min_pairs[0], _mm512_set1_epi32(word_pair(bsum[0], bsum[2])));
-      ms = _mm512_dpwssd_epi32(ms, min_pairs[1], _mm512_set1_epi32(word_pair(bsum[1], bsum[3])));
-      ms = _mm512_dpwssd_epi32(ms, min_pairs[2], _mm512_set1_epi32(word_pair(bsum[4], bsum[6])));
-      ms = _mm512_dpwssd_epi32(ms, min_pairs[3], _mm512_set1_epi32(word_pair(bsum[5], bsum[7])));
-      const __m512 ad = _mm512_set1_ps(act_d[t]);
-      const __m512 x = rounded(_mm512_mul_ps(rounded(_mm512_mul_ps(dw, _mm512_cvtepi32_ps(sb_sum[t]))), ad));
-      const __m512 y = rounded(_mm512_mul_ps(rounded(_mm512_mul_ps(dmin, _mm512_cvtepi32_ps(ms))), ad));
-      acc[t] = _mm512_add_ps(acc[t], _mm512_sub_ps(x, y));
+      acc[t] = q4k_accumulate(acc[t], sb_sum[t], min_pairs, dw, dmin, sums + t, n, act_d[t]);
       act[t] += sizeof(BlockQ8_K);
     }
     sums += 16 * n;
