@@ -1,8 +1,8 @@
 // Packed (load-time re-laid-out) weights: every ISA table that packs a weight type is checked
 // against ref's vec_dot on the original rows -- row counts that leave a padded last group of 16
 // and groups of 1..8 strips, row ranges starting inside the matrix, 1..13 tokens (every tile width
-// and remainder) and 70 (two token chunks), k of one block up to 66 blocks (Q6_K: 1-9 super-blocks;
-// F16: any k),
+// and remainder), 16 (one AMX tile) and 70 (two token chunks), k of one block up to 66 blocks
+// (Q4_K / Q6_K: 1 and 5 super-blocks; F16: any k),
 // misaligned source rows and activation rows -- and must not write outside its rows. Q4_K / Q6_K
 // must equal ref's vec_dot bit for bit, and so must their scalar reference over the packed layout
 // (ref::packed_k_mul_mat, packed_k_layout.h) on every machine.
