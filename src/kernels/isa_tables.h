@@ -12,6 +12,7 @@ const KernelTable& ref_kernel_table();
 #if defined(FRUGAL_HAVE_X86_KERNELS)
 const KernelTable& avx2_kernel_table();    // x86_avx2/avx2_table.cc
 const KernelTable& avx512_kernel_table();  // x86_avx512/avx512_table.cc
+const KernelTable& amx_kernel_table();     // the AVX-512 table plus AMX int8 tiles (same TU)
 #endif
 
 }  // namespace frugal

@@ -39,9 +39,18 @@ std::optional<Isa> parse_isa(std::string_view name) {
   return std::nullopt;
 }
 
+// The default: the widest vector table this CPU supports. AMX is opt-in (FRUGAL_ISA=amx): on the
+// VMs measured it gave the same bits but no end-to-end gain (docs/PERFORMANCE.md).
+Isa default_isa(const std::vector<Isa>& isas) {
+  for (auto it = isas.rbegin(); it != isas.rend(); ++it) {
+    if (*it != Isa::kAmx) return *it;
+  }
+  return Isa::kRef;
+}
+
 const KernelTable& select_table() {
   const std::vector<Isa> isas = available_isas();
-  const Isa best = isas.back();
+  const Isa best = default_isa(isas);
   const char* forced = std::getenv("FRUGAL_ISA");
   if (forced == nullptr || *forced == '\0') return *kernels_for(best);
   const std::optional<Isa> isa = parse_isa(forced);
@@ -96,8 +105,13 @@ const KernelTable* kernels_for(Isa isa) {
       static const KernelTable table = complete_from_ref(avx512_kernel_table());
       return &table;
     }
+    case Isa::kAmx: {
+      if (!cpu_features().supports_amx()) return nullptr;
+      static const KernelTable table = complete_from_ref(amx_kernel_table());
+      return &table;
+    }
 #endif
-    default: return nullptr;  // AMX tables: not implemented yet (issue #3).
+    default: return nullptr;
   }
 }
 

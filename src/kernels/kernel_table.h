@@ -104,7 +104,8 @@ constexpr int64_t kPackedRowGroup = 16;
 DType activation_dtype(DType weight_dtype);
 
 // The table in use: FRUGAL_ISA=ref|avx2|avx512|amx if set (and supported by this CPU), else the
-// best the CPU supports. Chosen once, on first call.
+// best vector table the CPU supports (amx, AVX-512 plus AMX int8 tiles for packed Q4_K prefill,
+// only when asked for). Chosen once, on first call.
 const KernelTable& kernels();
 // A specific ISA's table, or nullptr when it is not compiled in or this CPU lacks it (tests).
 const KernelTable* kernels_for(Isa isa);

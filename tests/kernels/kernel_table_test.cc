@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "kernel_test_util.h"
 #include "kernels/cpu_features.h"
 
@@ -60,8 +62,30 @@ TEST(KernelTable, SelectedTableIsAvailable) {
   for (Isa isa : available_isas()) found = found || isa == selected;
   EXPECT_TRUE(found) << isa_name(selected);
   if (std::getenv("FRUGAL_ISA") == nullptr) {
-    EXPECT_EQ(selected, available_isas().back());
+    // The widest vector table; AMX only when asked for.
+    std::vector<Isa> isas = available_isas();
+    if (isas.back() == Isa::kAmx) isas.pop_back();
+    EXPECT_EQ(selected, isas.back());
   }
+}
+
+// The AMX table exists exactly where the CPU and OS grant AMX int8, and is the AVX-512 table with
+// AMX tiles added: every entry but the packed matmul is the AVX-512 one.
+TEST(KernelTable, AmxTableIsAvx512PlusTiles) {
+#if defined(FRUGAL_HAVE_X86_KERNELS)
+  EXPECT_EQ(kernels_for(Isa::kAmx) != nullptr, cpu_features().supports_amx());
+#endif
+  const KernelTable* amx = kernels_for(Isa::kAmx);
+  if (amx == nullptr) GTEST_SKIP() << "this CPU does not grant AMX int8";
+  const KernelTable* avx512 = kernels_for(Isa::kAvx512);
+  ASSERT_NE(avx512, nullptr);
+  EXPECT_EQ(amx->isa, Isa::kAmx);
+  EXPECT_EQ(amx->mul_mat, avx512->mul_mat);
+  for (DType w : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K, DType::kF16}) {
+    EXPECT_EQ(amx->packed_size[slot(w)], avx512->packed_size[slot(w)]) << dtype_name(w);
+    EXPECT_EQ(amx->pack_rows[slot(w)], avx512->pack_rows[slot(w)]) << dtype_name(w);
+  }
+  EXPECT_NE(amx->mul_mat_packed, nullptr);
 }
 
 TEST(CpuFeatures, TableRequirementsAreConsistent) {

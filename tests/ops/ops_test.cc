@@ -257,10 +257,11 @@ TEST(Matmul, FastPathAgreesWithReferenceForEveryType) {
 // Serving relies on batch invariance: a token's output row must be bitwise identical whether it is
 // multiplied alone or as any row of a larger batch (so greedy output does not depend on what else
 // is scheduled in the same step). Checked for every weight type with the selected ISA table
-// (FRUGAL_ISA=ref/avx2/avx512 runs it against the others), in the file's layout and, where the
-// table has one, in its packed layout (pack_for_kernels) -- 67 rows: a padded last row group.
+// (FRUGAL_ISA=ref/avx2/avx512/amx runs it against the others), in the file's layout and, where the
+// table has one, in its packed layout (pack_for_kernels) -- 67 rows: a padded last row group;
+// 21 tokens: under FRUGAL_ISA=amx one 16-token AMX tile and VNNI tiles for the rest.
 TEST(Matmul, OutputRowsAreBitwiseBatchInvariant) {
-  const int64_t k = 512, n_out = 67, n_tokens = 13;
+  const int64_t k = 512, n_out = 67, n_tokens = 21;
   const auto w_f32 = random_vector(k * n_out, 18, 0.05f);
   const auto x = random_vector(k * n_tokens, 19);
   ThreadPool pool(2);
@@ -303,8 +304,8 @@ TEST(Matmul, OutputRowsAreBitwiseBatchInvariant) {
       }
     }
   }
-  if (kernels().isa == Isa::kAvx512) {
-    EXPECT_EQ(packed_types, 4) << "AVX-512 packs Q4_0, Q8_0, F16 and Q6_K";
+  if (kernels().isa == Isa::kAvx512 || kernels().isa == Isa::kAmx) {
+    EXPECT_EQ(packed_types, 5) << "AVX-512 packs Q4_0, Q8_0, F16, Q4_K and Q6_K";
   }
 }
 

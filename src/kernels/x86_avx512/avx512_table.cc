@@ -9,11 +9,13 @@
 #include "core/check.h"
 #include "kernels/fma_probe.h"
 #include "kernels/isa_tables.h"
+#include "kernels/x86_avx512/amx_packed_q4k.h"
 #include "kernels/x86_avx512/zmm_f32_vec.h"
 #include "kernels/x86_avx512/zmm_float.h"
 #include "kernels/x86_avx512/zmm_kquant.h"
 #include "kernels/x86_avx512/zmm_packed.h"
 #include "kernels/x86_avx512/zmm_packed_f16.h"
+#include "kernels/x86_avx512/zmm_packed_q4k.h"
 #include "kernels/x86_avx512/zmm_packed_q6k.h"
 #include "kernels/x86_avx512/zmm_type0.h"
 #include "kernels/x86_common/x86_table.h"
@@ -51,9 +53,16 @@ void avx512_mul_mat_packed(DType weight_dtype, const MulMatArgs& args) {
     case DType::kQ4_0: return x86::packed_mul_mat<x86::Q4_0Packed>(args);
     case DType::kQ8_0: return x86::packed_mul_mat<x86::Q8_0Packed>(args);
     case DType::kF16: return x86::packed_f16_mul_mat(args);
+    case DType::kQ4_K: return x86::packed_q4k_mul_mat(args);
     case DType::kQ6_K: return x86::packed_q6k_mul_mat(args);
     default: CHECK(false, "mul_mat_packed: this weight type has no packed layout");
   }
+}
+
+// The AMX table's: Q4_K prefill on AMX int8 tiles (the same bits), everything else as AVX-512.
+void amx_mul_mat_packed(DType weight_dtype, const MulMatArgs& args) {
+  if (weight_dtype == DType::kQ4_K) return x86::amx_packed_q4k_mul_mat(args);
+  avx512_mul_mat_packed(weight_dtype, args);
 }
 
 template <typename P>
@@ -74,18 +83,31 @@ const KernelTable& avx512_kernel_table() {
     t.vec_dot[static_cast<size_t>(DType::kQ6_K)] = avx512_vec_dot<DType::kQ6_K>;
     t.vec_dot[static_cast<size_t>(DType::kF16)] = avx512_vec_dot<DType::kF16>;
     t.fma_probe = make_fma_probe<16, 8>("avx512");  // FMA latency 4 cycles x 2 ports
-    // Q4_0 / Q8_0 / F16 / Q6_K matrices are re-laid out at load time (16-row strips): one arithmetic
-    // for decode and prefill, 8 tokens per weight unpack (F16: no horizontal sums, 8 strips per
-    // decode pass; Q6_K: VNNI on 6-bit levels with exact integer group scales).
+    // Q4_0 / Q8_0 / F16 / Q4_K / Q6_K matrices are re-laid out at load time (16-row strips): one
+    // arithmetic for decode and prefill, 8 tokens per weight unpack (F16: no horizontal sums, 8
+    // strips per decode pass; Q4_K / Q6_K: VNNI on 4- / 6-bit levels with exact integer scales,
+    // bit-exact with ref::packed_k_mul_mat).
     set_packed<x86::Q4_0Packed>(t, DType::kQ4_0);
     set_packed<x86::Q8_0Packed>(t, DType::kQ8_0);
     t.packed_size[static_cast<size_t>(DType::kF16)] = x86::packed_f16_size;
     t.pack_rows[static_cast<size_t>(DType::kF16)] = x86::pack_rows_f16;
-    t.packed_size[static_cast<size_t>(DType::kQ6_K)] = x86::packed_q6k_size;
-    t.pack_rows[static_cast<size_t>(DType::kQ6_K)] = x86::pack_rows_q6k;
+    t.packed_size[static_cast<size_t>(DType::kQ4_K)] = packed_k::q4k_size;
+    t.pack_rows[static_cast<size_t>(DType::kQ4_K)] = packed_k::pack_rows_q4k;
+    t.packed_size[static_cast<size_t>(DType::kQ6_K)] = packed_k::q6k_size;
+    t.pack_rows[static_cast<size_t>(DType::kQ6_K)] = packed_k::pack_rows_q6k;
     t.mul_mat_packed = avx512_mul_mat_packed;
     t.dot_rows_f32 = x86::zmm_dot_rows_f32;
     t.axpy_rows_f32 = x86::zmm_axpy_rows_f32;
+    return t;
+  }();
+  return table;
+}
+
+const KernelTable& amx_kernel_table() {
+  static const KernelTable table = [] {
+    KernelTable t = avx512_kernel_table();
+    t.isa = Isa::kAmx;
+    t.mul_mat_packed = amx_mul_mat_packed;
     return t;
   }();
   return table;

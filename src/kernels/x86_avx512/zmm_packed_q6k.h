@@ -1,22 +1,16 @@
 // 512-bit VNNI matmul over row-interleaved ("packed") Q6_K weights x Q8_K activations (kernels
 // layer).
 //
-// Packed layout (made once at load time by pack_rows_q6k): rows are taken 16 at a time (a strip;
-// the last strip is padded with zero rows). Per 256-element super-block a strip stores 3,360 bytes
-// -- exactly 16 Q6_K blocks, so decode reads no more:
-//   16 groups (16 elements each) x 192 bytes: three zmm vectors whose 32-bit lane r holds row r's
-//     4 elements of a 4-element chunk c (elements 16g + 4c .. +3):
-//       L0: low nibbles of chunk 0 | chunk 1 << 4      L1: low nibbles of chunk 2 | chunk 3 << 4
-//       H:  the 2 high bits of chunks 0, 1, 2, 3 at bits 0-1, 2-3, 4-5, 6-7
-//   256 bytes: the int8 group scales, group-major (16 rows per group);
-//   32 bytes: the 16 rows' f16 d.
+// The layout (16-row strips, 3,360 bytes per super-block: exactly 16 Q6_K blocks) is
+// packed_k_layout.h's, packed at load time by packed_k::pack_rows_q6k.
 //
 // Arithmetic (the same for every tile size, so a token's result never depends on its batch): per
 // (row r, token t) one lane; for each super-block, in order,
 //   isum_g = sum_i level_g[i] * a_g[i] - 32 * sum_i a_g[i]     (exact int32; VNNI dpbusd of the
 //            unsigned 6-bit levels with the signed activation bytes, broadcast 4 at a time)
 //   sb     = sum_g scale_g * isum_g                            (exact int32, as the reference)
-//   acc    = fma(float(sb), d_w * d_a, acc)
+//   acc   += d_a * (d_w * sb)                                (f32, ref::vec_dot_k's operations)
+// so every output equals the scalar reference bit for bit.
 // Tiles: 16 rows x T tokens (8, 4, 2, 1): a group's levels are unpacked once for T tokens.
 // Included only by the AVX-512 TU (anonymous namespace: see x86_common/x86_simd.h).
 #pragma once
@@ -28,58 +22,19 @@
 #include <cstring>
 
 #include "kernels/kernel_table.h"
+#include "kernels/packed_k_layout.h"
 #include "kernels/x86_avx512/zmm_packed.h"
-#include "quant/q6_k.h"
+#include "kernels/x86_avx512/zmm_packed_q4k.h"
 #include "quant/q8_k.h"
 
 namespace frugal::x86 {
 namespace {
 
-constexpr int64_t kQ6GroupBytes = 3 * 64;                                   // L0, L1, H
-constexpr int64_t kQ6QuantBytes = 16 * kQ6GroupBytes;                        // 3,072
-constexpr int64_t kQ6ScaleBytes = 16 * kStripRows;                         // 256
-constexpr int64_t kQ6SuperBytes = kQ6QuantBytes + kQ6ScaleBytes + 2 * kStripRows;  // 3,360
+using packed_k::kQ6GroupBytes;
+using packed_k::kQ6QuantBytes;
+using packed_k::kQ6ScaleBytes;
+using packed_k::kQ6SuperBytes;
 constexpr int64_t kQ6PrefetchBytes = 2048;  // ~10 groups ahead in the strip's stream
-static_assert(kQ6SuperBytes == kStripRows * static_cast<int64_t>(sizeof(BlockQ6_K)), "decode reads no more");
-
-inline int64_t packed_q6k_size(int64_t n_rows, int64_t k) {
-  return (n_rows + kStripRows - 1) / kStripRows * (k / 256) * kQ6SuperBytes;
-}
-
-// rows: [n_rows] rows of k / 256 Q6_K blocks -> out: packed_q6k_size(n_rows, k) bytes (byte access:
-// rows need not be aligned).
-inline void pack_rows_q6k(const void* rows, int64_t n_rows, int64_t k, void* out) {
-  const int64_t n_sb = k / 256;
-  const int64_t row_bytes = n_sb * static_cast<int64_t>(sizeof(BlockQ6_K));
-  auto* dst = static_cast<uint8_t*>(out);
-  for (int64_t s = 0; s * kStripRows < n_rows; ++s) {
-    for (int64_t b = 0; b < n_sb; ++b, dst += kQ6SuperBytes) {
-      std::memset(dst, 0, kQ6SuperBytes);
-      for (int64_t r = 0; r < kStripRows; ++r) {
-        const int64_t row = s * kStripRows + r;
-        if (row >= n_rows) continue;  // padding row: levels, scales and d stay 0
-        BlockQ6_K blk;
-        std::memcpy(&blk, static_cast<const uint8_t*>(rows) + row * row_bytes + b * sizeof(BlockQ6_K), sizeof(blk));
-        uint8_t level[256];
-        for (int half = 0; half < 2; ++half)
-          for (int part = 0; part < 4; ++part)
-            for (int l = 0; l < 32; ++l) level[128 * half + 32 * part + l] = static_cast<uint8_t>(Q6_K::level(blk, half, part, l));
-        for (int g = 0; g < 16; ++g) {
-          uint8_t* group = dst + g * kQ6GroupBytes;
-          const uint8_t* lv = level + 16 * g;  // chunk c, element i: lv[4c + i]
-          for (int i = 0; i < 4; ++i) {
-            group[4 * r + i] = static_cast<uint8_t>((lv[i] & 0x0f) | (lv[4 + i] & 0x0f) << 4);
-            group[64 + 4 * r + i] = static_cast<uint8_t>((lv[8 + i] & 0x0f) | (lv[12 + i] & 0x0f) << 4);
-            group[128 + 4 * r + i] =
-                static_cast<uint8_t>(lv[i] >> 4 | (lv[4 + i] >> 4) << 2 | (lv[8 + i] >> 4) << 4 | (lv[12 + i] >> 4) << 6);
-          }
-          dst[kQ6QuantBytes + g * kStripRows + r] = static_cast<uint8_t>(blk.scales[g]);
-        }
-        std::memcpy(dst + kQ6QuantBytes + kQ6ScaleBytes + 2 * r, &blk.d, 2);
-      }
-    }
-  }
-}
 
 // A group's four chunks of unsigned levels (0..63), one byte per element, lane r = row r.
 inline void unpack_q6k_group(const uint8_t* group, __m512i (&q)[4]) {
@@ -132,7 +87,8 @@ void packed_q6k_tile(const MulMatArgs& args, const uint8_t* strip, int64_t n_sb,
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kQ6QuantBytes + kQ6ScaleBytes)));
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sb_sum[t]), _mm512_mul_ps(dw, _mm512_set1_ps(act_d[t])), acc[t]);
+      const __m512 x = rounded(_mm512_mul_ps(rounded(_mm512_mul_ps(dw, _mm512_cvtepi32_ps(sb_sum[t]))), _mm512_set1_ps(act_d[t])));
+      acc[t] = _mm512_add_ps(acc[t], x);
       act[t] += sizeof(BlockQ8_K);
     }
     sums += 16 * args.n_tokens;
