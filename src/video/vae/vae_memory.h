@@ -15,10 +15,10 @@
 //                  is final only when every tile covering it is done, and each tile runs the whole
 //                  causal sequence (its own caches), so the frames are held until the last tile.
 // Planner. With no budget (0) the decode is untiled. With a budget it stays untiled when the model
-// says the whole frame fits; otherwise it picks the tile (h × w latent pixels, overlap a quarter of
-// each tiled side, at least kVaeMinTileSide) that fits with the least decoded area (tiles × tile
-// area: the overlap is decoded twice), and refuses with a message naming the smallest tile's need
-// when even that does not fit.
+// says the whole frame fits; otherwise, among the tiles (h × w latent pixels, overlap a quarter of
+// each tiled side, at least kVaeMinTileSide) that fit, it takes the largest whose decoded area
+// (tiles × tile area: the overlap is decoded twice) is within 15 % of the least, and refuses with a
+// message naming the smallest tile's need when even that does not fit.
 #pragma once
 
 #include <array>
