@@ -83,16 +83,35 @@ DecoderWalk walk_decoder(const vae::WanVaeConfig& cfg, bool first_chunk) {
   return w;
 }
 
-}  // namespace
-
-int64_t vae_decode_activation_bytes(const vae::WanVaeConfig& config, int64_t h, int64_t w, int64_t frames) {
+// Activation floats per latent pixel at the peak (see vae_decode_activation_bytes).
+int64_t activation_floats_per_pixel(const vae::WanVaeConfig& config, int64_t frames) {
   const DecoderWalk first = walk_decoder(config, true);
   int64_t floats = first.caches + first.peak;
   if (frames >= 2) {
     const DecoderWalk steady = walk_decoder(config, false);
     floats = std::max(floats, steady.caches + steady.peak);
   }
-  return floats * h * w * kF32;
+  return floats;
+}
+
+// The parts of a prediction that do not depend on the tile, computed once per plan.
+struct DecodeCosts {
+  int64_t fixed = 0;           // weights + allowances
+  int64_t per_pixel = 0;       // activation bytes per latent pixel of a tile
+  int64_t blended = 0;         // the tiled decode's output buffer
+  int64_t latent_channels = 0, latent_frames = 0;
+
+  int64_t predict(bool tiled, int64_t tile_h, int64_t tile_w) const {
+    const int64_t tile = per_pixel * tile_h * tile_w;
+    if (!tiled) return fixed + tile;
+    return fixed + tile + blended + latent_channels * latent_frames * tile_h * tile_w * kF32;
+  }
+};
+
+}  // namespace
+
+int64_t vae_decode_activation_bytes(const vae::WanVaeConfig& config, int64_t h, int64_t w, int64_t frames) {
+  return activation_floats_per_pixel(config, frames) * h * w * kF32;
 }
 
 int64_t vae_weight_bytes(const vae::WanVaeConfig& config) {
@@ -127,16 +146,24 @@ int64_t vae_tile_start(int64_t length, int64_t tile, int64_t count, int64_t inde
   return (index * (length - tile) + (count - 1) / 2) / (count - 1);
 }
 
+namespace {
+
+DecodeCosts decode_costs(const vae::WanVaeConfig& config, const std::array<int64_t, 4>& shape) {
+  const auto [c, t, h, w] = shape;
+  DecodeCosts costs;
+  costs.fixed = vae_weight_bytes(config) + kVaeScratchAllowanceBytes + kVaeProcessAllowanceBytes;
+  costs.per_pixel = activation_floats_per_pixel(config, t) * kF32;
+  costs.blended = 3 * (1 + 4 * (t - 1)) * h * w * kSpatial * kSpatial * kF32;  // [3, F, H, W]
+  costs.latent_channels = c;  // the tile's latent [16, T, th, tw]
+  costs.latent_frames = t;
+  return costs;
+}
+
+}  // namespace
+
 int64_t vae_predicted_decode_bytes(const vae::WanVaeConfig& config, const std::array<int64_t, 4>& shape, bool tiled,
                                    int64_t tile_h, int64_t tile_w) {
-  const auto [c, t, h, w] = shape;
-  int64_t bytes = vae_weight_bytes(config) + kVaeScratchAllowanceBytes + kVaeProcessAllowanceBytes;
-  if (!tiled) return bytes + vae_decode_activation_bytes(config, h, w, t);
-  bytes += vae_decode_activation_bytes(config, tile_h, tile_w, t);
-  const int64_t frames = 1 + 4 * (t - 1);
-  bytes += 3 * frames * h * w * kSpatial * kSpatial * kF32;  // the blended output [3, F, H, W]
-  bytes += c * t * tile_h * tile_w * kF32;                   // the tile's latent [16, T, th, tw]
-  return bytes;
+  return decode_costs(config, shape).predict(tiled, tile_h, tile_w);
 }
 
 VaeTilePlan vae_fixed_tile_plan(const vae::WanVaeConfig& config, const std::array<int64_t, 4>& shape, int64_t tile_h,
@@ -157,6 +184,7 @@ VaeTilePlan vae_fixed_tile_plan(const vae::WanVaeConfig& config, const std::arra
 Expected<VaeTilePlan> plan_vae_decode(const vae::WanVaeConfig& config, const std::array<int64_t, 4>& shape,
                                       int64_t budget_bytes) {
   const int64_t h = shape[2], w = shape[3];
+  const DecodeCosts costs = decode_costs(config, shape);
   VaeTilePlan untiled = vae_fixed_tile_plan(config, shape, h, w, 0, 0);
   if (budget_bytes <= 0 || untiled.predicted_bytes <= budget_bytes) return untiled;
   // Every fitting tile with its cost (latent pixels decoded, overlaps counted twice); then, among
@@ -169,8 +197,17 @@ Expected<VaeTilePlan> plan_vae_decode(const vae::WanVaeConfig& config, const std
   for (int64_t th = h; th >= min_h; --th) {
     for (int64_t tw = w; tw >= min_w; --tw) {
       if (th == h && tw == w) continue;
-      if (vae_predicted_decode_bytes(config, shape, true, th, tw) > budget_bytes) continue;
-      VaeTilePlan p = vae_fixed_tile_plan(config, shape, th, tw, th / 4, tw / 4);
+      const int64_t bytes = costs.predict(true, th, tw);
+      if (bytes > budget_bytes) continue;
+      VaeTilePlan p;
+      p.tiled = true;
+      p.tile_h = th;
+      p.tile_w = tw;
+      p.overlap_h = th < h ? th / 4 : 0;
+      p.overlap_w = tw < w ? tw / 4 : 0;
+      p.tiles_y = vae_tile_count(h, th, p.overlap_h);
+      p.tiles_x = vae_tile_count(w, tw, p.overlap_w);
+      p.predicted_bytes = bytes;
       const int64_t cost = p.tiles() * th * tw;
       if (min_cost < 0 || cost < min_cost) min_cost = cost;
       fitting.push_back(p);
@@ -188,7 +225,7 @@ Expected<VaeTilePlan> plan_vae_decode(const vae::WanVaeConfig& config, const std
     }
   }
   if (best_cost >= 0) return best;
-  const int64_t smallest = vae_predicted_decode_bytes(config, shape, true, min_h, min_w);
+  const int64_t smallest = costs.predict(true, min_h, min_w);
   const int64_t frames = 1 + 4 * (shape[1] - 1);
   return resource_exhausted(
       "memory budget " + format_memory_size(budget_bytes) + " is too small for this VAE decode: the smallest tile (" +
