@@ -79,7 +79,8 @@ Expected<std::unique_ptr<video::WanVae>> load_vae(const VaeArgs& args) {
 }
 
 // Decodes latent by latent frame straight into the raw file [3, F, H, W] (each chunk's channels go to
-// their own places), so memory holds one chunk, never the whole video.
+// their own places), so memory holds one chunk, never the whole video (a tiled decode under --mem-budget
+// holds the blended frames, as the memory model counts: video/vae/vae_memory.h).
 Status decode_streaming(video::WanVae& vae, const std::vector<float>& z, const std::array<int64_t, 4>& shape,
                         const VaeArgs& args, ThreadPool& pool, std::array<int64_t, 4>* out_shape) {
   auto opts = decode_options(args);
