@@ -152,7 +152,8 @@ DecodeCosts decode_costs(const vae::WanVaeConfig& config, const std::array<int64
   const auto [c, t, h, w] = shape;
   DecodeCosts costs;
   costs.fixed = vae_weight_bytes(config) + kVaeScratchAllowanceBytes + kVaeProcessAllowanceBytes;
-  costs.per_pixel = activation_floats_per_pixel(config, t) * kF32;
+  costs.per_pixel = static_cast<int64_t>(
+      std::ceil(kVaeActivationSlack * static_cast<double>(activation_floats_per_pixel(config, t) * kF32)));
   costs.blended = 3 * (1 + 4 * (t - 1)) * h * w * kSpatial * kSpatial * kF32;  // [3, F, H, W]
   costs.latent_channels = c;  // the tile's latent [16, T, th, tw]
   costs.latent_frames = t;

@@ -8,6 +8,7 @@
 // its level) plus the largest transient of one block on a non-first chunk (1 latent frame → 1, 2, 4,
 // 4 frames at levels 0..3). vae_decode_activation_bytes walks the decoder the way CausalCoder lays it
 // out and counts those floats; tests compare it with the decoder's own MemoryMeter. On top:
+//   slack          the activations count kVaeActivationSlack times (measured RSS vs the meter)
 //   weights        every tensor of the VAE in f32 (encoder included: WanVae::load holds both halves)
 //   scratch        im2col/matmul buffers, bounded by ops::conv's band budget (a constant allowance)
 //   process        the binary, libraries and allocator slack (a constant allowance)
@@ -37,6 +38,10 @@ inline constexpr int64_t kVaeMinTileSide = 8;
 // VAE in docs/PERFORMANCE.md's video section.
 inline constexpr int64_t kVaeScratchAllowanceBytes = int64_t{64} << 20;
 inline constexpr int64_t kVaeProcessAllowanceBytes = int64_t{96} << 20;
+// The whole-decode prediction counts the activations at this many times the meter-exact model: the
+// process's peak RSS grew 0.932 MiB per latent pixel between two measured sizes of the release VAE
+// against the model's 0.862 (allocator slack on the smaller blocks), so the planner keeps a margin.
+inline constexpr double kVaeActivationSlack = 1.10;
 
 // Activations and causal caches at the decoder's peak for a latent tile [16, frames, h, w]
 // (frames >= 2 reaches the steady state; 1 is the first chunk only), in bytes.
