@@ -1,6 +1,7 @@
 #include "jobs/video_tiers.h"
 
 #include "video/pipeline/video_request.h"
+#include "video/vae/vae_memory.h"
 
 #include <fstream>
 #include <sstream>
@@ -50,7 +51,26 @@ Status check_tier(const TierPreset& tier, const VideoServiceConfig& config) {
   return Status::ok();
 }
 
-Expected<TierPreset> parse_tier(const nlohmann::json& item) {
+// "vae_mem_budget": "4GiB" (vae_memory.h's sizes) or a byte count; "" / 0 = no budget.
+Status parse_vae_budget(const nlohmann::json& item, const std::string& where, int64_t* out) {
+  if (!item.contains("vae_mem_budget")) return Status::ok();
+  const nlohmann::json& v = item["vae_mem_budget"];
+  if (v.is_number_integer() && v.get<int64_t>() >= 0) {
+    *out = v.get<int64_t>();
+    return Status::ok();
+  }
+  if (v.is_string() && v.get<std::string>().empty()) {
+    *out = 0;
+    return Status::ok();
+  }
+  if (!v.is_string()) return invalid_argument(where + "vae_mem_budget must be a size such as \"4GiB\" or a byte count");
+  auto bytes = video::parse_memory_size(v.get<std::string>());
+  if (!bytes) return invalid_argument(where + "vae_mem_budget: " + bytes.error().message());
+  *out = *bytes;
+  return Status::ok();
+}
+
+Expected<TierPreset> parse_tier(const nlohmann::json& item, int64_t default_vae_budget) {
   TierPreset tier;
   tier.name = item.value("name", "");
   tier.model = item.value("model", "");
@@ -75,6 +95,8 @@ Expected<TierPreset> parse_tier(const nlohmann::json& item) {
   tier.attention.keep = item.value("attention_keep", tier.attention.keep);
   tier.attention_warmup = item.value("attention_warmup", tier.attention_warmup);
   tier.step_cache = item.value("step_cache", tier.step_cache);
+  tier.vae_mem_budget = default_vae_budget;
+  if (Status s = parse_vae_budget(item, "tier \"" + tier.name + "\": ", &tier.vae_mem_budget); !s) return s;
   return tier;
 }
 
@@ -106,12 +128,14 @@ Expected<VideoServiceConfig> parse_video_service_config(const std::string& json_
     config.max_frames = root.value("max_frames", config.max_frames);
     config.max_side = root.value("max_side", config.max_side);
     config.max_prompt_chars = root.value("max_prompt_chars", config.max_prompt_chars);
+    int64_t default_vae_budget = 0;  // the root's "vae_mem_budget": every tier's unless it sets its own
+    if (Status s = parse_vae_budget(root, "", &default_vae_budget); !s) return s;
     if (!root.contains("tiers") || !root["tiers"].is_array() || root["tiers"].empty()) {
       return invalid_argument("the video tiers config needs a non-empty \"tiers\" array");
     }
     for (const nlohmann::json& item : root["tiers"]) {
       if (!item.is_object()) return invalid_argument("every entry of \"tiers\" must be an object");
-      auto tier = parse_tier(item);
+      auto tier = parse_tier(item, default_vae_budget);
       if (!tier) return tier.error();
       config.tiers.push_back(std::move(*tier));
     }

@@ -60,6 +60,7 @@ Expected<video::VideoRequest> to_video_request(const JobRecord& job, const Video
     request.attention = tier->attention;
     request.attention_warmup = tier->attention_warmup;
     request.step_cache = tier->step_cache;
+    request.vae_mem_budget = tier->vae_mem_budget;
   }
   return request;
 }

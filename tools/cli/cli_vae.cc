@@ -21,7 +21,33 @@ struct VaeArgs {
   std::string shape_text;  // "3,9,64,96" or "16,3,8,12"
   bool unclamped = false;
   int threads = 0;
+  std::string mem_budget;  // decode: "4GiB", "" = untiled
+  std::string tile;        // decode: "h,w,overlap_h,overlap_w" latent pixels (benchmarks), "" = the planner's
 };
+
+// --mem-budget / --tile into decode options.
+Expected<video::VaeDecodeOptions> decode_options(const VaeArgs& args) {
+  video::VaeDecodeOptions opts;
+  if (!args.mem_budget.empty()) {
+    auto budget = video::parse_memory_size(args.mem_budget);
+    if (!budget) return Status(budget.error().code(), "--mem-budget: " + budget.error().message());
+    opts.mem_budget_bytes = *budget;
+  }
+  if (!args.tile.empty()) {
+    long long v[4];
+    char extra = 0;
+    if (std::sscanf(args.tile.c_str(), "%lld,%lld,%lld,%lld%c", &v[0], &v[1], &v[2], &v[3], &extra) != 4 || v[0] <= 0 ||
+        v[1] <= 0 || v[2] < 0 || v[3] < 0) {
+      return invalid_argument("--tile must be h,w,overlap_h,overlap_w in latent pixels (e.g. 32,32,8,8), not \"" +
+                              args.tile + "\"");
+    }
+    opts.tile_h = v[0];
+    opts.tile_w = v[1];
+    opts.overlap_h = v[2];
+    opts.overlap_w = v[3];
+  }
+  return opts;
+}
 
 Expected<std::array<int64_t, 4>> parse_shape(const std::string& text) {
   std::array<int64_t, 4> shape{};
@@ -53,9 +79,14 @@ Expected<std::unique_ptr<video::WanVae>> load_vae(const VaeArgs& args) {
 }
 
 // Decodes latent by latent frame straight into the raw file [3, F, H, W] (each chunk's channels go to
-// their own places), so memory holds one chunk, never the whole video.
+// their own places), so memory holds one chunk, never the whole video (a tiled decode under --mem-budget
+// holds the blended frames, as the memory model counts: video/vae/vae_memory.h).
 Status decode_streaming(video::WanVae& vae, const std::vector<float>& z, const std::array<int64_t, 4>& shape,
                         const VaeArgs& args, ThreadPool& pool, std::array<int64_t, 4>* out_shape) {
+  auto opts = decode_options(args);
+  if (!opts) return opts.error();
+  // Refuse an impossible budget before creating the output file.
+  if (auto plan = vae.plan_decode(shape, *opts); !plan) return plan.error();
   const auto decoded = video::WanVae::decoded_shape(shape);
   *out_shape = decoded;
   auto raw = RawVideoFile::create(args.out_path, decoded[1], decoded[2], decoded[3]);
@@ -66,7 +97,7 @@ Status decode_streaming(video::WanVae& vae, const std::vector<float>& z, const s
     if (!args.unclamped) video::clamp_unit(chunk.data(), static_cast<int64_t>(chunk.size()));
     return (*raw)->append(chunk.data(), n);
   };
-  if (Status s = vae.decode(z.data(), shape, sink, pool); !s) return s;
+  if (Status s = vae.decode(z.data(), shape, sink, pool, *opts); !s) return s;
   return (*raw)->close();
 }
 
@@ -102,6 +133,12 @@ int run_vae(const VaeArgs& args, bool encode) {
   std::fprintf(stderr, "frugal: %s %.2f s on %d threads; VAE working set %.1f MiB; process peak memory %.1f MiB\n",
                encode ? "encode" : "decode", seconds, pool.num_threads(), (*vae)->peak_scratch_bytes() / 1048576.0,
                peak_rss_bytes() / 1048576.0);
+  if (!encode) {
+    const video::VaeTilePlan& plan = (*vae)->last_plan();
+    std::fprintf(stderr, "frugal: decode %s; memory model: peak %.1f MiB%s\n", plan.to_string().c_str(),
+                 plan.predicted_bytes / 1048576.0,
+                 args.mem_budget.empty() ? "" : (" within --mem-budget " + args.mem_budget).c_str());
+  }
   return 0;
 }
 
@@ -130,6 +167,10 @@ void register_vae(CLI::App& app) {
   CLI::App* decode = cmd->add_subcommand("decode", "latent [16,T,h,w] -> video [3,1+4(T-1),8h,8w], clamped to [-1,1]");
   add_common(decode, dec, "Input shape 16,T,h,w");
   decode->add_flag("--unclamped", dec->unclamped, "Write the decoder output before the clamp");
+  decode->add_option("--mem-budget", dec->mem_budget,
+                     "Memory budget of the decode, VAE weights included (e.g. 4GiB; binary units): tile the frame "
+                     "when the untiled decode would not fit (default: untiled)");
+  decode->add_option("--tile", dec->tile, "Explicit tiles h,w,overlap_h,overlap_w in latent pixels (benchmarks)");
   decode->callback([dec] {
     const int code = run_vae(*dec, false);
     if (code != 0) throw CLI::RuntimeError(code);

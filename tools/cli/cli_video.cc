@@ -20,6 +20,7 @@
 #include "video_output.h"
 #include "video_progress.h"
 #include "video/pipeline/video_pipeline.h"
+#include "video/vae/vae_memory.h"
 
 namespace frugal::cli {
 
@@ -47,6 +48,7 @@ struct VideoArgs {
   std::string watermark_key;  // "" → trust::default_watermark_key_path(), created if missing
   std::string watermark_id;   // "" → "video:<output file name>:seed=<seed>"
   bool no_watermark = false;
+  std::string mem_budget;     // --mem-budget: the VAE decode's memory budget ("4GiB"), "" = untiled
 };
 
 Expected<VideoRequest> build_request(const VideoArgs& args) {
@@ -67,6 +69,11 @@ Expected<VideoRequest> build_request(const VideoArgs& args) {
   r.seed = args.seed;
   r.expert_boundary = args.boundary;
   r.cfg_high_noise = args.cfg_high_noise;
+  if (!args.mem_budget.empty()) {
+    auto budget = parse_memory_size(args.mem_budget);
+    if (!budget) return Status(budget.error().code(), "--mem-budget: " + budget.error().message());
+    r.vae_mem_budget = *budget;
+  }
   return r;
 }
 
@@ -80,21 +87,24 @@ nlohmann::json stats_json(const VideoRunStats& s, const VideoArgs& args) {
           {"seconds_per_step", s.seconds_per_step}, {"vae_decode_seconds", s.vae_decode_seconds},
           {"total_seconds", s.total_seconds}, {"compute_seconds", s.compute_seconds}, {"threads", s.threads},
           {"peak_rss_bytes", s.peak_rss_bytes}, {"vae_decode_peak_rss_bytes", s.vae_decode_peak_rss_bytes},
-          {"output", args.out.mp4}};
+          {"vae_mem_budget_bytes", s.vae_mem_budget_bytes}, {"vae_predicted_peak_bytes", s.vae_predicted_peak_bytes},
+          {"vae_tiles", s.vae_tiles}, {"vae_tiling", s.vae_tiling}, {"output", args.out.mp4}};
 }
 
 void print_summary(const VideoRunStats& s) {
   std::fprintf(stderr,
                "frugal: %lldx%lld, %lld frames (%.2f s at %lld fps), %d steps; text encode %s, denoise %s (%.2f s/step, "
-               "%d DiT passes, %d skipped by the step cache; %s attention, %.1f%% of tiles), VAE decode %s; total %s, "
-               "compute %.1f core-s on %d threads; peak memory %.2f GiB (VAE decode %.2f GiB)\n",
+               "%d DiT passes, %d skipped by the step cache; %s attention, %.1f%% of tiles), VAE decode %s (%s); total %s, "
+               "compute %.1f core-s on %d threads; peak memory %.2f GiB (VAE decode %.2f GiB, model %.2f GiB%s)\n",
                static_cast<long long>(s.width), static_cast<long long>(s.height), static_cast<long long>(s.frames),
                static_cast<double>(s.frames) / static_cast<double>(s.fps), static_cast<long long>(s.fps), s.steps,
                format_seconds(s.text_encode_seconds).c_str(), format_seconds(s.denoise_seconds).c_str(),
                s.seconds_per_step, s.dit_passes, s.dit_passes_skipped, s.attention.c_str(), 100.0 * s.attention_fraction,
-               format_seconds(s.vae_decode_seconds).c_str(),
+               format_seconds(s.vae_decode_seconds).c_str(), s.vae_tiling.c_str(),
                format_seconds(s.total_seconds).c_str(), s.compute_seconds, s.threads,
-               static_cast<double>(s.peak_rss_bytes) / (1 << 30), static_cast<double>(s.vae_decode_peak_rss_bytes) / (1 << 30));
+               static_cast<double>(s.peak_rss_bytes) / (1 << 30), static_cast<double>(s.vae_decode_peak_rss_bytes) / (1 << 30),
+               static_cast<double>(s.vae_predicted_peak_bytes) / (1 << 30),
+               s.vae_mem_budget_bytes > 0 ? (", budget " + format_memory_size(s.vae_mem_budget_bytes)).c_str() : "");
 }
 
 // The model as the C2PA manifest names it: the model folder's name (or the DiT file's).
@@ -205,6 +215,9 @@ void register_video(CLI::App& app) {
                   "Invisible watermark key file (default: $FRUGAL_WATERMARK_KEY or watermark.key in $FRUGAL_STATE_DIR or ~/.local/state/frugal, created if missing)");
   cmd->add_option("--watermark-id", args->watermark_id, "The id whose keyed hash is the watermark payload (default: video:<file>:seed=<seed>)");
   cmd->add_flag("--no-watermark", args->no_watermark, "Do not watermark the MP4 / PNG frames (benchmarks)");
+  cmd->add_option("--mem-budget", args->mem_budget,
+                  "VAE decode memory budget (e.g. 4GiB; binary units): tile the frame when the untiled decode would "
+                  "not fit (default: untiled)");
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
   add_c2pa_flags(*cmd, args->c2pa);

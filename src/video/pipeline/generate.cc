@@ -181,12 +181,27 @@ Status VideoPipeline::decode(const VideoRequest& request, const std::vector<floa
     return Status::ok();
   };
   const std::array<int64_t, 4> shape = {model_->info.z_dim, stats.latent_frames, stats.latent_height, stats.latent_width};
-  if (Status s = model_->vae->decode(latent.data(), shape, sink, *model_->pool); !s) {
+  VaeDecodeOptions options;
+  options.mem_budget_bytes = request.vae_mem_budget;
+  // Tiled decodes report tiles (the frames come after the last one) and are cancelled between tiles.
+  options.on_tile = [&](int64_t done, int64_t tiles) -> Status {
+    if (callbacks.on_progress) {
+      callbacks.on_progress(VideoProgress{VideoStage::kVaeDecode, static_cast<int>(done), static_cast<int>(tiles),
+                                          seconds_since(t0)});
+    }
+    if (callbacks.cancelled && callbacks.cancelled()) return cancelled_status();
+    return Status::ok();
+  };
+  if (Status s = model_->vae->decode(latent.data(), shape, sink, *model_->pool, options); !s) {
     return s;
   }
   stats.vae_decode_seconds = seconds_since(t0);
   stats.vae_decode_peak_rss_bytes = peak_reset ? peak_rss_bytes() : 0;
-  (void)request;
+  const VaeTilePlan& plan = model_->vae->last_plan();
+  stats.vae_mem_budget_bytes = request.vae_mem_budget;
+  stats.vae_predicted_peak_bytes = plan.predicted_bytes;
+  stats.vae_tiles = plan.tiles();
+  stats.vae_tiling = plan.to_string();
   return Status::ok();
 }
 

@@ -66,6 +66,14 @@ Status VideoPipeline::validate(const VideoRequest& r) const {
                               "two-expert model (high_noise_model/ + low_noise_model/)");
     }
   }
+  if (r.vae_mem_budget < 0) return invalid_argument("vae_mem_budget: must be a positive byte count (0 = no budget)");
+  if (r.vae_mem_budget > 0) {
+    VaeDecodeOptions opts;
+    opts.mem_budget_bytes = r.vae_mem_budget;
+    auto plan = model_->vae->plan_decode({info.z_dim, (r.frames - 1) / info.vae_stride_t + 1, r.height / info.vae_stride_s,
+                                          r.width / info.vae_stride_s}, opts);
+    if (!plan) return plan.error();
+  }
   if (!r.noise.empty()) {
     const int64_t want = info.z_dim * ((r.frames - 1) / info.vae_stride_t + 1) * (r.height / info.vae_stride_s) *
                          (r.width / info.vae_stride_s);

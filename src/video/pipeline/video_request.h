@@ -41,6 +41,11 @@ struct VideoRequest {
   // sample_guide_scale (3.0, 4.0): cfg 3 for the low-noise expert, 4 for the high-noise one); unset:
   // cfg for both. A one-DiT model refuses it.
   std::optional<float> cfg_high_noise;
+  // The VAE decode's memory budget in bytes (VAE weights, activations, caches and, when tiled, the
+  // blended frames; video/vae/vae_memory.h): the frame is decoded in overlapping tiles when the
+  // untiled decode would not fit. 0 = untiled. validate() refuses a budget even the smallest tile
+  // cannot meet, before any work.
+  int64_t vae_mem_budget = 0;
 };
 
 // The guidance scale of the step that runs DiT `expert` of a model with `n_experts` (0 = high noise).
@@ -91,6 +96,10 @@ struct VideoRunStats {
   double compute_seconds = 0;           // wall seconds × threads: what the cost meter prices
   int64_t peak_rss_bytes = 0;           // whole run
   int64_t vae_decode_peak_rss_bytes = 0;
+  int64_t vae_mem_budget_bytes = 0;     // the request's budget, 0 = none
+  int64_t vae_predicted_peak_bytes = 0; // the memory model's prediction for the decode as planned
+  int64_t vae_tiles = 1;                // spatial tiles of the decode (1: untiled)
+  std::string vae_tiling = "untiled";   // VaeTilePlan::to_string()
   int threads = 0;
 };
 

@@ -46,6 +46,7 @@ struct WanVae::State {
   vae::VaeConv conv2;  // z_dim -> z_dim, 1x1x1
   std::array<float, kWanVaeZDim> inv_std = wan_vae_inv_std();
   vae::VaeContext ctx;
+  VaeTilePlan last_plan;
 
   void begin_call(ThreadPool& pool) {
     ctx.pool = &pool;
@@ -129,13 +130,50 @@ Expected<VaeTensor> WanVae::encode(const float* video, const std::array<int64_t,
   return latent;
 }
 
-Status WanVae::decode(const float* z, const std::array<int64_t, 4>& shape, const VaeFrameSink& sink, ThreadPool& pool) {
+namespace {
+
+Status check_latent_shape(const std::array<int64_t, 4>& shape) {
   const auto [channels, frames, height, width] = shape;
   if (channels != kWanVaeZDim || frames < 1 || height < 1 || width < 1) {
     return invalid_argument("VAE decode takes latents [16, T >= 1, h >= 1, w >= 1]; got " + shape_str(shape));
   }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status WanVae::decode(const float* z, const std::array<int64_t, 4>& shape, const VaeFrameSink& sink, ThreadPool& pool) {
+  return decode(z, shape, sink, pool, VaeDecodeOptions{});
+}
+
+Expected<VaeTilePlan> WanVae::plan_decode(const std::array<int64_t, 4>& shape, const VaeDecodeOptions& options) const {
+  if (Status s = check_latent_shape(shape); !s) return s;
+  if (options.tile_h > 0 && options.tile_w > 0) {
+    if (options.overlap_h < 0 || options.overlap_w < 0) return invalid_argument("VAE tile overlap must be >= 0");
+    return vae_fixed_tile_plan(state_->config, shape, options.tile_h, options.tile_w, options.overlap_h,
+                               options.overlap_w);
+  }
+  if (options.tile_h != 0 || options.tile_w != 0) return invalid_argument("VAE tiles need both sides > 0");
+  if (options.mem_budget_bytes < 0) return invalid_argument("the VAE memory budget must be positive");
+  return plan_vae_decode(state_->config, shape, options.mem_budget_bytes);
+}
+
+const VaeTilePlan& WanVae::last_plan() const { return state_->last_plan; }
+
+Status WanVae::decode(const float* z, const std::array<int64_t, 4>& shape, const VaeFrameSink& sink, ThreadPool& pool,
+                      const VaeDecodeOptions& options) {
+  auto plan = plan_decode(shape, options);
+  if (!plan) return plan.error();
   State& st = *state_;
   st.begin_call(pool);
+  st.last_plan = *plan;
+  if (plan->tiled) return decode_tiled(z, shape, sink, *plan, options);
+  return decode_stream(z, shape, sink);
+}
+
+Status WanVae::decode_stream(const float* z, const std::array<int64_t, 4>& shape, const VaeFrameSink& sink) {
+  const auto [channels, frames, height, width] = shape;
+  State& st = *state_;
   const int64_t plane = height * width;
   st.decoder.reset();
   Status status;
@@ -155,7 +193,8 @@ Status WanVae::decode(const float* z, const std::array<int64_t, 4>& shape, const
   return status;
 }
 
-Expected<VaeTensor> WanVae::decode_all(const float* z, const std::array<int64_t, 4>& shape, ThreadPool& pool) {
+Expected<VaeTensor> WanVae::decode_all(const float* z, const std::array<int64_t, 4>& shape, ThreadPool& pool,
+                                       const VaeDecodeOptions& options) {
   VaeTensor video;
   video.shape = decoded_shape(shape);
   const int64_t total = video.shape[1], plane = video.shape[2] * video.shape[3];
@@ -170,7 +209,7 @@ Expected<VaeTensor> WanVae::decode_all(const float* z, const std::array<int64_t,
     }
     next_frame += n;
     return Status::ok();
-  }, pool);
+  }, pool, options);
   if (!s) return s;
   CHECK(next_frame == total, "decode produced an unexpected frame count");
   return video;
@@ -182,6 +221,8 @@ int64_t WanVae::peak_scratch_bytes() const {
   return ctx.meter.peak_bytes() + ctx.conv.capacity_bytes() +
          static_cast<int64_t>(mm.act_bytes.capacity() + mm.row_f32.capacity() * sizeof(float));
 }
+
+int64_t WanVae::peak_activation_bytes() const { return state_->ctx.meter.peak_bytes(); }
 
 void clamp_unit(float* x, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
