@@ -19,7 +19,7 @@ const std::vector<ModelShape>& model_presets() {
        .n_head = 14, .n_head_kv = 2, .n_ff = 4864, .n_ctx = 32768, .n_vocab = 151936, .rope_theta = 1000000.0f,
        .rms_eps = 1e-6f, .tied_output = true},
       // Mixture-of-experts shapes. The tiny-* ones back the llama.cpp logit tests (tests/data/llama);
-      // mixtral-mini is Mixtral's layout (8 experts, top-2) at ~1.6 B total, ~0.45 B active.
+      // mixtral-mini is Mixtral's layout (8 experts, top-2): 1.5 B total with a 32 k vocabulary.
       {.preset = "tiny-mixtral", .description = "tiny Mixtral-style MoE (llama, 4 experts, top-2)", .arch = "llama",
        .n_layer = 2, .n_embd = 64, .n_head = 4, .n_head_kv = 2, .n_ff = 96, .n_ctx = 256, .n_vocab = 512,
        .n_expert = 4, .n_expert_used = 2},
@@ -32,7 +32,7 @@ const std::vector<ModelShape>& model_presets() {
       {.preset = "tiny-olmoe", .description = "tiny OLMoE (8 experts, top-2, full QK norm)", .arch = "olmoe",
        .n_layer = 2, .n_embd = 64, .n_head = 4, .n_head_kv = 4, .n_ff = 64, .n_ctx = 256, .n_vocab = 512,
        .n_expert = 8, .n_expert_used = 2},
-      {.preset = "mixtral-mini", .description = "Mixtral-shaped 8 experts top-2, ~1.6B total", .arch = "llama",
+      {.preset = "mixtral-mini", .description = "Mixtral-shaped, 8 experts top-2, 1.5B total with a 32k vocabulary", .arch = "llama",
        .n_layer = 16, .n_embd = 1024, .n_head = 16, .n_head_kv = 4, .n_ff = 3584, .n_ctx = 4096,
        .n_vocab = 32000, .rope_theta = 1000000.0f, .n_expert = 8, .n_expert_used = 2},
       {.preset = "olmoe-1b-7b", .description = "OLMoE-1B-7B", .arch = "olmoe", .n_layer = 16, .n_embd = 2048,
