@@ -23,9 +23,11 @@ LlmShape from_preset(const ModelShape& p) {
   s.n_embd = p.n_embd;
   s.n_head = p.n_head;
   s.n_head_kv = p.n_head_kv;
-  s.n_ff = p.n_ff;
+  s.n_ff = p.n_expert > 0 && p.n_ff_exp > 0 ? p.n_ff_exp : p.n_ff;  // per expert for MoE
   s.n_vocab = p.n_vocab;
   s.tied_output = p.tied_output;
+  s.n_expert = p.n_expert;
+  s.n_expert_used = p.n_expert_used;
   return s;
 }
 

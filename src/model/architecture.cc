@@ -9,6 +9,9 @@ const std::vector<const Architecture*>& registry() {
   static const std::vector<const Architecture*> kArchitectures = {
       &llama_architecture(),
       &qwen2_architecture(),
+      &qwen2moe_architecture(),
+      &qwen3moe_architecture(),
+      &olmoe_architecture(),
   };
   return kArchitectures;
 }
@@ -119,6 +122,9 @@ Expected<ModelConfig> read_decoder_config(const GgufFile& file, const Architectu
     return unimplemented("model: rope scaling type '" + *scaling_type + "' is not supported");
   }
   c.qkv_bias = arch.qkv_bias;
+  c.qk_norm = arch.qk_norm;
+  Status moe = read_moe_config(file, arch, c);
+  if (!moe.is_ok()) return moe;
   if (arch.read_extra != nullptr) {
     Status st = arch.read_extra(file, c);
     if (!st.is_ok()) return st;

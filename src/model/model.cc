@@ -82,8 +82,8 @@ Status Model::forward(const ForwardBatch& b, KvStore& kv, ThreadPool& pool, Forw
   ensure_size(s.v, n * c.kv_dim());
   ensure_size(s.attn, n * c.q_dim());
   ensure_size(s.proj, n * c.n_embd);
-  ensure_size(s.gate, n * c.n_ff);
-  ensure_size(s.up, n * c.n_ff);
+  ensure_size(s.gate, n * c.ffn_scratch_width());
+  ensure_size(s.up, n * c.ffn_scratch_width());
 
   get_rows(weights_.token_embd, b.tokens, n, s.x.data());  // x: [n_tokens, n_embd]
   for (int64_t layer_idx = 0; layer_idx < c.n_layer; ++layer_idx) run_layer(layer_idx, b, kv, pool, s, path);
@@ -147,6 +147,13 @@ void Model::run_layer(int64_t layer_idx, const ForwardBatch& b, KvStore& kv, Thr
     add_bias_rows(s.k.data(), l.bk.data(), n_tokens, c.kv_dim());
     add_bias_rows(s.v.data(), l.bv.data(), n_tokens, c.kv_dim());
   }
+  if (c.qk_norm == QkNorm::kPerHead) {  // each head's values: [n_tokens * n_head, head_dim]
+    rms_norm(s.q.data(), l.q_norm.data(), n_tokens * c.n_head, c.head_dim, c.rms_eps, s.q.data());
+    rms_norm(s.k.data(), l.k_norm.data(), n_tokens * c.n_head_kv, c.head_dim, c.rms_eps, s.k.data());
+  } else if (c.qk_norm == QkNorm::kFull) {  // the whole projection: [n_tokens, q_dim] / [n_tokens, kv_dim]
+    rms_norm(s.q.data(), l.q_norm.data(), n_tokens, c.q_dim(), c.rms_eps, s.q.data());
+    rms_norm(s.k.data(), l.k_norm.data(), n_tokens, c.kv_dim(), c.rms_eps, s.k.data());
+  }
   rope_.apply(s.q.data(), n_tokens, c.n_head, c.head_dim, b.positions);
   rope_.apply(s.k.data(), n_tokens, c.n_head_kv, c.head_dim, b.positions);
   for (int64_t t = 0; t < n_tokens; ++t) {
@@ -166,6 +173,11 @@ void Model::run_layer(int64_t layer_idx, const ForwardBatch& b, KvStore& kv, Thr
 
   // Feed-forward block (SwiGLU): x += W_down · (silu(W_gate·n(x)) * W_up·n(x))
   rms_norm(s.x.data(), l.ffn_norm.data(), n_tokens, c.n_embd, c.rms_eps, s.xn.data());
+  if (c.is_moe()) {  // x += sum over the chosen experts (and the shared one)
+    moe_ffn(c, l, s.xn.data(), n_tokens, s.proj.data(), pool, s.moe, s.matmul, path);
+    add_inplace(s.x.data(), s.proj.data(), n_tokens * c.n_embd);
+    return;
+  }
   const MatmulTarget gate_up[] = {{&l.w_gate, s.gate.data()},  // [n_tokens, n_ff]
                                   {&l.w_up, s.up.data()}};     // [n_tokens, n_ff]
   observe({&l.w_gate, &l.w_up}, s.xn.data(), n_tokens);

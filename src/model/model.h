@@ -12,6 +12,7 @@
 #include "gguf/gguf_reader.h"
 #include "model/config.h"
 #include "model/kv_store.h"
+#include "model/moe_ffn.h"
 #include "ops/attention.h"
 #include "model/weights.h"
 #include "ops/matmul.h"
@@ -44,6 +45,7 @@ struct ForwardBatch {
 // Activation buffers reused across forward calls (grown on demand).
 struct ForwardScratch {
   std::vector<float> x, xn, q, k, v, attn, proj, gate, up;  // [n_tokens, width]
+  MoeScratch moe;  // mixture-of-experts layers
   std::vector<int32_t> seq_positions, seq_slots, seq_of_token, logit_rows;  // forward_sequence's batch
   MatmulScratch matmul;
 };

@@ -18,6 +18,26 @@ const std::vector<ModelShape>& model_presets() {
       {.preset = "qwen2.5-0.5b", .description = "Qwen2.5-0.5B", .arch = "qwen2", .n_layer = 24, .n_embd = 896,
        .n_head = 14, .n_head_kv = 2, .n_ff = 4864, .n_ctx = 32768, .n_vocab = 151936, .rope_theta = 1000000.0f,
        .rms_eps = 1e-6f, .tied_output = true},
+      // Mixture-of-experts shapes. The tiny-* ones back the llama.cpp logit tests (tests/data/llama);
+      // mixtral-mini is Mixtral's layout (8 experts, top-2): 1.5 B total with a 32 k vocabulary.
+      {.preset = "tiny-mixtral", .description = "tiny Mixtral-style MoE (llama, 4 experts, top-2)", .arch = "llama",
+       .n_layer = 2, .n_embd = 64, .n_head = 4, .n_head_kv = 2, .n_ff = 96, .n_ctx = 256, .n_vocab = 512,
+       .n_expert = 4, .n_expert_used = 2},
+      {.preset = "tiny-qwen2moe", .description = "tiny Qwen2-MoE (4 experts, top-2, shared expert)", .arch = "qwen2moe",
+       .n_layer = 2, .n_embd = 64, .n_head = 4, .n_head_kv = 2, .n_ff = 128, .n_ctx = 256, .n_vocab = 512,
+       .rms_eps = 1e-6f, .n_expert = 4, .n_expert_used = 2, .n_ff_exp = 64, .n_ff_shexp = 128},
+      {.preset = "tiny-qwen3moe", .description = "tiny Qwen3-MoE (8 experts, top-2, per-head QK norm)",
+       .arch = "qwen3moe", .n_layer = 2, .n_embd = 64, .n_head = 4, .n_head_kv = 2, .n_ff = 128, .n_ctx = 256,
+       .n_vocab = 512, .rms_eps = 1e-6f, .n_expert = 8, .n_expert_used = 2, .n_ff_exp = 64},
+      {.preset = "tiny-olmoe", .description = "tiny OLMoE (8 experts, top-2, full QK norm)", .arch = "olmoe",
+       .n_layer = 2, .n_embd = 64, .n_head = 4, .n_head_kv = 4, .n_ff = 64, .n_ctx = 256, .n_vocab = 512,
+       .n_expert = 8, .n_expert_used = 2},
+      {.preset = "mixtral-mini", .description = "Mixtral-shaped, 8 experts top-2, 1.5B total with a 32k vocabulary", .arch = "llama",
+       .n_layer = 16, .n_embd = 1024, .n_head = 16, .n_head_kv = 4, .n_ff = 3584, .n_ctx = 4096,
+       .n_vocab = 32000, .rope_theta = 1000000.0f, .n_expert = 8, .n_expert_used = 2},
+      {.preset = "olmoe-1b-7b", .description = "OLMoE-1B-7B", .arch = "olmoe", .n_layer = 16, .n_embd = 2048,
+       .n_head = 16, .n_head_kv = 16, .n_ff = 1024, .n_ctx = 4096, .n_vocab = 50304, .n_expert = 64,
+       .n_expert_used = 8},
   };
   return kPresets;
 }

@@ -23,6 +23,12 @@ struct ModelShape {
   float rope_theta = 10000.0f;
   float rms_eps = 1e-5f;
   bool tied_output = false;
+  // Mixture of experts (n_expert > 0): experts n_ff_exp wide (0 = n_ff), top-n_expert_used routing;
+  // n_ff_shexp > 0 adds Qwen2-MoE's shared expert.
+  int64_t n_expert = 0;
+  int64_t n_expert_used = 0;
+  int64_t n_ff_exp = 0;
+  int64_t n_ff_shexp = 0;
   // Llama 3.1+ frequency scaling (written as rope_freqs.weight); factor 0 = none.
   float rope_scaling_factor = 0.0f;
   float rope_low_freq_factor = 1.0f;

@@ -63,15 +63,17 @@ uint32_t file_type_gguf_id(FileType type) { return info(type).gguf_id; }
 
 DType recipe_dtype(FileType type, std::string_view name, int n_dims, int64_t row_len, int64_t n_layer,
                    bool is_output_matrix) {
-  if (n_dims < 2) return DType::kF32;
+  // 1-D tensors and MoE routers (ffn_gate_inp; llama.cpp's converter writes them F32 and its quantizer keeps them).
+  if (n_dims < 2 || name.find("ffn_gate_inp") != std::string_view::npos) return DType::kF32;
   const FileTypeInfo& fi = info(type);
   DType want = fi.base;
   const bool quantized = dtype_traits(fi.base).is_quantized;
   if (quantized && is_output_matrix) {
     want = DType::kQ6_K;
   } else if (type == FileType::kQ4_K_M || type == FileType::kQ5_K_M) {
+    // ffn_down covers MoE's ffn_down_exps / ffn_down_shexp too, as in llama.cpp's mixture.
     const bool more_bits_tensor = name.find("attn_v.weight") != std::string_view::npos ||
-                                  name.find("ffn_down.weight") != std::string_view::npos;
+                                  name.find("ffn_down") != std::string_view::npos;
     if (more_bits_tensor && use_more_bits(layer_of(name), n_layer)) want = DType::kQ6_K;
   }
   if (fits(want, row_len)) return want;

@@ -19,7 +19,7 @@ std::string_view file_type_name(FileType type);
 uint32_t file_type_gguf_id(FileType type);
 
 // The dtype a tensor gets. name: GGUF tensor name; row_len: ne[0]; n_layer: block count.
-// 1-D tensors stay F32. The output matrix (output.weight, or token_embd.weight when tied) gets
+// 1-D tensors and MoE routers (ffn_gate_inp) stay F32; 3-D expert stacks are quantized row by row. The output matrix (output.weight, or token_embd.weight when tied) gets
 // Q6_K in the quantized mixtures; attn_v/ffn_down get more bits in some layers for *_K_M. When a
 // row length is not a multiple of the chosen type's block, the type falls back (Q8_0, then F16).
 DType recipe_dtype(FileType type, std::string_view name, int n_dims, int64_t row_len, int64_t n_layer,

@@ -46,6 +46,28 @@ Expected<TensorView> bind_matrix(const GgufFile& file, const std::string& name, 
   return file.tensor_view(**info);
 }
 
+// A 3-D expert tensor ne = {n_in, n_out, n_expert}: one [n_out, n_in] view per expert.
+Expected<std::vector<TensorView>> bind_experts(const GgufFile& file, const std::string& name, int64_t n_in,
+                                               int64_t n_out, int64_t n_expert) {
+  auto info = find_shaped(file, name, {n_in, n_out, n_expert});
+  if (!info) return info.error();
+  const int64_t act_block = dtype_traits(activation_dtype((*info)->dtype)).block_elems;
+  if (n_in % act_block != 0) {
+    return invalid_argument("model: tensor '" + name + "' of type " + std::string(dtype_name((*info)->dtype)) +
+                            " has rows of " + std::to_string(n_in) + " elements, not a multiple of " +
+                            std::to_string(act_block));
+  }
+  const TensorView all = file.tensor_view(**info);
+  std::vector<TensorView> experts(static_cast<size_t>(n_expert), all);
+  for (int64_t e = 0; e < n_expert; ++e) {
+    TensorView& v = experts[static_cast<size_t>(e)];
+    v.ne = {n_in, n_out, 1, 1};
+    v.n_dims = 2;
+    v.data = all.row(e * n_out);
+  }
+  return experts;
+}
+
 Expected<std::vector<float>> bind_vector(const GgufFile& file, const std::string& name, int64_t n) {
   auto info = find_shaped(file, name, {n});
   if (!info) return info.error();
@@ -70,16 +92,48 @@ Status bind_layer(const GgufFile& file, const ModelConfig& c, int64_t layer_idx,
     dst = std::move(*v);
     return Status::ok();
   };
+  auto set_experts = [&](std::vector<TensorView>& dst, const char* suffix, int64_t n_in, int64_t n_out) -> Status {
+    auto v = bind_experts(file, p + suffix, n_in, n_out, c.n_expert);
+    if (!v) return v.error();
+    dst = std::move(*v);
+    return Status::ok();
+  };
   for (Status st : {set_vector(l.attn_norm, "attn_norm.weight", c.n_embd),
                     set_matrix(l.wq, "attn_q.weight", c.n_embd, c.q_dim()),
                     set_matrix(l.wk, "attn_k.weight", c.n_embd, c.kv_dim()),
                     set_matrix(l.wv, "attn_v.weight", c.n_embd, c.kv_dim()),
                     set_matrix(l.wo, "attn_output.weight", c.q_dim(), c.n_embd),
-                    set_vector(l.ffn_norm, "ffn_norm.weight", c.n_embd),
-                    set_matrix(l.w_gate, "ffn_gate.weight", c.n_embd, c.n_ff),
-                    set_matrix(l.w_up, "ffn_up.weight", c.n_embd, c.n_ff),
-                    set_matrix(l.w_down, "ffn_down.weight", c.n_ff, c.n_embd)}) {
+                    set_vector(l.ffn_norm, "ffn_norm.weight", c.n_embd)}) {
     if (!st.is_ok()) return st;
+  }
+  if (c.qk_norm != QkNorm::kNone) {
+    const bool per_head = c.qk_norm == QkNorm::kPerHead;
+    for (Status st : {set_vector(l.q_norm, "attn_q_norm.weight", per_head ? c.head_dim : c.q_dim()),
+                      set_vector(l.k_norm, "attn_k_norm.weight", per_head ? c.head_dim : c.kv_dim())}) {
+      if (!st.is_ok()) return st;
+    }
+  }
+  if (!c.is_moe()) {
+    for (Status st : {set_matrix(l.w_gate, "ffn_gate.weight", c.n_embd, c.n_ff),
+                      set_matrix(l.w_up, "ffn_up.weight", c.n_embd, c.n_ff),
+                      set_matrix(l.w_down, "ffn_down.weight", c.n_ff, c.n_embd)}) {
+      if (!st.is_ok()) return st;
+    }
+  } else {
+    for (Status st : {set_matrix(l.gate_inp, "ffn_gate_inp.weight", c.n_embd, c.n_expert),
+                      set_experts(l.gate_exps, "ffn_gate_exps.weight", c.n_embd, c.n_ff_exp),
+                      set_experts(l.up_exps, "ffn_up_exps.weight", c.n_embd, c.n_ff_exp),
+                      set_experts(l.down_exps, "ffn_down_exps.weight", c.n_ff_exp, c.n_embd)}) {
+      if (!st.is_ok()) return st;
+    }
+    if (c.n_ff_shexp > 0) {
+      for (Status st : {set_vector(l.shexp_gate, "ffn_gate_inp_shexp.weight", c.n_embd),
+                        set_matrix(l.gate_shexp, "ffn_gate_shexp.weight", c.n_embd, c.n_ff_shexp),
+                        set_matrix(l.up_shexp, "ffn_up_shexp.weight", c.n_embd, c.n_ff_shexp),
+                        set_matrix(l.down_shexp, "ffn_down_shexp.weight", c.n_ff_shexp, c.n_embd)}) {
+        if (!st.is_ok()) return st;
+      }
+    }
   }
   if (c.qkv_bias) {
     for (Status st : {set_vector(l.bq, "attn_q.bias", c.q_dim()), set_vector(l.bk, "attn_k.bias", c.kv_dim()),
@@ -138,7 +192,13 @@ void pack_matrices(ModelWeights& weights, const GgufFile& file) {
     if (w.packed != nullptr) file.release_pages(w.data, static_cast<size_t>(w.size_bytes()));
   };
   for (LayerWeights& l : weights.layers) {
-    for (TensorView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) pack(*w);
+    for (TensorView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down, &l.gate_inp, &l.gate_shexp,
+                          &l.up_shexp, &l.down_shexp}) {
+      if (w->valid()) pack(*w);
+    }
+    for (auto* experts : {&l.gate_exps, &l.up_exps, &l.down_exps}) {
+      for (TensorView& w : *experts) pack(w);
+    }
   }
   pack(weights.output);
 }

@@ -22,10 +22,23 @@ struct LayerWeights {
   std::vector<float> bq;         // [q_dim]  (empty without QKV bias)
   std::vector<float> bk;         // [kv_dim]
   std::vector<float> bv;         // [kv_dim]
+  std::vector<float> q_norm;     // QkNorm::kPerHead: [head_dim]; kFull: [q_dim]; else empty
+  std::vector<float> k_norm;     // QkNorm::kPerHead: [head_dim]; kFull: [kv_dim]
   std::vector<float> ffn_norm;   // [n_embd]
+  // Dense FFN (config.n_expert == 0)
   TensorView w_gate;             // [n_ff, n_embd]
   TensorView w_up;               // [n_ff, n_embd]
   TensorView w_down;             // [n_embd, n_ff]
+  // Mixture of experts (config.n_expert > 0). The 3-D ffn_*_exps tensors [n_expert, rows, cols]
+  // are bound as one 2-D view per expert into the same mapping, so each expert is an ordinary matrix.
+  TensorView gate_inp;                  // router [n_expert, n_embd]
+  std::vector<TensorView> gate_exps;    // [n_expert] x [n_ff_exp, n_embd]
+  std::vector<TensorView> up_exps;      // [n_expert] x [n_ff_exp, n_embd]
+  std::vector<TensorView> down_exps;    // [n_expert] x [n_embd, n_ff_exp]
+  std::vector<float> shexp_gate;        // shared expert's gate vector [n_embd] (empty without one)
+  TensorView gate_shexp;                // [n_ff_shexp, n_embd]
+  TensorView up_shexp;                  // [n_ff_shexp, n_embd]
+  TensorView down_shexp;                // [n_embd, n_ff_shexp]
 };
 
 struct ModelWeights {

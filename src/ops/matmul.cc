@@ -19,7 +19,9 @@ constexpr int64_t kRowsPerChunk = 16;
 // about the cost of one pool wake-up and barrier).
 constexpr int64_t kInlineQuantizeTokens = 4;
 // matmul_multi: at most this many weights per call (Q/K/V is the largest group a layer has).
-constexpr int kMaxTargets = 4;
+// Q/K/V, gate/up, or a MoE decode step's chosen experts' gate and up (top-8) plus a shared
+// expert's (model/moe_ffn.cc splits longer lists).
+constexpr int kMaxTargets = 18;
 
 static_assert(kRowsPerChunk % kPackedRowGroup == 0, "work items must hold whole packed row groups");
 

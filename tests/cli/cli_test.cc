@@ -104,6 +104,37 @@ TEST(Cli, MkmodelWritesLoadableModelsOfEveryArchAndType) {
   }
 }
 
+// MoE presets and a quantized 3-D expert file through quantize: load and generate; the router
+// stays F32 and the expert stacks take the requested type; inspect reports the experts.
+TEST(Cli, MkmodelAndQuantizeMixtureOfExpertsModels) {
+  for (const std::string& args : {std::string("--preset tiny-mixtral --type q4_0"), std::string("--preset tiny-qwen2moe --type q4_k_m"),
+                                  std::string("--preset tiny-qwen3moe --type q8_0"), std::string("--preset tiny-olmoe --type f16"),
+                                  std::string("--arch qwen3moe --n-layer 1 --n-embd 64 --n-head 4 --n-ff 64 --ctx 64 --n-expert 4 --n-expert-used 1 --type f32")}) {
+    const std::string out = temp_path("moe.gguf");
+    auto r = run_command(frugal_binary() + " mkmodel " + args + " --vocab " + data_path("models/tiny-f32.gguf") + " -o " + out + " 2>&1");
+    ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.output;
+    r = run_command(frugal_binary() + " run -m " + out + " -p hello -n 4 --temp 0 --ignore-eos 2>&1");
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find("generated 4 tokens"), std::string::npos) << r.output;
+    std::remove(out.c_str());
+  }
+  const std::string q = temp_path("moe-q4.gguf");
+  auto r = run_command(frugal_binary() + " quantize " + data_path("models/tiny-mixtral-f32.gguf") + " " + q + " q4_0 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(frugal_binary() + " inspect " + q);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("blk.0.ffn_gate_inp.weight          F32"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("blk.0.ffn_up_exps.weight           Q4_0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("experts: 4 per layer, 2 used per token"), std::string::npos) << r.output;
+  r = run_command(frugal_binary() + " run -m " + q + " -p hello -n 4 --temp 0 --ignore-eos 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::remove(q.c_str());
+  r = run_command(frugal_binary() + " mkmodel --arch olmoe --n-layer 1 --n-embd 64 --n-head 4 --n-ff 64 --ctx 64 --vocab " +
+                  data_path("models/tiny-f32.gguf") + " -o /tmp/x 2>&1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--n-expert"), std::string::npos) << r.output;
+}
+
 TEST(Cli, MkmodelQ4_0PutsTheOutputMatrixInQ6K) {
   const std::string out = temp_path("q40.gguf");
   auto r = run_command(frugal_binary() + " mkmodel --preset tiny --type q4_0 --tie --vocab " + data_path("models/tiny-f32.gguf") +

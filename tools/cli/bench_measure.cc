@@ -167,19 +167,31 @@ Expected<std::vector<double>> time_generation(const Model& model, int threads, i
 namespace {
 
 struct WeightTotals {
-  double layer_bytes = 0, layer_params = 0;    // every block's matrices
+  double layer_bytes = 0, layer_params = 0;    // every block's matrices a token always reads (experts apart)
+  double expert_bytes = 0, expert_params = 0;  // all routed experts' matrices (MoE; 0 for dense)
+  double expert_used_fraction = 1;             // n_expert_used / n_expert: a token reads this share of them
   double output_bytes = 0, output_params = 0;  // the output (lm head) matrix
   double embedding_row_bytes = 0;              // one token_embd row
 };
 
 WeightTotals weight_totals(const Model& model) {
   WeightTotals t;
+  auto add = [](double& bytes, double& params, const TensorView& w) {
+    if (!w.valid()) return;
+    bytes += static_cast<double>(w.size_bytes());
+    params += static_cast<double>(w.num_elements());
+  };
   for (const LayerWeights& l : model.weights().layers) {
-    for (const TensorView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) {
-      t.layer_bytes += static_cast<double>(w->size_bytes());
-      t.layer_params += static_cast<double>(w->num_elements());
+    for (const TensorView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down, &l.gate_inp, &l.gate_shexp,
+                                &l.up_shexp, &l.down_shexp}) {
+      add(t.layer_bytes, t.layer_params, *w);
+    }
+    for (const auto* experts : {&l.gate_exps, &l.up_exps, &l.down_exps}) {
+      for (const TensorView& w : *experts) add(t.expert_bytes, t.expert_params, w);
     }
   }
+  const ModelConfig& c = model.config();
+  if (c.is_moe()) t.expert_used_fraction = static_cast<double>(c.n_expert_used) / static_cast<double>(c.n_expert);
   t.output_bytes = static_cast<double>(model.weights().output.size_bytes());
   t.output_params = static_cast<double>(model.weights().output.num_elements());
   t.embedding_row_bytes = static_cast<double>(model.weights().token_embd.row_bytes());
@@ -202,9 +214,14 @@ TokenCost prompt_token_cost(const Model& model, int64_t n_prompt) {
   const ModelConfig& c = model.config();
   const double n = static_cast<double>(n_prompt);
   // One forward: every matrix read once, logits for the last token only, each position's K/V
-  // read once; causal attention sums i+1 positions over i in [0, n).
-  const double bytes = w.layer_bytes + w.output_bytes + n * w.embedding_row_bytes + n * kv_bytes_per_position(c);
-  const double flops = 2.0 * w.layer_params * n + 2.0 * w.output_params + attention_flops(c, n * (n + 1) / 2);
+  // read once; causal attention sums i+1 positions over i in [0, n). MoE: each token multiplies
+  // its n_expert_used experts; an expert's weights are read once if any of the n tokens picks it
+  // (expected share 1 - (1 - k/E)^n under uniform routing).
+  const double experts_touched = 1.0 - std::pow(1.0 - w.expert_used_fraction, n);
+  const double bytes = w.layer_bytes + experts_touched * w.expert_bytes + w.output_bytes + n * w.embedding_row_bytes +
+                       n * kv_bytes_per_position(c);
+  const double flops = 2.0 * (w.layer_params + w.expert_used_fraction * w.expert_params) * n + 2.0 * w.output_params +
+                       attention_flops(c, n * (n + 1) / 2);
   return {bytes / n, flops / n};
 }
 
@@ -216,8 +233,11 @@ TokenCost generation_token_cost(const Model& model, int64_t n_gen, int64_t depth
   const WeightTotals w = weight_totals(model);
   const ModelConfig& c = model.config();
   const double mean_context = generation_mean_context(n_gen, depth);
-  const double bytes = w.layer_bytes + w.output_bytes + w.embedding_row_bytes + mean_context * kv_bytes_per_position(c);
-  const double flops = 2.0 * (w.layer_params + w.output_params) + attention_flops(c, mean_context);
+  // Decode reads only the chosen experts: the active parameters (n_expert_used of n_expert).
+  const double bytes = w.layer_bytes + w.expert_used_fraction * w.expert_bytes + w.output_bytes + w.embedding_row_bytes +
+                       mean_context * kv_bytes_per_position(c);
+  const double flops = 2.0 * (w.layer_params + w.expert_used_fraction * w.expert_params + w.output_params) +
+                       attention_flops(c, mean_context);
   return {bytes, flops};
 }
 
@@ -230,7 +250,10 @@ std::string model_weight_type(const Model& model) {
       if (file_type_gguf_id(t) == *id) name = std::string(file_type_name(t));
     }
   }
-  if (name.empty() && !model.weights().layers.empty()) name = std::string(dtype_name(model.weights().layers[0].w_gate.dtype));
+  if (name.empty() && !model.weights().layers.empty()) {
+    const LayerWeights& l0 = model.weights().layers[0];
+    name = std::string(dtype_name(l0.w_gate.valid() ? l0.w_gate.dtype : l0.gate_exps.at(0).dtype));
+  }
   for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return name.empty() ? "unknown" : name;
 }

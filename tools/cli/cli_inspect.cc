@@ -78,13 +78,19 @@ int inspect(const InspectArgs& args) {
   for (const auto& t : (*model)->file().tensors()) weight_bytes += t.size_bytes;
   const int64_t kv_bytes = c.kv_bytes_f32(n_ctx);
   // Activation scratch of one decode step plus the logits row (prefill batches grow it linearly).
-  const int64_t scratch_bytes = 4 * (4 * c.n_embd + 2 * c.q_dim() + 2 * c.kv_dim() + 2 * c.n_ff + c.n_vocab);
+  const int64_t scratch_bytes = 4 * (4 * c.n_embd + 2 * c.q_dim() + 2 * c.kv_dim() + 2 * c.ffn_scratch_width() + c.n_vocab);
   std::printf("\nmodel: %s '%s': %lld layers, n_embd %lld, heads %lld (kv %lld, head_dim %lld), n_ff %lld, vocab %lld, "
               "context %lld, %s output\n",
               c.arch.c_str(), c.name.c_str(), static_cast<long long>(c.n_layer), static_cast<long long>(c.n_embd),
               static_cast<long long>(c.n_head), static_cast<long long>(c.n_head_kv), static_cast<long long>(c.head_dim),
               static_cast<long long>(c.n_ff), static_cast<long long>(c.n_vocab), static_cast<long long>(c.n_ctx_train),
               c.tied_output ? "tied" : "separate");
+  if (c.is_moe()) {
+    std::printf("experts: %lld per layer, %lld used per token, expert FFN width %lld%s\n",
+                static_cast<long long>(c.n_expert), static_cast<long long>(c.n_expert_used),
+                static_cast<long long>(c.n_ff_exp),
+                c.n_ff_shexp > 0 ? (", shared expert width " + std::to_string(c.n_ff_shexp)).c_str() : "");
+  }
   std::printf("memory at context %lld: weights %s (mmap) + KV cache f32 %s + scratch %s = %s\n",
               static_cast<long long>(n_ctx), human_bytes(static_cast<double>(weight_bytes)).c_str(),
               human_bytes(static_cast<double>(kv_bytes)).c_str(), human_bytes(static_cast<double>(scratch_bytes)).c_str(),

@@ -1,4 +1,5 @@
-// `frugal mkmodel`: write a random-weight GGUF of any llama/qwen2 shape with a given vocabulary and
+// `frugal mkmodel`: write a random-weight GGUF of any llama/qwen2 (dense) or llama/qwen2moe/
+// qwen3moe/olmoe (mixture-of-experts, 3-D ffn_*_exps tensors as llama.cpp writes them) shape with a given vocabulary and
 // weight type, so benchmarks and tests never need a download. Weights are N(0, 1/sqrt(fan_in))
 // (O(1) activations and clearly non-uniform attention, like the reference test models); norms 1.
 #include <cmath>
@@ -61,18 +62,21 @@ class NormalStream {
   bool has_spare_ = false;
 };
 
-// Adds one tensor: random (scale > 0: N(0, scale)) or constant 1 (scale == 0), converted to the recipe's type.
+// Adds one tensor: random (scale > 0: N(0, scale); scale < 0: 1 + N(0, -scale)) or constant 1
+// (scale == 0), converted to the recipe's type.
 Status add_tensor(GgufWriter& writer, ThreadPool& pool, const MkmodelArgs& a, FileType type, uint64_t tensor_idx,
                   const std::string& name, std::vector<int64_t> ne, float scale, bool is_output) {
   const int64_t row_len = ne[0];
-  const int64_t n_rows = ne.size() > 1 ? ne[1] : 1;
+  int64_t n_rows = 1;  // every dimension past the first: a 3-D expert tensor is n_expert stacked matrices
+  for (size_t d = 1; d < ne.size(); ++d) n_rows *= ne[d];
   std::vector<float> values(static_cast<size_t>(row_len * n_rows), 1.0f);
-  if (scale > 0.0f) {
+  if (scale != 0.0f) {
+    const float mean = scale < 0.0f ? 1.0f : 0.0f, sigma = std::fabs(scale);
     pool.parallel_for(n_rows, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
         NormalStream rng(a.seed * 0x100000001b3ull + (tensor_idx << 32) + static_cast<uint64_t>(r));
         float* row = values.data() + r * row_len;
-        for (int64_t i = 0; i < row_len; ++i) row[i] = rng.next() * scale;
+        for (int64_t i = 0; i < row_len; ++i) row[i] = mean + rng.next() * sigma;
       }
     });
   }
@@ -113,6 +117,12 @@ void write_hparams(GgufWriter& w, const MkmodelArgs& a, FileType type, bool tied
   w.set_uint32(p + "rope.dimension_count", static_cast<uint32_t>(s.n_embd / s.n_head));
   w.set_float32(p + "rope.freq_base", s.rope_theta);
   w.set_float32(p + "attention.layer_norm_rms_epsilon", s.rms_eps);
+  if (s.n_expert > 0) {
+    w.set_uint32(p + "expert_count", static_cast<uint32_t>(s.n_expert));
+    w.set_uint32(p + "expert_used_count", static_cast<uint32_t>(s.n_expert_used));
+    if (s.n_ff_exp > 0) w.set_uint32(p + "expert_feed_forward_length", static_cast<uint32_t>(s.n_ff_exp));
+    if (s.n_ff_shexp > 0) w.set_uint32(p + "expert_shared_feed_forward_length", static_cast<uint32_t>(s.n_ff_shexp));
+  }
   (void)tied;
 }
 
@@ -129,6 +139,10 @@ int mkmodel(MkmodelArgs a) {
     take(merged.n_head_kv, a.shape.n_head_kv);
     take(merged.n_ff, a.shape.n_ff);
     take(merged.n_ctx, a.shape.n_ctx);
+    take(merged.n_expert, a.shape.n_expert);
+    take(merged.n_expert_used, a.shape.n_expert_used);
+    take(merged.n_ff_exp, a.shape.n_ff_exp);
+    take(merged.n_ff_shexp, a.shape.n_ff_shexp);
     if (a.shape.arch != "llama") merged.arch = a.shape.arch;
     a.shape = merged;
   }
@@ -140,7 +154,18 @@ int mkmodel(MkmodelArgs a) {
       s.n_head % s.n_head_kv != 0 || (s.n_embd / s.n_head) % 2 != 0) {
     return report_error(invalid_argument("invalid shape: need positive dims, n_embd % n_head == 0, n_head % n_head_kv == 0, even head_dim"));
   }
-  if (s.arch != "llama" && s.arch != "qwen2") return report_error(invalid_argument("--arch must be llama or qwen2"));
+  const bool moe_arch = s.arch == "qwen2moe" || s.arch == "qwen3moe" || s.arch == "olmoe";
+  if (s.arch != "llama" && s.arch != "qwen2" && !moe_arch) {
+    return report_error(invalid_argument("--arch must be llama, qwen2, qwen2moe, qwen3moe or olmoe"));
+  }
+  if (moe_arch && s.n_expert <= 0) return report_error(invalid_argument("--arch " + s.arch + " needs --n-expert > 0"));
+  if (s.n_expert < 0 || s.n_expert > 512 || (s.n_expert > 0 && (s.n_expert_used < 1 || s.n_expert_used > s.n_expert))) {
+    return report_error(invalid_argument("experts: need 0 <= --n-expert <= 512 and 1 <= --n-expert-used <= --n-expert"));
+  }
+  if (s.arch == "qwen2moe" && s.n_ff_shexp <= 0) s.n_ff_shexp = s.n_ff;
+  if (s.arch == "olmoe" && s.n_head_kv != s.n_head) {
+    return report_error(invalid_argument("olmoe: attn_k_norm is n_embd wide in llama.cpp, so --n-head-kv must equal --n-head"));
+  }
   auto type = file_type_from_name(a.type_name);
   if (!type) return report_error(invalid_argument("unknown --type '" + a.type_name + "'"));
   auto vocab = GgufFile::open(a.vocab_path);
@@ -175,16 +200,39 @@ int mkmodel(MkmodelArgs a) {
     results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "attn_q.weight", {s.n_embd, q_dim}, fan_in(s.n_embd), false));
     results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "attn_k.weight", {s.n_embd, kv_dim}, fan_in(s.n_embd), false));
     results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "attn_v.weight", {s.n_embd, kv_dim}, fan_in(s.n_embd), false));
-    if (s.arch == "qwen2") {
+    if (s.arch == "qwen2" || s.arch == "qwen2moe") {
       results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "attn_q.bias", {q_dim}, 0.1f, false));
       results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "attn_k.bias", {kv_dim}, 0.1f, false));
       results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "attn_v.bias", {kv_dim}, 0.1f, false));
     }
     results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "attn_output.weight", {q_dim, s.n_embd}, fan_in(q_dim), false));
+    // QK norms (qwen3moe: per head; olmoe: whole projection): random around 1 so a missing one shows.
+    if (s.arch == "qwen3moe" || s.arch == "olmoe") {
+      const bool per_head = s.arch == "qwen3moe";
+      results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "attn_q_norm.weight", {per_head ? head_dim : q_dim}, -0.2f, false));
+      results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "attn_k_norm.weight", {per_head ? head_dim : kv_dim}, -0.2f, false));
+    }
     results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_norm.weight", {s.n_embd}, 0.0f, false));
-    results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_gate.weight", {s.n_embd, s.n_ff}, fan_in(s.n_embd), false));
-    results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_up.weight", {s.n_embd, s.n_ff}, fan_in(s.n_embd), false));
-    results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_down.weight", {s.n_ff, s.n_embd}, fan_in(s.n_ff), false));
+    if (s.n_expert == 0) {
+      results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_gate.weight", {s.n_embd, s.n_ff}, fan_in(s.n_embd), false));
+      results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_up.weight", {s.n_embd, s.n_ff}, fan_in(s.n_embd), false));
+      results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_down.weight", {s.n_ff, s.n_embd}, fan_in(s.n_ff), false));
+    } else {
+      // Router (kept F32 by the recipe, as llama.cpp's converter does) and 3-D expert stacks
+      // ne = {cols, rows, n_expert}.
+      const int64_t ff = s.n_ff_exp > 0 ? s.n_ff_exp : s.n_ff;
+      results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_gate_inp.weight", {s.n_embd, s.n_expert}, fan_in(s.n_embd), false));
+      results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_gate_exps.weight", {s.n_embd, ff, s.n_expert}, fan_in(s.n_embd), false));
+      results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_up_exps.weight", {s.n_embd, ff, s.n_expert}, fan_in(s.n_embd), false));
+      results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_down_exps.weight", {ff, s.n_embd, s.n_expert}, fan_in(ff), false));
+      if (s.n_ff_shexp > 0) {
+        const int64_t sh = s.n_ff_shexp;
+        results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_gate_inp_shexp.weight", {s.n_embd}, fan_in(s.n_embd), false));
+        results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_gate_shexp.weight", {s.n_embd, sh}, fan_in(s.n_embd), false));
+        results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_up_shexp.weight", {s.n_embd, sh}, fan_in(s.n_embd), false));
+        results.push_back(add_tensor(writer, pool, a, *type, idx++, p + "ffn_down_shexp.weight", {sh, s.n_embd}, fan_in(sh), false));
+      }
+    }
     for (const Status& r : results) {
       if (!r.is_ok()) return report_error(r);
     }
@@ -212,13 +260,17 @@ void register_mkmodel(CLI::App& app) {
   cmd->add_option("-o,--out", a->out_path, "Output GGUF file (a folder for the Wan presets)")->required();
   CLI::Option* type_opt = cmd->add_option("--type", a->type_name, "Weight type: f32, f16, bf16, q8_0, q4_0, q5_0, q4_k_m, q5_k_m, q6_k")
       ->capture_default_str();
-  cmd->add_option("--arch", a->shape.arch, "llama or qwen2")->capture_default_str();
+  cmd->add_option("--arch", a->shape.arch, "llama, qwen2, qwen2moe, qwen3moe or olmoe")->capture_default_str();
   cmd->add_option("--n-layer", a->shape.n_layer, "Transformer blocks");
   cmd->add_option("--n-embd", a->shape.n_embd, "Embedding width");
   cmd->add_option("--n-head", a->shape.n_head, "Attention heads");
   cmd->add_option("--n-head-kv", a->shape.n_head_kv, "Key/value heads (GQA/MQA); default = n-head");
   cmd->add_option("--n-ff", a->shape.n_ff, "Feed-forward width");
   cmd->add_option("--ctx", a->shape.n_ctx, "Training context length");
+  cmd->add_option("--n-expert", a->shape.n_expert, "Experts per MoE layer (0 = dense FFN)");
+  cmd->add_option("--n-expert-used", a->shape.n_expert_used, "Experts each token is routed to (top-k)");
+  cmd->add_option("--n-ff-exp", a->shape.n_ff_exp, "FFN width of one expert (default: --n-ff)");
+  cmd->add_option("--n-ff-shexp", a->shape.n_ff_shexp, "qwen2moe: shared expert FFN width (default: --n-ff)");
   cmd->add_option("--rope-theta", a->shape.rope_theta, "RoPE base frequency");
   cmd->add_option("--rms-eps", a->shape.rms_eps, "RMSNorm epsilon");
   cmd->add_flag("--tie", a->tie, "Tie the output matrix to the token embeddings");

@@ -10,6 +10,8 @@ const Architecture& qwen2_architecture() {
       .family = "Qwen2, Qwen2.5",
       .rope_mode = RopeMode::kNeox,
       .qkv_bias = true,
+      .qk_norm = QkNorm::kNone,
+      .moe = {.experts = ExpertFfn::kNone, .weights_norm = false, .ff_exp_key = false, .shared_expert = false},
       .read_extra = nullptr,
   };
   return kQwen2;
