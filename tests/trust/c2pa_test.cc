@@ -15,6 +15,7 @@
 
 #include "common/c2pa_validation.h"
 #include "media/mp4_writer.h"
+#include "trust/c2pa_test_util.h"
 #include "trust/bmff.h"
 #include "trust/c2pa_manifest.h"
 #include "trust/cbor.h"
@@ -26,34 +27,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string temp_dir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("frugal_c2pa_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+using c2pa_test::make_mp4;
+using c2pa_test::read_bytes;
 
-std::vector<uint8_t> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// A small real H.264 MP4 (faststart: ftyp, moov, mdat) of moving gradients.
-std::string make_mp4(const std::string& dir, int frames = 6) {
-  const std::string path = dir + "/clip.mp4";
-  media::Mp4Options options;
-  options.fps = {8, 1};
-  options.preset = "ultrafast";
-  auto writer = media::Mp4Writer::open(path, 64, 48, options);
-  EXPECT_TRUE(writer.has_value()) << writer.error().to_string();
-  std::vector<uint8_t> rgb(64 * 48 * 3);
-  for (int f = 0; f < frames; ++f) {
-    for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(i * 7 + f * 31);
-    EXPECT_TRUE(writer->write_frame(rgb).is_ok());
-  }
-  EXPECT_TRUE(writer->finish().is_ok());
-  return path;
-}
+std::string temp_dir(const std::string& name) { return c2pa_test::temp_dir("c2pa", name); }
 
 TEST(Cbor, PreferredSerialisation) {
   CborWriter w;

@@ -50,6 +50,27 @@ inline WeightStore open_case_store() {
   return std::move(*store);
 }
 
+// The vae_a case's VAE, loaded once per test suite, and a 2-thread pool per test.
+class CaseVaeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    store_ = new WeightStore(open_case_store());
+    auto vae = WanVae::load(*store_);
+    ASSERT_TRUE(vae.has_value()) << vae.error().to_string();
+    vae_ = new WanVae(std::move(*vae));
+  }
+  static void TearDownTestSuite() {
+    delete vae_;
+    delete store_;
+    vae_ = nullptr;
+    store_ = nullptr;
+  }
+
+  inline static WeightStore* store_ = nullptr;
+  inline static WanVae* vae_ = nullptr;
+  ThreadPool pool_{2};
+};
+
 // Prints max|d|, max|ref|, their ratio and the cosine similarity; returns the ratio.
 template <typename Ref>
 double compare(const std::string& what, const std::vector<float>& got, const std::vector<Ref>& ref) {

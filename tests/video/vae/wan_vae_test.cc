@@ -15,26 +15,7 @@ using vae_test::case_tensor;
 using vae_test::compare;
 using vae_test::kVaeTolerance;
 
-class WanVaeTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    store_ = new WeightStore(vae_test::open_case_store());
-    auto vae = WanVae::load(*store_);
-    ASSERT_TRUE(vae.has_value()) << vae.error().to_string();
-    vae_ = new WanVae(std::move(*vae));
-  }
-  static void TearDownTestSuite() {
-    delete vae_;
-    delete store_;
-  }
-
-  static WeightStore* store_;
-  static WanVae* vae_;
-  ThreadPool pool_{2};
-};
-
-WeightStore* WanVaeTest::store_ = nullptr;
-WanVae* WanVaeTest::vae_ = nullptr;
+class WanVaeTest : public vae_test::CaseVaeTest {};
 
 TEST_F(WanVaeTest, InfersTheConfigFromTensorShapes) {
   const vae::WanVaeConfig& cfg = vae_->config();

@@ -61,25 +61,7 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return m;
 }
 
-class WanVaeTiledTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    store_ = new WeightStore(vae_test::open_case_store());
-    auto vae = WanVae::load(*store_);
-    ASSERT_TRUE(vae.has_value()) << vae.error().to_string();
-    vae_ = new WanVae(std::move(*vae));
-  }
-  static void TearDownTestSuite() {
-    delete vae_;
-    delete store_;
-  }
-  static WeightStore* store_;
-  static WanVae* vae_;
-  ThreadPool pool_{2};
-};
-
-WeightStore* WanVaeTiledTest::store_ = nullptr;
-WanVae* WanVaeTiledTest::vae_ = nullptr;
+class WanVaeTiledTest : public vae_test::CaseVaeTest {};
 
 // The model counts what the decoder's MemoryMeter counts: activations and causal caches at the peak.
 TEST_F(WanVaeTiledTest, MemoryModelMatchesTheMeter) {
