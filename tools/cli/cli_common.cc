@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "quant/quantize.h"
+#include "quant/weighted_quantize.h"
 
 namespace frugal::cli {
 
@@ -55,7 +56,7 @@ SamplingGiven sampling_given(const SamplingFlagOptions& flags) {
 }
 
 Expected<std::vector<uint8_t>> parallel_quantize(ThreadPool& pool, DType dtype, const float* src, int64_t n_rows,
-                                                 int64_t row_len) {
+                                                 int64_t row_len, const float* importance) {
   const int64_t row_bytes = dtype_row_bytes(dtype, row_len);
   std::vector<uint8_t> out(static_cast<size_t>(row_bytes * n_rows));
   std::vector<Status> errors(static_cast<size_t>(pool.num_threads()));
@@ -63,7 +64,7 @@ Expected<std::vector<uint8_t>> parallel_quantize(ThreadPool& pool, DType dtype, 
     const int64_t chunk = (n_rows + num_threads - 1) / num_threads;
     const int64_t begin = std::min(n_rows, chunk * thread_idx), end = std::min(n_rows, begin + chunk);
     if (begin >= end) return;
-    auto part = quantize_rows(dtype, src + begin * row_len, end - begin, row_len);
+    auto part = quantize_rows_weighted(dtype, src + begin * row_len, end - begin, row_len, importance);
     if (!part) {
       errors[static_cast<size_t>(thread_idx)] = part.error();
       return;

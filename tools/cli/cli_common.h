@@ -42,9 +42,9 @@ SamplingFlagOptions add_sampling_flags(CLI::App& app, SamplingParams& params);
 SamplingGiven sampling_given(const SamplingFlagOptions& flags);
 
 // quantize_rows split over the pool's threads (row chunks are independent, so the bytes are the
-// same as a single-threaded call).
+// same as a single-threaded call); with `importance` [row_len], quantize_rows_weighted.
 Expected<std::vector<uint8_t>> parallel_quantize(ThreadPool& pool, DType dtype, const float* src, int64_t n_rows,
-                                                 int64_t row_len);
+                                                 int64_t row_len, const float* importance = nullptr);
 
 // "1.50 GiB", "512 B": binary units, two decimals.
 std::string human_bytes(double bytes);

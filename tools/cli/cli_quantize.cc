@@ -40,29 +40,6 @@ Expected<std::vector<float>> tensor_importance(const Imatrix* imatrix, const Ggu
   return importance;
 }
 
-// parallel_quantize with an importance vector: row chunks over the pool's threads.
-Expected<std::vector<uint8_t>> parallel_quantize_weighted(ThreadPool& pool, DType dtype, const float* src, int64_t n_rows,
-                                                          int64_t row_len, const float* importance) {
-  const int64_t row_bytes = dtype_row_bytes(dtype, row_len);
-  std::vector<uint8_t> out(static_cast<size_t>(row_bytes * n_rows));
-  std::vector<Status> errors(static_cast<size_t>(pool.num_threads()));
-  pool.run([&](int thread_idx, int num_threads) {
-    const int64_t chunk = (n_rows + num_threads - 1) / num_threads;
-    const int64_t begin = std::min(n_rows, chunk * thread_idx), end = std::min(n_rows, begin + chunk);
-    if (begin >= end) return;
-    auto part = quantize_rows_weighted(dtype, src + begin * row_len, end - begin, row_len, importance);
-    if (!part) {
-      errors[static_cast<size_t>(thread_idx)] = part.error();
-      return;
-    }
-    std::memcpy(out.data() + begin * row_bytes, part->data(), part->size());
-  });
-  for (const Status& e : errors) {
-    if (!e.is_ok()) return e;
-  }
-  return out;
-}
-
 // How many of the file's matrices the imatrix has entries for; none is an error (an imatrix of
 // another model), as is an entry whose size does not fit its tensor.
 Status check_imatrix_matches(const Imatrix& imatrix, const GgufFile& file, const std::string& path) {
@@ -173,7 +150,7 @@ int quantize(const QuantizeArgs& a) {
       if (norm_scale != awq.norm_scales.end()) {  // g_j /= s_j
         for (size_t j = 0; j < values->size(); ++j) (*values)[j] /= norm_scale->second[j % norm_scale->second.size()];
       }
-      auto bytes = parallel_quantize_weighted(pool, dst, values->data(), view.num_rows(), info.ne[0],
+      auto bytes = parallel_quantize(pool, dst, values->data(), view.num_rows(), info.ne[0],
                                               importance->empty() ? nullptr : importance->data());
       if (!bytes) return report_error(bytes.error());
       writer.add_tensor(info.name, dst, ne, std::move(*bytes));
