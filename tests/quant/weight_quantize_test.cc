@@ -7,19 +7,14 @@
 #include <random>
 #include <vector>
 
+#include "common/random_fill.h"
 #include "quant/q4_0.h"
 #include "quant/quantize.h"
 
 namespace frugal {
 namespace {
 
-std::vector<float> gaussian(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using testing::gaussian;
 
 // RMS(dequant(quant(x)) - x) / RMS(x).
 double relative_rms_error(DType dtype, const std::vector<float>& x, int64_t n_rows, int64_t row_len) {

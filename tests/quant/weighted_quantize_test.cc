@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "common/random_fill.h"
 #include "quant/quantize.h"
 #include "quant/weighted_quantize.h"
 
@@ -17,13 +18,7 @@ namespace {
 
 constexpr int64_t kRows = 64, kCols = 512;
 
-std::vector<float> gaussian(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using testing::gaussian;
 
 // Activation mean squares as LLMs show them: log-normal, a few channels 100x the rest.
 std::vector<float> skewed_importance(int64_t n, uint32_t seed) {
