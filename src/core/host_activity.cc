@@ -133,7 +133,10 @@ std::string HostVerdict::summary() const {
 HostVerdict judge_host(const HostActivity& a, const QuietThresholds& limits) {
   HostVerdict v;
   const int cores = std::max(1, a.cores);
-  if (a.load1 > limits.max_load_per_core * cores) {
+  // The load average lags by a minute and counts this process's own work (a benchmark's previous
+  // test still shows in it on an otherwise idle host), so it decides only when the window was too
+  // short for the shares below to be measured; otherwise the shares are the direct evidence.
+  if (a.window_s < limits.min_share_window_s && a.load1 > limits.max_load_per_core * cores) {
     v.reasons.push_back(fmt("load %.1f", a.load1) + " on " + std::to_string(cores) + (cores == 1 ? " core" : " cores"));
   }
   if (a.steal_share > limits.max_steal_share) v.reasons.push_back(fmt("steal %.0f %%", 100 * a.steal_share));

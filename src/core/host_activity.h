@@ -47,9 +47,12 @@ struct HostActivity {
 HostActivity host_activity_between(const ProcStat& before, const ProcStat& after, double load1, double own_cpu_s,
                                    double window_s, int64_t ticks_per_s);
 
-// Thresholds of the verdict. Defaults: load above half the cores (0.8 counts as quiet on 2 cores,
-// the quiet host), steal above 2 %, other processes above 10 % of the machine.
+// Thresholds of the verdict. Defaults: steal above 2 %, other processes above 10 % of the machine
+// over the window; when the window is shorter than min_share_window_s (too few ticks to measure
+// shares), the 1-minute load above half the cores instead (0.8 counts as quiet on 2 cores, the
+// issue's quiet host).
 struct QuietThresholds {
+  double min_share_window_s = 0.5;
   double max_load_per_core = 0.5;
   double max_steal_share = 0.02;
   double max_other_cpu_share = 0.10;

@@ -8,7 +8,9 @@ Session::Session(const Model& model, const SessionOptions& options)
     : model_(model),
       pool_(options.num_threads > 0 ? options.num_threads : default_num_threads()),
       kv_(model.config(), options.n_ctx > 0 ? options.n_ctx : model.config().n_ctx_train),
-      path_(options.path) {}
+      path_(options.path) {
+  scratch_.moe.trace = options.routing_trace;
+}
 
 Expected<std::vector<float>> Session::eval(const std::vector<int32_t>& tokens, LogitsMode mode) {
   if (tokens.empty()) return invalid_argument("eval: no tokens");

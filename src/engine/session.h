@@ -15,6 +15,7 @@ struct SessionOptions {
   int64_t n_ctx = 0;       // 0 = the model's training context
   int num_threads = 0;     // 0 = default_num_threads()
   MatmulPath path = MatmulPath::kFast;
+  RoutingTrace* routing_trace = nullptr;  // MoE models: record or replay expert choices (model/moe_ffn.h)
 };
 
 class Session {

@@ -28,35 +28,80 @@ void add_shared_expert(const ModelConfig& c, const LayerWeights& l, const float*
 
 }  // namespace
 
+namespace {
+
+// probs[e] = softmax(z)[e] over one token's router logits z [n_expert].
+void softmax_row(const float* z, int64_t n_expert, float* probs) {
+  const float max_z = *std::max_element(z, z + n_expert);
+  double sum = 0.0;
+  for (int64_t e = 0; e < n_expert; ++e) {
+    probs[e] = std::exp(z[e] - max_z);
+    sum += probs[e];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t e = 0; e < n_expert; ++e) probs[e] *= inv;
+}
+
+// weights[j] = probs[chosen[j]], divided by their sum (floored as llama.cpp) when `normalize`.
+void mixing_weights(const float* probs, const int32_t* chosen, int64_t k, bool normalize, float* weights) {
+  float w_sum = 0.0f;
+  for (int64_t j = 0; j < k; ++j) {
+    weights[j] = probs[chosen[j]];
+    w_sum += weights[j];
+  }
+  if (normalize) {
+    const float denom = std::max(w_sum, 6.103515625e-5f);
+    for (int64_t j = 0; j < k; ++j) weights[j] /= denom;
+  }
+}
+
+}  // namespace
+
 void route_tokens(const float* logits, int64_t n_tokens, int64_t n_expert, int64_t k, bool normalize, int32_t* chosen,
                   float* weights) {
   std::vector<float> probs(static_cast<size_t>(n_expert));
   std::vector<int32_t> order(static_cast<size_t>(n_expert));
   for (int64_t t = 0; t < n_tokens; ++t) {
-    const float* z = logits + t * n_expert;
-    const float max_z = *std::max_element(z, z + n_expert);
-    double sum = 0.0;
-    for (int64_t e = 0; e < n_expert; ++e) {
-      probs[static_cast<size_t>(e)] = std::exp(z[e] - max_z);
-      sum += probs[static_cast<size_t>(e)];
-    }
-    const float inv = static_cast<float>(1.0 / sum);
-    for (float& p : probs) p *= inv;
+    softmax_row(logits + t * n_expert, n_expert, probs.data());
     for (int64_t e = 0; e < n_expert; ++e) order[static_cast<size_t>(e)] = static_cast<int32_t>(e);
     std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int32_t a, int32_t b) {
       return probs[static_cast<size_t>(a)] > probs[static_cast<size_t>(b)] ||
              (probs[static_cast<size_t>(a)] == probs[static_cast<size_t>(b)] && a < b);
     });
-    float w_sum = 0.0f;
+    std::copy_n(order.begin(), k, chosen + t * k);
+    mixing_weights(probs.data(), chosen + t * k, k, normalize, weights + t * k);
+  }
+}
+
+void trace_routes(const float* logits, int64_t n_tokens, int64_t n_expert, int64_t k, bool normalize, int32_t* chosen,
+                  float* weights, RoutingTrace& trace) {
+  const size_t n = static_cast<size_t>(n_tokens * k);
+  if (trace.mode == RoutingTrace::Mode::kRecord) {
+    trace.chosen.insert(trace.chosen.end(), chosen, chosen + n);
+    return;
+  }
+  if (trace.cursor + n > trace.chosen.size()) {  // a run longer than the recorded one: keep its own routes
+    trace.overrun = true;
+    return;
+  }
+  const int32_t* recorded = trace.chosen.data() + trace.cursor;
+  trace.cursor += n;
+  std::vector<float> probs(static_cast<size_t>(n_expert));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    ++trace.routes;
+    int32_t* own = chosen + t * k;
+    const int32_t* rec = recorded + t * k;
+    if (std::equal(own, own + k, rec)) continue;
+    softmax_row(logits + t * n_expert, n_expert, probs.data());
+    double own_mass = 0.0, rec_mass = 0.0;
     for (int64_t j = 0; j < k; ++j) {
-      chosen[t * k + j] = order[static_cast<size_t>(j)];
-      weights[t * k + j] = probs[static_cast<size_t>(order[static_cast<size_t>(j)])];
-      w_sum += weights[t * k + j];
+      own_mass += probs[static_cast<size_t>(own[j])];
+      rec_mass += probs[static_cast<size_t>(rec[j])];
     }
-    if (normalize) {
-      const float denom = std::max(w_sum, 6.103515625e-5f);
-      for (int64_t j = 0; j < k; ++j) weights[t * k + j] /= denom;
-    }
+    if (!std::is_permutation(own, own + k, rec)) ++trace.differing;
+    trace.max_mass_gap = std::max(trace.max_mass_gap, own_mass - rec_mass);
+    std::copy_n(rec, k, own);
+    mixing_weights(probs.data(), own, k, normalize, weights + t * k);
   }
 }
 
@@ -68,6 +113,10 @@ void moe_ffn(const ModelConfig& c, const LayerWeights& l, const float* xn, int64
   s.weights.resize(static_cast<size_t>(n_tokens * k));
   matmul(l.gate_inp, xn, n_tokens, s.router.data(), pool, ms, path);  // [n_tokens, n_expert]
   route_tokens(s.router.data(), n_tokens, n_expert, k, c.expert_weights_norm, s.chosen.data(), s.weights.data());
+  if (s.trace != nullptr) {
+    trace_routes(s.router.data(), n_tokens, n_expert, k, c.expert_weights_norm, s.chosen.data(), s.weights.data(),
+                 *s.trace);
+  }
   std::fill(out, out + n_tokens * d, 0.0f);
 
   if (n_tokens == 1) {

@@ -62,10 +62,11 @@ TEST(ProbeTrust, ABusyHostIsRefusedWithItsNumbers) {
   HostActivity busy = quiet_host();
   busy.load1 = 5.2;
   busy.steal_share = 0.03;
+  busy.other_cpu_share = 0.4;
   const ProbeTrust t = judge_probe(steady_reading(), 480 * kMiB, busy);
   EXPECT_FALSE(t.trusted);
   EXPECT_FALSE(t.host_quiet);
-  EXPECT_EQ(t.why_no_mbu(), "host busy: load 5.2 on 2 cores, steal 3 %; MBU not reported");
+  EXPECT_EQ(t.why_no_mbu(), "host busy: steal 3 %, other processes used 40 % of the CPUs; MBU not reported");
 }
 
 TEST(ProbeTrust, CacheSizedArraysAndWideSpreadsAreRefused) {
@@ -120,10 +121,11 @@ TEST(MbuGate, NeverAboveOneAndNeverClamped) {
 TEST(MbuGate, AnUntrustedReadingWithholdsEvenAPlausibleMbu) {
   HostActivity busy = quiet_host();
   busy.load1 = 5.2;
+  busy.other_cpu_share = 0.4;
   const ProbeTrust t = judge_probe(steady_reading(), 480 * kMiB, busy);
   const MbuReading m = gate_mbu(t, 10e9, 34.5e9);
   EXPECT_FALSE(m.mbu.has_value());
-  EXPECT_EQ(m.withheld, "host busy: load 5.2 on 2 cores; MBU not reported");
+  EXPECT_EQ(m.withheld, "host busy: other processes used 40 % of the CPUs; MBU not reported");
 }
 
 // The live path: a real (small) measurement gets a verdict with the method and the host's numbers.

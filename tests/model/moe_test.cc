@@ -40,6 +40,41 @@ TEST(MoeRouting, SoftmaxTopKAndRenormalisation) {
   EXPECT_EQ(chosen[1], 1);
 }
 
+// Recording one run's routes and replaying them on another whose router logits differ: the replay
+// multiplies the recorded experts with its own probabilities, and counts and sizes the differences.
+TEST(MoeRouting, ATraceReplaysTheRecordedExpertsAndMeasuresTheDisagreement) {
+  const float near_tie[] = {0.0f, 2.0f, 1.0f, 0.999f};  // 2 tokens x 4 experts: token 0 ...
+  const float clear[] = {0.0f, 2.0f, 1.0f, -1.0f};      // ... and token 1
+  float recorded_logits[8], replay_logits[8];
+  std::copy_n(near_tie, 4, recorded_logits);
+  std::copy_n(clear, 4, recorded_logits + 4);
+  std::copy_n(recorded_logits, 8, replay_logits);
+  replay_logits[2] = 0.998f;  // the replaying path's rounding moves token 0's near-tie the other way
+  RoutingTrace trace;
+  int32_t chosen[4];
+  float w[4];
+  route_tokens(recorded_logits, 2, 4, 2, true, chosen, w);
+  trace_routes(recorded_logits, 2, 4, 2, true, chosen, w, trace);
+  ASSERT_EQ(trace.chosen, (std::vector<int32_t>{1, 2, 1, 2}));
+
+  trace.mode = RoutingTrace::Mode::kReplay;
+  route_tokens(replay_logits, 2, 4, 2, true, chosen, w);
+  EXPECT_EQ(chosen[1], 3);  // on its own, this path would pick expert 3 for token 0
+  trace_routes(replay_logits, 2, 4, 2, true, chosen, w, trace);
+  EXPECT_EQ(std::vector<int32_t>(chosen, chosen + 4), (std::vector<int32_t>{1, 2, 1, 2}));
+  EXPECT_EQ(trace.routes, 2);
+  EXPECT_EQ(trace.differing, 1);
+  EXPECT_GT(trace.max_mass_gap, 0.0);
+  EXPECT_LT(trace.max_mass_gap, 1e-3);  // a near-tie: 0.999 vs 0.998 in logits
+  const double e2 = std::exp(2.0), e1 = std::exp(0.998);
+  EXPECT_NEAR(w[0], e2 / (e2 + e1), 1e-6);  // weights from the replaying path's own probabilities
+  EXPECT_NEAR(w[1], e1 / (e2 + e1), 1e-6);
+  EXPECT_EQ(trace.cursor, trace.chosen.size());
+  EXPECT_FALSE(trace.overrun);
+  trace_routes(replay_logits, 2, 4, 2, true, chosen, w, trace);  // past the recording
+  EXPECT_TRUE(trace.overrun);
+}
+
 // A random F32 matrix [rows, cols] owned by the test.
 struct Matrix {
   std::vector<float> values;

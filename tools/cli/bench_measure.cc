@@ -43,8 +43,10 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 Expected<std::vector<float>> all_logits(const Model& model, int threads, const std::vector<int32_t>& ids,
-                                        MatmulPath path) {
-  Session session(model, session_options(threads, static_cast<int64_t>(ids.size()), path));
+                                        MatmulPath path, RoutingTrace* trace) {
+  SessionOptions options = session_options(threads, static_cast<int64_t>(ids.size()), path);
+  options.routing_trace = trace;
+  Session session(model, options);
   return session.eval(ids, LogitsMode::kAll);
 }
 
@@ -79,20 +81,39 @@ void compare_row(const float* fast, const float* ref, int64_t n_vocab, Validatio
 Expected<ValidationResult> compare_fast_with_reference(const Model& model, int threads, int64_t n_tokens,
                                                        bool inject_error) {
   const std::vector<int32_t> ids = random_tokens(model, n_tokens);
-  auto fast = all_logits(model, threads, ids, MatmulPath::kFast);
+  // MoE: the reference path multiplies the experts the fast path chose (see RoutingTrace).
+  RoutingTrace trace;
+  RoutingTrace* routing = model.config().is_moe() ? &trace : nullptr;
+  auto fast = all_logits(model, threads, ids, MatmulPath::kFast, routing);
   if (!fast) return fast.error();
-  auto ref = all_logits(model, threads, ids, MatmulPath::kReference);
+  trace.mode = RoutingTrace::Mode::kReplay;
+  auto ref = all_logits(model, threads, ids, MatmulPath::kReference, routing);
   if (!ref) return ref.error();
   // The corruption a broken kernel could cause: logits of the wrong rows (here: reversed rows).
   if (inject_error) std::reverse(fast->begin(), fast->end());
   const int64_t n_vocab = model.config().n_vocab;
   ValidationResult r;
   r.n_tokens = n_tokens;
+  r.moe_routes = trace.routes;
+  r.moe_routes_differing = trace.differing;
+  r.moe_max_mass_gap = trace.max_mass_gap;
+  if (routing != nullptr && (trace.overrun || trace.cursor != trace.chosen.size())) {
+    return internal_error("validation: the reference run's MoE layers did not replay the fast run's routes one for one");
+  }
   for (int64_t pos = 0; pos < n_tokens; ++pos) compare_row(fast->data() + pos * n_vocab, ref->data() + pos * n_vocab, n_vocab, r);
   return r;
 }
 
 Status check_validation(const ValidationResult& r) {
+  if (r.moe_max_mass_gap > kMaxRouteMassGap) {
+    char buf[256];
+    std::snprintf(buf, sizeof(buf),
+                  "validation failed: the fast path routed %lld of %lld tokens to other experts than the reference "
+                  "path would, by up to %.3f of router probability (near-ties allowed up to %.3f)",
+                  static_cast<long long>(r.moe_routes_differing), static_cast<long long>(r.moe_routes),
+                  r.moe_max_mass_gap, kMaxRouteMassGap);
+    return internal_error(buf);
+  }
   if (r.min_cosine >= kMinValidationCosine && r.top1_mismatches == 0) return Status::ok();
   char buf[256];
   std::snprintf(buf, sizeof(buf),

@@ -20,12 +20,18 @@ struct ValidationResult {
   double max_abs_diff = 0;
   int64_t top1_checked = 0;     // positions whose reference top-1 margin is clear
   int64_t top1_mismatches = 0;
+  int64_t moe_routes = 0;            // MoE models: (layer, token) routes the reference path replayed
+  int64_t moe_routes_differing = 0;  // ... where its own top-k would have been other experts
+  double moe_max_mass_gap = 0;       // ... by at most this much router probability
 };
 
 inline constexpr double kMinValidationCosine = 0.999;
+// A route the two paths disagree on is a near-tie when the reference path's own top-k holds at most
+// this much more router probability than the fast path's choice; more means the router's arithmetic differs.
+inline constexpr double kMaxRouteMassGap = 0.02;
 
 // Runs n_tokens random ids (fixed seed) through both paths in fresh sessions and compares every
-// position. inject_error corrupts the fast logits first (to test that the check fails loudly).
+// position; on MoE models the reference path replays the fast path's expert choices. inject_error corrupts the fast logits first (to test that the check fails loudly).
 Expected<ValidationResult> compare_fast_with_reference(const Model& model, int threads, int64_t n_tokens,
                                                        bool inject_error);
 // kInternal naming the figures when the result is below kMinValidationCosine or a clear top-1 differs.

@@ -64,7 +64,17 @@ double BenchRow::tps_median() const {
   return s.size() % 2 == 1 ? s[mid] : 0.5 * (s[mid - 1] + s[mid]);
 }
 MbuReading BenchRow::mbu() const { return gate_mbu(probe.trust, achieved_bytes_per_s(), probe.read_gb_per_s * 1e9); }
-double BenchRow::mfu() const { return achieved_fraction(flops_per_token * tps_median(), probe.peak_flops_per_s); }
+MfuReading BenchRow::mfu() const {
+  const double f = achieved_fraction(flops_per_token * tps_median(), probe.peak_flops_per_s);
+  if (!probe.trust.host_quiet) return {std::nullopt, judge_host(probe.trust.host).summary() + "; MFU not reported"};
+  if (f > 1.0) {
+    char buf[160];
+    std::snprintf(buf, sizeof(buf), "achieved FLOP/s is %.0f %% of the FMA probe's peak (a disturbed probe); MFU not reported",
+                  100 * f);
+    return {std::nullopt, buf};
+  }
+  return {f, ""};
+}
 
 void print_table_header() {
   std::printf("| %-28s | %-7s | %9s | %7s | %10s | %11s | %10s | %10s | %6s | %6s |\n", "model", "type", "size", "threads",
@@ -77,27 +87,35 @@ void print_table_row(const BenchRow& r) {
   const bool gib = r.model_bytes >= 1024.0 * 1024.0 * 1024.0;
   const double size = r.model_bytes / (gib ? 1024.0 * 1024.0 * 1024.0 : 1024.0 * 1024.0);
   const MbuReading mbu = r.mbu();
-  char mbu_text[16] = "n/a";
+  const MfuReading mfu = r.mfu();
+  char mbu_text[16] = "n/a", mfu_text[16] = "n/a";
   if (mbu.mbu) std::snprintf(mbu_text, sizeof(mbu_text), "%5.1f%%", 100 * *mbu.mbu);
-  std::printf("| %-28s | %-7s | %5.2f %s | %7d | %10s | %11.2f | %10.2f | %10.2f | %6s | %5.1f%% |\n", name.c_str(),
+  if (mfu.mfu) std::snprintf(mfu_text, sizeof(mfu_text), "%5.1f%%", 100 * *mfu.mfu);
+  std::printf("| %-28s | %-7s | %5.2f %s | %7d | %10s | %11.2f | %10.2f | %10.2f | %6s | %6s |\n", name.c_str(),
               r.weight_type.c_str(), size, gib ? "GiB" : "MiB", r.threads, r.test_name().c_str(),
-              r.tps_median(), r.tps_min(), r.tps_max(), mbu_text, 100 * r.mfu());
+              r.tps_median(), r.tps_min(), r.tps_max(), mbu_text, mfu_text);
   std::fflush(stdout);
 }
 
-void print_withheld_mbu_notes(const std::vector<BenchRow>& rows) {
-  std::vector<std::pair<std::string, int>> reasons;  // in first-seen order
-  for (const BenchRow& r : rows) {
-    const MbuReading m = r.mbu();
-    if (m.mbu) continue;
-    auto it = std::find_if(reasons.begin(), reasons.end(), [&](const auto& e) { return e.first == m.withheld; });
+void print_withheld_efficiency_notes(const std::vector<BenchRow>& rows) {
+  // (figure, reason) -> rows, in first-seen order
+  std::vector<std::pair<std::pair<const char*, std::string>, int>> reasons;
+  auto count = [&](const char* figure, const std::string& why) {
+    auto it = std::find_if(reasons.begin(), reasons.end(),
+                           [&](const auto& e) { return e.first.first == figure && e.first.second == why; });
     if (it == reasons.end()) {
-      reasons.emplace_back(m.withheld, 1);
+      reasons.push_back({{figure, why}, 1});
     } else {
       ++it->second;
     }
+  };
+  for (const BenchRow& r : rows) {
+    if (const MbuReading m = r.mbu(); !m.mbu) count("MBU", m.withheld);
+    if (const MfuReading m = r.mfu(); !m.mfu) count("MFU", m.withheld);
   }
-  for (const auto& [why, n] : reasons) std::printf("# MBU n/a for %d row%s: %s\n", n, n == 1 ? "" : "s", why.c_str());
+  for (const auto& [key, n] : reasons) {
+    std::printf("# %s n/a for %d row%s: %s\n", key.first, n, n == 1 ? "" : "s", key.second.c_str());
+  }
   std::fflush(stdout);
 }
 
@@ -118,7 +136,6 @@ std::string row_to_json_line(const BenchRow& r) {
             {"tokens_per_s_max", r.tps_max()},
             {"bytes_per_token", r.bytes_per_token},
             {"flops_per_token", r.flops_per_token},
-            {"mfu", r.mfu()},
             {"read_gb_per_s", r.probe.read_gb_per_s},
             {"probe_trusted", r.probe.trust.trusted},
             {"peak_flops_per_s", r.probe.peak_flops_per_s}};
@@ -129,6 +146,14 @@ std::string row_to_json_line(const BenchRow& r) {
   } else {
     j["mbu"] = nullptr;
     j["mbu_withheld"] = mbu.withheld;
+  }
+  // "mfu" likewise: a number in (0, 1], or null with "mfu_withheld".
+  const MfuReading mfu = r.mfu();
+  if (mfu.mfu) {
+    j["mfu"] = *mfu.mfu;
+  } else {
+    j["mfu"] = nullptr;
+    j["mfu_withheld"] = mfu.withheld;
   }
   return j.dump();
 }

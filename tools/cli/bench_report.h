@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,14 @@ struct ProbeFigures {
   double triad_gb_per_s = 0;
   double peak_flops_per_s = 0;  // f32 FMA probe
   std::string flops_variant;    // "avx512", "avx2", "portable"
+};
+
+// Achieved FLOP/s over the FMA probe's peak, in (0, 1], or withheld with the reason: when the host
+// was busy around the probes (the same verdict as the bandwidth probe's) or when the achieved rate
+// exceeds the probe's peak (a disturbed probe, not a faster-than-peak model).
+struct MfuReading {
+  std::optional<double> mfu;
+  std::string withheld;  // why, when mfu is nullopt
 };
 
 struct BenchRow {
@@ -49,9 +58,9 @@ struct BenchRow {
   double tps_max() const;
   double achieved_bytes_per_s() const { return bytes_per_token * tps_median(); }
   // Achieved bytes/s over the probe's read bandwidth, or withheld with the reason (membw_trust.h):
-  // never above 1. Achieved FLOP/s over the f32 peak.
+  // never above 1. Achieved FLOP/s over the f32 peak, likewise (MfuReading).
   MbuReading mbu() const;
-  double mfu() const;
+  MfuReading mfu() const;
 };
 
 // This machine, as calibration records name it: hostname, /proc/cpuinfo model name, and now in UTC.
@@ -64,8 +73,8 @@ void print_table_row(const BenchRow& row);
 // One JSON object on one line (no trailing newline).
 std::string row_to_json_line(const BenchRow& row);
 
-// After a table: one "# MBU not reported for N rows: why" line per distinct reason.
-void print_withheld_mbu_notes(const std::vector<BenchRow>& rows);
+// After a table: one "# MBU|MFU n/a for N rows: why" line per figure and distinct reason.
+void print_withheld_efficiency_notes(const std::vector<BenchRow>& rows);
 
 void print_probe_table_header();
 void print_probe_row(const ProbeFigures& p);

@@ -126,6 +126,12 @@ Status validate_model(const Model& model, const BenchArgs& a, const std::string&
   if (!st.is_ok()) return Status(st.code(), path + ": " + st.message());
   std::fprintf(stderr, "frugal bench: %s: fast path matches the reference on %lld tokens (min cosine %.6f, max |diff| %.3g)\n",
                path.c_str(), static_cast<long long>(v->n_tokens), v->min_cosine, v->max_abs_diff);
+  if (v->moe_routes > 0) {
+    std::fprintf(stderr, "frugal bench: %s: expert routes: %lld of %lld differ between the paths (near-ties: the reference "
+                 "replayed the fast path's experts; largest router-probability gap %.4f)\n",
+                 path.c_str(), static_cast<long long>(v->moe_routes_differing), static_cast<long long>(v->moe_routes),
+                 v->moe_max_mass_gap);
+  }
   return Status::ok();
 }
 
@@ -319,7 +325,7 @@ int run_bench(const BenchArgs& a) {
   std::vector<BenchRow> rows;
   Status st = a.interleave ? bench_interleaved(a, probes, rows) : bench_sequential(a, probes, rows);
   if (!st.is_ok()) return report_error(st);
-  if (!a.json && !a.validate_only) print_withheld_mbu_notes(rows);
+  if (!a.json && !a.validate_only) print_withheld_efficiency_notes(rows);
   if (a.validate_only) {
     std::printf("validation passed: %zu model(s)\n", a.models.size());
     return 0;
