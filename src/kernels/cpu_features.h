@@ -18,6 +18,8 @@ struct CpuFeatures {
     return supports_avx2_table() && os_avx512 && avx512f && avx512bw && avx512vl && avx512dq &&
            avx512vnni;
   }
+  // AMX-BF16 tiles plus the AVX-512 table (the F16 prefill's weight conversion).
+  bool supports_amx_bf16() const { return supports_avx512_table() && amx_tile && amx_bf16 && amx_permitted; }
   bool supports_amx() const { return supports_avx512_table() && amx_tile && amx_int8 && amx_permitted; }
 };
 

@@ -2,6 +2,7 @@
 // the process-wide choice (FRUGAL_ISA override, else the best this CPU supports).
 #include "kernels/kernel_table.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -65,7 +66,26 @@ const KernelTable& select_table() {
   return *kernels_for(best);
 }
 
+AmxF16Mode initial_amx_f16_mode() {
+  const char* env = std::getenv("FRUGAL_AMX_F16");
+  if (env == nullptr || *env == '\0') return AmxF16Mode::kAuto;
+  const std::string_view v(env);
+  if (v == "off") return AmxF16Mode::kOff;
+  if (v == "x1") return AmxF16Mode::kX1;
+  if (v == "x3") return AmxF16Mode::kX3;
+  log_warn("FRUGAL_AMX_F16=" + std::string(v) + " is not one of off|x1|x3; using the default");
+  return AmxF16Mode::kAuto;
+}
+
+std::atomic<AmxF16Mode>& amx_f16_mode_state() {
+  static std::atomic<AmxF16Mode> mode{initial_amx_f16_mode()};
+  return mode;
+}
+
 }  // namespace
+
+AmxF16Mode amx_f16_mode() { return amx_f16_mode_state().load(std::memory_order_relaxed); }
+void set_amx_f16_mode(AmxF16Mode mode) { amx_f16_mode_state().store(mode, std::memory_order_relaxed); }
 
 std::string_view isa_name(Isa isa) {
   switch (isa) {

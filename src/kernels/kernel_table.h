@@ -38,6 +38,12 @@ struct MulMatArgs {
   //                     256-element block d, [k / 256, n_tokens] (q8_k_block_sums).
   const int32_t* act_block_sums = nullptr;
   const float* act_block_scales = nullptr;
+  // mul_mat_packed for F16 weights on a table with split_bf16 only: when act_bf16_hi is set, the
+  // activations are these bf16 planes ([n_tokens rounded up to 16, k], zero padding rows, k % 32
+  // == 0) instead of `acts`, and the product runs on AMX-BF16 tiles: bf16x3 with act_bf16_lo,
+  // bf16x1 without (ref/ref_bf16_split.h).
+  const uint16_t* act_bf16_hi = nullptr;
+  const uint16_t* act_bf16_lo = nullptr;
 };
 
 // Arguments of a one-row, one-token mul_mat: how ISA tables express vec_dot through their tiles.
@@ -66,6 +72,8 @@ struct KernelTable {
                                 int64_t dim, float scale, float* scores, int64_t scores_stride);
   using AxpyRowsF32Fn = void (*)(const float* w, int64_t w_stride, const int64_t* n_rows, int64_t n_q,
                                  const float* base, const int64_t* offsets, int64_t dim, float* acc);
+  // x[n] f32 -> bf16 hi[n] = bf16(x), lo[n] = bf16(x - hi) (lo may be null), nearest even.
+  using SplitBf16Fn = void (*)(const float* x, int64_t n, uint16_t* hi, uint16_t* lo);
   // Softmax numerators: x[i] = exp(x[i] - shift) for i < n; returns their sum.
   using ExpShiftedFn = float (*)(float* x, int64_t n, float shift);
   // max_i x[i] over i < n (n >= 1; no NaN).
@@ -94,11 +102,26 @@ struct KernelTable {
   ExpShiftedFn exp_shifted_f32 = nullptr;
   MaxF32Fn max_f32 = nullptr;  // the softmax shift (exact in any order)
   SiluMulFn silu_mul_f32 = nullptr;
+  // Set only where the CPU grants AMX-BF16 tiles: packed F16 matmuls of kAmxF16MinTokens or more
+  // tokens may then pass bf16 activation planes (MulMatArgs::act_bf16_*). Null: the FMA kernels.
+  SplitBf16Fn split_bf16 = nullptr;
   FmaProbe fma_probe;  // peak-f32 FLOP/s probe loop at this ISA's vector width (engine/flops_probe)
 };
 
 // Packed matrices are cut into groups of this many rows (work splits respect it).
 constexpr int64_t kPackedRowGroup = 16;
+
+// Packed F16 prefill on AMX-BF16 tiles (tables with split_bf16), from kAmxF16MinTokens tokens and
+// k % 32 == 0 (otherwise the FMA kernel runs). kX3: three bf16 products per element (error ~ F16
+// rounding); kX1: one (bf16 rounding of weights and activations); kOff: never. kAuto (default):
+// kX3 for callers that accept batch-dependent results (MatmulScratch::tile_f16: the video DiT),
+// kOff for the rest (LLM serving promises batch-invariant outputs; the tiles sum in another order
+// than the per-token FMA kernel). FRUGAL_AMX_F16=off|x1|x3 forces a mode for every caller;
+// set_amx_f16_mode changes it (tests, benchmarks).
+enum class AmxF16Mode { kAuto, kOff, kX1, kX3 };
+constexpr int64_t kAmxF16MinTokens = 64;
+AmxF16Mode amx_f16_mode();
+void set_amx_f16_mode(AmxF16Mode mode);
 
 // The activation format a weight dtype's vec_dot consumes.
 DType activation_dtype(DType weight_dtype);

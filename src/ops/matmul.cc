@@ -32,7 +32,45 @@ struct ActBuffer {
   int64_t row_bytes = 0;
   const int32_t* block_sums = nullptr;  // packed weights only: see MulMatArgs::act_block_sums
   const float* block_scales = nullptr;
+  const uint16_t* bf16_hi = nullptr;     // packed F16 on AMX-BF16: see MulMatArgs::act_bf16_hi
+  const uint16_t* bf16_lo = nullptr;
 };
+
+// The AMX-BF16 arithmetic of the F16-weight targets of a call (kOff: the FMA kernel): the table
+// grants tiles, the mode (or, in kAuto, the caller) asks for them, enough tokens, k in whole
+// 32-element tiles and every F16 target packed.
+AmxF16Mode amx_f16_for(const MatmulTarget* targets, int n_targets, int64_t k, int64_t n_tokens,
+                       const MatmulScratch& scratch) {
+  AmxF16Mode mode = amx_f16_mode();
+  if (mode == AmxF16Mode::kAuto) mode = scratch.tile_f16 ? AmxF16Mode::kX3 : AmxF16Mode::kOff;
+  if (kernels().split_bf16 == nullptr || n_tokens < kAmxF16MinTokens || k % 32 != 0) return AmxF16Mode::kOff;
+  for (int i = 0; i < n_targets; ++i) {
+    if (targets[i].w->dtype == DType::kF16 && targets[i].w->packed == nullptr) return AmxF16Mode::kOff;
+  }
+  return mode;
+}
+
+// x [n_tokens, k] -> bf16 hi (and lo for bf16x3) planes in `storage`, each [n_tokens rounded up
+// to 16, k] with zero padding rows.
+ActBuffer split_acts_bf16(bool x3, const float* x, int64_t k, int64_t n_tokens, ThreadPool& pool,
+                          std::vector<uint16_t>& storage) {
+  const int64_t padded = (n_tokens + 15) / 16 * 16;
+  const int64_t plane = padded * k;
+  storage.resize(static_cast<size_t>(x3 ? 2 * plane : plane));
+  uint16_t* hi = storage.data();
+  uint16_t* lo = x3 ? hi + plane : nullptr;
+  const auto pad = static_cast<size_t>((padded - n_tokens) * k);
+  std::fill_n(hi + n_tokens * k, pad, uint16_t{0});
+  if (lo != nullptr) std::fill_n(lo + n_tokens * k, pad, uint16_t{0});
+  const auto split = kernels().split_bf16;
+  pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
+    split(x + begin * k, (end - begin) * k, hi + begin * k, lo != nullptr ? lo + begin * k : nullptr);
+  });
+  ActBuffer acts{DType::kF16, nullptr, 0};
+  acts.bf16_hi = hi;
+  acts.bf16_lo = lo;
+  return acts;
+}
 
 // The per-block sums and scales packed kernels need (Q8_0 or Q8_K activations; see MulMatArgs),
 // in `sums` / `scales`.
@@ -92,6 +130,8 @@ void run_rows(const TensorView& w, const ActBuffer& acts, int64_t n_tokens, floa
   if (w.packed != nullptr) {
     args.act_block_sums = acts.block_sums;
     args.act_block_scales = acts.block_scales;
+    args.act_bf16_hi = acts.bf16_hi;
+    args.act_bf16_lo = acts.bf16_lo;
     kernels().mul_mat_packed(w.dtype, args);
   } else {
     kernels().mul_mat(w.dtype, args);
@@ -145,6 +185,7 @@ void matmul_multi_fast(const MatmulTarget* targets, int n_targets, const float* 
   std::array<ActBuffer, kMaxTargets> acts{};
   std::array<ActBuffer, 2> formats{};
   int n_formats = 0;
+  const AmxF16Mode amx_f16 = amx_f16_for(targets, n_targets, k, n_tokens, scratch);
   for (int i = 0; i < n_targets; ++i) {
     CHECK(targets[i].w->row_elems() == k, "matmul_multi: weights must share k");
     const DType dtype = activation_dtype(targets[i].w->dtype);
@@ -153,7 +194,9 @@ void matmul_multi_fast(const MatmulTarget* targets, int n_targets, const float* 
     if (f == n_formats) {
       CHECK(n_formats < 2, "matmul_multi: more than two activation formats");
       formats[static_cast<size_t>(f)] =
-          quantize_acts(dtype, x, k, n_tokens, pool, f == 0 ? scratch.act_bytes : scratch.act_bytes_alt);
+          amx_f16 != AmxF16Mode::kOff && dtype == DType::kF16
+              ? split_acts_bf16(amx_f16 == AmxF16Mode::kX3, x, k, n_tokens, pool, scratch.act_bf16)
+              : quantize_acts(dtype, x, k, n_tokens, pool, f == 0 ? scratch.act_bytes : scratch.act_bytes_alt);
       ++n_formats;
     }
     const bool needs_sums = dtype == DType::kQ8_0 || dtype == DType::kQ8_K;  // F16 activations are used as they are

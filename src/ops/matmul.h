@@ -26,6 +26,10 @@ struct MatmulScratch {
   std::vector<float> act_block_scales;  // ... and d as f32
   std::vector<int32_t> act_block_sums_alt;  // the same for act_bytes_alt
   std::vector<float> act_block_scales_alt;
+  std::vector<uint16_t> act_bf16;  // packed F16 on AMX-BF16: bf16 hi then lo planes (kernel_table.h)
+  // Set by callers that do not need batch-invariant outputs (the video DiT): packed F16 prefill
+  // may then run on AMX-BF16 tiles where granted (AmxF16Mode::kAuto; kernels/kernel_table.h).
+  bool tile_f16 = false;
 };
 
 // Owns the re-laid-out copies made by pack_for_kernels (64-byte aligned buffers).

@@ -9,6 +9,8 @@
 #include "core/check.h"
 #include "kernels/fma_probe.h"
 #include "kernels/isa_tables.h"
+#include "kernels/cpu_features.h"
+#include "kernels/x86_avx512/amx_bf16_f16.h"
 #include "kernels/x86_avx512/amx_packed_q4k.h"
 #include "kernels/x86_avx512/zmm_f32_vec.h"
 #include "kernels/x86_avx512/zmm_float.h"
@@ -52,7 +54,9 @@ void avx512_mul_mat_packed(DType weight_dtype, const MulMatArgs& args) {
   switch (weight_dtype) {
     case DType::kQ4_0: return x86::packed_mul_mat<x86::Q4_0Packed>(args);
     case DType::kQ8_0: return x86::packed_mul_mat<x86::Q8_0Packed>(args);
-    case DType::kF16: return x86::packed_f16_mul_mat(args);
+    case DType::kF16:
+      if (args.act_bf16_hi != nullptr) return x86::amx_bf16_f16_mul_mat(args);  // only set where split_bf16 is
+      return x86::packed_f16_mul_mat(args);
     case DType::kQ4_K: return x86::packed_q4k_mul_mat(args);
     case DType::kQ6_K: return x86::packed_q6k_mul_mat(args);
     default: CHECK(false, "mul_mat_packed: this weight type has no packed layout");
@@ -96,6 +100,9 @@ const KernelTable& avx512_kernel_table() {
     t.packed_size[static_cast<size_t>(DType::kQ6_K)] = packed_k::q6k_size;
     t.pack_rows[static_cast<size_t>(DType::kQ6_K)] = packed_k::pack_rows_q6k;
     t.mul_mat_packed = avx512_mul_mat_packed;
+    // F16 prefill on AMX-BF16 tiles where the CPU and the OS grant them (the op passes bf16
+    // activation planes only when split_bf16 is set; amx_f16_mode switches it off).
+    if (cpu_features().supports_amx_bf16()) t.split_bf16 = x86::split_bf16_zmm;
     t.dot_rows_f32 = x86::zmm_dot_rows_f32;
     t.axpy_rows_f32 = x86::zmm_axpy_rows_f32;
     return t;

@@ -51,6 +51,7 @@ void WanDit::reserve(const DitGrid& grid) {
   const DitConfig& c = config_;
   const int64_t n = grid.n_tokens();
   block_scratch_.reserve(c, n);
+  block_scratch_.matmul.tile_f16 = true;  // a pass is never batched with others: AMX-BF16 F16 prefill may run
   x_.resize(static_cast<size_t>(n * c.dim));
   patches_.resize(static_cast<size_t>(n * c.in_dim * c.patch_volume()));
   head_out_.resize(static_cast<size_t>(n * c.patch_volume() * c.out_dim));
