@@ -3,12 +3,17 @@
 //   [1536 x 8960] (ffn.2), reported as GFLOP/s (2 * k * rows * tokens per matmul), for the weight
 //   types a DiT runs in: F16 (the released files), Q8_0 (`frugal quantize ... q8_0`: VNNI int8),
 //   BF16 and F32. "peak_GFLOP/s" is the machine's measured f32 FMA peak on the same threads
-//   (engine/flops_probe), so the ratio is the fraction of peak the DiT's GEMMs reach.
+//   (engine/flops_probe), so the ratio is the fraction of peak the DiT's GEMMs reach. F16 runs
+//   three ways: the packed FMA kernel (f16_), and where the CPU grants AMX-BF16 the tile kernel
+//   (f16amx3_: bf16x3, what the DiT runs; f16amx1_: bf16x1), which also report
+//   "amx_bf16_peak_GFLOP/s": a register-only TDPBF16PS loop on the same threads (bf16x3 needs three
+//   tile products per multiply-add, so its own ceiling is a third of that).
 // Weights are packed as the model packs them (pack_for_kernels). Before timing, every 7th row of
 // every 97th token is checked against the ref table's vec_dot on the same quantized activations
-// (relative 1e-4 of sum |w_i * a_i|); a mismatch stops the benchmark with an error.
+// (relative 1e-4 of sum |w_i * a_i|; bf16x1: 1e-2); a mismatch stops the benchmark with an error.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <string>
@@ -55,7 +60,7 @@ Problem make_problem(DType dtype, int64_t n_rows, int64_t k) {
   return p;
 }
 
-std::string validate(const Problem& p, const std::vector<float>& y) {
+std::string validate(const Problem& p, const std::vector<float>& y, double rel) {
   const KernelTable& ref = *kernels_for(Isa::kRef);
   const DType w = p.view.dtype, a = activation_dtype(w);
   const int64_t k = p.k;
@@ -70,7 +75,7 @@ std::string validate(const Problem& p, const std::vector<float>& y) {
       double scale = 0.0;
       for (int64_t i = 0; i < k; ++i) scale += std::fabs(static_cast<double>(wf[i]) * af[i]);
       const double got = y[static_cast<size_t>(t * p.view.num_rows() + r)];
-      if (std::fabs(got - want) > 1e-4 * scale + 1e-5) {
+      if (std::fabs(got - want) > rel * scale + 1e-5) {
         return "row " + std::to_string(r) + " token " + std::to_string(t) + ": " + std::to_string(got) + " vs ref " +
                std::to_string(want);
       }
@@ -88,14 +93,39 @@ double peak_gflops(int threads) {
   return cached[threads];
 }
 
-void BM_DitLinear(benchmark::State& state, DType dtype, int64_t n_rows, int64_t k) {
+// The AMX-BF16 tiles' register-only rate on `threads` threads, GFLOP/s (0: not granted).
+double amx_bf16_peak_gflops(int threads) {
+  const auto probe = kernels().amx_bf16_probe;
+  if (probe == nullptr) return 0.0;
+  ThreadPool pool(threads);
+  constexpr int64_t kIters = 200000;  // ~50 ms per thread at 16 cycles per tile product
+  double best = 0.0;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<int64_t> flops(static_cast<size_t>(threads), 0);
+    const auto start = std::chrono::steady_clock::now();
+    pool.run_chunks(threads, [&](int64_t i) { flops[static_cast<size_t>(i)] = probe(kIters); });
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double total = 0.0;
+    for (const int64_t f : flops) total += static_cast<double>(f);
+    best = std::max(best, total / s * 1e-9);
+  }
+  return best;
+}
+
+void BM_DitLinear(benchmark::State& state, DType dtype, int64_t n_rows, int64_t k, AmxF16Mode amx) {
   const int threads = static_cast<int>(state.range(0));
+  if (amx != AmxF16Mode::kOff && kernels().split_bf16 == nullptr) {
+    state.SkipWithError("this CPU/OS grants no AMX-BF16 tiles");
+    return;
+  }
   const Problem p = make_problem(dtype, n_rows, k);
   ThreadPool pool(threads);
   MatmulScratch scratch;
+  scratch.tile_f16 = amx != AmxF16Mode::kOff;
+  set_amx_f16_mode(amx);
   std::vector<float> y(static_cast<size_t>(n_rows * kTokens));
   matmul(p.view, p.x.data(), kTokens, y.data(), pool, scratch);
-  if (const std::string error = validate(p, y); !error.empty()) {
+  if (const std::string error = validate(p, y, amx == AmxF16Mode::kX1 ? 1e-2 : 1e-4); !error.empty()) {
     state.SkipWithError(error.c_str());
     return;
   }
@@ -107,20 +137,24 @@ void BM_DitLinear(benchmark::State& state, DType dtype, int64_t n_rows, int64_t 
       2.0 * static_cast<double>(k * n_rows * kTokens) * static_cast<double>(state.iterations()) * 1e-9,
       benchmark::Counter::kIsRate);
   state.counters["peak_GFLOP/s"] = peak_gflops(threads);
+  if (amx != AmxF16Mode::kOff) state.counters["amx_bf16_peak_GFLOP/s"] = amx_bf16_peak_gflops(threads);
+  set_amx_f16_mode(AmxF16Mode::kAuto);
 }
 
-#define DIT_LINEARS(type, dtype)                                                                                    \
-  BENCHMARK_CAPTURE(BM_DitLinear, type##_qkvo_1536x1536, dtype, 1536, 1536)->Arg(2)->UseRealTime()->Unit(          \
+#define DIT_LINEARS(type, dtype, amx)                                                                                  \
+  BENCHMARK_CAPTURE(BM_DitLinear, type##_qkvo_1536x1536, dtype, 1536, 1536, amx)->Arg(1)->Arg(2)->UseRealTime()->Unit(          \
       benchmark::kMillisecond);                                                                                     \
-  BENCHMARK_CAPTURE(BM_DitLinear, type##_ffn0_8960x1536, dtype, 8960, 1536)->Arg(2)->UseRealTime()->Unit(          \
+  BENCHMARK_CAPTURE(BM_DitLinear, type##_ffn0_8960x1536, dtype, 8960, 1536, amx)->Arg(1)->Arg(2)->UseRealTime()->Unit(          \
       benchmark::kMillisecond);                                                                                     \
-  BENCHMARK_CAPTURE(BM_DitLinear, type##_ffn2_1536x8960, dtype, 1536, 8960)->Arg(2)->UseRealTime()->Unit(          \
+  BENCHMARK_CAPTURE(BM_DitLinear, type##_ffn2_1536x8960, dtype, 1536, 8960, amx)->Arg(1)->Arg(2)->UseRealTime()->Unit(          \
       benchmark::kMillisecond);
 
-DIT_LINEARS(f16, DType::kF16)
-DIT_LINEARS(q8_0, DType::kQ8_0)
-DIT_LINEARS(bf16, DType::kBF16)
-DIT_LINEARS(f32, DType::kF32)
+DIT_LINEARS(f16, DType::kF16, AmxF16Mode::kOff)
+DIT_LINEARS(f16amx3, DType::kF16, AmxF16Mode::kX3)
+DIT_LINEARS(f16amx1, DType::kF16, AmxF16Mode::kX1)
+DIT_LINEARS(q8_0, DType::kQ8_0, AmxF16Mode::kOff)
+DIT_LINEARS(bf16, DType::kBF16, AmxF16Mode::kOff)
+DIT_LINEARS(f32, DType::kF32, AmxF16Mode::kOff)
 
 }  // namespace
 }  // namespace frugal

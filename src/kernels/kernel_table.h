@@ -39,8 +39,8 @@ struct MulMatArgs {
   const int32_t* act_block_sums = nullptr;
   const float* act_block_scales = nullptr;
   // mul_mat_packed for F16 weights on a table with split_bf16 only: when act_bf16_hi is set, the
-  // activations are these bf16 planes ([n_tokens rounded up to 16, k], zero padding rows, k % 32
-  // == 0) instead of `acts`, and the product runs on AMX-BF16 tiles: bf16x3 with act_bf16_lo,
+  // activations are these bf16 planes (split_bf16's tile order, n_tokens rounded up to 16 with zero
+  // padding rows, k % 32 == 0) instead of `acts`, and the product runs on AMX-BF16 tiles: bf16x3 with act_bf16_lo,
   // bf16x1 without (ref/ref_bf16_split.h).
   const uint16_t* act_bf16_hi = nullptr;
   const uint16_t* act_bf16_lo = nullptr;
@@ -72,8 +72,10 @@ struct KernelTable {
                                 int64_t dim, float scale, float* scores, int64_t scores_stride);
   using AxpyRowsF32Fn = void (*)(const float* w, int64_t w_stride, const int64_t* n_rows, int64_t n_q,
                                  const float* base, const int64_t* offsets, int64_t dim, float* acc);
-  // x[n] f32 -> bf16 hi[n] = bf16(x), lo[n] = bf16(x - hi) (lo may be null), nearest even.
-  using SplitBf16Fn = void (*)(const float* x, int64_t n, uint16_t* hi, uint16_t* lo);
+  // Tokens [t_begin, t_end) of x [n, k] f32 (k % 32 == 0) -> bf16 hi = bf16(x), lo = bf16(x - hi)
+  // (nearest even; lo may be null) in tile order (ref::split_bf16_tiles: 16 tokens x 32 elements
+  // per 1 KiB tile).
+  using SplitBf16Fn = void (*)(const float* x, int64_t k, int64_t t_begin, int64_t t_end, uint16_t* hi, uint16_t* lo);
   // Softmax numerators: x[i] = exp(x[i] - shift) for i < n; returns their sum.
   using ExpShiftedFn = float (*)(float* x, int64_t n, float shift);
   // max_i x[i] over i < n (n >= 1; no NaN).
@@ -105,6 +107,10 @@ struct KernelTable {
   // Set only where the CPU grants AMX-BF16 tiles: packed F16 matmuls of kAmxF16MinTokens or more
   // tokens may then pass bf16 activation planes (MulMatArgs::act_bf16_*). Null: the FMA kernels.
   SplitBf16Fn split_bf16 = nullptr;
+  // With split_bf16: a register-only AMX-BF16 loop of `iters` x 4 tile products; returns its FLOPs
+  // (the bench times it for the tiles' peak).
+  using TileProbeFn = int64_t (*)(int64_t iters);
+  TileProbeFn amx_bf16_probe = nullptr;
   FmaProbe fma_probe;  // peak-f32 FLOP/s probe loop at this ISA's vector width (engine/flops_probe)
 };
 

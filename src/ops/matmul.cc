@@ -50,8 +50,8 @@ AmxF16Mode amx_f16_for(const MatmulTarget* targets, int n_targets, int64_t k, in
   return mode;
 }
 
-// x [n_tokens, k] -> bf16 hi (and lo for bf16x3) planes in `storage`, each [n_tokens rounded up
-// to 16, k] with zero padding rows.
+// x [n_tokens, k] -> bf16 hi (and lo for bf16x3) planes in `storage`, tile-ordered
+// (KernelTable::split_bf16), n_tokens rounded up to 16 with zero padding rows.
 ActBuffer split_acts_bf16(bool x3, const float* x, int64_t k, int64_t n_tokens, ThreadPool& pool,
                           std::vector<uint16_t>& storage) {
   const int64_t padded = (n_tokens + 15) / 16 * 16;
@@ -59,13 +59,13 @@ ActBuffer split_acts_bf16(bool x3, const float* x, int64_t k, int64_t n_tokens, 
   storage.resize(static_cast<size_t>(x3 ? 2 * plane : plane));
   uint16_t* hi = storage.data();
   uint16_t* lo = x3 ? hi + plane : nullptr;
-  const auto pad = static_cast<size_t>((padded - n_tokens) * k);
-  std::fill_n(hi + n_tokens * k, pad, uint16_t{0});
-  if (lo != nullptr) std::fill_n(lo + n_tokens * k, pad, uint16_t{0});
+  if (padded > n_tokens) {  // the last token tile: zero, then its real rows written below
+    const auto tile = static_cast<size_t>(16 * k);
+    std::fill_n(hi + plane - 16 * k, tile, uint16_t{0});
+    if (lo != nullptr) std::fill_n(lo + plane - 16 * k, tile, uint16_t{0});
+  }
   const auto split = kernels().split_bf16;
-  pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
-    split(x + begin * k, (end - begin) * k, hi + begin * k, lo != nullptr ? lo + begin * k : nullptr);
-  });
+  pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) { split(x, k, begin, end, hi, lo); });
   ActBuffer acts{DType::kF16, nullptr, 0};
   acts.bf16_hi = hi;
   acts.bf16_lo = lo;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "core/fp16.h"
@@ -54,16 +55,27 @@ TEST(AmxBf16, TablesSetTheSplitOnlyWhereTheCpuGrantsAmxBf16) {
 }
 
 TEST(AmxBf16, VectorSplitEqualsScalarReference) {
-  auto v = testing::random_floats(1000, 11, 100.0f);
+  const int64_t k = 64, n = 40;  // 3 token tiles, the last one partial
+  auto v = testing::random_floats(n * k, 11, 100.0f);
   v[0] = 0.0f, v[1] = -0.0f, v[2] = std::numeric_limits<float>::denorm_min(), v[3] = 1.0f + std::ldexp(1.0f, -8);
   v[4] = 65504.0f, v[5] = -1e30f;
+  const size_t plane = 48 * k;
   for (const KernelTable* t : amx_bf16_tables()) {
-    for (const int64_t n : {1, 15, 16, 17, 1000}) {
-      std::vector<uint16_t> hi(1001, 0xabcd), lo(1001, 0xabcd), want_hi(1001, 0xabcd), want_lo(1001, 0xabcd);
-      t->split_bf16(v.data(), n, hi.data(), lo.data());
-      ref::split_bf16(v.data(), n, want_hi.data(), want_lo.data());
-      ASSERT_EQ(hi, want_hi) << isa_name(t->isa) << " n=" << n << " (and nothing past n written)";
-      ASSERT_EQ(lo, want_lo) << isa_name(t->isa) << " n=" << n;
+    for (const auto& [begin, end] : std::vector<std::pair<int64_t, int64_t>>{{0, n}, {5, 21}, {39, 40}}) {
+      std::vector<uint16_t> hi(plane, 0xabcd), lo(plane, 0xabcd), want_hi(plane, 0xabcd), want_lo(plane, 0xabcd);
+      t->split_bf16(v.data(), k, begin, end, hi.data(), lo.data());
+      ref::split_bf16_tiles(v.data(), k, begin, end, want_hi.data(), want_lo.data());
+      ASSERT_EQ(hi, want_hi) << isa_name(t->isa) << " tokens " << begin << ".." << end << " (and nothing else written)";
+      ASSERT_EQ(lo, want_lo) << isa_name(t->isa) << " tokens " << begin << ".." << end;
+    }
+  }
+  std::vector<uint16_t> hi(plane), lo(plane), flat_hi(static_cast<size_t>(n * k)), flat_lo(flat_hi.size());
+  ref::split_bf16_tiles(v.data(), k, 0, n, hi.data(), lo.data());
+  ref::split_bf16(v.data(), n * k, flat_hi.data(), flat_lo.data());
+  for (int64_t tok = 0; tok < n; ++tok) {
+    for (int64_t i = 0; i < k; ++i) {
+      ASSERT_EQ(hi[static_cast<size_t>(ref::bf16_tile_index(k, tok, i))], flat_hi[static_cast<size_t>(tok * k + i)]);
+      ASSERT_EQ(lo[static_cast<size_t>(ref::bf16_tile_index(k, tok, i))], flat_lo[static_cast<size_t>(tok * k + i)]);
     }
   }
   if (amx_bf16_tables().empty()) GTEST_SKIP() << "this CPU/OS grants no AMX-BF16 tiles";
@@ -84,7 +96,15 @@ void check(const KernelTable& t, bool x3, int64_t k, int64_t n_rows, int64_t row
   t.pack_rows[slot](w16.data(), n_rows, k, packed.data());
   const int64_t padded = (n_tokens + 15) / 16 * 16;
   std::vector<uint16_t> hi(static_cast<size_t>(padded * k), 0), lo(static_cast<size_t>(padded * k), 0);
-  t.split_bf16(x.data(), n_tokens * k, hi.data(), x3 ? lo.data() : nullptr);
+  t.split_bf16(x.data(), k, 0, n_tokens, hi.data(), x3 ? lo.data() : nullptr);
+  // The reference reads the same bf16 values in token-row order.
+  std::vector<uint16_t> row_hi(static_cast<size_t>(n_tokens * k)), row_lo(row_hi.size());
+  for (int64_t tok = 0; tok < n_tokens; ++tok) {
+    for (int64_t i = 0; i < k; ++i) {
+      row_hi[static_cast<size_t>(tok * k + i)] = hi[static_cast<size_t>(ref::bf16_tile_index(k, tok, i))];
+      row_lo[static_cast<size_t>(tok * k + i)] = lo[static_cast<size_t>(ref::bf16_tile_index(k, tok, i))];
+    }
+  }
   std::vector<float> out(static_cast<size_t>(n_rows * n_tokens), kUntouched);
   MulMatArgs args = testing::full_mul_mat_args(k, packed.data(), 2 * k, n_rows, nullptr, 0, n_tokens, out.data());
   args.row_begin = row_begin;
@@ -105,7 +125,7 @@ void check(const KernelTable& t, bool x3, int64_t k, int64_t n_rows, int64_t row
         scale += std::fabs(static_cast<double>(w_row[i]) * x_row[i]);
         exact += static_cast<double>(w_row[i]) * x_row[i];
       }
-      const double want = ref::bf16_split_dot(k, w_row, hi.data() + tok * k, x3 ? lo.data() + tok * k : nullptr);
+      const double want = ref::bf16_split_dot(k, w_row, row_hi.data() + tok * k, x3 ? row_lo.data() + tok * k : nullptr);
       ASSERT_NEAR(got, want, 2e-6 * scale + 1e-6)
           << isa_name(t.isa) << (x3 ? " x3" : " x1") << " k=" << k << " rows=" << n_rows << " begin=" << row_begin
           << " tokens=" << n_tokens << " row=" << row << " token=" << tok;
@@ -148,7 +168,7 @@ TEST(AmxBf16, ThreeProductsAreFarMoreAccurateThanOne) {
     double err[2] = {0, 0};
     for (const bool x3 : {false, true}) {
       std::vector<uint16_t> hi(static_cast<size_t>(n_tokens * k)), lo(hi.size());
-      t->split_bf16(x.data(), n_tokens * k, hi.data(), lo.data());
+      t->split_bf16(x.data(), k, 0, n_tokens, hi.data(), lo.data());
       std::vector<float> out(static_cast<size_t>(n_rows * n_tokens));
       MulMatArgs args = testing::full_mul_mat_args(k, packed.data(), 2 * k, n_rows, nullptr, 0, n_tokens, out.data());
       args.act_bf16_hi = hi.data();

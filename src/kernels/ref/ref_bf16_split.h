@@ -30,6 +30,23 @@ inline void split_bf16(const float* x, int64_t n, uint16_t* hi, uint16_t* lo) {
   }
 }
 
+// Tokens [t_begin, t_end) of x [n, k] (k % 32 == 0) split into tile-ordered planes: token t's
+// elements 32j .. 32j + 31 at hi[((t / 16) * (k / 32) + j) * 512 + (t % 16) * 32] (one AMX A tile,
+// 16 tokens x 32 elements, is 1 KiB contiguous); lo likewise (may be null).
+inline void split_bf16_tiles(const float* x, int64_t k, int64_t t_begin, int64_t t_end, uint16_t* hi, uint16_t* lo) {
+  for (int64_t t = t_begin; t < t_end; ++t) {
+    for (int64_t j = 0; j < k / 32; ++j) {
+      const int64_t at = ((t / 16) * (k / 32) + j) * 512 + (t % 16) * 32;
+      split_bf16(x + t * k + 32 * j, 32, hi + at, lo != nullptr ? lo + at : nullptr);
+    }
+  }
+}
+
+// The element i of token t in split_bf16_tiles' planes.
+inline int64_t bf16_tile_index(int64_t k, int64_t t, int64_t i) {
+  return ((t / 16) * (k / 32) + i / 32) * 512 + (t % 16) * 32 + i % 32;
+}
+
 // The bf16x3 (lo planes given) or bf16x1 (a_lo == nullptr) dot of one weight row w (f32 values,
 // e.g. F16 converted exactly) with one activation row split into a_hi / a_lo; every product is
 // exact, summed in double (the AMX kernel sums in f32, in its own order).

@@ -6,7 +6,8 @@
 // pair x kAmxKc elements at a time, into tile-B order in a thread-local buffer: per 32-element k
 // tile, 16 rows of 64 bytes, row p holding elements (2p, 2p+1) of the 16 strip rows as bf16 pairs
 // (the pair layout TDPBF16PS reads), as hi = bf16(w) and lo = w - hi (exact: F16 has 11 significant
-// bits). Activations arrive already split (hi, lo: [n_tokens rounded up to 16, k] bf16 each).
+// bits). Activations arrive already split (hi, lo: tile-ordered planes, ref::split_bf16_tiles: each
+// A tile one contiguous KiB, so a tile load touches 16 cache lines of one or two pages).
 //
 // Arithmetic: C (16 tokens x 16 rows, f32) += A_hi x B_hi + A_hi x B_lo + A_lo x B_hi per k tile
 // (bf16x3), or A_hi x B_hi only (bf16x1, act_bf16_lo == nullptr). Every bf16 product is exact;
@@ -66,17 +67,19 @@ inline __m512i bf16_pairs(__m512i even, __m512i odd) {
   return _mm512_or_si512(odd, _mm512_srli_epi32(even, 16));
 }
 
-// x[n] -> hi[n], lo[n] (lo may be null), bit-equal to ref::split_bf16.
-inline void split_bf16_zmm(const float* x, int64_t n, uint16_t* hi, uint16_t* lo) {
-  int64_t i = 0;
-  for (; i < n; i += 16) {
-    const auto m = static_cast<__mmask16>(n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1u);
-    const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-    const __m512i h = bf16_rne_f32bits(_mm512_castps_si512(v));
-    _mm256_mask_storeu_epi16(hi + i, m, _mm512_cvtepi32_epi16(_mm512_srli_epi32(h, 16)));
-    if (lo != nullptr) {
-      const __m512i l = bf16_rne_f32bits(_mm512_castps_si512(_mm512_sub_ps(v, _mm512_castsi512_ps(h))));
-      _mm256_mask_storeu_epi16(lo + i, m, _mm512_cvtepi32_epi16(_mm512_srli_epi32(l, 16)));
+// Tokens [t_begin, t_end) of x [n, k] -> tile-ordered hi / lo planes (lo may be null), bit-equal
+// to ref::split_bf16_tiles.
+inline void split_bf16_zmm(const float* x, int64_t k, int64_t t_begin, int64_t t_end, uint16_t* hi, uint16_t* lo) {
+  for (int64_t t = t_begin; t < t_end; ++t) {
+    for (int64_t i = 0; i < k; i += 16) {
+      const int64_t at = ((t / 16) * (k / 32) + i / 32) * 512 + (t % 16) * 32 + i % 32;
+      const __m512 v = _mm512_loadu_ps(x + t * k + i);
+      const __m512i h = bf16_rne_f32bits(_mm512_castps_si512(v));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi + at), _mm512_cvtepi32_epi16(_mm512_srli_epi32(h, 16)));
+      if (lo != nullptr) {
+        const __m512i l = bf16_rne_f32bits(_mm512_castps_si512(_mm512_sub_ps(v, _mm512_castsi512_ps(h))));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo + at), _mm512_cvtepi32_epi16(_mm512_srli_epi32(l, 16)));
+      }
     }
   }
 }
@@ -103,9 +106,8 @@ inline void amx_convert_strip(const uint8_t* strip, int64_t k0, int64_t kc, uint
 // += the k chunk, for 2 token tiles x 2 strips from tt / s. a_hi / a_lo: the chunk's first element
 // of token tt * 16; b: the buffer of amx_convert_strip for strips s, s + 1 (hi, lo per strip).
 struct AmxARows {
-  const uint16_t* hi[2];  // the two token tiles' first element of the chunk
+  const uint16_t* hi[2];  // the two token tiles' first tile of the chunk (tiles of one token tile adjacent)
   const uint16_t* lo[2];  // null: bf16x1
-  int64_t stride_bytes;
 };
 
 FRUGAL_AMX_BF16_TARGET inline void amx_bf16_block(float* c, int64_t c_stride, bool first, const AmxARows& a,
@@ -120,10 +122,9 @@ FRUGAL_AMX_BF16_TARGET inline void amx_bf16_block(float* c, int64_t c_stride, bo
   } else {
     _tile_loadd(0, c00, 64); _tile_loadd(1, c01, 64); _tile_loadd(2, c10, 64); _tile_loadd(3, c11, 64);
   }
-  const int64_t st = a.stride_bytes;
   for (int64_t kt = 0; kt < n_kt; ++kt) {
-    _tile_loadd(4, a.hi[0] + 32 * kt, st);
-    _tile_loadd(5, a.hi[1] + 32 * kt, st);
+    _tile_loadd(4, a.hi[0] + 512 * kt, 64);
+    _tile_loadd(5, a.hi[1] + 512 * kt, 64);
     _tile_loadd(6, b0 + kt * kAmxTileBytes, 64);
     _tile_loadd(7, b1 + kt * kAmxTileBytes, 64);
     _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
@@ -131,8 +132,8 @@ FRUGAL_AMX_BF16_TARGET inline void amx_bf16_block(float* c, int64_t c_stride, bo
       _tile_loadd(6, b0 + plane_bytes + kt * kAmxTileBytes, 64);
       _tile_loadd(7, b1 + plane_bytes + kt * kAmxTileBytes, 64);
       _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
-      _tile_loadd(4, a.lo[0] + 32 * kt, st);
-      _tile_loadd(5, a.lo[1] + 32 * kt, st);
+      _tile_loadd(4, a.lo[0] + 512 * kt, 64);
+      _tile_loadd(5, a.lo[1] + 512 * kt, 64);
       _tile_loadd(6, b0 + kt * kAmxTileBytes, 64);
       _tile_loadd(7, b1 + kt * kAmxTileBytes, 64);
       _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
@@ -180,12 +181,12 @@ FRUGAL_AMX_BF16_TARGET inline void amx_bf16_f16_mul_mat(const MulMatArgs& args) 
           }
           for (int64_t tt = 0; tt < n_tt2; tt += 2) {
             // A padding token tile (odd count) reads the real one again; its results are never copied out.
-            const int64_t tok[2] = {(tt0 + tt) * kAmxTile, (tt + 1 < n_tt ? tt0 + tt + 1 : tt0 + tt) * kAmxTile};
+            const int64_t tile[2] = {tt0 + tt, tt + 1 < n_tt ? tt0 + tt + 1 : tt0 + tt};
             AmxARows a{};
-            a.stride_bytes = 2 * k;
             for (int j = 0; j < 2; ++j) {
-              a.hi[j] = args.act_bf16_hi + tok[j] * k + k0;
-              a.lo[j] = x3 ? args.act_bf16_lo + tok[j] * k + k0 : nullptr;
+              const int64_t at = (tile[j] * (k / kAmxKTile) + k0 / kAmxKTile) * 512;
+              a.hi[j] = args.act_bf16_hi + at;
+              a.lo[j] = x3 ? args.act_bf16_lo + at : nullptr;
             }
             amx_bf16_block(c + (tt * rb_strips + s) * 256, rb_strips, k0 == 0, a, b, b + 2 * plane_bytes, plane_bytes,
                            kc / kAmxKTile);
@@ -209,6 +210,22 @@ FRUGAL_AMX_BF16_TARGET inline void amx_bf16_f16_mul_mat(const MulMatArgs& args) 
     }
   }
   _tile_release();
+}
+
+// Register-only AMX-BF16 rate probe: `iters` x 4 independent TDPBF16PS (16 x 16 x 32 each) on
+// zero tiles; returns the FLOPs done (2 per multiply-add) for the caller to time.
+FRUGAL_AMX_BF16_TARGET inline int64_t amx_bf16_probe(int64_t iters) {
+  alignas(64) static const uint8_t zeros[kAmxTileBytes] = {};
+  amx_configure_bf16();
+  _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);  // NOLINT
+  _tile_loadd(4, zeros, 64); _tile_loadd(5, zeros, 64); _tile_loadd(6, zeros, 64); _tile_loadd(7, zeros, 64);
+  for (int64_t i = 0; i < iters; ++i) {
+    _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
+  }
+  alignas(64) float sink[256];
+  _tile_stored(0, sink, 64);
+  _tile_release();
+  return iters * 4 * 2 * 16 * 16 * 32 + static_cast<int64_t>(sink[0]);  // sink[0] == 0: keeps the loop
 }
 
 }  // namespace

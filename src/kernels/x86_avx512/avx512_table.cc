@@ -102,7 +102,10 @@ const KernelTable& avx512_kernel_table() {
     t.mul_mat_packed = avx512_mul_mat_packed;
     // F16 prefill on AMX-BF16 tiles where the CPU and the OS grant them (the op passes bf16
     // activation planes only when split_bf16 is set; amx_f16_mode switches it off).
-    if (cpu_features().supports_amx_bf16()) t.split_bf16 = x86::split_bf16_zmm;
+    if (cpu_features().supports_amx_bf16()) {
+      t.split_bf16 = x86::split_bf16_zmm;
+      t.amx_bf16_probe = x86::amx_bf16_probe;
+    }
     t.dot_rows_f32 = x86::zmm_dot_rows_f32;
     t.axpy_rows_f32 = x86::zmm_axpy_rows_f32;
     return t;
