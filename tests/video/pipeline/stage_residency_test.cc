@@ -23,14 +23,14 @@ std::vector<int32_t> read_i32(const std::string& path) {
   return out;
 }
 
-struct Run {
+struct StagedRun {
   std::vector<float> frames;
   VideoPipeline::ResidentParts after_text, after_denoise;
   VideoRunStats stats;
 };
 
-Run generate(VideoPipeline& pipeline, const VideoRequest& r) {
-  Run run;
+StagedRun generate(VideoPipeline& pipeline, const VideoRequest& r) {
+  StagedRun run;
   VideoCallbacks cb;
   cb.on_progress = [&](const VideoProgress& p) {
     if (p.stage == VideoStage::kDenoise && p.step == 0) run.after_text = pipeline.resident_parts();
@@ -57,7 +57,7 @@ TEST(StageResidency, PerStageFreesPartsAndMatchesResident) {
   r.width = meta["spec"]["size"][0];
   r.height = meta["spec"]["size"][1];
   r.frames = meta["spec"]["frame_num"];
-  r.steps = 2;
+  r.steps = 1;
   r.cfg = 5.0f;
   r.noise = testing::read_f32_file(data_path("wan/e2e_a/noise.f32"));
 
@@ -74,12 +74,12 @@ TEST(StageResidency, PerStageFreesPartsAndMatchesResident) {
   EXPECT_TRUE(parts.text_encoder);
   EXPECT_FALSE(parts.dit);
   EXPECT_TRUE(parts.vae);
-  const Run want = generate(**resident, r);
+  const StagedRun want = generate(**resident, r);
   EXPECT_TRUE(want.after_text.text_encoder && want.after_text.dit);  // kResident keeps everything
   EXPECT_TRUE(want.after_denoise.text_encoder && want.after_denoise.dit);
   for (int pass = 0; pass < 2; ++pass) {  // the second request reloads what the first one freed
     SCOPED_TRACE(pass);
-    const Run got = generate(**staged, r);
+    const StagedRun got = generate(**staged, r);
     EXPECT_FALSE(got.after_text.text_encoder);  // freed once the contexts are encoded
     EXPECT_TRUE(got.after_text.dit);
     EXPECT_FALSE(got.after_denoise.dit);        // freed before the decode
