@@ -222,6 +222,7 @@ void matmul_reference(const TensorView& w, const float* x, int64_t n_tokens, flo
   CHECK(ref != nullptr, "reference kernels missing");
   const auto dequantize = ref->dequantize_row[static_cast<size_t>(w.dtype)];
   CHECK(dequantize != nullptr, "no dequantizer for this weight type");
+  CHECK(w.data != nullptr, "reference matmul: this weight holds only its packed copy (load it for the reference path)");
   const int64_t k = w.row_elems();
   const int64_t n_out = w.num_rows();
   pool.parallel_for(n_out, [&](int64_t begin, int64_t end) {

@@ -85,17 +85,23 @@ nlohmann::json stats_json(const VideoRunStats& s, const VideoArgs& args) {
           {"step_cache", args.gen.step_cache}, {"attention", s.attention}, {"attention_tile_fraction", s.attention_fraction},
           {"text_encode_seconds", s.text_encode_seconds}, {"denoise_seconds", s.denoise_seconds},
           {"seconds_per_step", s.seconds_per_step}, {"vae_decode_seconds", s.vae_decode_seconds},
-          {"total_seconds", s.total_seconds}, {"compute_seconds", s.compute_seconds}, {"threads", s.threads},
+          {"total_seconds", s.total_seconds}, {"stage_load_seconds", s.stage_load_seconds},
+          {"compute_seconds", s.compute_seconds}, {"threads", s.threads},
           {"peak_rss_bytes", s.peak_rss_bytes}, {"vae_decode_peak_rss_bytes", s.vae_decode_peak_rss_bytes},
           {"vae_mem_budget_bytes", s.vae_mem_budget_bytes}, {"vae_predicted_peak_bytes", s.vae_predicted_peak_bytes},
           {"vae_tiles", s.vae_tiles}, {"vae_tiling", s.vae_tiling}, {"output", args.out.mp4}};
 }
 
+// Memory: "peak memory" is the process's VmHWM over the run; "VAE decode ... measured" its VmHWM from
+// the decode's start (what the process held then: under StageResidency::kPerStage the VAE and the
+// latent, the other parts freed); "predicted" the VAE memory model's upper bound for that decode
+// (vae_memory.h: weights + activations + fixed allowances, which dominate on a tiny VAE).
 void print_summary(const VideoRunStats& s) {
   std::fprintf(stderr,
                "frugal: %lldx%lld, %lld frames (%.2f s at %lld fps), %d steps; text encode %s, denoise %s (%.2f s/step, "
                "%d DiT passes, %d skipped by the step cache; %s attention, %.1f%% of tiles), VAE decode %s (%s); total %s, "
-               "compute %.1f core-s on %d threads; peak memory %.2f GiB (VAE decode %.2f GiB, model %.2f GiB%s)\n",
+               "compute %.1f core-s on %d threads; peak memory %.2f GiB (VAE decode %.2f GiB measured, %.2f GiB "
+               "predicted%s)\n",
                static_cast<long long>(s.width), static_cast<long long>(s.height), static_cast<long long>(s.frames),
                static_cast<double>(s.frames) / static_cast<double>(s.fps), static_cast<long long>(s.fps), s.steps,
                format_seconds(s.text_encode_seconds).c_str(), format_seconds(s.denoise_seconds).c_str(),
@@ -154,6 +160,8 @@ int run_video(const VideoArgs& args) {
   VideoPipelineOptions options;
   options.num_threads = args.threads;
   options.precision = args.precision == "f32" ? WeightPrecision::kF32 : WeightPrecision::kStored;
+  // One request: each part is in memory only for its stage (the peak is the largest stage's).
+  options.residency = StageResidency::kPerStage;
   auto pipeline = VideoPipeline::load(*files, options);
   if (!pipeline) return report_error(pipeline.error());
   if (!args.out.noise.empty()) {

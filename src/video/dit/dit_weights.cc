@@ -7,8 +7,8 @@ namespace frugal::video {
 namespace {
 
 Status load_linear(const WeightStore& store, const std::string& prefix, const std::vector<int64_t>& weight_shape,
-                   WeightPrecision precision, DitLinear& out) {
-  auto weight = store.load_matrix(prefix + ".weight", weight_shape, precision);
+                   WeightPrecision precision, DitLinear& out, MatrixUse use = MatrixUse::kMatmul) {
+  auto weight = store.load_matrix(prefix + ".weight", weight_shape, precision, use);
   if (!weight) return weight.error();
   auto bias = store.load_f32(prefix + ".bias", {weight_shape[0]});
   if (!bias) return bias.error();
@@ -59,9 +59,11 @@ Expected<DitWeights> load_dit_weights(const WeightStore& store, const DitConfig&
   if (Status s = load_linear(store, "patch_embedding", patch_shape, precision, w.patch_embedding); !s) return s;
   if (Status s = load_linear(store, "text_embedding.0", {c.dim, c.text_dim}, precision, w.text_in); !s) return s;
   if (Status s = load_linear(store, "text_embedding.2", {c.dim, c.dim}, precision, w.text_out); !s) return s;
-  if (Status s = load_linear(store, "time_embedding.0", {c.dim, c.freq_dim}, precision, w.time_in); !s) return s;
-  if (Status s = load_linear(store, "time_embedding.2", {c.dim, c.dim}, precision, w.time_out); !s) return s;
-  if (Status s = load_linear(store, "time_projection.1", {6 * c.dim, c.dim}, precision, w.time_projection); !s) {
+  // The time path runs on the reference matmul (WanDit::embed_time): stored bytes, not packed.
+  constexpr MatrixUse kRef = MatrixUse::kReference;
+  if (Status s = load_linear(store, "time_embedding.0", {c.dim, c.freq_dim}, precision, w.time_in, kRef); !s) return s;
+  if (Status s = load_linear(store, "time_embedding.2", {c.dim, c.dim}, precision, w.time_out, kRef); !s) return s;
+  if (Status s = load_linear(store, "time_projection.1", {6 * c.dim, c.dim}, precision, w.time_projection, kRef); !s) {
     return s;
   }
   w.blocks.resize(static_cast<size_t>(c.num_layers));

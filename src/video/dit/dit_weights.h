@@ -1,6 +1,9 @@
 // DitWeights: the tensors of a Wan2.1 DiT loaded for the forward pass (video/dit layer). Matrices are
 // MatrixWeights for ops::matmul; biases, norm weights and modulations are f32.
 //
+// Memory: each matrix holds one copy (weight_store.h): the packed layout for the blocks' and
+// embeddings' matmuls, the stored bytes for the time path (reference matmul).
+//
 // Precision: `WeightPrecision` applies to the patch/text embeddings and the blocks (>99% of the
 // weights). The time embedding/projection keep the stored type but are multiplied with f32
 // activations on the reference path (one token per forward: free), and the head is always f32

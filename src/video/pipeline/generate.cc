@@ -40,13 +40,23 @@ Expected<VideoRunStats> VideoPipeline::generate(const VideoRequest& request, con
   auto progress = [&](VideoStage stage, int step, int n, Clock::time_point t0) {
     if (callbacks.on_progress) callbacks.on_progress(VideoProgress{stage, step, n, seconds_since(t0)});
   };
-  const bool use_cfg = needs_unconditional_pass(request, model_->dits.size());
+  const bool use_cfg = needs_unconditional_pass(request, static_cast<size_t>(info.n_experts));
   const int n_texts = use_cfg ? 2 : 1;
-  progress(VideoStage::kTextEncode, 0, n_texts, t_start);
+  // Parts not resident (StageResidency::kPerStage) are loaded as their stage starts; the load time is
+  // kept out of the stage's seconds.
+  auto load_part = [&](Status (LoadedVideoModel::*ensure)()) -> Status {
+    const auto t0 = Clock::now();
+    Status s = ((*model_).*ensure)();
+    stats.stage_load_seconds += seconds_since(t0);
+    return s;
+  };
+  if (Status s = load_part(&LoadedVideoModel::ensure_text_encoder); !s) return s;
+  const auto t_text = Clock::now();
+  progress(VideoStage::kTextEncode, 0, n_texts, t_text);
   int64_t pos_rows = 0, neg_rows = 0;
   auto ctx_pos = request.prompt_ids.empty() ? encode_text(request.prompt, &pos_rows) : encode_ids(request.prompt_ids, &pos_rows);
   if (!ctx_pos) return ctx_pos.error();
-  progress(VideoStage::kTextEncode, 1, n_texts, t_start);
+  progress(VideoStage::kTextEncode, 1, n_texts, t_text);
   std::vector<float> ctx_neg;
   if (use_cfg) {
     auto neg = !request.negative_ids.empty()
@@ -55,9 +65,10 @@ Expected<VideoRunStats> VideoPipeline::generate(const VideoRequest& request, con
                                  &neg_rows);
     if (!neg) return neg.error();
     ctx_neg = std::move(*neg);
-    progress(VideoStage::kTextEncode, 2, n_texts, t_start);
+    progress(VideoStage::kTextEncode, 2, n_texts, t_text);
   }
-  stats.text_encode_seconds = seconds_since(t_start);
+  stats.text_encode_seconds = seconds_since(t_text);
+  model_->release_text_encoder();  // kPerStage: its last use in this run
   if (callbacks.cancelled && callbacks.cancelled()) return cancelled_status();
 
   // Stage 2: the initial noise, then the sampler loop.
@@ -67,7 +78,9 @@ Expected<VideoRunStats> VideoPipeline::generate(const VideoRequest& request, con
     latent.resize(static_cast<size_t>(n_latent));
     fill_gaussian(request.seed, latent.data(), n_latent, *model_->pool);
   }
+  if (Status s = load_part(&LoadedVideoModel::ensure_dits); !s) return s;
   if (Status s = denoise(request, *ctx_pos, pos_rows, ctx_neg, neg_rows, latent, callbacks, stats); !s) return s;
+  model_->release_dits();  // kPerStage: the decode does not need it
 
   // Stage 3: the streaming VAE decode (skipped by benchmarks of the DiT alone).
   if (request.decode) {

@@ -17,9 +17,19 @@ class WanVae;
 class UmT5Encoder;
 class UmT5Tokenizer;
 
+// Which parts stay in memory between stages (docs/design/video-memory.md).
+enum class StageResidency {
+  kResident,  // every part loaded by load() and kept: a server answers requests without reloading
+  kPerStage,  // one-shot runs (`frugal video`): the VAE and the text encoder are loaded by load(); the
+              // text encoder is freed once the contexts are encoded, the DiT is loaded for the denoise
+              // and freed after it, so the peak is the largest stage, not the sum of the parts. A
+              // later request reloads what it needs (the load time is kept out of the stage times).
+};
+
 struct VideoPipelineOptions {
   int num_threads = 0;                                 // 0: default_num_threads()
   WeightPrecision precision = WeightPrecision::kStored;
+  StageResidency residency = StageResidency::kResident;
 };
 
 // Sizes of the loaded model that requests are checked against.
@@ -38,14 +48,27 @@ struct VideoModelInfo {
 struct LoadedVideoModel {
   VideoModelInfo info;
   std::unique_ptr<ThreadPool> pool;
-  std::vector<std::unique_ptr<WanDit>> dits;  // high-noise expert first when there are two
+  std::vector<std::unique_ptr<WanDit>> dits;  // high-noise expert first when there are two; empty
+                                              // between stages under kPerStage
   std::unique_ptr<WanVae> vae;
-  std::unique_ptr<UmT5Encoder> text_encoder;
-  std::unique_ptr<UmT5Tokenizer> tokenizer;  // null without a spiece.model
+  std::unique_ptr<UmT5Encoder> text_encoder;  // null between stages under kPerStage
+  std::unique_ptr<UmT5Tokenizer> tokenizer;   // null without a spiece.model
+  // What the stage loaders need (kPerStage).
+  VideoModelFiles files;
+  VideoPipelineOptions options;
   ~LoadedVideoModel();
+
+  // Load the part when it is not resident (no-op otherwise); Status names the part on failure.
+  Status ensure_text_encoder();
+  Status ensure_dits();
+  // Free the part when options.residency is kPerStage (no-op under kResident), returning its pages to
+  // the system.
+  void release_text_encoder();
+  void release_dits();
 };
 
-// Loads every part; fails with a Status naming the part and file when one is missing or malformed,
+// Loads every part (kPerStage: the VAE and the text encoder; the DiT's tensors are only checked by
+// name and shape); fails with a Status naming the part and file when one is missing or malformed,
 // or when the parts do not fit together (the DiT's text_dim vs the encoder's width, the DiT's
 // in/out channels vs the VAE's z_dim, two experts of different shapes).
 Expected<std::unique_ptr<LoadedVideoModel>> load_video_model(const VideoModelFiles& files,

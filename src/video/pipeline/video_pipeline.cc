@@ -30,6 +30,10 @@ Expected<std::unique_ptr<VideoPipeline>> VideoPipeline::load(const VideoModelFil
 }
 
 const VideoModelInfo& VideoPipeline::info() const { return model_->info; }
+
+VideoPipeline::ResidentParts VideoPipeline::resident_parts() const {
+  return {model_->text_encoder != nullptr, !model_->dits.empty(), model_->vae != nullptr};
+}
 int VideoPipeline::num_threads() const { return model_->pool->num_threads(); }
 
 Status VideoPipeline::validate(const VideoRequest& r) const {
@@ -106,6 +110,7 @@ Expected<std::vector<float>> VideoPipeline::encode_ids(const std::vector<int32_t
     padded[i] = ids[i];
     mask[i] = 1;
   }
+  if (Status s = model_->ensure_text_encoder(); !s) return s;  // kPerStage: freed after the last run's text stage
   auto context = model_->text_encoder->encode(padded, mask, *model_->pool);
   if (!context) return context.error();
   *n_rows = static_cast<int64_t>(ids.size());

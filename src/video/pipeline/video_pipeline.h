@@ -40,6 +40,12 @@ class VideoPipeline {
   // Token ids of a prompt as the text encoder sees them (cleaned, eos appended, truncated to text_len).
   Expected<std::vector<int32_t>> tokenize(const std::string& text) const;
 
+  // Which parts are in memory now (VideoPipelineOptions::residency; docs/design/video-memory.md).
+  struct ResidentParts {
+    bool text_encoder = false, dit = false, vae = false;
+  };
+  ResidentParts resident_parts() const;
+
  private:
   explicit VideoPipeline(std::unique_ptr<LoadedVideoModel> model);
   Status denoise(const VideoRequest& request, const std::vector<float>& ctx_pos, int64_t pos_rows,

@@ -92,6 +92,7 @@ struct VideoRunStats {
   double denoise_seconds = 0;
   double seconds_per_step = 0;
   double vae_decode_seconds = 0;
+  double stage_load_seconds = 0;        // parts loaded during the run (StageResidency::kPerStage: the DiT)
   double total_seconds = 0;
   double compute_seconds = 0;           // wall seconds × threads: what the cost meter prices
   int64_t peak_rss_bytes = 0;           // whole run

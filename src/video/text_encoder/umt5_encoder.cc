@@ -72,7 +72,9 @@ Expected<UmT5Encoder> UmT5Encoder::load(const WeightStore& store, WeightPrecisio
   enc.config_ = *config;
   enc.precision_ = precision;
   const UmT5Config& c = enc.config_;
-  auto embedding = store.load_matrix("token_embedding.weight", {c.vocab, c.dim}, WeightPrecision::kStored);
+  // Read in place from the mapped file: a prompt looks up a few of its 256K rows (2 GB in BF16).
+  auto embedding =
+      store.load_matrix("token_embedding.weight", {c.vocab, c.dim}, WeightPrecision::kStored, MatrixUse::kMappedRows);
   if (!embedding) return embedding.error();
   enc.token_embedding_ = std::move(*embedding);
   auto final_norm = store.load_f32("norm.weight", {c.dim});

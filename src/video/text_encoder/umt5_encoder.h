@@ -39,7 +39,8 @@ class UmT5Encoder {
   // Reads the config from the tensor shapes (infer_umt5_config), then every tensor with its shape
   // checked. kF32: every matrix dequantized to f32 (the reference numerics). kStored: matrices kept as
   // stored (BF16 stays BF16, activations rounded to BF16 by the matmul kernels). The token embedding
-  // is always kept as stored: looking up rows dequantizes them exactly, so it costs no accuracy.
+  // is always kept as stored: looking up rows dequantizes them exactly, so it costs no accuracy; it is
+  // read in place from the mapped file (never copied; only the looked-up rows' pages are resident).
   static Expected<UmT5Encoder> load(const WeightStore& store, WeightPrecision precision);
 
   const UmT5Config& config() const { return config_; }
@@ -79,7 +80,7 @@ class UmT5Encoder {
 
   UmT5Config config_;
   WeightPrecision precision_ = WeightPrecision::kF32;
-  MatrixWeight token_embedding_;  // [vocab, dim], as stored
+  MatrixWeight token_embedding_;  // [vocab, dim], as stored, mapped from the file (MatrixUse::kMappedRows)
   std::vector<Layer> layers_;     // [num_layers]
   std::vector<float> final_norm_; // [dim]
 };

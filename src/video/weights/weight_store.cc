@@ -11,6 +11,7 @@
 
 #include "core/fp16.h"
 #include "gguf/gguf_reader.h"
+#include "kernels/kernel_table.h"
 #include "safetensors/safetensors_reader.h"
 
 namespace frugal {
@@ -88,7 +89,7 @@ Status WeightStore::add_entry(const std::string& name, Entry entry) {
 Status WeightStore::add_safetensors(const std::string& path) {
   auto file = SafetensorsFile::open(path);
   if (!file) return file.error();
-  st_files_.push_back(std::make_unique<SafetensorsFile>(std::move(*file)));
+  st_files_.push_back(std::make_shared<SafetensorsFile>(std::move(*file)));
   const SafetensorsFile& st = *st_files_.back();
   for (const auto& [key, value] : st.metadata()) metadata_[key] = value;
   for (const SafetensorsTensor& t : st.tensors()) {
@@ -103,7 +104,7 @@ Status WeightStore::add_safetensors(const std::string& path) {
 Status WeightStore::add_gguf(const std::string& path) {
   auto file = GgufFile::open(path);
   if (!file) return file.error();
-  gguf_files_.push_back(std::make_unique<GgufFile>(std::move(*file)));
+  gguf_files_.push_back(std::make_shared<GgufFile>(std::move(*file)));
   const GgufFile& gf = *gguf_files_.back();
   for (const auto& [key, value] : gf.metadata()) {
     if (value.type == GgufValueType::kString) metadata_[key] = value.str;
@@ -242,7 +243,7 @@ Expected<std::vector<float>> WeightStore::load_f32(const std::string& name,
 }
 
 Expected<MatrixWeight> WeightStore::load_matrix(const std::string& name, const std::vector<int64_t>& expected_shape,
-                                                WeightPrecision precision) const {
+                                                WeightPrecision precision, MatrixUse use) const {
   auto entry = find_checked(name, expected_shape);
   if (!entry) return entry.error();
   const Entry& e = **entry;
@@ -255,8 +256,19 @@ Expected<MatrixWeight> WeightStore::load_matrix(const std::string& name, const s
   const bool keep_st = precision == WeightPrecision::kStored && e.st != nullptr &&
                        (e.st->dtype == StDType::kF32 || e.st->dtype == StDType::kF16 || e.st->dtype == StDType::kBF16);
   const bool keep_gguf = e.gguf != nullptr && (precision == WeightPrecision::kStored || e.gguf->dtype == DType::kF32);
+  // kMappedRows: the view reads the mapped file in place (the tensor's pages stay in the page cache;
+  // only the rows looked up become resident); the matrix shares the file so it outlives the store.
+  const bool mapped = use == MatrixUse::kMappedRows && (keep_st || keep_gguf);
   if (keep_st) {
     m.view_.dtype = e.st->dtype == StDType::kF32 ? DType::kF32 : e.st->dtype == StDType::kF16 ? DType::kF16 : DType::kBF16;
+    if (mapped) {
+      for (const auto& file : st_files_) {
+        if (file->find(e.st->name) == e.st) m.mapping_ = file;
+      }
+      CHECK(m.mapping_ != nullptr, "a safetensors entry outside the store's files");
+      m.view_.data = e.st->data;
+      return m;
+    }
     m.bytes_.assign(e.st->data, e.st->data + e.st->size_bytes);
     release(e);
   } else if (keep_gguf) {
@@ -266,6 +278,13 @@ Expected<MatrixWeight> WeightStore::load_matrix(const std::string& name, const s
                               " elements; its matmul needs rows of " + std::to_string(n_in));
     }
     m.view_.dtype = src.dtype;
+    if (mapped) {
+      for (const auto& file : gguf_files_) {
+        if (file.get() == e.gguf_file) m.mapping_ = file;
+      }
+      m.view_.data = src.data;
+      return m;
+    }
     const auto* bytes = static_cast<const uint8_t*>(src.data);
     m.bytes_.assign(bytes, bytes + src.size_bytes());
     release(e);
@@ -286,7 +305,15 @@ Expected<MatrixWeight> WeightStore::load_matrix(const std::string& name, const s
     }
   }
   m.view_.data = m.bytes_.data();
+  if (use != MatrixUse::kMatmul) return m;  // kReference (or a converted kMappedRows): the bytes as loaded
   pack_for_kernels(m.view_, m.packed_);
+  if (m.view_.packed != nullptr) {
+    const auto packed_size = kernels().packed_size[static_cast<size_t>(m.view_.dtype)];
+    m.packed_bytes_ = (packed_size(m.view_.num_rows(), m.view_.row_elems()) + 63) / 64 * 64;
+    // One copy: the matmuls read only the packed layout (2.8 GB saved on the Wan2.1-1.3B F16 DiT).
+    m.view_.data = nullptr;
+    std::vector<uint8_t>().swap(m.bytes_);
+  }
   return m;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/test_data.h"
+#include "core/memory_usage.h"
 #include "safetensors/safetensors_writer.h"
 #include "video/text_encoder/relative_position.h"
 #include "video/text_encoder/umt5_config.h"
@@ -227,6 +228,52 @@ TEST(UmT5Encoder, Bf16FileStoredPrecision) {
   constexpr double kBf16ActivationTolerance = 2e-2;
   EXPECT_LE(run_case(enc, "short", "out_short_bf16w.f32", "short, BF16 file, kStored"), kBf16ActivationTolerance);
   EXPECT_LE(run_case(enc, "long", "out_long_bf16w.f32", "long, BF16 file, kStored"), kBf16ActivationTolerance);
+}
+
+// The token embedding is read in place from the mapped file (MatrixUse::kMappedRows): loading an
+// encoder whose embedding is grown to 48 MiB (umT5-XXL's is 2 GB in BF16) adds far less than that to
+// the resident set, and the rows a prompt looks up give the same output as the original file.
+TEST(UmT5Encoder, TokenEmbeddingIsNotLoaded) {
+  const WeightStore full = open_store(kF32File);
+  const UmT5Config c = *infer_umt5_config(full);
+  const auto dir = std::filesystem::temp_directory_path() / ("frugal_umt5_rows_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "big_vocab.safetensors").string();
+  constexpr int64_t kEmbeddingBytes = int64_t{48} << 20;
+  const int64_t vocab = kEmbeddingBytes / (c.dim * 4);
+  ASSERT_GT(vocab, c.vocab);
+  {
+    SafetensorsWriter writer;
+    for (const std::string& name : full.names()) {
+      auto shape = *full.shape(name);
+      auto values = *full.load_f32(name, shape);
+      if (name == "token_embedding.weight") {  // the original rows, then zero rows up to `vocab`
+        values.resize(static_cast<size_t>(vocab * c.dim), 0.0f);
+        shape = {vocab, c.dim};
+      }
+      writer.add_f32(name, shape, values);
+    }
+    ASSERT_TRUE(writer.write(path).is_ok());
+  }
+  const WeightStore store = open_store_at(path);
+  const int64_t rss_before = current_rss_bytes();
+  auto enc = UmT5Encoder::load(store, WeightPrecision::kF32);
+  ASSERT_TRUE(enc.has_value()) << enc.error().to_string();
+  const int64_t grown = current_rss_bytes() - rss_before;
+  EXPECT_EQ(enc->config().vocab, vocab);
+  std::printf("  loading with a %lld MiB embedding grew the resident set by %.1f MiB\n",
+              static_cast<long long>(kEmbeddingBytes >> 20), static_cast<double>(grown) / (1 << 20));
+  ASSERT_GT(rss_before, 0) << "no /proc/self/status";
+  EXPECT_LT(grown, kEmbeddingBytes / 4) << "the embedding was copied";
+  const UmT5Encoder original = load_encoder(kF32File, WeightPrecision::kF32);
+  ThreadPool pool(2);
+  const auto ids = read_i32_file(case_path("ids_short.i32"));
+  const auto mask = read_i32_file(case_path("mask_short.i32"));
+  auto got = enc->encode(ids, mask, pool);
+  auto want = original.encode(ids, mask, pool);
+  ASSERT_TRUE(got && want);
+  EXPECT_EQ(*got, *want);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(UmT5Encoder, BadInputsAreStatuses) {

@@ -12,6 +12,8 @@
 #include "common/test_data.h"
 #include "core/fp16.h"
 #include "gguf/gguf_writer.h"
+#include "kernels/kernel_table.h"
+#include "ops/matmul.h"
 #include "quant/q8_0.h"
 #include "quant/row_codec.h"
 #include "safetensors/safetensors_writer.h"
@@ -56,7 +58,8 @@ TEST(WeightStore, StoredPrecisionKeepsHalfTypesAndF32PrecisionWidens) {
   ASSERT_TRUE(store);
   auto shape = store->shape("blocks.0.ffn.0.weight");
   ASSERT_TRUE(shape);
-  auto kept = store->load_matrix("blocks.0.ffn.0.weight", *shape, WeightPrecision::kStored);
+  // kReference: the bytes as loaded (a kMatmul F16 matrix may hold only its packed layout).
+  auto kept = store->load_matrix("blocks.0.ffn.0.weight", *shape, WeightPrecision::kStored, MatrixUse::kReference);
   auto widened = store->load_matrix("blocks.0.ffn.0.weight", *shape, WeightPrecision::kF32);
   ASSERT_TRUE(kept && widened);
   EXPECT_EQ(kept->view().dtype, DType::kF16);
@@ -65,6 +68,78 @@ TEST(WeightStore, StoredPrecisionKeepsHalfTypesAndF32PrecisionWidens) {
   const auto* half = static_cast<const uint16_t*>(kept->view().data);
   const auto* full = static_cast<const float*>(widened->view().data);
   for (int64_t i = 0; i < 128; ++i) EXPECT_EQ(f16_to_f32(half[i]), full[i]);
+}
+
+// One copy per matrix: a packed matmul weight drops its unpacked bytes (the F16 DiT held both: 2.8 GB
+// extra on Wan2.1-1.3B), a reference-path weight is never packed, and its products are unchanged.
+TEST(WeightStore, MatmulWeightsHoldOneCopy) {
+  auto store = WeightStore::open({testing::data_path("wan/dit_a/diffusion_pytorch_model.f16.safetensors")});
+  ASSERT_TRUE(store);
+  const std::vector<int64_t> shape = *store->shape("blocks.0.ffn.0.weight");
+  auto fast = store->load_matrix("blocks.0.ffn.0.weight", shape, WeightPrecision::kStored);
+  auto ref = store->load_matrix("blocks.0.ffn.0.weight", shape, WeightPrecision::kStored, MatrixUse::kReference);
+  ASSERT_TRUE(fast && ref);
+  const int64_t stored = ref->size_bytes();
+  EXPECT_EQ(stored, shape[0] * shape[1] * 2);
+  EXPECT_EQ(ref->resident_bytes(), stored);
+  EXPECT_EQ(ref->view().packed, nullptr);
+  const KernelTable& kt = kernels();
+  if (kt.packed_size[static_cast<size_t>(DType::kF16)] != nullptr && kt.mul_mat_packed != nullptr) {
+    ASSERT_NE(fast->view().packed, nullptr);
+    EXPECT_EQ(fast->view().data, nullptr) << "the unpacked copy is still held";
+    const int64_t packed = kt.packed_size[static_cast<size_t>(DType::kF16)](shape[0], shape[1]);
+    EXPECT_EQ(fast->resident_bytes(), (packed + 63) / 64 * 64);
+    EXPECT_LT(fast->resident_bytes(), stored + stored / 2);  // one copy, not two
+  } else {
+    EXPECT_EQ(fast->view().packed, nullptr);  // no packed layout for F16 in this kernel table
+    EXPECT_EQ(fast->resident_bytes(), stored);
+  }
+  // Same products either way (the fast path reads whichever copy is held).
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  const int64_t n_tokens = 3;
+  const std::vector<float> x = ramp(n_tokens * shape[1], 0.01f);
+  std::vector<float> y_fast(static_cast<size_t>(n_tokens * shape[0])), y_ref(y_fast.size());
+  matmul(fast->view(), x.data(), n_tokens, y_fast.data(), pool, scratch);
+  matmul(ref->view(), x.data(), n_tokens, y_ref.data(), pool, scratch, MatmulPath::kReference);
+  for (size_t i = 0; i < y_ref.size(); ++i) EXPECT_NEAR(y_fast[i], y_ref[i], 1e-2f * (1.0f + std::fabs(y_ref[i]))) << i;
+}
+
+// kMappedRows: a large lookup table (the umT5 embedding) is read in place from the mapped file,
+// holds no copy, outlives the store, and looks up the same rows as a copy.
+TEST(WeightStore, MappedRowsAreReadInPlace) {
+  const std::string dir = temp_dir("mapped");
+  const int64_t rows = 64, cols = 32;
+  const auto table = ramp(rows * cols, 0.125f);
+  std::vector<uint8_t> bf16(table.size() * 2);
+  for (size_t i = 0; i < table.size(); ++i) {
+    const uint16_t h = f32_to_bf16(table[i]);
+    std::memcpy(bf16.data() + 2 * i, &h, 2);
+  }
+  SafetensorsWriter w;
+  w.add_bytes("token_embedding.weight", StDType::kBF16, {rows, cols}, bf16);
+  ASSERT_TRUE(w.write(dir + "/t5.safetensors"));
+  MatrixWeight mapped, copied;
+  {
+    auto store = WeightStore::open({dir + "/t5.safetensors"});
+    ASSERT_TRUE(store) << store.error().to_string();
+    auto m = store->load_matrix("token_embedding.weight", {rows, cols}, WeightPrecision::kStored, MatrixUse::kMappedRows);
+    auto c = store->load_matrix("token_embedding.weight", {rows, cols}, WeightPrecision::kStored, MatrixUse::kReference);
+    ASSERT_TRUE(m && c);
+    mapped = std::move(*m);
+    copied = std::move(*c);
+  }  // the store is gone; the mapped matrix keeps its file open
+  EXPECT_TRUE(mapped.mapped());
+  EXPECT_EQ(mapped.resident_bytes(), 0);
+  EXPECT_EQ(copied.resident_bytes(), rows * cols * 2);
+  EXPECT_EQ(mapped.view().dtype, DType::kBF16);
+  const std::vector<int32_t> ids = {5, 0, 63, 5};
+  std::vector<float> a(ids.size() * cols), b(a.size());
+  get_rows(mapped.view(), ids.data(), static_cast<int64_t>(ids.size()), a.data());
+  get_rows(copied.view(), ids.data(), static_cast<int64_t>(ids.size()), b.data());
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a[static_cast<size_t>(2 * cols + 1)], bf16_to_f32(f32_to_bf16(table[static_cast<size_t>(63 * cols + 1)])));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(WeightStore, ShardedIndexAndPrefixedNamesResolve) {
