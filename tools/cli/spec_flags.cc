@@ -7,7 +7,8 @@ namespace frugal::cli {
 void add_spec_flags(CLI::App& app, SpecFlags& flags) {
   app.add_option("--draft", flags.draft_path, "Draft model for speculative decoding (same vocabulary)");
   app.add_option("--spec", flags.mode,
-                 "Speculation: draft (default with --draft), ngram (draftless), medusa (default with --medusa), off");
+                 "Speculation: draft (default with --draft), ngram (draftless), medusa (default with --medusa), off; "
+                 "bench also takes all (off / draft / ngram / medusa side by side)");
   app.add_option("--medusa", flags.medusa_path, "Medusa heads for the model (GGUF from tools/train/medusa.py)");
   app.add_option("--medusa-tree", flags.medusa_tree_nodes, "Medusa candidate-tree nodes verified per step")
       ->capture_default_str();
