@@ -13,9 +13,11 @@ shared: a head then costs n_embd^2 + n_embd parameters (65,792 here) instead of 
 n_vocab x n_embd (1 M), which trains in minutes on one core from little data, keeps the sidecar
 small (~1 MiB for 4 heads) and lets the engine score all heads with one batched matmul.
 
-Self-distillation: the label of head k at position t is the TARGET's distribution at position
-t+k (soft cross-entropy), not the corpus token, because speculation is verified against the
-target. Data: windows of the training split ([BOS] + 255 tokens, tokenized by frugal itself) and
+Self-distillation: the label of head k at position t is the TARGET's argmax at position t+k
+(what it predicts for token t+k+1), not the corpus token, because speculation is verified against
+the target and greedy acceptance needs exactly that token. The target runs once per window; its
+final hidden rows (f16) and argmaxes are cached (<work>/medusa-features.pt) and training steps
+sample 512 random positions from the cache. Data: windows of the training split ([BOS] + 255 tokens, tokenized by frugal itself) and
 windows of the target's own greedy text (`frugal run --temp 0`, what --temp 0 decoding verifies;
 half of each batch). The target runs in PyTorch (model.py, frugal's exact llama semantics) on
 weights read from the GGUF.
