@@ -39,6 +39,25 @@ struct BatchBuffers {
     return out;
   }
 
+  // A tree node's own history (Medusa verification): the first n_prefix slots of `base`, then
+  // `path` (its ancestors' slots and its own, root's child first). Appends its AttentionSeq; the
+  // node's token goes at position n_prefix + path.size() - 1 with add_token_at.
+  void add_tree_seq(size_t seq_idx, const std::vector<int32_t>& base, int32_t n_prefix, const std::vector<int32_t>& path) {
+    if (seq_slots.size() <= seq_idx) seq_slots.resize(seq_idx + 1);
+    std::vector<int32_t>& out = seq_slots[seq_idx];
+    out.assign(base.begin(), base.begin() + n_prefix);
+    out.insert(out.end(), path.begin(), path.end());
+    seqs.push_back(AttentionSeq{out.data(), static_cast<int64_t>(out.size())});
+  }
+
+  // One new token of sequence seq_idx at `pos`, writing K/V row `slot`.
+  void add_token_at(size_t seq_idx, int32_t token, int32_t pos, int32_t slot) {
+    tokens.push_back(token);
+    positions.push_back(pos);
+    slots.push_back(slot);
+    seq_of_token.push_back(static_cast<int32_t>(seq_idx));
+  }
+
   // One new token of sequence seq_idx at `pos` (its slot from the table add_seq built).
   void add_token(size_t seq_idx, int32_t token, int32_t pos) {
     tokens.push_back(token);

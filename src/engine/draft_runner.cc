@@ -6,6 +6,7 @@
 
 #include "core/check.h"
 #include "core/logging.h"
+#include "engine/medusa_heads.h"
 
 namespace frugal {
 namespace {
@@ -27,6 +28,24 @@ int32_t context_token(const Sequence& seq, int32_t pos) {
 }
 
 }  // namespace
+
+Status validate_speculation(const Model& model, const SpecOptions& spec, const Model* draft) {
+  if (spec.max_draft_tokens < 1 || spec.max_draft_tokens > 32) return invalid_argument("speculation: k must be in [1, 32]");
+  if (spec.ngram_min < 1 || spec.ngram_max < spec.ngram_min) return invalid_argument("speculation: bad n-gram sizes");
+  if (spec.max_catchup_tokens < 1) return invalid_argument("speculation: max catch-up tokens must be positive");
+  if (spec.mode == SpecMode::kMedusa) {
+    if (spec.medusa == nullptr) return invalid_argument("speculation: medusa mode needs Medusa heads (--medusa FILE)");
+    if (&spec.medusa->base() != &model) return invalid_argument("speculation: the Medusa heads were loaded for another model");
+    if (spec.medusa_tree_nodes < 1 || spec.medusa_tree_nodes > 64) return invalid_argument("speculation: the Medusa tree must have 1..64 nodes");
+  }
+  if (spec.mode != SpecMode::kDraft) return Status::ok();
+  if (draft == nullptr) return invalid_argument("speculation: draft mode needs a draft model (--draft)");
+  if (draft->config().n_vocab != model.config().n_vocab) {
+    return invalid_argument("speculation: the draft's vocabulary (" + std::to_string(draft->config().n_vocab) +
+                            " tokens) differs from the target's (" + std::to_string(model.config().n_vocab) + ")");
+  }
+  return Status::ok();
+}
 
 DraftRunner::DraftRunner(const SpecOptions& options, const Model* draft, int64_t kv_rows)
     : options_(options), draft_(draft) {

@@ -23,6 +23,10 @@
 
 namespace frugal {
 
+// The speculation options against the target (and the draft model for kDraft, the Medusa heads'
+// base for kMedusa): clear invalid_argument errors.
+Status validate_speculation(const Model& model, const SpecOptions& spec, const Model* draft);
+
 class DraftRunner {
  public:
   // draft may be null unless options.mode == kDraft; kv_rows: the target store's row count.

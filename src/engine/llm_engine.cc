@@ -15,6 +15,7 @@
 #include "engine/constrained_sampling.h"
 #include "engine/cost_meter.h"
 #include "engine/draft_runner.h"
+#include "engine/medusa_runner.h"
 #include "engine/scheduler.h"
 #include "engine/step_batch.h"
 #include "kv/kv_cache_manager.h"
@@ -33,19 +34,6 @@ constexpr int32_t kMaxTopLogprobs = 20;
 constexpr size_t kMaxStopStrings = 16;
 // When nothing is given, the KV cache may take this share of the memory still available.
 constexpr double kDefaultKvShareOfFreeMemory = 0.25;
-
-Status validate_speculation(const Model& model, const SpecOptions& spec, const Model* draft) {
-  if (spec.max_draft_tokens < 1 || spec.max_draft_tokens > 32) return invalid_argument("speculation: k must be in [1, 32]");
-  if (spec.ngram_min < 1 || spec.ngram_max < spec.ngram_min) return invalid_argument("speculation: bad n-gram sizes");
-  if (spec.max_catchup_tokens < 1) return invalid_argument("speculation: max catch-up tokens must be positive");
-  if (spec.mode != SpecMode::kDraft) return Status::ok();
-  if (draft == nullptr) return invalid_argument("speculation: draft mode needs a draft model (--draft)");
-  if (draft->config().n_vocab != model.config().n_vocab) {
-    return invalid_argument("speculation: the draft's vocabulary (" + std::to_string(draft->config().n_vocab) +
-                            " tokens) differs from the target's (" + std::to_string(model.config().n_vocab) + ")");
-  }
-  return Status::ok();
-}
 
 int64_t available_memory_bytes() {
   const long pages = ::sysconf(_SC_AVPHYS_PAGES);
@@ -77,11 +65,15 @@ class LlmEngineImpl final : public LlmEngine {
   void sample_and_stream(Sequence& seq, const float* logits);
   // Verifies seq.spec_tokens against the target's rows [1 + k, n_vocab]; streams what is accepted.
   void verify_and_stream(Sequence& seq, const float* logits);
+  // Medusa: walks seq's candidate tree over its rows [1 + nodes, n_vocab] (root first); returns the
+  // row that chose the last emitted token, or -1 when the sequence finished.
+  int64_t verify_tree(Sequence& seq, const float* logits);
   // Streams one chosen token; false when the sequence finished (and is destroyed).
   // flush = false: the text waits in seq.pending_text for flush_text (one event per verification
   // instead of one per accepted token: every event wakes the request's reader).
   bool emit_token(Sequence& seq, int32_t token, const float* logits, bool flush = true, bool ends_document = false);
   void record_switch(const SchedulerOutput& out, bool speculated, double step_seconds);
+  void record_verification(int64_t proposed, int64_t accepted, int64_t emitted);  // its metrics and cost
   void finish(Sequence& seq, FinishReason reason, std::string text);
   void flush_text(Sequence& seq);
   void update_gauges();
@@ -103,6 +95,9 @@ class LlmEngineImpl final : public LlmEngine {
   std::optional<ServingMetrics> metrics_;
   CostMeter cost_meter_;
   std::optional<DraftRunner> drafter_;  // speculation configured
+  std::optional<MedusaRunner> medusa_;  // --spec medusa
+  std::vector<Sequence*> medusa_seqs_;  // this step's heads updates: sequence, hidden row
+  std::vector<int64_t> medusa_rows_;
   SpecSwitch spec_switch_;
   std::optional<SpecMetrics> spec_metrics_;
   int64_t tokens_emitted_in_step_ = 0;
@@ -146,6 +141,7 @@ LlmEngineImpl::LlmEngineImpl(const Model& model, const Tokenizer& tokenizer, con
   }
   if (options.speculation.mode != SpecMode::kOff) {
     drafter_.emplace(options.speculation, draft, static_cast<int64_t>(num_blocks) * options.block_size_tokens);
+    if (options.speculation.mode == SpecMode::kMedusa) medusa_.emplace(options.speculation.medusa, options.speculation.medusa_tree_nodes);
     if (metrics != nullptr) spec_metrics_ = register_spec_metrics(*metrics);
   }
   thread_ = std::thread([this] { loop(); });
@@ -341,6 +337,8 @@ void LlmEngineImpl::run_step(SchedulerOutput& out) {
     }
   }
   tokens_emitted_in_step_ = 0;
+  medusa_seqs_.clear();
+  medusa_rows_.clear();
   int64_t logit_row = 0;
   const int64_t n_vocab = model_.config().n_vocab;
   for (const ScheduledChunk& chunk : out.chunks) {
@@ -348,22 +346,35 @@ void LlmEngineImpl::run_step(SchedulerOutput& out) {
     Sequence& seq = *chunk.seq;
     const int64_t n_rows = 1 + static_cast<int64_t>(seq.spec_tokens.size());
     const float* rows = logits_.data() + logit_row * n_vocab;
-    logit_row += n_rows;
-    if (n_rows > 1) {
+    const bool heads = seq.medusa_wanted;
+    Sequence* const seq_ptr = &seq;
+    const SeqId id = seq.id;
+    int64_t chose = 0;  // the row that chose the last token (Medusa heads read its hidden state)
+    if (!seq.spec_parents.empty()) {
+      chose = verify_tree(seq, rows);  // may destroy seq
+    } else if (n_rows > 1) {
       verify_and_stream(seq, rows);  // may destroy seq
     } else {
       sample_and_stream(seq, rows);  // may destroy seq
     }
+    if (heads && chose >= 0 && live_.count(id) > 0) {
+      medusa_seqs_.push_back(seq_ptr);
+      medusa_rows_.push_back(logit_row + chose);
+    }
+    logit_row += n_rows;
   }
+  if (medusa_) medusa_->update(medusa_seqs_, medusa_rows_, scratch_.xn.data(), pool_);
   if (drafter_) record_switch(out, speculated, seconds_between(start, Clock::now()));
 }
 
 bool LlmEngineImpl::propose(SchedulerOutput& out) {
   std::vector<ScheduledChunk*> candidates;
-  std::vector<int32_t> k_limit;
+  std::vector<int32_t> k_limit, depth_limit;
   for (ScheduledChunk& chunk : out.chunks) {
     Sequence& seq = *chunk.seq;
     seq.spec_tokens.clear();
+    seq.spec_parents.clear();
+    seq.medusa_wanted = false;
     // Preemption (recompute) or a prefix-cache admission leaves the draft's K/V behind the target's.
     seq.draft_computed_tokens = std::min(seq.draft_computed_tokens, seq.num_computed_tokens);
     const int32_t n_tokens = static_cast<int32_t>(seq.tokens.size());
@@ -374,6 +385,11 @@ bool LlmEngineImpl::propose(SchedulerOutput& out) {
     int64_t k = std::min<int64_t>(drafter_->options().max_draft_tokens, max_context_ - n_tokens - 1);
     if (seq.request.max_tokens >= 0) k = std::min<int64_t>(k, seq.request.max_tokens - seq.num_generated() - 1);
     k = std::min<int64_t>(k, drafter_->max_context() - n_tokens);
+    if (medusa_) {  // k caps the tree's depth; the step's budget is shared in tree nodes
+      k = std::min<int64_t>(max_context_ - n_tokens - 1, seq.request.max_tokens >= 0 ? seq.request.max_tokens - seq.num_generated() - 1 : max_context_);
+      depth_limit.push_back(static_cast<int32_t>(std::max<int64_t>(k, 0)));
+      k = k > 0 ? medusa_->tree().nodes_within_depth(static_cast<int32_t>(k)) : 1;  // 1: still refresh the heads
+    }
     if (k <= 0) continue;
     candidates.push_back(&chunk);
     k_limit.push_back(static_cast<int32_t>(k));
@@ -384,15 +400,21 @@ bool LlmEngineImpl::propose(SchedulerOutput& out) {
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (k_limit[i] <= 0) continue;
     candidates[kept] = candidates[i];
+    if (medusa_) depth_limit[kept] = depth_limit[i];
     k_limit[kept++] = k_limit[i];
   }
   candidates.resize(kept);
   k_limit.resize(kept);
+  if (medusa_) depth_limit.resize(kept);
   // The drafts' lag: what turning speculation on now would first cost (the switch weighs it).
   int64_t pending_catchup = 0;
   for (const ScheduledChunk* chunk : candidates) pending_catchup += DraftRunner::catchup_tokens(*chunk->seq);
   if (candidates.empty() || !spec_switch_.decide(static_cast<int32_t>(candidates.size()), pending_catchup)) return false;
-  drafter_->propose(candidates, k_limit, kv_manager_, kv_store_, pool_);
+  if (medusa_) {
+    medusa_->propose(candidates, k_limit, depth_limit, kv_manager_, kv_store_);
+  } else {
+    drafter_->propose(candidates, k_limit, kv_manager_, kv_store_, pool_);
+  }
   bool any = false;
   for (ScheduledChunk* chunk : candidates) {
     const int32_t k = static_cast<int32_t>(chunk->seq->spec_tokens.size());
@@ -400,7 +422,38 @@ bool LlmEngineImpl::propose(SchedulerOutput& out) {
     out.num_tokens += k;
     any = any || k > 0;
   }
-  return any;
+  return any || medusa_.has_value();  // Medusa: a step refreshing the heads is a speculative one
+}
+
+int64_t LlmEngineImpl::verify_tree(Sequence& seq, const float* logits) {
+  const int64_t n_vocab = model_.config().n_vocab;
+  const std::vector<int32_t> nodes = std::move(seq.spec_tokens);
+  seq.spec_tokens.clear();
+  const int32_t root_pos = static_cast<int32_t>(seq.tokens.size()) - 1;
+  std::vector<int32_t> path;  // accepted nodes, root's child first
+  int32_t node = -1;
+  for (;;) {
+    const float* row = logits + (node + 1) * n_vocab;
+    // Sampling the target's row and following the child that holds the token is plain sampling:
+    // the output is the target's at any temperature; the tree only decides how far one pass gets.
+    const int32_t token = seq.sampler.sample(row);
+    const int32_t child = medusa_child(medusa_->tree(), nodes, node, token);
+    const bool alive = emit_token(seq, token, row, /*flush=*/false);
+    if (!alive || child < 0) record_verification(static_cast<int64_t>(nodes.size()), static_cast<int64_t>(path.size()), static_cast<int64_t>(path.size()) + 1);
+    if (!alive) return -1;  // finished mid-tree (stop, length, context): seq is gone
+    if (child < 0) break;
+    path.push_back(child);
+    node = child;
+  }
+  flush_text(seq);
+  seq.spec_parents.clear();
+  MedusaRunner::compact(seq.id, root_pos, path, kv_manager_, kv_store_);
+  seq.num_computed_tokens += static_cast<int32_t>(path.size());
+  kv_manager_.truncate(seq.id, seq.num_computed_tokens);  // drop the other nodes' slots
+  if (options_.prefix_caching) {
+    kv_manager_.commit_tokens(seq.id, std::span<const int32_t>(seq.tokens.data(), seq.num_computed_tokens));
+  }
+  return node + 1;
 }
 
 void LlmEngineImpl::verify_and_stream(Sequence& seq, const float* logits) {
@@ -420,13 +473,7 @@ void LlmEngineImpl::verify_and_stream(Sequence& seq, const float* logits) {
     accepted += verdict.accepted ? 1 : 0;
     const bool alive = emit_token(seq, verdict.token, row_logits, /*flush=*/false);
     if (!alive || !verdict.accepted) {  // the verification ends here: account for it once
-      cost_meter_.add_generated_tokens(accepted);  // beyond the one token per sampling chunk
-      if (spec_metrics_) {
-        spec_metrics_->proposed->with().inc(k);
-        spec_metrics_->accepted->with().inc(accepted);
-        spec_metrics_->verifications->with().inc();
-        spec_metrics_->tokens_per_verification->with().observe(row + 1);
-      }
+      record_verification(k, accepted, row + 1);
     }
     if (!alive) return;  // finished (stop, length, context): seq is gone
     if (!verdict.accepted) break;
@@ -439,6 +486,15 @@ void LlmEngineImpl::verify_and_stream(Sequence& seq, const float* logits) {
   if (options_.prefix_caching) {
     kv_manager_.commit_tokens(seq.id, std::span<const int32_t>(seq.tokens.data(), seq.num_computed_tokens));
   }
+}
+
+void LlmEngineImpl::record_verification(int64_t proposed, int64_t accepted, int64_t emitted) {
+  cost_meter_.add_generated_tokens(accepted);  // beyond the one token per sampling chunk
+  if (!spec_metrics_) return;
+  spec_metrics_->proposed->with().inc(static_cast<double>(proposed));
+  spec_metrics_->accepted->with().inc(static_cast<double>(accepted));
+  spec_metrics_->verifications->with().inc();
+  spec_metrics_->tokens_per_verification->with().observe(static_cast<double>(emitted));
 }
 
 void LlmEngineImpl::record_switch(const SchedulerOutput& out, bool speculated, double step_seconds) {

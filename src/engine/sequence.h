@@ -53,6 +53,13 @@ struct Sequence {
   std::vector<int32_t> spec_tokens;
   int32_t draft_computed_tokens = 0;
   DraftLength draft_length;
+  // Medusa (medusa_runner.h): spec_tokens form a tree: spec_parents[i] is proposal i's parent
+  // (-1 = tokens.back()); empty = a chain. The heads' candidates ([heads, ranks] token ids) were
+  // computed from the row that chose tokens.back() when medusa_for_length == tokens.size().
+  std::vector<int32_t> spec_parents;
+  std::vector<int32_t> medusa_candidates;
+  int32_t medusa_for_length = -1;
+  bool medusa_wanted = false;  // this step computes the heads from the row that picks the next token
 
   Clock::time_point arrival_time;
   std::optional<Clock::time_point> first_scheduled_time;

@@ -19,6 +19,7 @@ std::string_view spec_mode_name(SpecMode mode) {
     case SpecMode::kOff: return "off";
     case SpecMode::kDraft: return "draft";
     case SpecMode::kNgram: return "ngram";
+    case SpecMode::kMedusa: return "medusa";
   }
   return "off";
 }
@@ -27,7 +28,8 @@ Expected<SpecMode> parse_spec_mode(std::string_view text) {
   if (text == "off" || text == "none") return SpecMode::kOff;
   if (text == "draft") return SpecMode::kDraft;
   if (text == "ngram") return SpecMode::kNgram;
-  return invalid_argument("unknown speculation mode '" + std::string(text) + "' (expected off, draft or ngram)");
+  if (text == "medusa") return SpecMode::kMedusa;
+  return invalid_argument("unknown speculation mode '" + std::string(text) + "' (expected off, draft, ngram or medusa)");
 }
 
 std::vector<int32_t> ngram_propose(std::span<const int32_t> tokens, int32_t k, int32_t ngram_max, int32_t ngram_min) {

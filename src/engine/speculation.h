@@ -29,6 +29,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,8 +39,10 @@
 
 namespace frugal {
 
-enum class SpecMode { kOff, kDraft, kNgram };
-std::string_view spec_mode_name(SpecMode mode);  // "off" | "draft" | "ngram"
+class MedusaHeads;
+
+enum class SpecMode { kOff, kDraft, kNgram, kMedusa };
+std::string_view spec_mode_name(SpecMode mode);  // "off" | "draft" | "ngram" | "medusa"
 Expected<SpecMode> parse_spec_mode(std::string_view text);
 
 struct SpecOptions {
@@ -49,6 +52,10 @@ struct SpecOptions {
   int32_t ngram_min = 2;           // ... down to this
   bool load_aware = true;          // false: speculate on every decode step ("always on")
   int32_t max_catchup_tokens = 256;  // draft tokens a sequence may catch up on in one step
+  // kMedusa: the heads (MedusaHeads::load on the engine's target) and the candidate tree's size
+  // (nodes verified per step and sequence; 4: measured best on the bundled target, PERFORMANCE.md).
+  std::shared_ptr<const MedusaHeads> medusa;
+  int32_t medusa_tree_nodes = 4;
 };
 
 // Draftless proposal: the continuation (up to k tokens) of the most recent earlier occurrence of the

@@ -2,7 +2,8 @@
 // positions, the K/V row each new token writes, and each sequence's slot table built from its
 // block table (slot = block_id * block_size + position % block_size). A chunk may run past the
 // committed tokens into the sequence's spec_tokens (speculative verification): those rows and the
-// last committed one all get logits. Buffers are reused.
+// last committed one all get logits. With spec_parents (Medusa) the proposals are a tree: each node
+// gets its own AttentionSeq (prefix + ancestors), see medusa_runner.h. Buffers are reused.
 #pragma once
 
 #include "engine/batch_buffers.h"
@@ -16,7 +17,11 @@ class StepBatch {
   ForwardBatch view() const { return buffers_.view(); }
 
  private:
+  // Appends seq's Medusa tree nodes (sequences seq_idx + 1 ..) given its slot table.
+  void add_tree(size_t seq_idx, const Sequence& seq, const std::vector<int32_t>& table);
+
   BatchBuffers buffers_;
+  std::vector<int32_t> path_, table_copy_;
 };
 
 }  // namespace frugal

@@ -82,7 +82,8 @@ TEST(CliServeSpec, BadDraftFlagsAreClearErrors) {
   const std::pair<std::string, std::string> cases[] = {
       {"-m " + kTarget + " --draft " + tiny, "vocabulary"},
       {"-m " + kTarget + " --draft /nonexistent/d.gguf", "/nonexistent/d.gguf"},
-      {"-m " + kTarget + " --spec medusa", "unknown speculation mode"},
+      {"-m " + kTarget + " --spec medusa", "--medusa FILE"},
+      {"-m " + kTarget + " --spec eagle", "unknown speculation mode"},
       {"--model big=" + kTarget + " --model small=" + kDraft + " --draft " + kDraft, "--draft-for NAME=PATH"},
       {"--model big=" + kTarget + " --model small=" + kDraft + " --draft-for huge=" + kDraft, "'huge'"},
       {"--model big=" + kTarget + " --model small=" + kDraft + " --draft-for big", "NAME=PATH"},

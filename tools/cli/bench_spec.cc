@@ -26,18 +26,18 @@ const char* const kDefaultPrompts[] = {
 };
 
 struct Arm {
-  const char* name;
-  bool speculate;
-  bool load_aware;
+  std::string name;
+  bool speculate = false;
+  SpecOptions options;         // when speculating
+  const Model* draft = nullptr;  // kDraft
 };
 // Tokens of the untimed warm-up request each engine runs first.
 constexpr int64_t kWarmupTokens = 48;
 
-constexpr Arm kArms[] = {{"off", false, false}, {"always", true, false}, {"load-aware", true, true}};
-
 struct Sample {
   double tokens_per_s = 0;
   double proposed = 0, accepted = 0;
+  double verifications = 0, verified_tokens = 0;  // tokens per verification = verified_tokens / verifications
 };
 
 double counter(const std::string& text, const std::string& name) {
@@ -47,18 +47,14 @@ double counter(const std::string& text, const std::string& name) {
 
 // One run: `concurrency` greedy requests of n_gen tokens; generated tokens / wall seconds from the
 // first token of any request to the last event (prefill excluded: this measures decoding).
-Expected<Sample> run_once(const LoadedModel& loaded, const SpecSetup& setup, const Arm& arm, const SpecBenchArgs& args,
-                          int64_t n_gen, int concurrency) {
+Expected<Sample> run_once(const LoadedModel& loaded, const Arm& arm, const SpecBenchArgs& args, int64_t n_gen,
+                          int concurrency) {
   EngineOptions options;
   options.num_threads = args.threads;
   options.max_running = std::max(concurrency, 1);
-  if (arm.speculate) {
-    options.speculation = setup.options;
-    options.speculation.load_aware = arm.load_aware;
-  }
+  if (arm.speculate) options.speculation = arm.options;
   MetricsRegistry registry;
-  auto engine = LlmEngine::create(*loaded.model, *loaded.tokenizer, options, &registry,
-                                  arm.speculate ? setup.draft.get() : nullptr);
+  auto engine = LlmEngine::create(*loaded.model, *loaded.tokenizer, options, &registry, arm.draft);
   if (!engine) return engine.error();
   const auto make_request = [&](int i, int64_t max_tokens) {
     EngineRequest request;
@@ -96,6 +92,8 @@ Expected<Sample> run_once(const LoadedModel& loaded, const SpecSetup& setup, con
   if (!st.is_ok()) return st;
   const double proposed_before = counter(registry.render(), "frugal_spec_proposed_tokens_total");
   const double accepted_before = counter(registry.render(), "frugal_spec_accepted_tokens_total");
+  const double verifications_before = counter(registry.render(), "frugal_spec_tokens_per_verification_count");
+  const double verified_before = counter(registry.render(), "frugal_spec_tokens_per_verification_sum");
   std::optional<Clock::time_point> first;
   int64_t generated = 0;
   st = serve(n_gen, [&](const GenerationEvent& event) {
@@ -110,6 +108,8 @@ Expected<Sample> run_once(const LoadedModel& loaded, const SpecSetup& setup, con
   sample.tokens_per_s = seconds > 0 ? static_cast<double>(generated - concurrency) / seconds : 0;
   sample.proposed = counter(text, "frugal_spec_proposed_tokens_total") - proposed_before;
   sample.accepted = counter(text, "frugal_spec_accepted_tokens_total") - accepted_before;
+  sample.verifications = counter(text, "frugal_spec_tokens_per_verification_count") - verifications_before;
+  sample.verified_tokens = counter(text, "frugal_spec_tokens_per_verification_sum") - verified_before;
   return sample;
 }
 
@@ -130,31 +130,62 @@ int run_spec_bench(const SpecBenchArgs& args) {
   }
   auto loaded = load_model(args.model_path);
   if (!loaded) return report_error(loaded.error());
-  auto setup = resolve_spec_flags(args.spec, *loaded->model);
-  if (!setup) return report_error(setup.error());
-  if (setup->options.mode == SpecMode::kOff) return report_error(invalid_argument("--spec off: nothing to compare"));
+  // --spec all: off / draft / n-gram / Medusa (each always on); otherwise off / always / load-aware
+  // for the one mode given.
+  std::vector<SpecSetup> setups;
+  std::vector<Arm> arms(1);
+  arms[0].name = "off";
+  const bool all = args.spec.mode == "all";
+  const char* const modes[] = {"draft", "ngram", "medusa"};
+  for (int i = 0; i < (all ? 3 : 1); ++i) {
+    const std::string mode = modes[i];
+    SpecFlags flags = args.spec;
+    if (all) {
+      flags.mode = mode;
+      if (mode != "draft") flags.draft_path.clear();
+      if (mode != "medusa") flags.medusa_path.clear();
+    }
+    auto setup = resolve_spec_flags(flags, *loaded->model);
+    if (!setup) return report_error(setup.error());
+    if (setup->options.mode == SpecMode::kOff) return report_error(invalid_argument("--spec off: nothing to compare"));
+    setups.push_back(std::move(*setup));
+  }
+  for (const SpecSetup& setup : setups) {
+    Arm arm{.name = all ? std::string(spec_mode_name(setup.options.mode)) : "always", .speculate = true,
+            .options = setup.options, .draft = setup.draft.get()};
+    arm.options.load_aware = false;
+    arms.push_back(arm);
+    if (!all) {
+      arm.name = "load-aware";
+      arm.options.load_aware = true;
+      arms.push_back(arm);
+    }
+  }
   if (!args.json) {
-    std::printf("| %-10s | %5s | %11s | %10s | %10s | %10s | %8s | %10s |\n", "spec", "conc", "test", "t/s median",
-                "t/s min", "t/s max", "vs off", "accepted");
+    std::printf("| %-10s | %5s | %11s | %10s | %10s | %10s | %8s | %10s | %8s |\n", "spec", "conc", "test", "t/s median",
+                "t/s min", "t/s max", "vs off", "accepted", "tok/verify");
   }
   for (const int concurrency : args.concurrency) {
     for (const int64_t n_gen : args.n_gen) {
-      std::vector<std::vector<Sample>> samples(std::size(kArms));
+      std::vector<std::vector<Sample>> samples(arms.size());
       for (int rep = 0; rep < args.repetitions; ++rep) {
-        for (size_t arm = 0; arm < std::size(kArms); ++arm) {
-          auto sample = run_once(*loaded, *setup, kArms[arm], args, n_gen, concurrency);
+        for (size_t arm = 0; arm < arms.size(); ++arm) {
+          auto sample = run_once(*loaded, arms[arm], args, n_gen, concurrency);
           if (!sample) return report_error(sample.error());
           samples[arm].push_back(*sample);
         }
       }
-      for (size_t arm = 0; arm < std::size(kArms); ++arm) {
+      for (size_t arm = 0; arm < arms.size(); ++arm) {
         std::vector<double> tps;
-        double proposed = 0, accepted = 0;
+        double proposed = 0, accepted = 0, verifications = 0, verified = 0;
         for (const Sample& s : samples[arm]) {
           tps.push_back(s.tokens_per_s);
           proposed += s.proposed;
           accepted += s.accepted;
+          verifications += s.verifications;
+          verified += s.verified_tokens;
         }
+        const double per_verify = verifications > 0 ? verified / verifications : 0;
         const double med = median(tps);
         // vs off: the median over repetitions of this arm's tok/s over "off"'s in the same
         // repetition (the arms of a repetition run back to back, so a slow spell of a shared
@@ -169,8 +200,9 @@ int run_spec_bench(const SpecBenchArgs& args) {
         const std::string test = "tg" + std::to_string(n_gen);
         if (args.json) {
           nlohmann::json row{{"model", args.model_path}, {"draft", args.spec.draft_path},
-                             {"spec_mode", std::string(spec_mode_name(setup->options.mode))},
-                             {"arm", kArms[arm].name}, {"concurrency", concurrency}, {"n_gen", n_gen},
+                             {"medusa", args.spec.medusa_path},
+                             {"spec_mode", arms[arm].speculate ? std::string(spec_mode_name(arms[arm].options.mode)) : "off"},
+                             {"arm", arms[arm].name}, {"tokens_per_verification", per_verify}, {"concurrency", concurrency}, {"n_gen", n_gen},
                              {"threads", args.threads}, {"tokens_per_s_median", med},
                              {"tokens_per_s_min", *std::min_element(tps.begin(), tps.end())},
                              {"tokens_per_s_max", *std::max_element(tps.begin(), tps.end())},
@@ -178,9 +210,9 @@ int run_spec_bench(const SpecBenchArgs& args) {
                              {"proposed_tokens", proposed}};
           std::printf("%s\n", row.dump().c_str());
         } else {
-          std::printf("| %-10s | %5d | %11s | %10.1f | %10.1f | %10.1f | %7.2fx | %9.1f%% |\n", kArms[arm].name,
-                      concurrency, test.c_str(), med, *std::min_element(tps.begin(), tps.end()),
-                      *std::max_element(tps.begin(), tps.end()), ratio, 100 * acceptance);
+          std::printf("| %-10s | %5d | %11s | %10.1f | %10.1f | %10.1f | %7.2fx | %9.1f%% | %8.2f |\n",
+                      arms[arm].name.c_str(), concurrency, test.c_str(), med, *std::min_element(tps.begin(), tps.end()),
+                      *std::max_element(tps.begin(), tps.end()), ratio, 100 * acceptance, per_verify);
         }
         std::fflush(stdout);
       }

@@ -2,7 +2,9 @@
 // decoding, measured side by side in one run (tools layer). Each repetition runs the same requests
 // (greedy, fixed length, `concurrency` at once) through the batched engine three ways — speculation
 // off, always on, and load-aware — interleaved so machine noise hits all three alike; prints
-// min/median/max generated tokens/s, the speed-up over "off" and the acceptance rate.
+// min/median/max generated tokens/s, the speed-up over "off", the acceptance rate and the mean
+// tokens per verification. `--spec all` (needs --draft and --medusa) instead compares off / draft /
+// n-gram / Medusa, each always on, interleaved the same way.
 #pragma once
 
 #include <string>

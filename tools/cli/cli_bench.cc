@@ -405,7 +405,7 @@ void register_bench(CLI::App& app) {
   cmd->callback([args, video_cmd] {
     if (video_cmd->parsed()) return;  // `frugal bench video` ran its own callback
     if (args->threads.empty()) args->threads = {default_num_threads()};
-    if (!args->spec.draft_path.empty() || !args->spec.mode.empty()) {
+    if (!args->spec.draft_path.empty() || !args->spec.medusa_path.empty() || !args->spec.mode.empty()) {
       const int code = run_spec(*args);
       if (code != 0) throw CLI::RuntimeError(code);
       return;

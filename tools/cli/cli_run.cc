@@ -119,7 +119,7 @@ int run(RunArgs& args) {
   apply_sampling_defaults(*defaults, sampling_given(args.sampling_flags), args.sampling);
   auto prompt = build_prompt(*loaded, args);
   if (!prompt) return report_error(prompt.error());
-  if (!args.spec.draft_path.empty() || (!args.spec.mode.empty() && args.spec.mode != "off")) {
+  if (!args.spec.draft_path.empty() || !args.spec.medusa_path.empty() || (!args.spec.mode.empty() && args.spec.mode != "off")) {
     if (args.reference) return report_error(invalid_argument("--reference does not combine with speculation"));
     if (!args.chat) std::fputs(args.prompt.c_str(), stdout);
     std::fflush(stdout);

@@ -66,6 +66,9 @@ EngineOptions engine_options_for(const ServeEngineFlags& flags, int64_t kv_mem_b
 // applies to every model: ngram needs no draft; draft mode applies to the models that have one.
 Status attach_drafts(std::vector<ServingModel>& models, const ServeEngineFlags& flags) {
   std::map<std::string, std::string> draft_of;
+  if (!flags.spec.medusa_path.empty() && models.size() != 1) {
+    return invalid_argument("--medusa: Medusa heads belong to one model; serve that model alone");
+  }
   if (!flags.spec.draft_path.empty()) {
     if (models.size() != 1) return invalid_argument("--draft: with several models write --draft-for NAME=PATH");
     draft_of[models.front().spec.name] = flags.spec.draft_path;

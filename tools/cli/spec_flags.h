@@ -1,5 +1,5 @@
 // The speculative-decoding flags shared by `frugal run`, `bench` and `serve` (tools layer):
-// --draft MODEL, --spec draft|ngram|off, --spec-k N, --spec-always.
+// --draft MODEL, --medusa HEADS, --spec draft|ngram|medusa|off, --spec-k N, --medusa-tree N, --spec-always.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -15,6 +15,8 @@ namespace frugal::cli {
 
 struct SpecFlags {
   std::string draft_path;
+  std::string medusa_path;   // --medusa: Medusa heads (kMedusa)
+  int32_t medusa_tree_nodes = 4;  // SpecOptions default
   std::string mode;       // "" = draft when --draft is given, else off
   int32_t max_draft_tokens = 6;
   bool always_on = false;  // disables the load-aware switch
