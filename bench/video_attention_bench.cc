@@ -4,7 +4,8 @@
 //   128 (the 1.3B model's head_dim; attention time is linear in the head count, so the ratios hold
 //   for its 12 heads) and 4 heads of 32 (the bundled wan-shapes model's); tile 4x4x4 (64 tokens,
 //   256 tiles);
-//   sliding-tile windows 3x3x3 tiles; block-sparse keep 0.25 and 0.125.
+//   sliding-tile windows 3x3x3 tiles; block-sparse keep 0.25 and 0.125; each sparse mode also with
+//   rest = pooled (the unattended tiles as one mean row each, ops/attention_tiled.h).
 // Counters: tile_fraction (pairs attended / dense), tokens. Divide the dense time by a mode's time
 // for its speed-up (docs/PERFORMANCE.md, "Video attention modes"). Before timing, each mode is
 // checked on a small grid: with its window / top-k covering every tile it must equal dense bit for
@@ -52,13 +53,21 @@ void validate_or_abort() {
   config.keep = 1.0;
   attention_full_3d(q.data(), k.data(), v.data(), grid, shape, config, other.data(), pool, scratch, nullptr);
   const bool sparse_ok = std::memcmp(dense.data(), other.data(), n * sizeof(float)) == 0;
-  if (!sliding_ok || !sparse_ok) {
-    std::fprintf(stderr, "video_attention_bench: validation failed (sliding %d, sparse %d)\n", sliding_ok, sparse_ok);
+  config.rest = AttentionRest::kPooled;
+  attention_full_3d(q.data(), k.data(), v.data(), grid, shape, config, other.data(), pool, scratch, nullptr);
+  bool pooled_ok = std::memcmp(dense.data(), other.data(), n * sizeof(float)) == 0;
+  config.mode = AttentionMode::kSlidingTile;
+  attention_full_3d(q.data(), k.data(), v.data(), grid, shape, config, other.data(), pool, scratch, nullptr);
+  pooled_ok = pooled_ok && std::memcmp(dense.data(), other.data(), n * sizeof(float)) == 0;
+  if (!sliding_ok || !sparse_ok || !pooled_ok) {
+    std::fprintf(stderr, "video_attention_bench: validation failed (sliding %d, sparse %d, pooled %d)\n", sliding_ok,
+                 sparse_ok, pooled_ok);
     std::abort();
   }
 }
 
-void BM_VideoAttention(benchmark::State& state, AttentionMode mode, double keep, int64_t heads, int64_t head_dim) {
+void BM_VideoAttention(benchmark::State& state, AttentionMode mode, double keep, int64_t heads, int64_t head_dim,
+                       AttentionRest rest = AttentionRest::kDrop) {
   static const bool validated = (validate_or_abort(), true);
   (void)validated;
   const TokenGrid3 grid{16, 32, 32};
@@ -73,12 +82,15 @@ void BM_VideoAttention(benchmark::State& state, AttentionMode mode, double keep,
   config.tile = {4, 4, 4};
   config.window = {3, 3, 3};
   config.keep = keep;
+  config.rest = rest;
   TiledAttentionStats stats;
   for (auto _ : state) {
     attention_full_3d(q.data(), k.data(), v.data(), grid, shape, config, out.data(), pool, scratch, &stats);
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["tile_fraction"] = stats.fraction();
+  state.counters["pooled_fraction"] =
+      stats.tile_pairs_total > 0 ? static_cast<double>(stats.pooled_tile_pairs) / static_cast<double>(stats.tile_pairs_total) : 0.0;
   state.counters["tokens"] = static_cast<double>(grid.n_tokens());
 }
 
@@ -91,6 +103,10 @@ BENCHMARK_CAPTURE(BM_VideoAttention, block_sparse_keep25_16k_hd128, AttentionMod
     ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_VideoAttention, block_sparse_keep12_16k_hd128, AttentionMode::kBlockSparse, 0.125, 2, 128)
     ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_VideoAttention, block_sparse_pooled_keep25_16k_hd128, AttentionMode::kBlockSparse, 0.25, 2, 128,
+                  AttentionRest::kPooled)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_VideoAttention, sliding_tile_pooled_3x3x3_16k_hd128, AttentionMode::kSlidingTile, 1.0, 2, 128,
+                  AttentionRest::kPooled)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 // The bundled wan-shapes model's heads (4 of 32).
 BENCHMARK_CAPTURE(BM_VideoAttention, dense_16k_hd32, AttentionMode::kDense, 1.0, 4, 32)
     ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
@@ -98,6 +114,10 @@ BENCHMARK_CAPTURE(BM_VideoAttention, sliding_tile_3x3x3_16k_hd32, AttentionMode:
     ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK_CAPTURE(BM_VideoAttention, block_sparse_keep25_16k_hd32, AttentionMode::kBlockSparse, 0.25, 4, 32)
     ->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_VideoAttention, block_sparse_pooled_keep25_16k_hd32, AttentionMode::kBlockSparse, 0.25, 4, 32,
+                  AttentionRest::kPooled)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_VideoAttention, sliding_tile_pooled_3x3x3_16k_hd32, AttentionMode::kSlidingTile, 1.0, 4, 32,
+                  AttentionRest::kPooled)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
 }  // namespace
 }  // namespace frugal

@@ -90,6 +90,11 @@ Expected<TierPreset> parse_tier(const nlohmann::json& item, int64_t default_vae_
     if (!mode) return invalid_argument("tier \"" + tier.name + "\": " + mode.error().message());
     tier.attention.mode = *mode;
   }
+  if (item.contains("attention_rest")) {
+    auto rest = parse_attention_rest(item.value("attention_rest", ""));
+    if (!rest) return invalid_argument("tier \"" + tier.name + "\": " + rest.error().message());
+    tier.attention.rest = *rest;
+  }
   tier.attention.tile = item.value("attention_tile", tier.attention.tile);
   tier.attention.window = item.value("attention_window", tier.attention.window);
   tier.attention.keep = item.value("attention_keep", tier.attention.keep);

@@ -7,7 +7,7 @@
 //    "tiers": [{"name": "draft", "model": "", "size": "480x272", "frames": 17, "steps": 8,
 //               "sampler": "unipc", "cfg": 5.0, "shift": 5.0, "concurrency": 1, "priority": 3,
 //               "attention": "dense", "attention_tile": [4, 4, 4], "attention_window": [3, 3, 3],
-//               "attention_keep": 0.25, "attention_warmup": 0, "step_cache": 0, "vae_mem_budget": "4GiB"}, ...]}
+//               "attention_keep": 0.25, "attention_rest": "drop", "attention_warmup": 0, "step_cache": 0, "vae_mem_budget": "4GiB"}, ...]}
 // (attention: dense | sliding-tile | block-sparse, ops/attention_tiled.h; step_cache: the step-caching
 // threshold, 0 = off, video/dit/step_cache.h; vae_mem_budget: the VAE decode's memory budget, a size
 // such as "4GiB" or a byte count, "" / 0 = untiled, video/vae/vae_memory.h — a "vae_mem_budget" at the

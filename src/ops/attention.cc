@@ -66,6 +66,12 @@ void attend_block(const KernelTable& kt, const QueryBlock& blk, const float* q, 
       offsets[i] = static_cast<int64_t>(seq.slots[tile_begin + i]) * kv.row_stride + kv_head_offset;
     }
     kt.dot_rows_f32(s.q.data(), n_q, kv.keys, offsets, n, dim, shape.scale, s.scores.data(), kTilePositions);
+    if (seq.bias != nullptr) {
+      for (int64_t j = 0; j < n_q; ++j) {
+        float* scores = s.scores.data() + j * kTilePositions;
+        for (int64_t i = 0; i < n; ++i) scores[i] += seq.bias[tile_begin + i];
+      }
+    }
     for (int64_t j = 0; j < n_q; ++j) {
       const auto jj = static_cast<size_t>(j);
       const int64_t n_j = std::clamp<int64_t>(s.n_visible[jj] - tile_begin, 0, n);  // this query's rows here

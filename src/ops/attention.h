@@ -24,14 +24,17 @@ struct KvRows {
   int64_t row_stride = 0;
 };
 
-// One sequence's history: position p (0 <= p < n_kv) is K/V row slots[p].
+// One sequence's history: position p (0 <= p < n_kv) is K/V row slots[p]. bias, when set, adds
+// bias[p] to position p's scaled score (a log-multiplicity: a pooled row standing for bias = log(m)
+// rows, as the tiled video attention's pooled remainder uses); null adds nothing.
 struct AttentionSeq {
   const int32_t* slots = nullptr;
   int64_t n_kv = 0;
+  const float* bias = nullptr;  // [n_kv] or null
 };
 
 // For each token t of sequence seqs[seq_of_token[t]] at position positions[t]:
-//   out[t, h, :] = softmax_p(q[t, h, :] . K[slot(p), g(h), :] * scale, p <= positions[t]) . V[slot(p), g(h), :]
+//   out[t, h, :] = softmax_p(q[t, h, :] . K[slot(p), g(h), :] * scale + bias[p], p <= positions[t]) . V[slot(p), g(h), :]
 //   q, out: [n_tokens, n_head, head_dim]. Softmax is computed online (one pass, running max and
 //   sum in double), so no score buffer grows with the context. The queries of a K/V head over a
 //   run of one sequence's tokens are attended as a block (up to 8 queries sharing each tile's K/V

@@ -113,28 +113,43 @@ std::vector<std::vector<int32_t>> sparse_tiles(const float* q, const float* k, c
   return chosen;
 }
 
-// Attends every query tile to the key rows of its chosen tiles. q_rows / out_rows: [n, heads, hd]
-// in token order with `heads` heads per row starting at head `head0` of the full [n, n_head, hd].
-void attend_chosen(const float* q, const float* k, const float* v, const AttentionShape& full, int64_t head0,
-                   int64_t heads, const std::vector<std::vector<int32_t>>& chosen, float* out, ThreadPool& pool,
+// Attends every query tile to the key rows of its chosen tiles. q / out: [n, n_head, hd] (the full
+// shape); kv: the K/V rows of head head0 (a row holds `heads` heads). With `pooled`, each unchosen
+// key tile T is one more key row, K/V row n + T of kv (its means), with logit bias log |T|.
+void attend_chosen(const float* q, const KvRows& kv, const AttentionShape& full, int64_t head0, int64_t heads,
+                   const std::vector<std::vector<int32_t>>& chosen, bool pooled, float* out, ThreadPool& pool,
                    TiledAttentionScratch& s) {
   const int64_t n_tiles = static_cast<int64_t>(chosen.size()), dim = full.head_dim;
   const int64_t n = s.tile_offsets.back();
   s.slot_offsets.assign(static_cast<size_t>(n_tiles + 1), 0);
   for (int64_t qt = 0; qt < n_tiles; ++qt) {
-    int64_t rows = 0;
-    for (int32_t kt : chosen[static_cast<size_t>(qt)]) rows += s.tile_offsets[kt + 1] - s.tile_offsets[kt];
+    const auto& c = chosen[static_cast<size_t>(qt)];
+    int64_t rows = pooled ? n_tiles - static_cast<int64_t>(c.size()) : 0;
+    for (int32_t kt : c) rows += s.tile_offsets[kt + 1] - s.tile_offsets[kt];
     s.slot_offsets[static_cast<size_t>(qt + 1)] = static_cast<int32_t>(s.slot_offsets[static_cast<size_t>(qt)] + rows);
   }
   s.slots.resize(static_cast<size_t>(s.slot_offsets.back()));
+  if (pooled) s.slot_bias.assign(static_cast<size_t>(s.slot_offsets.back()), 0.0f);
   pool.parallel_for(n_tiles, [&](int64_t begin, int64_t end) {
     for (int64_t qt = begin; qt < end; ++qt) {
+      const auto& c = chosen[static_cast<size_t>(qt)];
       int32_t* dst = s.slots.data() + s.slot_offsets[static_cast<size_t>(qt)];
       int32_t* cursor = dst;
-      for (int32_t kt : chosen[static_cast<size_t>(qt)]) {
+      for (int32_t kt : c) {
         cursor = std::copy(s.tile_tokens.begin() + s.tile_offsets[kt], s.tile_tokens.begin() + s.tile_offsets[kt + 1], cursor);
       }
       std::sort(dst, cursor);  // ascending token order: the dense op's visiting order
+      if (!pooled) continue;
+      float* bias = s.slot_bias.data() + (cursor - s.slots.data());
+      size_t next = 0;  // c is ascending: walk it to skip the chosen tiles
+      for (int32_t kt = 0; kt < static_cast<int32_t>(n_tiles); ++kt) {
+        if (next < c.size() && c[next] == kt) {
+          ++next;
+          continue;
+        }
+        *cursor++ = static_cast<int32_t>(n + kt);
+        *bias++ = static_cast<float>(std::log(static_cast<double>(s.tile_offsets[kt + 1] - s.tile_offsets[kt])));
+      }
     }
   });
   s.seqs.resize(static_cast<size_t>(n_tiles));
@@ -144,8 +159,9 @@ void attend_chosen(const float* q, const float* k, const float* v, const Attenti
   s.out_tiled.resize(static_cast<size_t>(n * heads * dim));
   const int64_t row = full.n_head * dim, sub = heads * dim;
   for (int64_t qt = 0; qt < n_tiles; ++qt) {
-    const int32_t n_kv = s.slot_offsets[static_cast<size_t>(qt + 1)] - s.slot_offsets[static_cast<size_t>(qt)];
-    s.seqs[static_cast<size_t>(qt)] = {s.slots.data() + s.slot_offsets[static_cast<size_t>(qt)], n_kv};
+    const int32_t first = s.slot_offsets[static_cast<size_t>(qt)];
+    const int32_t n_kv = s.slot_offsets[static_cast<size_t>(qt + 1)] - first;
+    s.seqs[static_cast<size_t>(qt)] = {s.slots.data() + first, n_kv, pooled ? s.slot_bias.data() + first : nullptr};
     for (int32_t i = s.tile_offsets[qt]; i < s.tile_offsets[qt + 1]; ++i) {
       s.positions[static_cast<size_t>(i)] = n_kv - 1;  // every chosen key is visible
       s.seq_of_token[static_cast<size_t>(i)] = static_cast<int32_t>(qt);
@@ -157,7 +173,6 @@ void attend_chosen(const float* q, const float* k, const float* v, const Attenti
     }
   });
   const AttentionShape shape{heads, heads, dim, full.scale};
-  const KvRows kv{k + head0 * dim, v + head0 * dim, row};
   attention(s.q_tiled.data(), s.positions.data(), s.seq_of_token.data(), n, kv, s.seqs.data(), shape,
             s.out_tiled.data(), pool);
   pool.parallel_for(n, [&](int64_t begin, int64_t end) {
@@ -165,6 +180,36 @@ void attend_chosen(const float* q, const float* k, const float* v, const Attenti
       std::copy_n(s.out_tiled.data() + i * sub, sub, out + s.tile_tokens[i] * row + head0 * dim);
     }
   });
+}
+
+// Head `head`'s K/V rows, contiguous, followed by each tile's mean key and value:
+// s.kv_head = [n + n_tiles rows, (key, value), head_dim]; the means are summed in double.
+KvRows gather_head_with_means(const float* k, const float* v, const AttentionShape& shape, int64_t head,
+                              ThreadPool& pool, TiledAttentionScratch& s) {
+  const int64_t n = s.tile_offsets.back(), n_tiles = static_cast<int64_t>(s.tile_offsets.size()) - 1;
+  const int64_t dim = shape.head_dim, row = shape.n_head * dim, stride = 2 * dim;
+  s.kv_head.resize(static_cast<size_t>((n + n_tiles) * stride));
+  float* dst = s.kv_head.data();
+  pool.parallel_for(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      std::copy_n(k + i * row + head * dim, dim, dst + i * stride);
+      std::copy_n(v + i * row + head * dim, dim, dst + i * stride + dim);
+    }
+  });
+  pool.parallel_for(n_tiles, [&](int64_t begin, int64_t end) {
+    std::vector<double> sum(static_cast<size_t>(stride));
+    for (int64_t t = begin; t < end; ++t) {
+      std::fill(sum.begin(), sum.end(), 0.0);
+      for (int32_t i = s.tile_offsets[t]; i < s.tile_offsets[t + 1]; ++i) {
+        const float* src = dst + static_cast<int64_t>(s.tile_tokens[i]) * stride;
+        for (int64_t d = 0; d < stride; ++d) sum[static_cast<size_t>(d)] += src[d];
+      }
+      const double inv = 1.0 / (s.tile_offsets[t + 1] - s.tile_offsets[t]);
+      float* mean = dst + (n + t) * stride;
+      for (int64_t d = 0; d < stride; ++d) mean[d] = static_cast<float>(sum[static_cast<size_t>(d)] * inv);
+    }
+  });
+  return KvRows{dst, dst + dim, stride};
 }
 
 std::vector<std::vector<int32_t>> choose(const float* q, const float* k, const TileGrid& tg,
@@ -201,6 +246,14 @@ const char* attention_mode_name(AttentionMode mode) {
   }
   return "dense";
 }
+
+Expected<AttentionRest> parse_attention_rest(const std::string& text) {
+  if (text == "drop") return AttentionRest::kDrop;
+  if (text == "pooled") return AttentionRest::kPooled;
+  return invalid_argument("attention rest must be drop or pooled, not \"" + text + "\"");
+}
+
+const char* attention_rest_name(AttentionRest rest) { return rest == AttentionRest::kPooled ? "pooled" : "drop"; }
 
 Status validate_tiled_attention(const TiledAttentionConfig& c) {
   for (int a = 0; a < 3; ++a) {
@@ -239,23 +292,37 @@ void attention_full_3d(const float* q, const float* k, const float* v, const Tok
   const TileGrid tg = build_tiles(grid, config.tile, s.tile_offsets, s.tile_tokens);
   const int64_t total = tg.count() * tg.count() * shape.n_head;
   int64_t computed = total;
+  int64_t pooled_pairs = 0;
+  const int64_t row = shape.n_head * shape.head_dim;
   if (config.mode == AttentionMode::kDense) {
     attention_full(q, n, k, v, n, shape, out, pool);
+  } else if (config.rest == AttentionRest::kPooled) {  // per head: its rows and tile means contiguous
+    computed = 0;
+    std::vector<std::vector<int32_t>> chosen;
+    for (int64_t h = 0; h < shape.n_head; ++h) {
+      if (h == 0 || config.mode == AttentionMode::kBlockSparse) chosen = choose(q, k, tg, shape, config, h, s, pool);
+      computed += pairs(chosen);
+      pooled_pairs += tg.count() * tg.count() - pairs(chosen);
+      const KvRows kv = gather_head_with_means(k, v, shape, h, pool, s);
+      attend_chosen(q, kv, shape, h, 1, chosen, true, out, pool, s);
+    }
   } else if (config.mode == AttentionMode::kSlidingTile) {
     const auto chosen = choose(q, k, tg, shape, config, 0, s, pool);  // the same window for every head
     computed = pairs(chosen) * shape.n_head;
-    attend_chosen(q, k, v, shape, 0, shape.n_head, chosen, out, pool, s);
+    attend_chosen(q, KvRows{k, v, row}, shape, 0, shape.n_head, chosen, false, out, pool, s);
   } else {
     computed = 0;
     for (int64_t h = 0; h < shape.n_head; ++h) {  // each head picks its own tiles
       const auto chosen = choose(q, k, tg, shape, config, h, s, pool);
       computed += pairs(chosen);
-      attend_chosen(q, k, v, shape, h, 1, chosen, out, pool, s);
+      attend_chosen(q, KvRows{k + h * shape.head_dim, v + h * shape.head_dim, row}, shape, h, 1, chosen, false, out,
+                    pool, s);
     }
   }
   if (stats != nullptr) {
     stats->tile_pairs_computed += computed;
     stats->tile_pairs_total += total;
+    stats->pooled_tile_pairs += pooled_pairs;
   }
 }
 

@@ -11,6 +11,13 @@
 //                    selection pass of VSA; ties go to the lower tile index).
 //   Within the chosen tiles the arithmetic is attention()'s: the chosen key rows are visited in
 //   ascending token order, so when every tile is chosen the result is attention_full's bit for bit.
+//   The key tiles not chosen (the rest) are either dropped (rest = drop: softmax over the chosen
+//   keys only) or pooled (rest = pooled): each stands in as ONE extra key row, its mean key with
+//   the logit bias log(tile tokens) and its mean value, in the same softmax as the exact rows:
+//     out = (sum_{j in chosen} e^{s q.k_j} v_j + sum_{T not chosen} |T| e^{s q.kbar_T} vbar_T) / (same without v)
+//   i.e. each unchosen tile's softmax mass and value are approximated to first order around its
+//   mean (the coarse stage of VSA, merged with the fine stage so nothing is counted twice). It
+//   costs (n_tiles - chosen) extra rows per query (1/tile tokens of a dense row each).
 #pragma once
 
 #include <array>
@@ -25,16 +32,22 @@
 namespace frugal {
 
 enum class AttentionMode { kDense, kSlidingTile, kBlockSparse };
+// What the sparse modes do with the key tiles they do not attend exactly.
+enum class AttentionRest { kDrop, kPooled };
 
 // "dense" | "sliding-tile" | "block-sparse"; kInvalidArgument otherwise.
 Expected<AttentionMode> parse_attention_mode(const std::string& text);
 const char* attention_mode_name(AttentionMode mode);
+// "drop" | "pooled"; kInvalidArgument otherwise.
+Expected<AttentionRest> parse_attention_rest(const std::string& text);
+const char* attention_rest_name(AttentionRest rest);
 
 struct TiledAttentionConfig {
   AttentionMode mode = AttentionMode::kDense;
   std::array<int64_t, 3> tile{4, 4, 4};    // tokens per tile along (t, h, w), each >= 1
   std::array<int64_t, 3> window{3, 3, 3};  // sliding-tile: tiles per window along (t, h, w), each >= 1
   double keep = 0.25;                      // block-sparse: fraction of key tiles per query tile, (0, 1]
+  AttentionRest rest = AttentionRest::kDrop;  // sparse modes: the unchosen key tiles dropped or pooled
 };
 
 // kInvalidArgument naming the field when a size is < 1 or keep is outside (0, 1].
@@ -44,6 +57,7 @@ Status validate_tiled_attention(const TiledAttentionConfig& config);
 struct TiledAttentionStats {
   int64_t tile_pairs_computed = 0;
   int64_t tile_pairs_total = 0;  // what dense attention would have computed
+  int64_t pooled_tile_pairs = 0;  // rest = pooled: (query tile, key tile) pairs attended as one mean row
   double fraction() const {
     return tile_pairs_total > 0 ? static_cast<double>(tile_pairs_computed) / static_cast<double>(tile_pairs_total) : 1.0;
   }
@@ -61,6 +75,8 @@ struct TiledAttentionScratch {
   std::vector<float> pooled_q, pooled_k, coarse;   // block-sparse: [n_tiles, head_dim] means, scores
   std::vector<int32_t> selected;                   // [n_tiles, k] chosen key tiles
   std::vector<int32_t> slot_offsets, slots;        // CSR: each query tile's key rows, ascending
+  std::vector<float> kv_head, slot_bias;           // rest = pooled: [n + n_tiles, 2, head_dim] K/V of one head
+                                                   // (rows n.. the tile means), per-slot logit bias
   std::vector<int32_t> positions, seq_of_token;
   std::vector<AttentionSeq> seqs;
 };

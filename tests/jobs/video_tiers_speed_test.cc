@@ -1,4 +1,4 @@
-// The tiers' speed settings: attention mode / tile / window / keep and the step-cache threshold are
+// The tiers' speed settings: attention mode / tile / window / keep / rest and the step-cache threshold are
 // read from the tiers file, default to dense and off, and bad values are refused naming the tier.
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@ TEST(VideoTiersSpeed, AttentionAndStepCacheAreReadPerTier) {
       {"name": "a"},
       {"name": "b", "attention": "sliding-tile", "attention_tile": [2, 4, 8], "attention_window": [1, 3, 5],
        "attention_warmup": 0.25, "step_cache": 0.15},
-      {"name": "c", "attention": "block-sparse", "attention_keep": 0.4}]})");
+      {"name": "c", "attention": "block-sparse", "attention_keep": 0.4, "attention_rest": "pooled"}]})");
   ASSERT_TRUE(config) << config.error().to_string();
   const TierPreset* a = config->find_tier("a");
   EXPECT_EQ(a->attention.mode, AttentionMode::kDense);
@@ -27,12 +27,15 @@ TEST(VideoTiersSpeed, AttentionAndStepCacheAreReadPerTier) {
   const TierPreset* c = config->find_tier("c");
   EXPECT_EQ(c->attention.mode, AttentionMode::kBlockSparse);
   EXPECT_DOUBLE_EQ(c->attention.keep, 0.4);
+  EXPECT_EQ(c->attention.rest, AttentionRest::kPooled);
+  EXPECT_EQ(b->attention.rest, AttentionRest::kDrop);
   for (const auto& d : default_video_service_config().tiers) EXPECT_EQ(d.attention.mode, AttentionMode::kDense) << d.name;
 }
 
 TEST(VideoTiersSpeed, BadSpeedSettingsAreRefused) {
   for (const char* bad : {R"({"default_tier": "a", "tiers": [{"name": "a", "attention": "sparse"}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "attention_keep": 0}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "attention_rest": "mean"}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "attention_keep": 1.5}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "attention_tile": [0, 4, 4]}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "attention_window": "3,3,3"}]})",

@@ -187,7 +187,142 @@ TEST(TiledAttention, BlockSparseEqualsMaskedReferenceOverTopKPooledTiles) {
   EXPECT_EQ(stats.tile_pairs_computed, 2 * 24 * 8 * 3);
 }
 
+// rest = pooled: the reference rebuilt from the formula: exact over the chosen tiles' keys, plus one
+// row per unchosen tile T with score scale * q . mean_T(k) + log |T| and value mean_T(v).
+std::vector<double> pooled_reference(const Case& c, const TiledAttentionConfig& config, ThreadPool& pool) {
+  const int64_t n = c.n(), H = c.shape.n_head, D = c.shape.head_dim;
+  const TiledAttentionConfig cfg = config;
+  const int64_t nt0 = (c.grid.t + cfg.tile[0] - 1) / cfg.tile[0], nt1 = (c.grid.h + cfg.tile[1] - 1) / cfg.tile[1];
+  const int64_t nt2 = (c.grid.w + cfg.tile[2] - 1) / cfg.tile[2], n_tiles = nt0 * nt1 * nt2;
+  auto tile_index = [&](int64_t tok) {
+    const auto t = tile_of(c.grid, cfg.tile, tok);
+    return (t[0] * nt1 + t[1]) * nt2 + t[2];
+  };
+  std::vector<double> out(static_cast<size_t>(n * H * D), 0.0);
+  for (int64_t h = 0; h < H; ++h) {
+    std::vector<double> mk(n_tiles * D, 0.0), mv(n_tiles * D, 0.0), count(n_tiles, 0.0);
+    for (int64_t tok = 0; tok < n; ++tok) {
+      const int64_t t = tile_index(tok);
+      count[t] += 1;
+      for (int64_t d = 0; d < D; ++d) {
+        mk[t * D + d] += c.k[(tok * H + h) * D + d];
+        mv[t * D + d] += c.v[(tok * H + h) * D + d];
+      }
+    }
+    for (int64_t t = 0; t < n_tiles; ++t) {
+      for (int64_t d = 0; d < D; ++d) mk[t * D + d] /= count[t], mv[t * D + d] /= count[t];
+    }
+    const auto chosen = select_key_tiles(c.q.data(), c.k.data(), c.grid, c.shape, cfg, h, pool);
+    for (int64_t i = 0; i < n; ++i) {
+      const auto& mine = chosen[static_cast<size_t>(tile_index(i))];
+      std::vector<double> s;
+      std::vector<const float*> vf;
+      std::vector<const double*> vd;
+      for (int64_t j = 0; j < n; ++j) {
+        if (!std::binary_search(mine.begin(), mine.end(), static_cast<int32_t>(tile_index(j)))) continue;
+        double dot = 0;
+        for (int64_t d = 0; d < D; ++d) dot += double(c.q[(i * H + h) * D + d]) * c.k[(j * H + h) * D + d];
+        s.push_back(dot * c.shape.scale);
+        vf.push_back(&c.v[(j * H + h) * D]);
+        vd.push_back(nullptr);
+      }
+      for (int64_t t = 0; t < n_tiles; ++t) {
+        if (std::binary_search(mine.begin(), mine.end(), static_cast<int32_t>(t))) continue;
+        double dot = 0;
+        for (int64_t d = 0; d < D; ++d) dot += double(c.q[(i * H + h) * D + d]) * mk[t * D + d];
+        s.push_back(dot * c.shape.scale + std::log(count[t]));
+        vf.push_back(nullptr);
+        vd.push_back(&mv[t * D]);
+      }
+      const double mx = *std::max_element(s.begin(), s.end());
+      double sum = 0;
+      for (double& x : s) sum += (x = std::exp(x - mx));
+      for (size_t e = 0; e < s.size(); ++e) {
+        for (int64_t d = 0; d < D; ++d) {
+          out[(i * H + h) * D + d] += s[e] / sum * (vf[e] != nullptr ? double(vf[e][d]) : vd[e][d]);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+TEST(TiledAttention, PooledRestCoveringEveryTileIsDenseBitForBit) {
+  const Case c;
+  const auto want = dense(c);
+  TiledAttentionConfig config;
+  config.tile = {2, 3, 2};
+  config.rest = AttentionRest::kPooled;
+  config.mode = AttentionMode::kSlidingTile;
+  config.window = {3, 2, 4};
+  TiledAttentionStats stats;
+  expect_same_bits(run(c, config, &stats), want, "sliding-tile pooled, window over everything");
+  EXPECT_EQ(stats.pooled_tile_pairs, 0);
+  config.mode = AttentionMode::kBlockSparse;
+  config.keep = 1.0;
+  expect_same_bits(run(c, config), want, "block-sparse pooled, top-k = all tiles");
+}
+
+TEST(TiledAttention, PooledRestEqualsTheFormulaReference) {
+  const Case c;
+  ThreadPool pool(2);
+  TiledAttentionConfig config;
+  config.tile = {2, 3, 2};  // 3 x 2 x 4 tiles, edge tiles smaller (log |T| differs per tile)
+  config.rest = AttentionRest::kPooled;
+  for (AttentionMode mode : {AttentionMode::kBlockSparse, AttentionMode::kSlidingTile}) {
+    config.mode = mode;
+    config.keep = 0.3;         // 8 of 24 key tiles
+    config.window = {1, 1, 3};  // 3 of 24
+    const auto want = pooled_reference(c, config, pool);
+    TiledAttentionStats stats;
+    const auto got = run(c, config, &stats);
+    for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 2e-5) << attention_mode_name(mode) << " element " << i;
+    const int64_t exact = mode == AttentionMode::kBlockSparse ? 8 : 3;
+    EXPECT_EQ(stats.tile_pairs_computed, 24 * exact * 3);
+    EXPECT_EQ(stats.pooled_tile_pairs, 24 * (24 - exact) * 3);
+  }
+}
+
+// Keys and values constant over each tile: a tile's mean row with bias log |T| carries exactly its
+// softmax mass and value, so the pooled rest equals dense attention (to rounding) while dropping
+// the rest does not.
+TEST(TiledAttention, PooledRestIsExactWhenTilesAreUniform) {
+  Case c;
+  const std::array<int64_t, 3> tile{2, 3, 2};
+  const int64_t H = c.shape.n_head, D = c.shape.head_dim;
+  for (int64_t tok = 0; tok < c.n(); ++tok) {  // every token takes its tile's first token's K/V
+    const auto t = tile_of(c.grid, tile, tok);
+    const int64_t first = (t[0] * tile[0] * c.grid.h + t[1] * tile[1]) * c.grid.w + t[2] * tile[2];
+    for (int64_t x = 0; x < H * D; ++x) {
+      c.k[tok * H * D + x] = c.k[first * H * D + x];
+      c.v[tok * H * D + x] = c.v[first * H * D + x];
+    }
+  }
+  const auto want = dense(c);
+  TiledAttentionConfig config;
+  config.tile = tile;
+  config.mode = AttentionMode::kBlockSparse;
+  config.keep = 0.2;
+  config.rest = AttentionRest::kPooled;
+  const auto pooled = run(c, config);
+  config.rest = AttentionRest::kDrop;
+  const auto dropped = run(c, config);
+  double worst_pooled = 0, worst_dropped = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    worst_pooled = std::max(worst_pooled, double(std::fabs(pooled[i] - want[i])));
+    worst_dropped = std::max(worst_dropped, double(std::fabs(dropped[i] - want[i])));
+  }
+  EXPECT_LT(worst_pooled, 2e-5);
+  EXPECT_GT(worst_dropped, 1e-2);
+}
+
 TEST(TiledAttention, ModesParseAndBadConfigsAreRefused) {
+  EXPECT_EQ(*parse_attention_rest("drop"), AttentionRest::kDrop);
+  EXPECT_EQ(*parse_attention_rest("pooled"), AttentionRest::kPooled);
+  EXPECT_FALSE(parse_attention_rest("mean").has_value());
+  for (AttentionRest r : {AttentionRest::kDrop, AttentionRest::kPooled}) {
+    EXPECT_EQ(*parse_attention_rest(attention_rest_name(r)), r);
+  }
   EXPECT_EQ(*parse_attention_mode("sliding-tile"), AttentionMode::kSlidingTile);
   EXPECT_EQ(*parse_attention_mode("block-sparse"), AttentionMode::kBlockSparse);
   EXPECT_EQ(*parse_attention_mode("dense"), AttentionMode::kDense);

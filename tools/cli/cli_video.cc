@@ -83,6 +83,7 @@ nlohmann::json stats_json(const VideoRunStats& s, const VideoArgs& args) {
           {"steps", s.steps}, {"sampler", args.gen.sampler}, {"dit_passes", s.dit_passes},
           {"dit_passes_run", s.dit_passes - s.dit_passes_skipped}, {"dit_passes_skipped", s.dit_passes_skipped},
           {"step_cache", args.gen.step_cache}, {"attention", s.attention}, {"attention_tile_fraction", s.attention_fraction},
+          {"attention_rest", s.attention_rest}, {"attention_pooled_fraction", s.attention_pooled_fraction},
           {"text_encode_seconds", s.text_encode_seconds}, {"denoise_seconds", s.denoise_seconds},
           {"seconds_per_step", s.seconds_per_step}, {"vae_decode_seconds", s.vae_decode_seconds},
           {"total_seconds", s.total_seconds}, {"stage_load_seconds", s.stage_load_seconds},

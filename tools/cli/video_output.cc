@@ -51,6 +51,9 @@ void VideoSettingsFlags::add_to(CLI::App* cmd) {
   cmd->add_option("--attention-window", attention_window, "sliding-tile: window T,H,W in tiles")->capture_default_str();
   cmd->add_option("--attention-keep", attention_keep, "block-sparse: fraction of key tiles kept per query tile")
       ->capture_default_str();
+  cmd->add_option("--attention-rest", attention_rest,
+                  "sparse modes: key tiles not attended are dropped, or pooled (one mean row each)")
+      ->capture_default_str();
   cmd->add_option("--attention-warmup", attention_warmup, "Fraction of the steps, from the first, attended densely")
       ->capture_default_str();
   cmd->add_option("--step-cache", step_cache, "Step caching threshold (accumulated relative change; 0 = off)")
@@ -90,6 +93,9 @@ Status VideoSettingsFlags::apply(video::VideoRequest& r) const {
     return invalid_argument("--attention-window must be T,H,W (three positive integers), not \"" + attention_window + "\"");
   }
   r.attention.keep = attention_keep;
+  auto rest = parse_attention_rest(attention_rest);
+  if (!rest) return invalid_argument("--attention-rest: " + rest.error().message());
+  r.attention.rest = *rest;
   if (Status s = validate_tiled_attention(r.attention); !s) return invalid_argument("--attention-*: " + s.message());
   if (!(attention_warmup >= 0.0 && attention_warmup <= 1.0)) return invalid_argument("--attention-warmup must be in [0, 1]");
   r.attention_warmup = attention_warmup;

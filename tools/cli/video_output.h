@@ -44,6 +44,7 @@ struct VideoSettingsFlags {
   std::string attention_tile = "4,4,4";  // --attention-tile T,H,W tokens per tile
   std::string attention_window = "3,3,3";  // --attention-window T,H,W tiles (sliding-tile)
   double attention_keep = 0.25;         // --attention-keep fraction of key tiles (block-sparse)
+  std::string attention_rest = "drop";  // --attention-rest drop | pooled: the key tiles not attended
   double attention_warmup = 0;          // --attention-warmup fraction of the steps attended densely
   double step_cache = 0;                // --step-cache threshold, 0 = off
   CLI::Option* size_opt = nullptr;  // set by add_to: was the flag given?
@@ -54,7 +55,8 @@ struct VideoSettingsFlags {
   CLI::Option* cfg_opt = nullptr;
 
   // Adds --size --frames --steps --sampler --shift --cfg (defaults: the values set before the call)
-  // and the speed flags --attention --attention-tile --attention-window --attention-keep --attention-warmup
+  // and the speed flags --attention --attention-tile --attention-window --attention-keep --attention-rest
+  // --attention-warmup
   // --step-cache.
   void add_to(CLI::App* cmd);
   // After parsing: the model folder's generation_config.json (if any) replaces the values of the

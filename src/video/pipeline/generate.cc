@@ -161,13 +161,19 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
   if (callbacks.on_latent) callbacks.on_latent(request.steps, latent.data(), n);
   stats.dit_passes_skipped = cache.passes_skipped();
   stats.attention = attention_mode_name(request.attention.mode);
+  stats.attention_rest = attention_rest_name(request.attention.rest);
   TiledAttentionStats attended;
   for (size_t e = 0; e < n_experts; ++e) {
     const TiledAttentionStats& now = model_->dits[e]->attention_stats();
     attended.tile_pairs_computed += now.tile_pairs_computed - attention_before[e].tile_pairs_computed;
     attended.tile_pairs_total += now.tile_pairs_total - attention_before[e].tile_pairs_total;
+    attended.pooled_tile_pairs += now.pooled_tile_pairs - attention_before[e].pooled_tile_pairs;
   }
   stats.attention_fraction = attended.fraction();
+  if (attended.tile_pairs_total > 0) {
+    stats.attention_pooled_fraction =
+        static_cast<double>(attended.pooled_tile_pairs) / static_cast<double>(attended.tile_pairs_total);
+  }
   stats.denoise_seconds = seconds_since(t0);
   stats.seconds_per_step = stats.denoise_seconds / request.steps;
   return Status::ok();

@@ -88,6 +88,8 @@ struct VideoRunStats {
   int dit_passes_skipped = 0;           // forwards whose blocks step caching skipped
   std::string attention = "dense";      // self-attention mode
   double attention_fraction = 1.0;      // tile pairs attended / what dense attention attends
+  std::string attention_rest = "drop";  // sparse modes: the unattended key tiles dropped or pooled
+  double attention_pooled_fraction = 0;  // tile pairs attended as one mean row (rest = pooled) / dense
   double text_encode_seconds = 0;
   double denoise_seconds = 0;
   double seconds_per_step = 0;

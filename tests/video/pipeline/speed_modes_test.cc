@@ -1,5 +1,5 @@
 // The speed modes through the whole pipeline and the CLI: attention covering every tile gives the
-// dense video bit for bit, the tile fraction (dense warm-up steps included) and the step cache's
+// dense video bit for bit (with the unattended tiles dropped or pooled), the tile fraction (dense warm-up steps included) and the step cache's
 // skipped passes are reported, a
 // huge threshold computes exactly the first and last pass of each CFG branch, and bad settings are
 // refused with a message naming them.
@@ -85,6 +85,22 @@ TEST(VideoSpeedModes, WholeGridAttentionIsTheDenseVideoAndSmallWindowsAreCounted
   const Generated sparse = generate(*p, r);
   EXPECT_DOUBLE_EQ(sparse.stats.attention_fraction, 0.5);
   EXPECT_EQ(sparse.stats.attention, "block-sparse");
+  EXPECT_EQ(sparse.stats.attention_rest, "drop");
+  EXPECT_EQ(sparse.stats.attention_pooled_fraction, 0.0);
+  // rest = pooled: every tile kept is still the dense video; half kept pools the other half.
+  r.attention.rest = AttentionRest::kPooled;
+  r.attention.keep = 1.0;
+  const Generated pooled_all = generate(*p, r);
+  ASSERT_EQ(pooled_all.frames.size(), dense.frames.size());
+  EXPECT_EQ(0, std::memcmp(pooled_all.frames.data(), dense.frames.data(), dense.frames.size() * sizeof(float)));
+  r.attention.keep = 0.5;
+  const Generated pooled = generate(*p, r);
+  EXPECT_EQ(pooled.stats.attention_rest, "pooled");
+  EXPECT_DOUBLE_EQ(pooled.stats.attention_fraction, 0.5);
+  EXPECT_DOUBLE_EQ(pooled.stats.attention_pooled_fraction, 0.5);
+  ASSERT_EQ(pooled.frames.size(), dense.frames.size());
+  EXPECT_NE(0, std::memcmp(pooled.frames.data(), sparse.frames.data(), dense.frames.size() * sizeof(float)))
+      << "the pooled rest changes the result";
 }
 
 TEST(VideoSpeedModes, StepCacheSkipsPassesAndAlwaysRunsTheFirstAndLast) {
@@ -119,6 +135,7 @@ TEST(VideoSpeedModes, BadSettingsAreRefused) {
       {"--attention sliding-tile --attention-tile 4,4", "--attention-tile"},
       {"--attention sliding-tile --attention-window 0,3,3", "--attention-window"},
       {"--attention block-sparse --attention-keep 1.5", "keep"},
+      {"--attention block-sparse --attention-rest mean", "--attention-rest"},
       {"--step-cache -1", "--step-cache"},
       {"--attention sliding-tile --attention-warmup 1.5", "--attention-warmup"},
   };
