@@ -48,6 +48,12 @@ Status check_tier(const TierPreset& tier, const VideoServiceConfig& config) {
   if (Status s = validate_tiled_attention(tier.attention); !s) return invalid_argument(where + s.message());
   if (!(tier.attention_warmup >= 0 && tier.attention_warmup <= 1)) return invalid_argument(where + "attention_warmup must be in [0, 1]");
   if (!(tier.step_cache >= 0 && tier.step_cache <= 10)) return invalid_argument(where + "step_cache must be in [0, 10]");
+  if (tier.step_cache_max_skips < 0 || tier.step_cache_max_skips > 1000) {
+    return invalid_argument(where + "step_cache_max_skips must be in [0, 1000]");
+  }
+  if (!(tier.step_cache_uncond >= 0 && tier.step_cache_uncond <= 100)) {
+    return invalid_argument(where + "step_cache_uncond must be in [0, 100]");
+  }
   return Status::ok();
 }
 
@@ -100,6 +106,13 @@ Expected<TierPreset> parse_tier(const nlohmann::json& item, int64_t default_vae_
   tier.attention.keep = item.value("attention_keep", tier.attention.keep);
   tier.attention_warmup = item.value("attention_warmup", tier.attention_warmup);
   tier.step_cache = item.value("step_cache", tier.step_cache);
+  if (item.contains("step_cache_mode")) {
+    auto mode = video::parse_step_cache_mode(item.value("step_cache_mode", ""));
+    if (!mode) return invalid_argument("tier \"" + tier.name + "\": step_cache_mode must be reuse or extrapolate");
+    tier.step_cache_mode = *mode;
+  }
+  tier.step_cache_max_skips = item.value("step_cache_max_skips", tier.step_cache_max_skips);
+  tier.step_cache_uncond = item.value("step_cache_uncond", tier.step_cache_uncond);
   tier.vae_mem_budget = default_vae_budget;
   if (Status s = parse_vae_budget(item, "tier \"" + tier.name + "\": ", &tier.vae_mem_budget); !s) return s;
   return tier;

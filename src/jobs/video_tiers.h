@@ -7,9 +7,12 @@
 //    "tiers": [{"name": "draft", "model": "", "size": "480x272", "frames": 17, "steps": 8,
 //               "sampler": "unipc", "cfg": 5.0, "shift": 5.0, "concurrency": 1, "priority": 3,
 //               "attention": "dense", "attention_tile": [4, 4, 4], "attention_window": [3, 3, 3],
-//               "attention_keep": 0.25, "attention_rest": "drop", "attention_warmup": 0, "step_cache": 0, "vae_mem_budget": "4GiB"}, ...]}
+//               "attention_keep": 0.25, "attention_rest": "drop", "attention_warmup": 0, "step_cache": 0,
+//               "step_cache_mode": "reuse", "step_cache_max_skips": 0, "step_cache_uncond": 1, "vae_mem_budget": "4GiB"}, ...]}
 // (attention: dense | sliding-tile | block-sparse, ops/attention_tiled.h; step_cache: the step-caching
-// threshold, 0 = off, video/dit/step_cache.h; vae_mem_budget: the VAE decode's memory budget, a size
+// threshold, 0 = off, step_cache_mode reuse | extrapolate, step_cache_max_skips the most skipped passes
+// in a row (0 = no cap), step_cache_uncond the unconditional branch's threshold / step_cache,
+// video/dit/step_cache.h; vae_mem_budget: the VAE decode's memory budget, a size
 // such as "4GiB" or a byte count, "" / 0 = untiled, video/vae/vae_memory.h — a "vae_mem_budget" at the
 // root is every tier's default.)
 // "model" "" (or "auto") means the first served video model.
@@ -21,6 +24,7 @@
 
 #include "core/expected.h"
 #include "ops/attention_tiled.h"
+#include "video/dit/step_cache.h"
 
 namespace frugal::jobs {
 
@@ -39,6 +43,9 @@ struct TierPreset {
   TiledAttentionConfig attention;  // the DiT's self-attention mode for this tier
   double attention_warmup = 0;  // fraction of the steps, from the first, attended densely
   double step_cache = 0;      // step-caching threshold, 0 = off
+  video::StepCacheMode step_cache_mode = video::StepCacheMode::kReuse;
+  int step_cache_max_skips = 0;     // most skipped passes in a row, 0 = no cap
+  double step_cache_uncond = 1.0;   // the unconditional branch's threshold / step_cache
   int64_t vae_mem_budget = 0; // the VAE decode's memory budget in bytes, 0 = untiled
 };
 

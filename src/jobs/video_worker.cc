@@ -60,6 +60,9 @@ Expected<video::VideoRequest> to_video_request(const JobRecord& job, const Video
     request.attention = tier->attention;
     request.attention_warmup = tier->attention_warmup;
     request.step_cache = tier->step_cache;
+    request.step_cache_mode = tier->step_cache_mode;
+    request.step_cache_max_skips = tier->step_cache_max_skips;
+    request.step_cache_uncond = tier->step_cache_uncond;
     request.vae_mem_budget = tier->vae_mem_budget;
   }
   return request;

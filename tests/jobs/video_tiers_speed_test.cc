@@ -11,7 +11,8 @@ TEST(VideoTiersSpeed, AttentionAndStepCacheAreReadPerTier) {
   auto config = parse_video_service_config(R"({"default_tier": "a", "tiers": [
       {"name": "a"},
       {"name": "b", "attention": "sliding-tile", "attention_tile": [2, 4, 8], "attention_window": [1, 3, 5],
-       "attention_warmup": 0.25, "step_cache": 0.15},
+       "attention_warmup": 0.25, "step_cache": 0.15,
+       "step_cache_mode": "extrapolate", "step_cache_max_skips": 1, "step_cache_uncond": 2.5},
       {"name": "c", "attention": "block-sparse", "attention_keep": 0.4, "attention_rest": "pooled"}]})");
   ASSERT_TRUE(config) << config.error().to_string();
   const TierPreset* a = config->find_tier("a");
@@ -22,6 +23,12 @@ TEST(VideoTiersSpeed, AttentionAndStepCacheAreReadPerTier) {
   EXPECT_EQ(b->attention.tile, (std::array<int64_t, 3>{2, 4, 8}));
   EXPECT_EQ(b->attention.window, (std::array<int64_t, 3>{1, 3, 5}));
   EXPECT_DOUBLE_EQ(b->step_cache, 0.15);
+  EXPECT_EQ(b->step_cache_mode, video::StepCacheMode::kExtrapolate);
+  EXPECT_EQ(b->step_cache_max_skips, 1);
+  EXPECT_DOUBLE_EQ(b->step_cache_uncond, 2.5);
+  EXPECT_EQ(a->step_cache_mode, video::StepCacheMode::kReuse);
+  EXPECT_EQ(a->step_cache_max_skips, 0);
+  EXPECT_DOUBLE_EQ(a->step_cache_uncond, 1.0);
   EXPECT_DOUBLE_EQ(b->attention_warmup, 0.25);
   EXPECT_EQ(a->attention_warmup, 0.0);
   const TierPreset* c = config->find_tier("c");
@@ -41,6 +48,9 @@ TEST(VideoTiersSpeed, BadSpeedSettingsAreRefused) {
                           R"({"default_tier": "a", "tiers": [{"name": "a", "attention_window": "3,3,3"}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache": -1}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache": 11}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_mode": "taylor"}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_max_skips": -1}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_uncond": -2}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "attention_warmup": 1.5}]})"}) {
     auto config = parse_video_service_config(bad);
     EXPECT_FALSE(config) << bad;

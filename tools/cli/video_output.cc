@@ -58,6 +58,12 @@ void VideoSettingsFlags::add_to(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--step-cache", step_cache, "Step caching threshold (accumulated relative change; 0 = off)")
       ->capture_default_str();
+  cmd->add_option("--step-cache-mode", step_cache_mode, "A skipped pass: reuse | extrapolate the blocks' residual")
+      ->capture_default_str();
+  cmd->add_option("--step-cache-max-skips", step_cache_max_skips, "Most consecutive skipped passes (0 = no cap)")
+      ->capture_default_str();
+  cmd->add_option("--step-cache-uncond", step_cache_uncond, "The unconditional branch's threshold / --step-cache")
+      ->capture_default_str();
 }
 
 Status VideoSettingsFlags::apply_model_defaults(const std::string& model_dir) {
@@ -101,6 +107,15 @@ Status VideoSettingsFlags::apply(video::VideoRequest& r) const {
   r.attention_warmup = attention_warmup;
   if (!(step_cache >= 0.0 && step_cache <= 10.0)) return invalid_argument("--step-cache must be in [0, 10] (0 = off)");
   r.step_cache = step_cache;
+  auto cache_mode = video::parse_step_cache_mode(step_cache_mode);
+  if (!cache_mode) return invalid_argument("--step-cache-mode must be reuse or extrapolate, not \"" + step_cache_mode + "\"");
+  r.step_cache_mode = *cache_mode;
+  if (step_cache_max_skips < 0 || step_cache_max_skips > 1000) {
+    return invalid_argument("--step-cache-max-skips must be in [0, 1000] (0 = no cap)");
+  }
+  r.step_cache_max_skips = step_cache_max_skips;
+  if (!(step_cache_uncond >= 0.0 && step_cache_uncond <= 100.0)) return invalid_argument("--step-cache-uncond must be in [0, 100]");
+  r.step_cache_uncond = step_cache_uncond;
   return Status::ok();
 }
 

@@ -47,6 +47,9 @@ struct VideoSettingsFlags {
   std::string attention_rest = "drop";  // --attention-rest drop | pooled: the key tiles not attended
   double attention_warmup = 0;          // --attention-warmup fraction of the steps attended densely
   double step_cache = 0;                // --step-cache threshold, 0 = off
+  std::string step_cache_mode = "reuse";  // --step-cache-mode reuse | extrapolate
+  int step_cache_max_skips = 0;         // --step-cache-max-skips, 0 = no cap
+  double step_cache_uncond = 1.0;       // --step-cache-uncond: the unconditional branch's threshold / --step-cache
   CLI::Option* size_opt = nullptr;  // set by add_to: was the flag given?
   CLI::Option* frames_opt = nullptr;
   CLI::Option* steps_opt = nullptr;
@@ -56,8 +59,7 @@ struct VideoSettingsFlags {
 
   // Adds --size --frames --steps --sampler --shift --cfg (defaults: the values set before the call)
   // and the speed flags --attention --attention-tile --attention-window --attention-keep --attention-rest
-  // --attention-warmup
-  // --step-cache.
+  // --attention-warmup --step-cache --step-cache-mode --step-cache-max-skips --step-cache-uncond.
   void add_to(CLI::App* cmd);
   // After parsing: the model folder's generation_config.json (if any) replaces the values of the
   // flags that were not given on the command line; a malformed file is an error.

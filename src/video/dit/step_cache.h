@@ -1,30 +1,52 @@
-// Step caching for the DiT (video/dit layer), TeaCache / MagCache style: a denoising step whose
-// input to the blocks has barely changed since the last computed pass reuses that pass's residual
-// (blocks' output - blocks' input) instead of running the blocks. The signal is the modulated input
-// of block 0, m = LN(patch_embed(x)) * (1 + scale_msa) + shift_msa, which moves with both the latent
+// Step caching for the DiT (video/dit layer), TeaCache / TaylorSeer style: a denoising step whose
+// input to the blocks has barely changed since the last computed pass skips the blocks and stands
+// in a residual (blocks' output - blocks' input) for them. The signal is the modulated input of
+// block 0, m = LN(patch_embed(x)) * (1 + scale_msa) + shift_msa, which moves with both the latent
 // and the timestep. Per call:
 //   rel = mean|m - m_prev| / mean|m_prev|   (m_prev: the previous call's m, computed or not)
-//   accumulated += rel;  skip when accumulated < threshold, else run the blocks and reset it to 0.
+//   accumulated += rel;  skip when accumulated < threshold (and fewer than max_skips calls in a row
+//   were skipped), else run the blocks and reset it to 0.
+// A skipped call's residual is, by StepCacheMode:
+//   kReuse:       r1, the last computed pass's residual as is (TeaCache);
+//   kExtrapolate: r1 + (r1 - r0) * (t - t1) / (t1 - t0), first order in the timestep t through the
+//                 last two computed passes (t1, r1), (t0, r0) (TaylorSeer / FORA); r1 while only one
+//                 pass has been computed.
 // The first call of a stream and any call with force_compute set always run. One stream per
-// distinct forward sequence (with CFG: one for the conditional, one for the unconditional passes),
-// one StepCache per generation. No polynomial rescaling of rel (TeaCache fits one per model; the
-// threshold is instead chosen per tier from the measured passes-saved vs PSNR curve,
-// scripts/video-step-cache-sweep).
+// distinct forward sequence (with CFG: even index conditional, odd index unconditional; the
+// unconditional streams use threshold * uncond_scale), one StepCache per generation. No polynomial
+// rescaling of rel: the threshold is chosen per tier from the measured passes-saved vs PSNR curve
+// (scripts/video-quality-sweep, docs/PERFORMANCE.md "Video speed modes").
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace frugal::video {
 
+enum class StepCacheMode { kReuse, kExtrapolate };
+const char* step_cache_mode_name(StepCacheMode mode);
+std::optional<StepCacheMode> parse_step_cache_mode(const std::string& name);  // "reuse" | "extrapolate"
+
+struct StepCacheConfig {
+  double threshold = 0;                            // accumulated relative change; 0 = off
+  StepCacheMode mode = StepCacheMode::kReuse;
+  int max_skips = 0;                               // most consecutive skipped calls per stream; 0 = no cap
+  double uncond_scale = 1.0;                       // the unconditional streams' threshold / threshold
+};
+
 class StepCacheStream {
  public:
-  explicit StepCacheStream(double threshold) : threshold_(threshold) {}
+  explicit StepCacheStream(double threshold) { config_.threshold = threshold; }
+  explicit StepCacheStream(const StepCacheConfig& config) : config_(config) {}
 
-  // Decides for this call from the modulated input m [n] (and remembers m). True: reuse the residual.
-  bool should_skip(const float* m, int64_t n, bool force_compute);
-  // Skipped call: x[i] += residual[i]. Computed call: save_input before the blocks, save_residual after.
+  // Decides for this call from the modulated input m [n] at timestep t (and remembers both).
+  // True: the blocks are skipped, apply_residual stands in for them.
+  bool should_skip(const float* m, int64_t n, bool force_compute, float timestep = 0.0f);
+  // Skipped call: x[i] += the residual of this call (by mode, at the timestep should_skip saw).
+  // Computed call: save_input before the blocks, save_residual after.
   void apply_residual(float* x, int64_t n) const;
   void save_input(const float* x, int64_t n);
   void save_residual(const float* x, int64_t n);  // residual = x - saved input
@@ -34,26 +56,31 @@ class StepCacheStream {
   double last_relative_change() const { return last_rel_; }
 
  private:
-  double threshold_ = 0;
+  StepCacheConfig config_;
   double accumulated_ = 0;
   double last_rel_ = 0;
-  bool has_residual_ = false;
-  int run_ = 0, skipped_ = 0;
-  std::vector<float> prev_m_;    // [n]
-  std::vector<float> residual_;  // [n] saved input, then blocks' output - input
+  bool has_residual_ = false, has_previous_ = false;
+  int run_ = 0, skipped_ = 0, skips_in_row_ = 0;
+  float timestep_ = 0;                      // this call's
+  float t1_ = 0, t0_ = 0;                   // timesteps of residual_ and previous_
+  std::vector<float> prev_m_;               // [n]
+  std::vector<float> residual_;             // [n] saved input, then blocks' output - input
+  std::vector<float> previous_;             // [n] the computed residual before residual_
 };
 
-// The streams of one generation: stream(i) for forward sequence i (0: conditional, 1: unconditional).
+// The streams of one generation: stream(i) for forward sequence i (even: conditional, odd:
+// unconditional).
 class StepCache {
  public:
-  explicit StepCache(double threshold) : threshold_(threshold) {}
-  bool enabled() const { return threshold_ > 0; }
+  explicit StepCache(double threshold) { config_.threshold = threshold; }
+  explicit StepCache(const StepCacheConfig& config) : config_(config) {}
+  bool enabled() const { return config_.threshold > 0; }
   StepCacheStream* stream(int index);  // null when disabled
   int passes_run() const;
   int passes_skipped() const;
 
  private:
-  double threshold_ = 0;
+  StepCacheConfig config_;
   std::deque<StepCacheStream> streams_;  // deque: stream pointers stay valid as it grows
 };
 

@@ -155,7 +155,8 @@ void WanDit::run_head(const DitGrid& grid, float* out, ThreadPool& pool) {
   });
 }
 
-bool WanDit::cache_skips(const DitGrid& grid, StepCacheStream& cache, bool force_compute, ThreadPool& pool) {
+bool WanDit::cache_skips(const DitGrid& grid, StepCacheStream& cache, bool force_compute, float timestep,
+                         ThreadPool& pool) {
   const DitConfig& c = config_;
   const int64_t n = grid.n_tokens();
   // Block 0's modulated input (shift/scale msa = rows 0 and 1 of modulation + e0), into the scratch
@@ -165,7 +166,7 @@ bool WanDit::cache_skips(const DitGrid& grid, StepCacheStream& cache, bool force
   for (int64_t i = 0; i < 2 * c.dim; ++i) mod[static_cast<size_t>(i)] = m0[static_cast<size_t>(i)] + e0_[static_cast<size_t>(i)];
   float* h = block_scratch_.h.data();
   modulated_layer_norm(x_.data(), mod.data(), mod.data() + c.dim, n, c.dim, c.eps, h, pool);
-  return cache.should_skip(h, n * c.dim, force_compute);
+  return cache.should_skip(h, n * c.dim, force_compute, timestep);
 }
 
 Status WanDit::forward_embedded(const float* x, int64_t frames, int64_t height, int64_t width,
@@ -178,7 +179,7 @@ Status WanDit::forward_embedded(const float* x, int64_t frames, int64_t height, 
   embed_time(static_cast<double>(timestep), pool);
   patchify(x, *grid, pool);
   const int64_t n_x = grid->n_tokens() * config_.dim;
-  if (cache != nullptr && cache_skips(*grid, *cache, force_compute, pool)) {
+  if (cache != nullptr && cache_skips(*grid, *cache, force_compute, timestep, pool)) {
     cache->apply_residual(x_.data(), n_x);
   } else {
     if (cache != nullptr) cache->save_input(x_.data(), n_x);

@@ -107,7 +107,7 @@ class WanDit {
   void patchify(const float* x, const DitGrid& grid, ThreadPool& pool);   // → x_
   void run_head(const DitGrid& grid, float* out, ThreadPool& pool);       // x_ → out
   // Step caching: block 0's modulated input of x_, handed to the cache's decision.
-  bool cache_skips(const DitGrid& grid, StepCacheStream& cache, bool force_compute, ThreadPool& pool);
+  bool cache_skips(const DitGrid& grid, StepCacheStream& cache, bool force_compute, float timestep, ThreadPool& pool);
   void report(const char* name, const float* data, int64_t n) const;
 
   DitConfig config_;

@@ -121,7 +121,12 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
   TiledAttentionConfig dense_attention = request.attention;
   dense_attention.mode = AttentionMode::kDense;
   // Step caching: one stream per expert and CFG branch (each reuses its own residual).
-  StepCache cache(request.step_cache);
+  StepCacheConfig cache_config;
+  cache_config.threshold = request.step_cache;
+  cache_config.mode = request.step_cache_mode;
+  cache_config.max_skips = request.step_cache_max_skips;
+  cache_config.uncond_scale = request.step_cache_uncond;
+  StepCache cache(cache_config);
   int step = 0;
   auto model_fn = [&](const float* x, float timestep, float* v_out) -> Status {
     if (callbacks.cancelled && callbacks.cancelled()) return cancelled_status();

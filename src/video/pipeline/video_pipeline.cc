@@ -61,6 +61,12 @@ Status VideoPipeline::validate(const VideoRequest& r) const {
   if (Status s = validate_tiled_attention(r.attention); !s) return invalid_argument("attention: " + s.message());
   if (!(r.attention_warmup >= 0.0 && r.attention_warmup <= 1.0)) return invalid_argument("attention_warmup: must be in [0, 1]");
   if (!(r.step_cache >= 0.0 && r.step_cache <= 10.0)) return invalid_argument("step_cache: must be in [0, 10] (0 = off)");
+  if (r.step_cache_max_skips < 0 || r.step_cache_max_skips > 1000) {
+    return invalid_argument("step_cache_max_skips: must be in [0, 1000] (0 = no cap)");
+  }
+  if (!(r.step_cache_uncond >= 0.0 && r.step_cache_uncond <= 100.0)) {
+    return invalid_argument("step_cache_uncond: must be in [0, 100]");
+  }
   if (r.cfg_high_noise) {
     if (!(*r.cfg_high_noise >= 0.0f) || !std::isfinite(*r.cfg_high_noise)) {
       return invalid_argument("cfg_high_noise: must be a finite number >= 0");

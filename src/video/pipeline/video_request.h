@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "ops/attention_tiled.h"
+#include "video/dit/step_cache.h"
 #include "video/samplers/sampler_kind.h"
 
 namespace frugal::video {
@@ -37,6 +38,9 @@ struct VideoRequest {
   TiledAttentionConfig attention;        // DiT self-attention: dense (default), sliding-tile, block-sparse
   double attention_warmup = 0;           // fraction of the steps, from the first, that attend densely, [0, 1]
   double step_cache = 0;                 // step-caching threshold (dit/step_cache.h); 0 = off, else (0, 10]
+  StepCacheMode step_cache_mode = StepCacheMode::kReuse;  // a skipped pass: reuse or extrapolate the residual
+  int step_cache_max_skips = 0;          // most consecutive skipped passes per CFG branch, [0, 1000]; 0 = no cap
+  double step_cache_uncond = 1.0;        // the unconditional branch's threshold / step_cache, [0, 100]
   // Two-expert models: the guidance scale while the high-noise expert runs (Wan2.2 A14B t2v ships
   // sample_guide_scale (3.0, 4.0): cfg 3 for the low-noise expert, 4 for the high-noise one); unset:
   // cfg for both. A one-DiT model refuses it.

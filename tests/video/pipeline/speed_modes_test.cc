@@ -116,6 +116,31 @@ TEST(VideoSpeedModes, StepCacheSkipsPassesAndAlwaysRunsTheFirstAndLast) {
   EXPECT_EQ(generate(*p, r).stats.dit_passes_skipped, 0);
 }
 
+// Off is off: with no threshold the mode, cap and unconditional scale change nothing, bit for bit.
+// Extrapolation first computes two passes per CFG branch, and the cap bounds the skips in a row.
+TEST(VideoSpeedModes, StepCacheExtrapolationAndItsCapAndOffIsBitIdentical) {
+  auto p = load("speed_extrapolate");
+  ASSERT_NE(p, nullptr);
+  VideoRequest r = small_request();
+  const Generated plain = generate(*p, r);
+  r.step_cache_mode = StepCacheMode::kExtrapolate;
+  r.step_cache_max_skips = 1;
+  r.step_cache_uncond = 3.0;
+  const Generated off = generate(*p, r);
+  ASSERT_EQ(off.frames.size(), plain.frames.size());
+  EXPECT_EQ(std::memcmp(off.frames.data(), plain.frames.data(), plain.frames.size() * sizeof(float)), 0);
+  EXPECT_EQ(off.stats.dit_passes_skipped, 0);
+  r.step_cache = 10.0;
+  r.step_cache_max_skips = 0;
+  const Generated all = generate(*p, r);
+  EXPECT_EQ(all.stats.dit_passes_skipped, 2 * (r.steps - 3)) << "first two and last step of each branch run";
+  r.step_cache_max_skips = 1;  // 6 steps: run 0, 1, skip 2, run 3, skip 4, run 5 (last)
+  const Generated capped = generate(*p, r);
+  EXPECT_EQ(capped.stats.dit_passes_skipped, 2 * 2);
+  for (float v : capped.frames) ASSERT_TRUE(std::isfinite(v));
+  EXPECT_NE(std::memcmp(capped.frames.data(), plain.frames.data(), plain.frames.size() * sizeof(float)), 0);
+}
+
 TEST(VideoSpeedModes, BadSettingsAreRefused) {
   auto p = load("speed_bad");
   ASSERT_NE(p, nullptr);
@@ -123,6 +148,12 @@ TEST(VideoSpeedModes, BadSettingsAreRefused) {
   r.step_cache = -0.1;
   EXPECT_NE(p->validate(r).message().find("step_cache"), std::string::npos);
   r.step_cache = 0;
+  r.step_cache_max_skips = -1;
+  EXPECT_NE(p->validate(r).message().find("step_cache_max_skips"), std::string::npos);
+  r.step_cache_max_skips = 0;
+  r.step_cache_uncond = -1;
+  EXPECT_NE(p->validate(r).message().find("step_cache_uncond"), std::string::npos);
+  r.step_cache_uncond = 1;
   r.attention.keep = 0;
   EXPECT_NE(p->validate(r).message().find("attention"), std::string::npos);
   r.attention.keep = 0.5;
@@ -137,6 +168,9 @@ TEST(VideoSpeedModes, BadSettingsAreRefused) {
       {"--attention block-sparse --attention-keep 1.5", "keep"},
       {"--attention block-sparse --attention-rest mean", "--attention-rest"},
       {"--step-cache -1", "--step-cache"},
+      {"--step-cache 0.1 --step-cache-mode taylor", "--step-cache-mode"},
+      {"--step-cache 0.1 --step-cache-max-skips -2", "--step-cache-max-skips"},
+      {"--step-cache 0.1 --step-cache-uncond -1", "--step-cache-uncond"},
       {"--attention sliding-tile --attention-warmup 1.5", "--attention-warmup"},
   };
   for (const auto& [flags, needle] : cases) {
