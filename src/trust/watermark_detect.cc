@@ -111,6 +111,58 @@ WatermarkPayloadTest known_payload_test(const WatermarkDetection& d, uint64_t ex
   return test;
 }
 
+// The payload, the |z| summary and the known-payload test, from d.bit_z.
+void summarise_bits(WatermarkDetection& d, const WatermarkDetectOptions& options) {
+  double sum_abs = 0, min_abs = INFINITY;
+  d.payload = 0;
+  for (int bit = 0; bit < kWatermarkBits; ++bit) {
+    d.payload = (d.payload << 1) | (d.bit_z[bit] > 0 ? 1 : 0);
+    if (d.bit_z[bit] == 0) continue;
+    sum_abs += std::fabs(d.bit_z[bit]);
+    min_abs = std::min(min_abs, std::fabs(d.bit_z[bit]));
+  }
+  d.mean_abs_z = d.bits_seen > 0 ? sum_abs / d.bits_seen : 0;
+  d.min_abs_z = d.bits_seen > 0 ? min_abs : 0;
+  if (options.expected_payload) d.payload_test = known_payload_test(d, *options.expected_payload, options.false_positive_rate);
+}
+
+// Re-reads the bits frame by frame at the alignment the mean picture's search chose: Σ_f w_f z_f,i
+// with w_f = max(0, T_f / k − 1). Why the known-payload bound survives: flipping every chip of bit i
+// flips z_f,i in every frame and changes no T_f, so no weight and no choice of alignment; the
+// combined z_i flips and every |z_i| stays — the argument of known_payload_test holds unchanged.
+class FrameBitReader {
+ public:
+  FrameBitReader(const WatermarkKey& key, const WatermarkDetection& chosen)
+      : layout_(make_watermark_layout(key, chosen.grid)),
+        window_{chosen.window_scale, chosen.window_x, chosen.window_y} {}
+  void add(std::span<const float> luma, int width, int height) {
+    const LumaIntegral integral(luma, width, height);
+    const Score s = score(integral, layout_, window_, mean_, seen_, residual_);
+    if (s.bits_seen == 0) return;
+    const double w = std::max(0.0, s.statistic / s.bits_seen - 1.0);
+    if (w <= 0) return;
+    for (int bit = 0; bit < kWatermarkBits; ++bit) combined_[bit] += w * s.z[bit];
+    weight_sq_ += w * w;
+    ++weighted_;
+  }
+  // Replaces d's bits (scaled to unit noise weight) when any frame carried weight.
+  void finish(WatermarkDetection& d, const WatermarkDetectOptions& options) const {
+    if (weighted_ == 0) return;
+    for (int bit = 0; bit < kWatermarkBits; ++bit) d.bit_z[bit] = combined_[bit] / std::sqrt(weight_sq_);
+    d.frames_weighted = weighted_;
+    summarise_bits(d, options);
+  }
+
+ private:
+  WatermarkLayout layout_;
+  WatermarkWindow window_;
+  std::array<double, kWatermarkBits> combined_{};
+  double weight_sq_ = 0;
+  int64_t weighted_ = 0;
+  std::vector<double> mean_, residual_;
+  std::vector<uint8_t> seen_;
+};
+
 }  // namespace
 
 LumaAccumulator::LumaAccumulator(int width, int height)
@@ -188,16 +240,7 @@ Expected<WatermarkDetection> detect_watermark(const WatermarkKey& key, std::span
   if (best.bits_seen > 0) {
     best.threshold = chi2_chernoff_threshold(best.bits_seen, options.false_positive_rate * std::exp(best_log_weight), 1);
   }
-  double sum_abs = 0, min_abs = INFINITY;
-  for (int bit = 0; bit < kWatermarkBits; ++bit) {
-    best.payload = (best.payload << 1) | (best.bit_z[bit] > 0 ? 1 : 0);
-    if (best.bit_z[bit] == 0) continue;
-    sum_abs += std::fabs(best.bit_z[bit]);
-    min_abs = std::min(min_abs, std::fabs(best.bit_z[bit]));
-  }
-  best.mean_abs_z = best.bits_seen > 0 ? sum_abs / best.bits_seen : 0;
-  best.min_abs_z = best.bits_seen > 0 ? min_abs : 0;
-  if (options.expected_payload) best.payload_test = known_payload_test(best, *options.expected_payload, options.false_positive_rate);
+  summarise_bits(best, options);
   return best;
 }
 
@@ -209,7 +252,17 @@ Expected<WatermarkDetection> detect_watermark_in_frames(const WatermarkKey& key,
   LumaAccumulator acc(width, height);
   const size_t frame_bytes = static_cast<size_t>(width) * height * 3;
   for (int64_t f = 0; f < n; ++f) acc.add_frame(frames.subspan(static_cast<size_t>(f) * frame_bytes, frame_bytes));
-  return detect_watermark(key, acc.mean(), width, height, n, options);
+  auto detection = detect_watermark(key, acc.mean(), width, height, n, options);
+  if (!detection || detection->bits_seen == 0 || !options.combine_frames || n < 2) return detection;
+  FrameBitReader reader(key, *detection);
+  std::vector<float> luma(static_cast<size_t>(width) * height);
+  for (int64_t f = 0; f < n; ++f) {
+    const uint8_t* rgb = frames.data() + static_cast<size_t>(f) * frame_bytes;
+    for (size_t i = 0; i < luma.size(); ++i) luma[i] = watermark_luma(rgb + 3 * i);
+    reader.add(luma, width, height);
+  }
+  reader.finish(*detection, options);
+  return detection;
 }
 
 Expected<WatermarkDetection> detect_watermark_in_file(const WatermarkKey& key, const std::string& path, int64_t max_frames,
@@ -227,7 +280,20 @@ Expected<WatermarkDetection> detect_watermark_in_file(const WatermarkKey& key, c
   auto decoded = media::read_mp4(path, read);
   if (!decoded) return decoded.error();
   if (!acc || acc->frames() == 0) return invalid_argument("watermark: " + path + " has no frames");
-  return detect_watermark(key, acc->mean(), acc->width(), acc->height(), acc->frames(), options);
+  auto detection = detect_watermark(key, acc->mean(), acc->width(), acc->height(), acc->frames(), options);
+  if (!detection || detection->bits_seen == 0 || !options.combine_frames || acc->frames() < 2) return detection;
+  // The second pass: the same frames again (decoding twice keeps one frame in memory, not all).
+  FrameBitReader reader(key, *detection);
+  std::vector<float> frame;
+  read.on_luma = [&](const media::Mp4Info& info, std::span<const uint8_t> luma) -> Status {
+    frame.assign(luma.begin(), luma.end());
+    reader.add(frame, info.width, info.height);
+    return Status::ok();
+  };
+  auto again = media::read_mp4(path, read);
+  if (!again) return again.error();
+  reader.finish(*detection, options);
+  return detection;
 }
 
 int watermark_bit_errors(const WatermarkDetection& detection, uint64_t expected) {

@@ -12,6 +12,12 @@
 // T = Σ z_i² is compared with the threshold at which a weighted union bound of watermark_null.h
 // over all hypotheses (half the rate on the 2 uncropped alignments, half over the crop
 // alignments) is ≤ the requested false-positive rate (default 1e-6).
+// The bits are then re-read frame by frame at the alignment the search picked (when the frames are
+// at hand: a file or an in-memory clip): each frame's per-bit z_f,i, combined with the weight
+// w_f = max(0, T_f / k − 1) (a frame's own estimate of its mark's squared SNR), so frames that carry
+// the mark well (I-frames, static content) outvote the ones a codec smeared (P-frames predicted across
+// motion). The blind verdict stays that of the mean picture; the combination only sharpens the bits
+// and the known-payload test, whose bound it keeps (docs/design/trust-watermark.md).
 // Threading: the functions are pure; an accumulator is used by one thread.
 #pragma once
 
@@ -38,6 +44,9 @@ struct WatermarkDetectOptions {
   // another key, or marked with another payload under this key, so P(J ≥ t) ≤ exp(−t²/2) with no
   // union over alignments (docs/design/trust-watermark.md has the proof).
   std::optional<uint64_t> expected_payload;
+  // Re-read the bits frame by frame at the chosen alignment (see the header comment); false: the
+  // bits of the mean picture (one decode pass instead of two for a file).
+  bool combine_frames = true;
 };
 
 // The known-payload test's result (WatermarkDetectOptions::expected_payload).
@@ -62,6 +71,8 @@ struct WatermarkDetection {
   int grid = 0;                                // the best hypothesis: lattice, window scale and origin
   double window_scale = 1, window_x = 0, window_y = 0;
   int64_t frames = 0;                          // frames averaged
+  // Frames whose weight in the per-frame re-reading was > 0 (0: bit_z is the mean picture's).
+  int64_t frames_weighted = 0;
   double mean_abs_z = 0;                       // mean |z_i| over seen bits
   double min_abs_z = 0;
   std::optional<WatermarkPayloadTest> payload_test;  // set when options.expected_payload was

@@ -27,7 +27,7 @@ struct DetectArgs {
   std::string path, key_path, job_id;
   double fpr = 1e-6;
   int64_t max_frames = 600;
-  bool json = false, verbose = false;
+  bool json = false, verbose = false, mean_only = false;
 };
 
 struct EmbedArgs {
@@ -55,10 +55,11 @@ void print_detection(const DetectArgs& args, const trust::WatermarkDetection& d,
   if (args.json) {
     std::printf("{\"file\":\"%s\",\"detected\":%s,\"payload\":\"%s\",\"statistic\":%.3f,\"threshold\":%.3f,"
                 "\"bits_seen\":%d,\"log10_p_value\":%.3f,\"false_positive_rate\":%g,\"hypotheses\":%d,\"grid\":%d,"
-                "\"window\":[%.4f,%.4f,%.4f],\"frames\":%lld,\"mean_abs_z\":%.3f,\"min_abs_z\":%.3f",
+                "\"window\":[%.4f,%.4f,%.4f],\"frames\":%lld,\"frames_weighted\":%lld,\"mean_abs_z\":%.3f,\"min_abs_z\":%.3f",
                 args.path.c_str(), d.detected ? "true" : "false", trust::payload_hex(d.payload).c_str(), d.statistic,
                 d.threshold, d.bits_seen, d.log10_p_value, d.false_positive_rate, d.hypotheses, d.grid, d.window_x,
-                d.window_y, d.window_scale, static_cast<long long>(d.frames), d.mean_abs_z, d.min_abs_z);
+                d.window_y, d.window_scale, static_cast<long long>(d.frames), static_cast<long long>(d.frames_weighted),
+                d.mean_abs_z, d.min_abs_z);
     if (expected) std::printf(",\"expected_payload\":\"%s\",\"bit_errors\":%d", trust::payload_hex(*expected).c_str(), errors);
     if (d.payload_test) {
       const trust::WatermarkPayloadTest& t = *d.payload_test;
@@ -78,8 +79,10 @@ void print_detection(const DetectArgs& args, const trust::WatermarkDetection& d,
   std::printf("p-value:     <= 10^%.1f (chi-square Chernoff bound x alignments; see docs/design/trust-watermark.md)\n",
               d.log10_p_value);
   std::printf("payload:     %s%s\n", trust::payload_hex(d.payload).c_str(), d.detected ? "" : " (meaningless: not detected)");
-  std::printf("bits:        mean |z| %.2f, min |z| %.2f (confidence of the weakest bit %.4f)\n", d.mean_abs_z, d.min_abs_z,
-              bit_confidence(d.min_abs_z));
+  std::printf("bits:        mean |z| %.2f, min |z| %.2f (confidence of the weakest bit %.4f); %s\n", d.mean_abs_z, d.min_abs_z,
+              bit_confidence(d.min_abs_z),
+              d.frames_weighted > 0 ? ("re-read frame by frame, " + std::to_string(d.frames_weighted) + " frames weighted").c_str()
+                                    : "read from the mean picture");
   std::printf("alignment:   %dx%d lattice, window %.3f at (%.3f, %.3f)\n", d.grid, d.grid, d.window_scale, d.window_x,
               d.window_y);
   if (expected) {
@@ -108,6 +111,7 @@ int run_detect(const DetectArgs& args) {
   std::optional<uint64_t> expected;
   if (!args.job_id.empty()) expected = trust::watermark_payload_for(*key, args.job_id);
   options.expected_payload = expected;
+  options.combine_frames = !args.mean_only;
   auto detection = trust::detect_watermark_in_file(*key, args.path, args.max_frames, options);
   if (!detection) return report_error(detection.error());
   print_detection(args, *detection, expected);
@@ -171,6 +175,8 @@ void register_watermark(CLI::App& app) {
   detect->add_option("--fpr", det->fpr, "False-positive rate of the verdict, in (0, 1)")->capture_default_str();
   detect->add_option("--max-frames", det->max_frames, "Frames to average (0 = all)")->capture_default_str();
   detect->add_flag("--json", det->json, "One JSON object instead of text");
+  detect->add_flag("--mean-only", det->mean_only,
+                   "Read the bits from the mean picture only (no second, frame-by-frame pass; weaker after re-encoding)");
   detect->add_flag("-v,--verbose", det->verbose, "Every bit with its z and confidence");
   detect->callback([det] {
     const int code = run_detect(*det);
