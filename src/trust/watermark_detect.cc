@@ -230,41 +230,81 @@ class Evidence {
   int64_t pictures_ = 0;
 };
 
-// Re-reads the bits frame by frame at the alignment the blind search chose: Σ_f w_f z_f,i with
-// w_f = max(0, T_f / k − 1). Why the known-payload bound survives: flipping every chip of bit i flips
-// z_f,i in every frame and changes no T_f, so no weight and no choice of alignment; the combined z_i
-// flips and every |z_i| stays — the argument of known_payload_test holds unchanged.
+// Re-reads the bits frame by frame near the alignment the blind search chose. The search steps a
+// quarter cell and 5 % of scale; for a crop window the re-reading tries it shifted by up to 1/8 cell
+// (steps of 1/16) and scaled by up to ±1 %, keeps the one whose summed evidence (as in Evidence) has
+// the largest T, and reads each frame there: Σ_f w_f z_f,i with w_f = max(0, T_f / k − 1). Why the
+// known-payload bound survives: flipping every chip of bit i flips z_f,i in every frame and under
+// every window, and changes no T or T_f — so neither the window chosen nor any weight; the combined
+// z_i flips and every |z_i| stays, which is all known_payload_test's argument needs.
 class FrameBitReader {
  public:
-  FrameBitReader(const WatermarkKey& key, const WatermarkDetection& chosen)
-      : layout_(make_watermark_layout(key, chosen.grid)),
-        window_{chosen.window_scale, chosen.window_x, chosen.window_y} {}
+  FrameBitReader(const WatermarkKey& key, const WatermarkDetection& chosen) : layout_(make_watermark_layout(key, chosen.grid)) {
+    const double step = 1.0 / (16.0 * chosen.grid);
+    // An uncropped choice is exact (the frame's edges are the mark's: re-encodes, rescales, brightness);
+    // only a crop window, found on a quarter-cell grid, is refined.
+    const bool refine = chosen.window_scale < 1.0;
+    const int reach = refine ? 2 : 0;
+    for (const double scale : {1.0, 0.995, 1.005, 0.99, 1.01}) {
+      if (!refine && scale != 1.0) continue;
+      const double s = chosen.window_scale * scale;
+      // Scaling about the window's centre, then shifting.
+      const double cx = chosen.window_x + 0.5 * chosen.window_scale, cy = chosen.window_y + 0.5 * chosen.window_scale;
+      for (int dy = -reach; dy <= reach; ++dy) {
+        for (int dx = -reach; dx <= reach; ++dx) windows_.push_back({s, cx - 0.5 * s + dx * step, cy - 0.5 * s + dy * step});
+      }
+    }
+    reads_.resize(windows_.size());
+  }
   void add(std::span<const float> luma, int width, int height) {
     const LumaIntegral integral(luma, width, height);
-    const Score s = score(integral, layout_, window_, scratch_, sum_);
-    if (s.bits_seen == 0) return;
-    const double w = std::max(0.0, s.statistic / s.bits_seen - 1.0);
-    if (w <= 0) return;
-    for (int bit = 0; bit < kWatermarkBits; ++bit) combined_[bit] += w * s.z[bit];
-    weight_sq_ += w * w;
-    ++weighted_;
+    for (size_t i = 0; i < windows_.size(); ++i) {
+      Read& read = reads_[i];
+      const Score s = score(integral, layout_, windows_[i], scratch_, frame_sum_);
+      if (s.bits_seen == 0) continue;
+      if (read.evidence.empty()) read.evidence.assign(frame_sum_.size(), 0.0);
+      for (size_t c = 0; c < frame_sum_.size(); ++c) read.evidence[c] += frame_sum_[c];
+      const double w = std::max(0.0, s.statistic / s.bits_seen - 1.0);
+      if (w <= 0) continue;
+      for (int bit = 0; bit < kWatermarkBits; ++bit) read.combined[bit] += w * s.z[bit];
+      read.weight_sq += w * w;
+      ++read.weighted;
+    }
   }
-  // Replaces d's bits (scaled to unit noise weight) when any frame carried weight.
+  // Replaces d's bits (scaled to unit noise weight) and alignment when any frame carried weight.
   void finish(WatermarkDetection& d, const WatermarkDetectOptions& options) const {
-    if (weighted_ == 0) return;
-    for (int bit = 0; bit < kWatermarkBits; ++bit) d.bit_z[bit] = combined_[bit] / std::sqrt(weight_sq_);
-    d.frames_weighted = weighted_;
+    int best = -1;
+    double best_t = -1;
+    for (size_t i = 0; i < reads_.size(); ++i) {
+      if (reads_[i].weighted == 0 || reads_[i].evidence.empty()) continue;
+      const double t = score_evidence(reads_[i].evidence, layout_).statistic;
+      if (t > best_t) {
+        best_t = t;
+        best = static_cast<int>(i);
+      }
+    }
+    if (best < 0) return;
+    const Read& read = reads_[static_cast<size_t>(best)];
+    for (int bit = 0; bit < kWatermarkBits; ++bit) d.bit_z[bit] = read.combined[bit] / std::sqrt(read.weight_sq);
+    d.frames_weighted = read.weighted;
+    d.read_window_scale = windows_[static_cast<size_t>(best)].scale;
+    d.read_window_x = windows_[static_cast<size_t>(best)].x;
+    d.read_window_y = windows_[static_cast<size_t>(best)].y;
     summarise_bits(d, options);
   }
 
  private:
+  struct Read {
+    std::vector<double> evidence;  // [grid²] Σ_f of unit-vote evidence, as Evidence sums it
+    std::array<double, kWatermarkBits> combined{};
+    double weight_sq = 0;
+    int64_t weighted = 0;
+  };
   WatermarkLayout layout_;
-  WatermarkWindow window_;
-  std::array<double, kWatermarkBits> combined_{};
-  double weight_sq_ = 0;
-  int64_t weighted_ = 0;
+  std::vector<WatermarkWindow> windows_;
+  std::vector<Read> reads_;
   Scratch scratch_;
-  std::vector<double> sum_;
+  std::vector<double> frame_sum_;
 };
 
 Status check_picture(int width, int height, const WatermarkDetectOptions& options) {

@@ -1,5 +1,5 @@
 // `frugal watermark detect|embed`: read back (or add) the invisible luma watermark of
-// docs/design/trust-watermark.md. detect decodes a video, averages its frames and prints the payload,
+// docs/design/trust-watermark.md. detect decodes a video, reads its frames and prints the payload,
 // the per-bit confidence and a verdict at a stated false-positive rate; exit status 0 = marked,
 // 3 = not marked (with this key), 1 / 2 = error. With --job-id the verdict (and the exit status) is
 // the known-payload test's: "this video carries this job's mark", at the same rate.
@@ -72,7 +72,7 @@ void print_detection(const DetectArgs& args, const trust::WatermarkDetection& d,
     std::printf("]}\n");
     return;
   }
-  std::printf("file:        %s (%lld frames averaged)\n", args.path.c_str(), static_cast<long long>(d.frames));
+  std::printf("file:        %s (%lld frames read)\n", args.path.c_str(), static_cast<long long>(d.frames));
   std::printf("verdict:     %s\n", d.detected ? "WATERMARKED (with this key)" : "not watermarked with this key");
   std::printf("statistic:   T = %.1f over %d bits; threshold %.1f for a false-positive rate <= %g over %d alignments\n",
               d.statistic, d.bits_seen, d.threshold, d.false_positive_rate, d.hypotheses);
@@ -173,10 +173,10 @@ void register_watermark(CLI::App& app) {
   detect->add_option("--key", det->key_path, "Watermark key file (default: $FRUGAL_WATERMARK_KEY or watermark.key in $FRUGAL_STATE_DIR or ~/.local/state/frugal)");
   detect->add_option("--job-id", det->job_id, "Test for this job id's payload (the known-payload test: its verdict sets the exit status)");
   detect->add_option("--fpr", det->fpr, "False-positive rate of the verdict, in (0, 1)")->capture_default_str();
-  detect->add_option("--max-frames", det->max_frames, "Frames to average (0 = all)")->capture_default_str();
+  detect->add_option("--max-frames", det->max_frames, "Frames to read (0 = all)")->capture_default_str();
   detect->add_flag("--json", det->json, "One JSON object instead of text");
   detect->add_flag("--mean-only", det->mean_only,
-                   "Read the bits from the mean picture only (no second, frame-by-frame pass; weaker after re-encoding)");
+                   "Score the mean picture of all frames, not each frame (one decode pass, far less work; weaker after re-encoding)");
   detect->add_flag("-v,--verbose", det->verbose, "Every bit with its z and confidence");
   detect->callback([det] {
     const int code = run_detect(*det);
