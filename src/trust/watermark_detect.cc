@@ -173,9 +173,7 @@ class Evidence {
   void add(std::span<const float> luma, int width, int height) {
     const LumaIntegral integral(luma, width, height);
     for (size_t h = 0; h < all_.size(); ++h) add_evidence(integral, layout(all_[h].grid), all_[h].window, scratch_, sums_[h]);
-    ++pictures_;
   }
-  int64_t pictures() const { return pictures_; }
 
   // The hypothesis with the smallest weighted bound, its bits, and the verdict at options' rate.
   WatermarkDetection decide(const WatermarkDetectOptions& options, int64_t frames) const {
@@ -227,7 +225,6 @@ class Evidence {
   std::vector<WatermarkLayout> layouts_;
   std::vector<std::vector<double>> sums_;  // [hypothesis][grid²]
   Scratch scratch_;
-  int64_t pictures_ = 0;
 };
 
 // Re-reads the bits frame by frame near the alignment the blind search chose. The search steps a
