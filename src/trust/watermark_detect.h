@@ -1,17 +1,24 @@
-// Reads the luma watermark back (trust layer): frames → mean luma → per-bit soft decisions → payload
-// and a verdict at a stated false-positive rate.
+// Reads the luma watermark back (trust layer): frames → per-frame cell evidence → per-bit soft
+// decisions → payload and a verdict at a stated false-positive rate.
 //
-// The detector averages the luma of every frame it is given (the mark is static, moving content
-// and codec noise average out), then for each alignment hypothesis (lattice 16 or 32; the visible
-// picture being a centred-or-shifted window of 80–100 % of the marked frame, i.e. crops, in steps
-// of a quarter cell; rescaling needs no hypothesis because cells are in relative coordinates) it
-// takes each cell's mean luma over the middle 3/4 of the cell, whitens it by subtracting the mean
-// of its 8 neighbours (removing the picture's smooth part), soft-limits the residual at its median
-// magnitude (a few edges cannot dominate), and correlates with the chips of each bit. Each bit's
+// For each alignment hypothesis (lattice 16 or 32; the visible picture being a centred-or-shifted
+// window of 80–100 % of the marked frame, i.e. crops, in steps of a quarter cell; rescaling needs no
+// hypothesis because cells are in relative coordinates) and each frame read (all up to 48, then a
+// stride fixed by the video's length), the detector takes each cell's mean luma over the middle 3/4
+// of the cell, whitens it by subtracting the mean of its 8 neighbours (removing the picture's smooth
+// part), soft-limits the residual (a few edges cannot dominate), scales it to one unit vote per bit
+// and frame, and sums over frames; the sums are correlated with the chips of each bit. Each bit's
 // normalised correlation z_i gives the bit (its sign) and its confidence (|z_i|); the statistic
 // T = Σ z_i² is compared with the threshold at which a weighted union bound of watermark_null.h
 // over all hypotheses (half the rate on the 2 uncropped alignments, half over the crop
-// alignments) is ≤ the requested false-positive rate (default 1e-6).
+// alignments) is ≤ the requested false-positive rate (default 1e-6). `detect_watermark` on one
+// picture (e.g. a mean luma) is the same with one frame.
+// The bits are then re-read frame by frame at the alignment the search picked: each frame's per-bit
+// z_f,i, combined with the weight w_f = max(0, T_f / k − 1) (a frame's own estimate of its mark's
+// squared SNR), so frames that carry the mark well (I-frames, static content) outvote the ones a
+// codec smeared (P-frames predicted across motion). The blind verdict stays that of the sums; the
+// re-reading only sharpens the bits and the known-payload test, whose bound it keeps
+// (docs/design/trust-watermark.md).
 // Threading: the functions are pure; an accumulator is used by one thread.
 #pragma once
 
@@ -38,6 +45,10 @@ struct WatermarkDetectOptions {
   // another key, or marked with another payload under this key, so P(J ≥ t) ≤ exp(−t²/2) with no
   // union over alignments (docs/design/trust-watermark.md has the proof).
   std::optional<uint64_t> expected_payload;
+  // Per-frame evidence and the frame-by-frame re-reading (see the header comment); false: the
+  // mean picture of all frames is scored as one picture (one decode pass instead of two, ~30x less
+  // work, and weaker after re-encoding: docs/PERFORMANCE.md).
+  bool combine_frames = true;
 };
 
 // The known-payload test's result (WatermarkDetectOptions::expected_payload).
@@ -61,7 +72,11 @@ struct WatermarkDetection {
   double false_positive_rate = 0;              // the rate the verdict was made at
   int grid = 0;                                // the best hypothesis: lattice, window scale and origin
   double window_scale = 1, window_x = 0, window_y = 0;
-  int64_t frames = 0;                          // frames averaged
+  int64_t frames = 0;                          // frames decoded
+  // Frames whose weight in the per-frame re-reading was > 0 (0: bit_z is the blind search's), and the
+  // window the bits were read at (the search's, refined by up to 1/8 cell and ±1 % of scale).
+  int64_t frames_weighted = 0;
+  double read_window_scale = 1, read_window_x = 0, read_window_y = 0;
   double mean_abs_z = 0;                       // mean |z_i| over seen bits
   double min_abs_z = 0;
   std::optional<WatermarkPayloadTest> payload_test;  // set when options.expected_payload was

@@ -112,6 +112,38 @@ TEST(WatermarkEmbed, CellsCrossFadeAndTheMaskQuietsSmoothPictures) {
   EXPECT_EQ(d->payload, payload);
 }
 
+// The frame-by-frame re-reading: a few frames that carry this payload well outvote many that carry
+// a weak contrary signal (what a codec's P-frames predicted across motion look like: a smeared mark
+// that partly disagrees), which the mean picture does not. Weights come from each frame's own T.
+TEST(WatermarkDetect, FewStrongFramesOutvoteManyWeakContraryOnes) {
+  const WatermarkKey key = test_key(8);
+  const int w = 320, h = 256, strong = 3, n = 12;
+  const uint64_t payload = watermark_payload_for(key, "strong"), other = watermark_payload_for(key, "weak");
+  std::vector<uint8_t> clip = natural_clip(w, h, n, 17);
+  const size_t frame = static_cast<size_t>(w) * h * 3;
+  auto good = WatermarkEmbedder::create(key, payload, w, h);
+  auto weak = WatermarkEmbedder::create(key, other, w, h, {/*strength=*/0.8});
+  ASSERT_TRUE(good.has_value() && weak.has_value());
+  for (int f = 0; f < n; ++f) (f < strong ? *good : *weak).embed_frame(std::span<uint8_t>(clip.data() + f * frame, frame));
+  WatermarkDetectOptions options;
+  options.expected_payload = payload;
+  auto d = detect_watermark_in_frames(key, clip, n, w, h, options);
+  ASSERT_TRUE(d.has_value());
+  options.combine_frames = false;
+  auto mean_only = detect_watermark_in_frames(key, clip, n, w, h, options);
+  ASSERT_TRUE(mean_only.has_value());
+  const int errors = watermark_bit_errors(*d, payload), mean_errors = watermark_bit_errors(*mean_only, payload);
+  std::printf("frame-weighted: %d bit errors (%lld frames weighted), J %.2f; mean picture: %d, J %.2f\n", errors,
+              static_cast<long long>(d->frames_weighted), d->payload_test->statistic, mean_errors,
+              mean_only->payload_test->statistic);
+  EXPECT_EQ(mean_only->frames_weighted, 0);
+  EXPECT_GT(d->frames_weighted, 0);
+  EXPECT_LE(errors, 1);
+  EXPECT_GE(mean_errors, errors + 4);
+  EXPECT_TRUE(d->payload_test->matches);
+  EXPECT_GT(d->payload_test->statistic, mean_only->payload_test->statistic);
+}
+
 TEST(WatermarkEmbed, BadSizesAndStrengthsAreErrors) {
   const WatermarkKey key = test_key(1);
   EXPECT_EQ(WatermarkEmbedder::create(key, 1, 16, 64).error().code(), StatusCode::kInvalidArgument);
