@@ -284,7 +284,10 @@ TEST(SpecMode, ParsesNames) {
   EXPECT_EQ(*parse_spec_mode("draft"), SpecMode::kDraft);
   EXPECT_EQ(*parse_spec_mode("ngram"), SpecMode::kNgram);
   EXPECT_EQ(*parse_spec_mode("off"), SpecMode::kOff);
-  EXPECT_FALSE(parse_spec_mode("medusa").has_value());
+  EXPECT_EQ(*parse_spec_mode("medusa"), SpecMode::kMedusa);
+  const auto unknown = parse_spec_mode("eagle");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().message().find("expected off, draft, ngram or medusa"), std::string::npos);
 }
 
 }  // namespace
