@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 
+#include "common/speculation_test_util.h"
 #include "common/test_data.h"
 #include "engine/llm_engine.h"
 #include "engine/medusa_heads.h"
@@ -21,7 +22,9 @@
 namespace frugal {
 namespace {
 
-std::string repo_model(const std::string& name) { return std::string(FRUGAL_TEST_DATA_DIR) + "/../../models/" + name; }
+using testing::collect_tokens;
+using testing::counter_value;
+using testing::repo_model;
 
 struct Target {
   std::unique_ptr<Model> model;
@@ -90,28 +93,6 @@ void write_heads(const std::string& path, const Model& base, const HeadsSpec& sp
     if (!spec.drop_bias) w.add_tensor("medusa." + std::to_string(k) + ".bias", DType::kF32, {d}, f32_bytes(bias));
   }
   ASSERT_TRUE(w.write(path).is_ok());
-}
-
-std::vector<int32_t> collect_tokens(RequestStream& stream) {
-  std::vector<int32_t> tokens;
-  for (int i = 0; i < 30000; ++i) {  // ~300 s at most
-    auto event = stream.pop(std::chrono::milliseconds(10));
-    if (!event) continue;
-    if (event->kind == GenerationEvent::Kind::kText) {
-      tokens.insert(tokens.end(), event->token_ids.begin(), event->token_ids.end());
-      continue;
-    }
-    EXPECT_EQ(event->kind, GenerationEvent::Kind::kFinished) << event->error.to_string();
-    return tokens;
-  }
-  ADD_FAILURE() << "request did not finish";
-  return tokens;
-}
-
-double counter_value(MetricsRegistry& registry, const std::string& name) {
-  const std::string text = registry.render();
-  const size_t at = text.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
 }
 
 struct RunResult {

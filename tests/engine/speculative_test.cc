@@ -7,13 +7,16 @@
 #include <cmath>
 #include <map>
 
+#include "common/speculation_test_util.h"
 #include "common/test_data.h"
 #include "engine/llm_engine.h"
 
 namespace frugal {
 namespace {
 
-std::string repo_model(const std::string& name) { return std::string(FRUGAL_TEST_DATA_DIR) + "/../../models/" + name; }
+using testing::collect_tokens;
+using testing::counter_value;
+using testing::repo_model;
 
 struct Pair {
   std::unique_ptr<Model> target, draft;
@@ -32,30 +35,6 @@ Pair load_pair(const std::string& target_path, const std::string& draft_path) {
   EXPECT_TRUE(tok.has_value());
   if (tok) pair.tokenizer = std::make_unique<Tokenizer>(std::move(*tok));
   return pair;
-}
-
-// Bounded wait for one request's tokens; fails the test on an error event or a timeout.
-std::vector<int32_t> collect_tokens(RequestStream& stream) {
-  std::vector<int32_t> tokens;
-  for (int i = 0; i < 30000; ++i) {  // ~300 s at most
-    auto event = stream.pop(std::chrono::milliseconds(10));
-    if (!event) continue;
-    if (event->kind == GenerationEvent::Kind::kText) {
-      tokens.insert(tokens.end(), event->token_ids.begin(), event->token_ids.end());
-      continue;
-    }
-    EXPECT_EQ(event->kind, GenerationEvent::Kind::kFinished) << event->error.to_string();
-    return tokens;
-  }
-  ADD_FAILURE() << "request did not finish";
-  return tokens;
-}
-
-double counter_value(MetricsRegistry& registry, const std::string& name) {
-  const std::string text = registry.render();
-  const size_t at = text.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + name.size() + 2));
 }
 
 struct RunResult {

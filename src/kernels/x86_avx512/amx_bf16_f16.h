@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.h"
+#include "kernels/x86_avx512/amx_tile_config.h"
 #include "kernels/x86_avx512/zmm_packed_f16.h"
 
 #define FRUGAL_AMX_BF16_TARGET __attribute__((target("amx-tile,amx-bf16")))
@@ -41,16 +42,8 @@ constexpr int64_t kAmxKc = 256;         // k elements per chunk (B buffer: 2 str
 constexpr int64_t kAmxTb = 384;         // tokens per block (A chunk 384 x 256 x 4 B = 384 KiB)
 constexpr int64_t kAmxRb = 128;         // rows per block (C buffer 384 x 128 x 4 B = 192 KiB)
 
-struct alignas(64) AmxBf16TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
 FRUGAL_AMX_BF16_TARGET inline void amx_configure_bf16() {
-  AmxBf16TileConfig cfg;
+  AmxTileConfig cfg;
   for (int i = 0; i < 8; ++i) cfg.colsb[i] = 64, cfg.rows[i] = 16;
   _tile_loadconfig(&cfg);
 }

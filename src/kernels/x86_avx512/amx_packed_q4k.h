@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.h"
+#include "kernels/x86_avx512/amx_tile_config.h"
 #include "kernels/packed_k_layout.h"
 #include "kernels/x86_avx512/zmm_packed.h"
 #include "kernels/x86_avx512/zmm_packed_q4k.h"
@@ -33,14 +34,6 @@ constexpr int64_t kAmxLevelBytes = 8 * 64;  // one sub-block of 16 rows in B ord
 
 // Palette 1: tmm0-3 C (16 tokens x 16 rows int32), tmm4-5 A (16 tokens x 32 activation bytes),
 // tmm6-7 B (8 rows x 64 bytes: 32 levels of 16 rows, 4 per row and lane).
-struct alignas(64) AmxTileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
 FRUGAL_AMX_TARGET inline void amx_configure_q4k() {
   AmxTileConfig cfg;
   for (int i = 0; i < 4; ++i) cfg.colsb[i] = 64, cfg.rows[i] = 16;
