@@ -22,9 +22,9 @@
 namespace frugal {
 namespace {
 
-using testing::collect_tokens;
-using testing::counter_value;
 using testing::repo_model;
+using testing::run_to_completion;
+using testing::SpecRunResult;
 
 struct Target {
   std::unique_ptr<Model> model;
@@ -95,13 +95,8 @@ void write_heads(const std::string& path, const Model& base, const HeadsSpec& sp
   ASSERT_TRUE(w.write(path).is_ok());
 }
 
-struct RunResult {
-  std::vector<std::vector<int32_t>> outputs;
-  double proposed = 0, accepted = 0, verifications = 0;
-};
-
-RunResult run_requests(const Target& t, std::vector<EngineRequest> requests,
-                       std::shared_ptr<const MedusaHeads> heads, int32_t tree_nodes = 16) {
+SpecRunResult run_requests(const Target& t, std::vector<EngineRequest> requests,
+                           std::shared_ptr<const MedusaHeads> heads, int32_t tree_nodes = 16) {
   EngineOptions options;
   options.num_threads = 2;
   options.step_token_budget = 2048;
@@ -111,23 +106,7 @@ RunResult run_requests(const Target& t, std::vector<EngineRequest> requests,
     options.speculation.medusa_tree_nodes = tree_nodes;
     options.speculation.load_aware = false;
   }
-  MetricsRegistry registry;
-  auto engine = LlmEngine::create(*t.model, *t.tokenizer, options, &registry, nullptr);
-  EXPECT_TRUE(engine.has_value()) << engine.error().to_string();
-  RunResult result;
-  if (!engine) return result;
-  std::vector<std::shared_ptr<RequestStream>> streams;
-  for (EngineRequest& request : requests) {
-    auto stream = (*engine)->submit(std::move(request));
-    EXPECT_TRUE(stream.has_value());
-    if (stream) streams.push_back(*stream);
-  }
-  for (auto& stream : streams) result.outputs.push_back(collect_tokens(*stream));
-  (*engine)->shutdown(std::chrono::milliseconds(1000));
-  result.proposed = counter_value(registry, "frugal_spec_proposed_tokens_total");
-  result.accepted = counter_value(registry, "frugal_spec_accepted_tokens_total");
-  result.verifications = counter_value(registry, "frugal_spec_verifications_total");
-  return result;
+  return run_to_completion(*t.model, *t.tokenizer, options, nullptr, std::move(requests));
 }
 
 EngineRequest make_request(const Target& t, const std::string& prompt, int64_t max_tokens, float temperature = 0.0f) {
@@ -252,13 +231,13 @@ TEST(Medusa, BundledHeadsGreedyOutputIsTheTargetsAndAcceptsTokens) {
   // Plain greedy decoding of n tokens is the first n of 40: one plain run per prompt.
   std::vector<std::vector<int32_t>> plain;
   for (const auto& prompt : kPrompts) {
-    const RunResult run = run_requests(t, {make_request(t, prompt, 40)}, nullptr);
+    const SpecRunResult run = run_requests(t, {make_request(t, prompt, 40)}, nullptr);
     ASSERT_EQ(run.outputs.size(), 1u);
     ASSERT_EQ(run.outputs[0].size(), 40u);
     plain.push_back(run.outputs[0]);
   }
   for (size_t i = 0; i < kPrompts.size(); ++i) {  // alone
-    const RunResult spec = run_requests(t, {make_request(t, kPrompts[i], 40)}, *heads);
+    const SpecRunResult spec = run_requests(t, {make_request(t, kPrompts[i], 40)}, *heads);
     EXPECT_EQ(spec.outputs[0], plain[i]) << kPrompts[i];
     EXPECT_GT(spec.accepted, 5) << "trained heads are right about some tokens";
     EXPECT_LT(spec.verifications, 39) << "accepted tokens save target passes";
@@ -266,7 +245,7 @@ TEST(Medusa, BundledHeadsGreedyOutputIsTheTargetsAndAcceptsTokens) {
   for (const int64_t n : {1, 2, 7, 40}) {  // together; max_tokens ends requests inside trees
     std::vector<EngineRequest> requests;
     for (const auto& prompt : kPrompts) requests.push_back(make_request(t, prompt, n));
-    const RunResult spec = run_requests(t, std::move(requests), *heads);
+    const SpecRunResult spec = run_requests(t, std::move(requests), *heads);
     ASSERT_EQ(spec.outputs.size(), kPrompts.size());
     for (size_t i = 0; i < kPrompts.size(); ++i) {
       EXPECT_EQ(spec.outputs[i], std::vector<int32_t>(plain[i].begin(), plain[i].begin() + n)) << kPrompts[i] << " n=" << n;
@@ -297,21 +276,21 @@ TEST(Medusa, RandomHeadsGiveTheGreedyOutputWithStopsLimitsAndBatching_slow) {
     return out;
   };
   for (const int64_t n : {3, 48}) {
-    const RunResult plain = run_requests(t, requests(n), nullptr);
+    const SpecRunResult plain = run_requests(t, requests(n), nullptr);
     for (const int32_t nodes : {1, 5, 24}) {
-      const RunResult spec_run = run_requests(t, requests(n), *heads, nodes);
+      const SpecRunResult spec_run = run_requests(t, requests(n), *heads, nodes);
       EXPECT_EQ(spec_run.outputs, plain.outputs) << "n=" << n << " nodes=" << nodes;
       EXPECT_GT(spec_run.verifications, 0);
     }
     // Alone, one at a time.
     for (size_t i = 0; i < prompts.size(); ++i) {
-      const RunResult one = run_requests(t, {make_request(t, prompts[i], n)}, *heads);
-      const RunResult base = run_requests(t, {make_request(t, prompts[i], n)}, nullptr);
+      const SpecRunResult one = run_requests(t, {make_request(t, prompts[i], n)}, *heads);
+      const SpecRunResult base = run_requests(t, {make_request(t, prompts[i], n)}, nullptr);
       EXPECT_EQ(one.outputs, base.outputs) << prompts[i];
     }
   }
   // A stop string: cut where plain decoding cuts it.
-  const RunResult plain = run_requests(t, {make_request(t, prompts[0], 40)}, nullptr);
+  const SpecRunResult plain = run_requests(t, {make_request(t, prompts[0], 40)}, nullptr);
   ASSERT_EQ(plain.outputs.size(), 1u);
   const std::string text = t.tokenizer->decode(plain.outputs[0]);
   ASSERT_GE(text.size(), 12u);
@@ -319,8 +298,8 @@ TEST(Medusa, RandomHeadsGiveTheGreedyOutputWithStopsLimitsAndBatching_slow) {
   EngineRequest with_stop = make_request(t, prompts[0], 40);
   with_stop.stop = {stop};
   EngineRequest plain_stop = with_stop;
-  const RunResult a = run_requests(t, {std::move(plain_stop)}, nullptr);
-  const RunResult b = run_requests(t, {std::move(with_stop)}, *heads);
+  const SpecRunResult a = run_requests(t, {std::move(plain_stop)}, nullptr);
+  const SpecRunResult b = run_requests(t, {std::move(with_stop)}, *heads);
   EXPECT_EQ(b.outputs, a.outputs);
   ASSERT_EQ(a.outputs.size(), 1u);
   EXPECT_LT(a.outputs[0].size(), 40u) << "the stop string '" << stop << "' ended the request";
@@ -341,8 +320,8 @@ TEST(Medusa, RandomHeadsBatchedGreedyOutputIsTheTargets) {
     b.push_back(make_request(t, prompt, 24));
   }
   b[1].allow_speculation = false;
-  const RunResult plain = run_requests(t, std::move(a), nullptr);
-  const RunResult spec_run = run_requests(t, std::move(b), *heads);
+  const SpecRunResult plain = run_requests(t, std::move(a), nullptr);
+  const SpecRunResult spec_run = run_requests(t, std::move(b), *heads);
   EXPECT_EQ(spec_run.outputs, plain.outputs);
   EXPECT_GT(spec_run.verifications, 0);
 }
@@ -369,7 +348,7 @@ TEST(Medusa, SamplingDistributionMatchesPlainSampling_slow) {
         r.sampling.seed = seed_base + static_cast<uint64_t>(i);
         requests.push_back(std::move(r));
       }
-      const RunResult run = run_requests(t, std::move(requests), h);
+      const SpecRunResult run = run_requests(t, std::move(requests), h);
       for (const auto& tokens : run.outputs) ++counts[tokens];
       accepted += std::max(0.0, run.accepted);
     }

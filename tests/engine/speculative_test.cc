@@ -14,9 +14,9 @@
 namespace frugal {
 namespace {
 
-using testing::collect_tokens;
-using testing::counter_value;
 using testing::repo_model;
+using testing::run_to_completion;
+using testing::SpecRunResult;
 
 struct Pair {
   std::unique_ptr<Model> target, draft;
@@ -37,14 +37,9 @@ Pair load_pair(const std::string& target_path, const std::string& draft_path) {
   return pair;
 }
 
-struct RunResult {
-  std::vector<std::vector<int32_t>> outputs;
-  double proposed = 0, accepted = 0, verifications = 0;
-};
-
 // Runs the requests concurrently (all submitted before the first step can finish them).
-RunResult run_requests(const Pair& pair, std::vector<EngineRequest> requests, SpecMode mode, bool load_aware = false,
-                       int32_t step_token_budget = 1024) {
+SpecRunResult run_requests(const Pair& pair, std::vector<EngineRequest> requests, SpecMode mode,
+                           bool load_aware = false, int32_t step_token_budget = 1024) {
   EngineOptions options;
   options.num_threads = 2;
   options.speculation.mode = mode;
@@ -52,24 +47,8 @@ RunResult run_requests(const Pair& pair, std::vector<EngineRequest> requests, Sp
   // Room for every running sequence's full proposals in each step: the step budget (256 by default)
   // would otherwise cut them to a share that depends, by timing, on how many requests run at once.
   options.step_token_budget = step_token_budget;
-  MetricsRegistry registry;
-  auto engine = LlmEngine::create(*pair.target, *pair.tokenizer, options, &registry,
-                                  mode == SpecMode::kDraft ? pair.draft.get() : nullptr);
-  EXPECT_TRUE(engine.has_value()) << engine.error().to_string();
-  RunResult result;
-  if (!engine) return result;
-  std::vector<std::shared_ptr<RequestStream>> streams;
-  for (EngineRequest& request : requests) {
-    auto stream = (*engine)->submit(std::move(request));
-    EXPECT_TRUE(stream.has_value());
-    if (stream) streams.push_back(*stream);
-  }
-  for (auto& stream : streams) result.outputs.push_back(collect_tokens(*stream));
-  (*engine)->shutdown(std::chrono::milliseconds(1000));
-  result.proposed = counter_value(registry, "frugal_spec_proposed_tokens_total");
-  result.accepted = counter_value(registry, "frugal_spec_accepted_tokens_total");
-  result.verifications = counter_value(registry, "frugal_spec_verifications_total");
-  return result;
+  return run_to_completion(*pair.target, *pair.tokenizer, options,
+                           mode == SpecMode::kDraft ? pair.draft.get() : nullptr, std::move(requests));
 }
 
 EngineRequest make_request(const Pair& pair, const std::string& prompt, int64_t max_tokens, SamplingParams sampling) {
@@ -81,7 +60,7 @@ EngineRequest make_request(const Pair& pair, const std::string& prompt, int64_t 
   return request;
 }
 
-RunResult run_all(const Pair& pair, const std::vector<std::string>& prompts, SpecMode mode, int64_t max_tokens,
+SpecRunResult run_all(const Pair& pair, const std::vector<std::string>& prompts, SpecMode mode, int64_t max_tokens,
                   SamplingParams sampling = {}) {
   std::vector<EngineRequest> requests;
   for (const std::string& prompt : prompts) requests.push_back(make_request(pair, prompt, max_tokens, sampling));
@@ -105,8 +84,8 @@ TEST(Speculative, BundledPairGreedyOutputIsIdenticalAloneAndBatched) {
   const Pair pair = load_pair(repo_model("kjv-target-f16.gguf"), repo_model("kjv-draft-f16.gguf"));
   ASSERT_TRUE(pair.tokenizer);
   for (const auto& prompt : kPrompts) {
-    const RunResult plain = run_all(pair, {prompt}, SpecMode::kOff, 40, greedy());
-    const RunResult spec = run_all(pair, {prompt}, SpecMode::kDraft, 40, greedy());
+    const SpecRunResult plain = run_all(pair, {prompt}, SpecMode::kOff, 40, greedy());
+    const SpecRunResult spec = run_all(pair, {prompt}, SpecMode::kDraft, 40, greedy());
     ASSERT_EQ(plain.outputs.size(), 1u);
     ASSERT_EQ(spec.outputs.size(), 1u);
     EXPECT_EQ(plain.outputs[0].size(), 40u);
@@ -116,8 +95,8 @@ TEST(Speculative, BundledPairGreedyOutputIsIdenticalAloneAndBatched) {
   }
   std::vector<std::string> batch;
   for (int i = 0; i < 12; ++i) batch.push_back(kPrompts[static_cast<size_t>(i) % kPrompts.size()] + std::to_string(i));
-  const RunResult plain = run_all(pair, batch, SpecMode::kOff, 32, greedy());
-  const RunResult spec = run_all(pair, batch, SpecMode::kDraft, 32, greedy());
+  const SpecRunResult plain = run_all(pair, batch, SpecMode::kOff, 32, greedy());
+  const SpecRunResult spec = run_all(pair, batch, SpecMode::kDraft, 32, greedy());
   ASSERT_EQ(plain.outputs.size(), batch.size());
   EXPECT_EQ(spec.outputs, plain.outputs);
   EXPECT_GT(spec.accepted / spec.proposed, 0.3) << "acceptance " << spec.accepted << "/" << spec.proposed;
@@ -135,7 +114,7 @@ TEST(Speculative, EveryDecodingSequenceGetsAShareOfATightProposalBudget) {
   for (int i = 0; i < 8; ++i) {
     requests.push_back(make_request(pair, kPrompts[static_cast<size_t>(i) % kPrompts.size()], 48, greedy()));
   }
-  const RunResult spec = run_requests(pair, std::move(requests), SpecMode::kDraft, /*load_aware=*/false,
+  const SpecRunResult spec = run_requests(pair, std::move(requests), SpecMode::kDraft, /*load_aware=*/false,
                                       /*step_token_budget=*/24);
   ASSERT_EQ(spec.outputs.size(), 8u);
   double generated = 0;
@@ -157,8 +136,8 @@ TEST(Speculative, MismatchedRandomDraftStillGivesTheTargetsGreedyOutput) {
   const Pair pair = load_pair(testing::data_path("models/small-q8_0.gguf"), testing::data_path("models/tiny-f16.gguf"));
   ASSERT_TRUE(pair.tokenizer);
   const std::vector<std::string> prompts = {"Hello world, this is a test", "The quick brown fox", "1 2 3 4 5 6"};
-  const RunResult plain = run_all(pair, prompts, SpecMode::kOff, 48, greedy());
-  const RunResult spec = run_all(pair, prompts, SpecMode::kDraft, 48, greedy());
+  const SpecRunResult plain = run_all(pair, prompts, SpecMode::kOff, 48, greedy());
+  const SpecRunResult spec = run_all(pair, prompts, SpecMode::kDraft, 48, greedy());
   EXPECT_EQ(spec.outputs, plain.outputs);
   ASSERT_GT(spec.proposed, 0);
   EXPECT_LT(spec.accepted / spec.proposed, 0.25) << "unrelated models should rarely agree";
@@ -169,8 +148,8 @@ TEST(Speculative, NgramProposalsGiveTheGreedyOutput) {
   ASSERT_TRUE(pair.tokenizer);
   // Repetitive text: the n-gram proposer finds continuations in the prompt.
   const std::string prompt = "And God said, Let there be light: and there was light. And God said, Let there be";
-  const RunResult plain = run_all(pair, {prompt, kPrompts[0]}, SpecMode::kOff, 40, greedy());
-  const RunResult spec = run_all(pair, {prompt, kPrompts[0]}, SpecMode::kNgram, 40, greedy());
+  const SpecRunResult plain = run_all(pair, {prompt, kPrompts[0]}, SpecMode::kOff, 40, greedy());
+  const SpecRunResult spec = run_all(pair, {prompt, kPrompts[0]}, SpecMode::kNgram, 40, greedy());
   EXPECT_EQ(spec.outputs, plain.outputs);
   EXPECT_GT(spec.proposed, 0);
 }
@@ -208,7 +187,7 @@ TEST(Speculative, SamplingDistributionMatchesPlainSampling) {
         sampling.seed = seed_base + static_cast<uint64_t>(i);
         requests.push_back(make_request(pair, "And the LORD said unto", 3, sampling));
       }
-      const RunResult run = run_requests(pair, std::move(requests), mode);
+      const SpecRunResult run = run_requests(pair, std::move(requests), mode);
       for (const auto& tokens : run.outputs) ++counts[tokens];
       proposed += run.proposed;
     }
