@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/bf16_tile_gemm.h"
 #include "kernels/fma_probe.h"
 #include "tensor/dtype.h"
 
@@ -111,6 +112,9 @@ struct KernelTable {
   // (the bench times it for the tiles' peak).
   using TileProbeFn = int64_t (*)(int64_t iters);
   TileProbeFn amx_bf16_probe = nullptr;
+  // Set only where the CPU grants AMX-BF16: f32 GEMMs through bf16 hi/lo splits on tiles (the VAE's
+  // convolutions; kernels/bf16_tile_gemm.h). Null: the FMA kernels.
+  const Bf16TileGemm* bf16_tile_gemm = nullptr;
   FmaProbe fma_probe;  // peak-f32 FLOP/s probe loop at this ISA's vector width (engine/flops_probe)
 };
 

@@ -11,6 +11,7 @@
 #include "kernels/isa_tables.h"
 #include "kernels/cpu_features.h"
 #include "kernels/x86_avx512/amx_bf16_f16.h"
+#include "kernels/x86_avx512/amx_bf16_f32.h"
 #include "kernels/x86_avx512/amx_packed_q4k.h"
 #include "kernels/x86_avx512/zmm_f32_vec.h"
 #include "kernels/x86_avx512/zmm_float.h"
@@ -105,6 +106,7 @@ const KernelTable& avx512_kernel_table() {
     if (cpu_features().supports_amx_bf16()) {
       t.split_bf16 = x86::split_bf16_zmm;
       t.amx_bf16_probe = x86::amx_bf16_probe;
+      t.bf16_tile_gemm = &x86::amx_bf16_f32_kernels();  // f32 GEMMs (VAE convolutions) on the same tiles
     }
     t.dot_rows_f32 = x86::zmm_dot_rows_f32;
     t.axpy_rows_f32 = x86::zmm_axpy_rows_f32;
