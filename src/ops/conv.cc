@@ -1,9 +1,15 @@
 #include "ops/conv.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 #include "core/check.h"
+#include "core/logging.h"
+#include "kernels/kernel_table.h"
 
 namespace frugal {
 namespace {
@@ -88,11 +94,152 @@ void scatter_band(const float* y, const float* bias, int64_t c_out, int64_t n, i
   });
 }
 
+// Tile path: the band's bf16 A planes stay within ConvScratch::tile_band_budget_bytes (16 MiB: a
+// 16-row tile of k = 384 * 27 is 648 KiB in hi + lo planes, so ~25 tiles), but each thread gets at
+// least kMinBandTilesPerThread.
+constexpr int64_t kMinBandTilesPerThread = 2;
+
+Bf16Products products_of(ConvTileMode mode) {
+  switch (mode) {
+    case ConvTileMode::kX1: return Bf16Products::kX1;
+    case ConvTileMode::kX2: return Bf16Products::kX2;
+    default: return Bf16Products::kX3;
+  }
+}
+
+uint16_t* align64(uint16_t* p) {
+  return reinterpret_cast<uint16_t*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63});
+}
+
+// The tile path: per band, each thread gathers the rows of its own 16-pixel tiles straight into
+// bf16 tile order (one f32 row at a time) and multiplies them with the packed weight; the kernel
+// writes out[c_out, pixels] (+ bias) itself.
+void conv3d_tiles(const ConvFrame* frames, int64_t height, int64_t width, const Conv3dParams& p, const OutGeometry& og,
+                  const ConvTileWeights& tiles, ConvTileMode mode, const float* bias, float* out, ThreadPool& pool,
+                  ConvScratch& scratch) {
+  const Bf16TileGemm& kt = *kernels().bf16_tile_gemm;
+  const Bf16Products products = products_of(mode);
+  const int planes = products == Bf16Products::kX1 ? 1 : 2;
+  const int64_t k = p.k(), k_pad = tiles.k_pad();
+  const int64_t total = og.pixels();
+  const int64_t total_tiles = (total + 15) / 16;
+  const int64_t tile_bytes = 16 * k_pad * static_cast<int64_t>(sizeof(uint16_t)) * planes;
+  const int64_t band_tiles =
+      std::min(total_tiles, std::max(kMinBandTilesPerThread * pool.num_threads(), scratch.tile_band_budget_bytes / tile_bytes));
+  const int64_t plane_elems = band_tiles * 16 * k_pad;
+  scratch.tile_a.resize(static_cast<size_t>(planes * plane_elems + 32));
+  uint16_t* hi = align64(scratch.tile_a.data());
+  uint16_t* lo = planes == 2 ? hi + plane_elems : nullptr;
+  for (int64_t p_begin = 0; p_begin < total; p_begin += band_tiles * 16) {
+    const int64_t n = std::min(band_tiles * 16, total - p_begin);
+    pool.parallel_for((n + 15) / 16, [&](int64_t begin, int64_t end) {
+      thread_local std::vector<float> row;
+      row.resize(static_cast<size_t>(k));
+      for (int64_t r = begin * 16; r < end * 16; ++r) {
+        if (r < n) {
+          const int64_t pixel = p_begin + r;
+          const int64_t t = pixel / og.pixels_per_frame();
+          const int64_t rem = pixel % og.pixels_per_frame();
+          gather_row(frames, height, width, p, t, rem / og.w, rem % og.w, row.data());
+        } else {
+          std::fill(row.begin(), row.end(), 0.0f);  // padding rows of the last tile: computed, never stored
+        }
+        kt.split_row(row.data(), k, k_pad, r, hi, lo);
+      }
+      Bf16TileGemmArgs args;
+      args.k_pad = k_pad;
+      args.a_hi = hi;
+      args.a_lo = lo;
+      args.row_tile_begin = begin;
+      args.row_tile_end = end;
+      args.n_rows = n;
+      args.b = tiles.data();
+      args.b_planes = tiles.planes();
+      args.n_cols = p.c_out;
+      args.products = products;
+      args.out = out + p_begin;
+      args.out_col_stride = total;
+      args.bias = bias;
+      kt.gemm(args);
+    });
+  }
+}
+
+ConvTileMode initial_conv_tile_mode() {
+  const char* env = std::getenv("FRUGAL_AMX_VAE");
+  if (env == nullptr || *env == '\0') return ConvTileMode::kX3;
+  const std::string_view v(env);
+  for (ConvTileMode mode : {ConvTileMode::kOff, ConvTileMode::kX1, ConvTileMode::kX2, ConvTileMode::kX3}) {
+    if (v == conv_tile_mode_name(mode)) return mode;
+  }
+  log_warn("FRUGAL_AMX_VAE=" + std::string(v) + " is not one of off|x1|x2|x3; using x3");
+  return ConvTileMode::kX3;
+}
+
+std::atomic<ConvTileMode>& conv_tile_mode_state() {
+  static std::atomic<ConvTileMode> mode{initial_conv_tile_mode()};
+  return mode;
+}
+
 }  // namespace
+
+ConvTileMode conv_tile_mode() { return conv_tile_mode_state().load(std::memory_order_relaxed); }
+void set_conv_tile_mode(ConvTileMode mode) { conv_tile_mode_state().store(mode, std::memory_order_relaxed); }
+ConvTileMode conv_tile_mode_in_effect() {
+  return kernels().bf16_tile_gemm != nullptr ? conv_tile_mode() : ConvTileMode::kOff;
+}
+
+const char* conv_tile_mode_name(ConvTileMode mode) {
+  switch (mode) {
+    case ConvTileMode::kOff: return "off";
+    case ConvTileMode::kX1: return "x1";
+    case ConvTileMode::kX2: return "x2";
+    case ConvTileMode::kX3: return "x3";
+  }
+  return "off";
+}
+
+int64_t conv_tile_weight_bytes(const Conv3dParams& params, ConvTileMode mode) {
+  if (mode == ConvTileMode::kOff) return 0;
+  const int planes = mode == ConvTileMode::kX3 ? 2 : 1;
+  return (bf16_tile_b_elems(params.c_out, bf16_tile_k_pad(params.k()), planes) + 32) *
+         static_cast<int64_t>(sizeof(uint16_t));
+}
+
+ConvTileWeights pack_conv_tiles(const TensorView& weight, const Conv3dParams& params, ConvTileMode mode,
+                                ThreadPool* pool) {
+  ConvTileWeights packed;
+  if (mode == ConvTileMode::kOff || kernels().bf16_tile_gemm == nullptr) return packed;
+  CHECK(weight.dtype == DType::kF32 && weight.data != nullptr, "pack_conv_tiles: weights must be f32");
+  CHECK(weight.ne[0] == params.k() && weight.num_rows() == params.c_out, "pack_conv_tiles: weight shape");
+  const int planes = mode == ConvTileMode::kX3 ? 2 : 1;
+  const int64_t k = params.k(), k_pad = bf16_tile_k_pad(k);
+  packed.storage_.resize(static_cast<size_t>(conv_tile_weight_bytes(params, mode) / 2));
+  packed.offset_ = static_cast<size_t>(align64(packed.storage_.data()) - packed.storage_.data());
+  packed.planes_ = planes;
+  packed.k_pad_ = k_pad;
+  packed.c_out_ = params.c_out;
+  const auto* w = static_cast<const float*>(weight.data);
+  uint16_t* dst = packed.storage_.data() + packed.offset_;
+  const int64_t strip_elems = bf16_tile_b_strip_elems(k_pad, planes);
+  const int64_t n_strips = (params.c_out + 15) / 16;
+  auto pack_strips = [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      const int64_t rows = std::min<int64_t>(16, params.c_out - s * 16);
+      pack_bf16_tiles_b(w + s * 16 * k, rows, k, planes, dst + s * strip_elems);
+    }
+  };
+  if (pool != nullptr) {
+    pool->parallel_for(n_strips, pack_strips);
+  } else {
+    pack_strips(0, n_strips);
+  }
+  return packed;
+}
 
 int64_t ConvScratch::capacity_bytes() const {
   return static_cast<int64_t>((cols.capacity() + y.capacity()) * sizeof(float) + matmul.act_bytes.capacity() +
-                              matmul.row_f32.capacity() * sizeof(float));
+                              matmul.row_f32.capacity() * sizeof(float) + tile_a.capacity() * sizeof(uint16_t));
 }
 
 int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_begin, int64_t pad_end) {
@@ -102,7 +249,8 @@ int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_be
 }
 
 void conv3d_frames(const ConvFrame* frames, int64_t n_frames, int64_t height, int64_t width, const Conv3dParams& params,
-                   const TensorView& weight, const float* bias, float* out, ThreadPool& pool, ConvScratch& scratch) {
+                   const TensorView& weight, const float* bias, float* out, ThreadPool& pool, ConvScratch& scratch,
+                   const ConvTileWeights* tiles) {
   const Conv3dParams& p = params;
   CHECK(p.c_in > 0 && p.c_out > 0 && p.kernel_t > 0 && p.kernel_h > 0 && p.kernel_w > 0, "conv3d: empty geometry");
   CHECK(p.stride_t > 0 && p.stride_h > 0 && p.stride_w > 0 && p.upsample > 0, "conv3d: strides must be positive");
@@ -113,6 +261,13 @@ void conv3d_frames(const ConvFrame* frames, int64_t n_frames, int64_t height, in
   og.h = conv_out_size(height * p.upsample, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom);
   og.w = conv_out_size(width * p.upsample, p.kernel_w, p.stride_w, p.pad_left, p.pad_right);
   CHECK(og.t > 0 && og.h > 0 && og.w > 0, "conv3d: input smaller than the kernel");
+
+  const ConvTileMode mode = tiles != nullptr && !tiles->empty() ? conv_tile_mode_in_effect() : ConvTileMode::kOff;
+  if (mode != ConvTileMode::kOff && (mode != ConvTileMode::kX3 || tiles->planes() == 2)) {
+    CHECK(tiles->c_out() == p.c_out && tiles->k_pad() == bf16_tile_k_pad(p.k()), "conv3d: tile weight shape");
+    conv3d_tiles(frames, height, width, p, og, *tiles, mode, bias, out, pool, scratch);
+    return;
+  }
 
   const int64_t k = p.k();
   const int64_t total = og.pixels();
@@ -137,7 +292,7 @@ void conv3d_frames(const ConvFrame* frames, int64_t n_frames, int64_t height, in
 
 void conv3d(const float* x, int64_t frames, int64_t height, int64_t width, int64_t pad_front, int64_t pad_back,
             const Conv3dParams& params, const TensorView& weight, const float* bias, float* out, ThreadPool& pool,
-            ConvScratch& scratch) {
+            ConvScratch& scratch, const ConvTileWeights* tiles) {
   CHECK(frames >= 0 && pad_front >= 0 && pad_back >= 0, "conv3d: negative frame count or padding");
   const int64_t plane = height * width;
   std::vector<ConvFrame> list(static_cast<size_t>(pad_front + frames + pad_back));  // null = zero frame
@@ -145,7 +300,7 @@ void conv3d(const float* x, int64_t frames, int64_t height, int64_t width, int64
     list[static_cast<size_t>(pad_front + t)] = ConvFrame{x + t * plane, frames * plane};
   }
   conv3d_frames(list.data(), static_cast<int64_t>(list.size()), height, width, params, weight, bias, out, pool,
-                scratch);
+                scratch, tiles);
 }
 
 }  // namespace frugal

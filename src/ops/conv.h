@@ -11,7 +11,9 @@
 // (the pixels) across the threads, so every convolution parallelizes over its output pixels even
 // when c_out is 3, and y comes out channel-first, ready to copy into [C_out, T, H, W]. The band is
 // sized by a byte budget, so scratch does not grow with the frame count or the frame size.
-// Backend-neutral: sees only TensorView, the thread pool and ops::matmul.
+// Where the CPU grants AMX-BF16 tiles the same band runs as a bf16-split tile GEMM instead (each row
+// gathered and split straight into tile order; the weight packed once: ConvTileWeights below).
+// Backend-neutral: sees only TensorView, the thread pool, ops::matmul and the kernel table.
 #pragma once
 
 #include <cstdint>
@@ -49,12 +51,57 @@ struct ConvFrame {
   int64_t channel_stride = 0;
 };
 
+// The convolutions' arithmetic where the CPU grants AMX-BF16 tiles (KernelTable::bf16_tile_gemm;
+// kernels/bf16_tile_gemm.h): the im2col rows and the weight rows split into bf16 hi + lo and
+//   kX3: Ah·Wh + Ah·Wl + Al·Wh   (three tile products; ~2^-16 relative per product, the default)
+//   kX2: Ah·Wh + Al·Wh           (two; the weights rounded to bf16)
+//   kX1: Ah·Wh                   (one; both operands rounded to bf16)
+// kOff: im2col + ops::matmul in f32, bit for bit what the convolution computes without tiles (also
+// what every mode falls back to where the table has no tiles or no packed weight is passed).
+// FRUGAL_AMX_VAE=off|x1|x2|x3 sets the mode at start; set_conv_tile_mode changes it (tests, benchmarks).
+enum class ConvTileMode { kOff, kX1, kX2, kX3 };
+ConvTileMode conv_tile_mode();
+void set_conv_tile_mode(ConvTileMode mode);
+// conv_tile_mode(), or kOff where the kernel table in use has no bf16 tiles.
+ConvTileMode conv_tile_mode_in_effect();
+const char* conv_tile_mode_name(ConvTileMode mode);
+
+// A convolution weight re-laid out for the tile path: the packed B of kernels/bf16_tile_gemm.h
+// (hi plane, and the lo plane for kX3), 64-byte aligned. Movable; empty = no tile path.
+class ConvTileWeights {
+ public:
+  bool empty() const { return storage_.empty(); }
+  int planes() const { return planes_; }
+  int64_t k_pad() const { return k_pad_; }
+  int64_t c_out() const { return c_out_; }
+  const uint16_t* data() const { return storage_.data() + offset_; }
+  int64_t bytes() const { return static_cast<int64_t>(storage_.size() * sizeof(uint16_t)); }
+
+ private:
+  friend ConvTileWeights pack_conv_tiles(const TensorView&, const Conv3dParams&, ConvTileMode, ThreadPool*);
+  std::vector<uint16_t> storage_;
+  size_t offset_ = 0;  // elements to the first 64-byte boundary
+  int planes_ = 0;
+  int64_t k_pad_ = 0, c_out_ = 0;
+};
+
+// weight [c_out, k] f32 packed for `mode` (empty for kOff or where the table has no tiles); the
+// strips are split across `pool`'s threads when given.
+ConvTileWeights pack_conv_tiles(const TensorView& weight, const Conv3dParams& params, ConvTileMode mode,
+                                ThreadPool* pool = nullptr);
+// What pack_conv_tiles holds for this geometry under `mode` (0 for kOff), for memory planning.
+int64_t conv_tile_weight_bytes(const Conv3dParams& params, ConvTileMode mode);
+
 // Reusable buffers of the convolutions run on one compute thread. Sizes are bounded by the band
 // budget (conv.cc), independent of frame count and frame size.
 struct ConvScratch {
   std::vector<float> cols;   // [band_pixels, k]
   std::vector<float> y;      // [c_out, band_pixels]
   MatmulScratch matmul;
+  std::vector<uint16_t> tile_a;  // tile path: the band's im2col rows as bf16 hi (and lo) planes
+  // Tile path: bytes of A planes per band (the band is at least 2 row tiles per thread whatever
+  // this says; tests lower it to run several bands).
+  int64_t tile_band_budget_bytes = int64_t{16} << 20;
   int64_t capacity_bytes() const;
 };
 
@@ -70,12 +117,15 @@ int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_be
 //   bias:   [c_out] or null
 //   out:    [c_out, T_out, H_out, W_out] contiguous (sizes from height * upsample, width * upsample);
 //           must not alias any input frame
+//   tiles:  the same weight from pack_conv_tiles, or null: with it, the convolution runs on bf16
+//           tiles when conv_tile_mode_in_effect() != kOff (kX3 needs a weight packed for kX3)
 void conv3d_frames(const ConvFrame* frames, int64_t n_frames, int64_t height, int64_t width, const Conv3dParams& params,
-                   const TensorView& weight, const float* bias, float* out, ThreadPool& pool, ConvScratch& scratch);
+                   const TensorView& weight, const float* bias, float* out, ThreadPool& pool, ConvScratch& scratch,
+                   const ConvTileWeights* tiles = nullptr);
 
 // The same over a contiguous x [c_in, T, height, width] with pad_front / pad_back zero frames.
 void conv3d(const float* x, int64_t frames, int64_t height, int64_t width, int64_t pad_front, int64_t pad_back,
             const Conv3dParams& params, const TensorView& weight, const float* bias, float* out, ThreadPool& pool,
-            ConvScratch& scratch);
+            ConvScratch& scratch, const ConvTileWeights* tiles = nullptr);
 
 }  // namespace frugal

@@ -61,6 +61,18 @@ void silu_inplace(float* x, int64_t count) {
   for (int64_t i = 0; i < count; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
 }
 
+void silu_inplace(float* x, int64_t count, const KernelTable& table) {
+  constexpr int64_t kChunk = 512;
+  float e[kChunk];
+  for (int64_t i0 = 0; i0 < count; i0 += kChunk) {
+    const int64_t n = std::min(kChunk, count - i0);
+    float* xc = x + i0;
+    for (int64_t i = 0; i < n; ++i) e[i] = -xc[i];
+    table.exp_shifted_f32(e, n, 0.0f);  // exp(-x); +inf for large negative x, then x / inf = -0
+    for (int64_t i = 0; i < n; ++i) xc[i] = xc[i] / (1.0f + e[i]);
+  }
+}
+
 void swiglu_inplace(float* gate, const float* up, int64_t count) { kernels().silu_mul_f32(gate, up, count); }
 
 void add_inplace(float* x, const float* y, int64_t count) {

@@ -25,8 +25,11 @@ void layer_norm(const float* x, const float* weight, const float* bias, int64_t 
 void gelu_tanh_inplace(float* x, int64_t count);
 void gelu_tanh_inplace(float* x, int64_t count, const KernelTable& table);
 
-// x[i] = x[i] / (1 + exp(-x[i]))   (SiLU), x: [count]
+// x[i] = x[i] / (1 + exp(-x[i]))   (SiLU), x: [count]; std::exp per element.
 void silu_inplace(float* x, int64_t count);
+// The same with the kernel table's vector exp (exp_shifted_f32: std::exp on ref, within 2 ulp of it
+// on x86), for the large activations of the VAE (hundreds of millions of elements per decode).
+void silu_inplace(float* x, int64_t count, const KernelTable& table);
 
 // gate[i] = silu(gate[i]) * up[i]   (SwiGLU), gate/up: [count]
 void swiglu_inplace(float* gate, const float* up, int64_t count);

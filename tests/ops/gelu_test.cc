@@ -1,5 +1,6 @@
 // GELU (tanh approximation, the Wan DiT's FFN activation) on every kernel table this machine runs:
-// against the PyTorch formula 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) in double precision.
+// against the PyTorch formula 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) in double precision;
+// and SiLU through the table's vector exp (the Wan VAE's activation) against x / (1 + e^-x) in double.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -67,6 +68,23 @@ TEST(Gelu, TheDefaultTableOverloadAgreesWithTheTableInUse) {
   gelu_tanh_inplace(a.data(), static_cast<int64_t>(a.size()));
   gelu_tanh_inplace(b.data(), static_cast<int64_t>(b.size()), kernels());
   EXPECT_EQ(a, b);
+}
+
+// SiLU with the table's exp: a few ulps of the double formula (plus exp's conditioning, |x| ulp),
+// large negative inputs to -0 (never NaN), on every ISA.
+TEST(Silu, TableExpMatchesTheDoubleFormulaOnEveryIsa) {
+  const std::vector<float> input = test_inputs();
+  for (Isa isa : available_isas()) {
+    SCOPED_TRACE(std::string(isa_name(isa)));
+    std::vector<float> x = input;
+    silu_inplace(x.data(), static_cast<int64_t>(x.size()), *kernels_for(isa));
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double want = static_cast<double>(input[i]) / (1.0 + std::exp(-static_cast<double>(input[i])));
+      ASSERT_FALSE(std::isnan(x[i])) << "x = " << input[i];
+      const double rel = 2e-6 + 3e-7 * std::min(std::fabs(static_cast<double>(input[i])), 200.0);
+      EXPECT_NEAR(x[i], want, rel * std::fabs(want) + 1e-37) << "x = " << input[i];
+    }
+  }
 }
 
 }  // namespace

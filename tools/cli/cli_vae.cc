@@ -8,6 +8,7 @@
 
 #include "cli_common.h"
 #include "core/memory_usage.h"
+#include "ops/conv.h"
 #include "video/pipeline/model_files.h"
 #include "video/vae/wan_vae.h"
 #include "video_output.h"
@@ -130,9 +131,13 @@ int run_vae(const VaeArgs& args, bool encode) {
   std::fprintf(stderr, "frugal: wrote %s: f32 [%lld, %lld, %lld, %lld]%s\n", args.out_path.c_str(), static_cast<long long>(o[0]),
                static_cast<long long>(o[1]), static_cast<long long>(o[2]), static_cast<long long>(o[3]),
                encode ? " (normalised latent)" : (args.unclamped ? " (unclamped)" : " (clamped to [-1, 1])"));
-  std::fprintf(stderr, "frugal: %s %.2f s on %d threads; VAE working set %.1f MiB; process peak memory %.1f MiB\n",
-               encode ? "encode" : "decode", seconds, pool.num_threads(), (*vae)->peak_scratch_bytes() / 1048576.0,
-               peak_rss_bytes() / 1048576.0);
+  std::fprintf(stderr,
+               "frugal: %s %.2f s on %d threads (convolutions: %s); VAE working set %.1f MiB; process peak memory %.1f MiB\n",
+               encode ? "encode" : "decode", seconds, pool.num_threads(),
+               conv_tile_mode_in_effect() == ConvTileMode::kOff
+                   ? "f32 FMA"
+                   : (std::string("AMX-BF16 ") + conv_tile_mode_name(conv_tile_mode_in_effect())).c_str(),
+               (*vae)->peak_scratch_bytes() / 1048576.0, peak_rss_bytes() / 1048576.0);
   if (!encode) {
     const video::VaeTilePlan& plan = (*vae)->last_plan();
     std::fprintf(stderr, "frugal: decode %s; memory model: peak %.1f MiB%s\n", plan.to_string().c_str(),

@@ -19,6 +19,7 @@
 #include "trust/watermark_key.h"
 #include "video_output.h"
 #include "video_progress.h"
+#include "ops/conv.h"
 #include "video/pipeline/video_pipeline.h"
 #include "video/vae/vae_memory.h"
 
@@ -92,7 +93,9 @@ nlohmann::json stats_json(const VideoRunStats& s, const VideoArgs& args) {
           {"compute_seconds", s.compute_seconds}, {"threads", s.threads},
           {"peak_rss_bytes", s.peak_rss_bytes}, {"vae_decode_peak_rss_bytes", s.vae_decode_peak_rss_bytes},
           {"vae_mem_budget_bytes", s.vae_mem_budget_bytes}, {"vae_predicted_peak_bytes", s.vae_predicted_peak_bytes},
-          {"vae_tiles", s.vae_tiles}, {"vae_tiling", s.vae_tiling}, {"output", args.out.mp4}};
+          {"vae_tiles", s.vae_tiles}, {"vae_tiling", s.vae_tiling},
+          // the VAE convolutions' arithmetic: "off" = f32 FMA, x1/x2/x3 = AMX-BF16 tiles (FRUGAL_AMX_VAE)
+          {"vae_conv_arithmetic", conv_tile_mode_name(conv_tile_mode_in_effect())}, {"output", args.out.mp4}};
 }
 
 // Memory: "peak memory" is the process's VmHWM over the run; "VAE decode ... measured" its VmHWM from

@@ -56,6 +56,10 @@ class VaeConv {
 
   Conv3dParams params_;
   MatrixWeight weight_;        // [c_out, c_in * kt * kh * kw] f32
+  // The weight packed for the bf16 tile path (ops/conv.h), made at the first forward that runs in a
+  // tile mode (so a stage that never decodes does not hold it). Mutable: forward_frames is const,
+  // and a context runs one call at a time (vae_activation.h), so the lazy packing is not shared.
+  mutable ConvTileWeights tiles_;
   std::vector<float> bias_;    // [c_out]
   int64_t causal_front_ = 0;   // zero frames in front of the sequence (2 * p_t)
   Activation cache_;           // [causal_front, c_in, H, W] as frames; the first n_cached_ are valid

@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
+#include "ops/conv.h"
 #include "video/vae/vae_tensor_specs.h"
 
 namespace frugal::video {
@@ -115,13 +117,23 @@ int64_t vae_decode_activation_bytes(const vae::WanVaeConfig& config, int64_t h, 
 }
 
 int64_t vae_weight_bytes(const vae::WanVaeConfig& config) {
-  int64_t elems = 0;
+  const ConvTileMode mode = conv_tile_mode_in_effect();
+  int64_t bytes = 0;
   for (const VaeTensorSpec& spec : vae_tensor_specs(config)) {
     int64_t n = 1;
     for (int64_t d : spec.shape) n *= d;
-    elems += n;
+    bytes += n * kF32;
+    // The decode's convolutions also hold their packed bf16 copy on the tile path (VaeConv).
+    const bool decode_conv = spec.name.rfind("decoder.", 0) == 0 || spec.name.rfind("conv2.", 0) == 0;
+    const bool attention = spec.name.find(".to_qkv.") != std::string::npos || spec.name.find(".proj.") != std::string::npos;
+    if (mode != ConvTileMode::kOff && decode_conv && !attention && spec.shape.size() >= 4) {
+      Conv3dParams p;
+      p.c_out = spec.shape[0];
+      p.c_in = n / spec.shape[0];  // 1x1x1 geometry with the same k
+      bytes += conv_tile_weight_bytes(p, mode);
+    }
   }
-  return elems * kF32;
+  return bytes;
 }
 
 std::string VaeTilePlan::to_string() const {

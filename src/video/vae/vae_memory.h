@@ -9,7 +9,8 @@
 // 4 frames at levels 0..3). vae_decode_activation_bytes walks the decoder the way CausalCoder lays it
 // out and counts those floats; tests compare it with the decoder's own MemoryMeter. On top:
 //   slack          the activations count kVaeActivationSlack times (measured RSS vs the meter)
-//   weights        every tensor of the VAE in f32 (encoder included: WanVae::load holds both halves)
+//   weights        every tensor of the VAE in f32 (encoder included: WanVae::load holds both halves),
+//                  plus the decode convolutions' packed bf16 copies on the AMX tile path (ops/conv.h)
 //   scratch        im2col/matmul buffers, bounded by ops::conv's band budget (a constant allowance)
 //   process        the binary, libraries and allocator slack (a constant allowance)
 //   output buffer  tiled decodes only: the blended frames [3, F, H, W] f32 — a pixel of the output
@@ -46,7 +47,8 @@ inline constexpr double kVaeActivationSlack = 1.10;
 // Activations and causal caches at the decoder's peak for a latent tile [16, frames, h, w]
 // (frames >= 2 reaches the steady state; 1 is the first chunk only), in bytes.
 int64_t vae_decode_activation_bytes(const vae::WanVaeConfig& config, int64_t h, int64_t w, int64_t frames);
-// Every VAE tensor in f32, in bytes.
+// Every VAE tensor in f32, plus the decode convolutions' packed bf16 copies where the tile path is in
+// effect (ops/conv.h: conv_tile_mode_in_effect(); 4 bytes per weight for x3, 2 for x1 / x2), in bytes.
 int64_t vae_weight_bytes(const vae::WanVaeConfig& config);
 
 // How a decode of latents [16, T, h, w] is cut into spatial tiles (all in latent pixels).

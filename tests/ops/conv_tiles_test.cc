@@ -1,0 +1,220 @@
+// conv3d on the bf16 tile path (ops/conv.h ConvTileMode, kernels/bf16_tile_gemm.h) against a direct
+// double-precision convolution, for shapes off the tiles (c_in, c_out not multiples of 16 / 32, k
+// not a multiple of 32), strides, one-sided padding, nearest upsampling, causal (null) frames and
+// several bands; and the fallbacks: mode off (or a weight packed without the lo plane under x3)
+// gives the FMA path's output bit for bit. Runs where the kernel table grants AMX-BF16 tiles; on
+// other CPUs only the fallback tests apply (pack_conv_tiles returns an empty weight there).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+
+#include "kernels/kernel_table.h"
+#include "ops/conv.h"
+
+namespace frugal {
+namespace {
+
+std::vector<float> random_vector(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+TensorView weight_view(const std::vector<float>& w, const Conv3dParams& p) {
+  TensorView v;
+  v.dtype = DType::kF32;
+  v.n_dims = 2;
+  v.ne = {p.k(), p.c_out, 1, 1};
+  v.data = w.data();
+  return v;
+}
+
+Conv3dParams geometry(int64_t c_in, int64_t c_out, int64_t kt, int64_t ks, int64_t stride, int64_t pad,
+                      int64_t upsample = 1, bool one_sided = false) {
+  Conv3dParams p;
+  p.c_in = c_in;
+  p.c_out = c_out;
+  p.kernel_t = kt;
+  p.kernel_h = p.kernel_w = ks;
+  p.stride_h = p.stride_w = stride;
+  p.pad_top = p.pad_left = one_sided ? 0 : pad;
+  p.pad_bottom = p.pad_right = pad;
+  p.upsample = upsample;
+  return p;
+}
+
+// The convolution from its definition, in double (frames may be null = zero).
+std::vector<float> reference_conv(const std::vector<ConvFrame>& frames, int64_t height, int64_t width,
+                                  const Conv3dParams& p, const std::vector<float>& w, const std::vector<float>& bias) {
+  const int64_t t_out = conv_out_size(static_cast<int64_t>(frames.size()), p.kernel_t, p.stride_t, 0, 0);
+  const int64_t u = p.upsample;
+  const int64_t h_out = conv_out_size(height * u, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom);
+  const int64_t w_out = conv_out_size(width * u, p.kernel_w, p.stride_w, p.pad_left, p.pad_right);
+  std::vector<float> out(static_cast<size_t>(p.c_out * t_out * h_out * w_out));
+  for (int64_t co = 0; co < p.c_out; ++co) {
+    for (int64_t t = 0; t < t_out; ++t) {
+      for (int64_t ho = 0; ho < h_out; ++ho) {
+        for (int64_t wo = 0; wo < w_out; ++wo) {
+          double acc = bias[static_cast<size_t>(co)];
+          for (int64_t ci = 0; ci < p.c_in; ++ci) {
+            for (int64_t dt = 0; dt < p.kernel_t; ++dt) {
+              const ConvFrame& f = frames[static_cast<size_t>(t * p.stride_t + dt)];
+              if (f.data == nullptr) continue;
+              for (int64_t dh = 0; dh < p.kernel_h; ++dh) {
+                const int64_t hi = ho * p.stride_h - p.pad_top + dh;
+                if (hi < 0 || hi >= height * u) continue;
+                for (int64_t dw = 0; dw < p.kernel_w; ++dw) {
+                  const int64_t wi = wo * p.stride_w - p.pad_left + dw;
+                  if (wi < 0 || wi >= width * u) continue;
+                  acc += static_cast<double>(w[static_cast<size_t>(((co * p.c_in + ci) * p.kernel_t + dt) * p.kernel_h *
+                                                                       p.kernel_w + dh * p.kernel_w + dw)]) *
+                         f.data[ci * f.channel_stride + (hi / u) * width + wi / u];
+                }
+              }
+            }
+          }
+          out[static_cast<size_t>(((co * t_out + t) * h_out + ho) * w_out + wo)] = static_cast<float>(acc);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+struct TileCase {
+  const char* name;
+  Conv3dParams p;
+  int64_t frames, height, width, pad_front;
+};
+
+// Restores the process-wide tile mode when a test ends.
+class ConvTiles : public ::testing::Test {
+ protected:
+  void TearDown() override { set_conv_tile_mode(saved_); }
+  ConvTileMode saved_ = conv_tile_mode();
+};
+
+struct ConvRun {
+  std::vector<float> x, w, bias;
+  std::vector<ConvFrame> frames;
+  std::vector<float> ref;
+};
+
+ConvRun make_run(const TileCase& c, uint32_t seed) {
+  ConvRun run;
+  const Conv3dParams& p = c.p;
+  run.x = random_vector(static_cast<size_t>(p.c_in * c.frames * c.height * c.width), seed);
+  run.w = random_vector(static_cast<size_t>(p.c_out * p.k()), seed + 1);
+  for (float& v : run.w) v *= 0.1f;
+  run.bias = random_vector(static_cast<size_t>(p.c_out), seed + 2);
+  run.frames.resize(static_cast<size_t>(c.pad_front));  // null = zero (causal front padding)
+  const int64_t plane = c.height * c.width;
+  for (int64_t t = 0; t < c.frames; ++t) run.frames.push_back(ConvFrame{run.x.data() + t * plane, c.frames * plane});
+  run.ref = reference_conv(run.frames, c.height, c.width, p, run.w, run.bias);
+  return run;
+}
+
+std::vector<float> run_conv(const TileCase& c, const ConvRun& run, ThreadPool& pool, ConvScratch& scratch,
+                            const ConvTileWeights* tiles) {
+  std::vector<float> out(run.ref.size(), -7.0f);
+  conv3d_frames(run.frames.data(), static_cast<int64_t>(run.frames.size()), c.height, c.width, c.p,
+                weight_view(run.w, c.p), run.bias.data(), out.data(), pool, scratch, tiles);
+  return out;
+}
+
+double max_rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
+  double max_diff = 0.0, max_ref = 1e-30;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[i]) - ref[i]));
+    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
+  }
+  return max_diff / max_ref;
+}
+
+const TileCase kCases[] = {
+    {"causal 3x3x3, c_in 5, c_out 7", geometry(5, 7, 3, 3, 1, 1), 4, 6, 7, 2},
+    {"3x3x3 c_in 37 c_out 19 (k 999)", geometry(37, 19, 3, 3, 1, 1), 3, 9, 10, 2},
+    {"2d 3x3 stride 2 one-sided pad", geometry(6, 33, 1, 3, 2, 1, 1, true), 2, 11, 9, 0},
+    {"nearest x2 + 3x3 pad 1, c_out 17", geometry(12, 17, 1, 3, 1, 1, 2), 2, 5, 7, 0},
+    {"time 3x1x1, c_out 40", geometry(24, 40, 3, 1, 1, 0), 4, 5, 6, 2},
+    {"1x1x1, c_in 48 c_out 3", geometry(48, 3, 1, 1, 1, 0), 3, 7, 9, 0},
+    {"several bands + tail, c_in 70 c_out 50", geometry(70, 50, 3, 3, 1, 1), 1, 23, 21, 2},
+};
+
+TEST_F(ConvTiles, TilePathMatchesDirectConvolution) {
+  for (ConvTileMode mode : {ConvTileMode::kX3, ConvTileMode::kX2, ConvTileMode::kX1}) {
+    set_conv_tile_mode(mode);
+    if (conv_tile_mode_in_effect() == ConvTileMode::kOff) GTEST_SKIP() << "this CPU/OS grants no AMX-BF16 tiles";
+    // x3: ~2^-16 per product; x2 rounds the weights to bf16 (2^-9), x1 both operands.
+    const double tol = mode == ConvTileMode::kX3 ? 1e-5 : mode == ConvTileMode::kX2 ? 1e-2 : 2e-2;
+    for (int threads : {1, 3}) {
+      ThreadPool pool(threads);
+      ConvScratch scratch;
+      scratch.tile_band_budget_bytes = 64 << 10;  // several bands on the larger cases
+      uint32_t seed = 100;
+      double worst = 0.0;
+      for (const TileCase& c : kCases) {
+        const ConvRun run = make_run(c, seed += 3);
+        const ConvTileWeights tiles = pack_conv_tiles(weight_view(run.w, c.p), c.p, mode, &pool);
+        ASSERT_FALSE(tiles.empty());
+        EXPECT_EQ(tiles.bytes(), conv_tile_weight_bytes(c.p, mode));
+        const double err = max_rel_error(run_conv(c, run, pool, scratch, &tiles), run.ref);
+        worst = std::max(worst, err);
+        EXPECT_LE(err, tol) << c.name << " mode " << conv_tile_mode_name(mode) << " threads " << threads;
+      }
+      std::printf("tile conv %s threads %d: worst max|d|/max|ref| = %.3g\n", conv_tile_mode_name(mode), threads, worst);
+    }
+  }
+}
+
+// The packed weight from a pool (strips split across threads) equals the scalar packer of the whole matrix.
+TEST_F(ConvTiles, PackedWeightIsTheKernelLayout) {
+  set_conv_tile_mode(ConvTileMode::kX3);
+  if (conv_tile_mode_in_effect() == ConvTileMode::kOff) GTEST_SKIP() << "this CPU/OS grants no AMX-BF16 tiles";
+  const Conv3dParams p = geometry(37, 35, 3, 3, 1, 1);
+  const auto w = random_vector(static_cast<size_t>(p.c_out * p.k()), 9);
+  ThreadPool pool(3);
+  for (ConvTileMode mode : {ConvTileMode::kX3, ConvTileMode::kX1}) {
+    const ConvTileWeights tiles = pack_conv_tiles(weight_view(w, p), p, mode, &pool);
+    const int planes = mode == ConvTileMode::kX3 ? 2 : 1;
+    std::vector<uint16_t> want(static_cast<size_t>(bf16_tile_b_elems(p.c_out, bf16_tile_k_pad(p.k()), planes)));
+    pack_bf16_tiles_b(w.data(), p.c_out, p.k(), planes, want.data());
+    ASSERT_EQ(tiles.planes(), planes);
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(tiles.data()) % 64, 0u);
+    EXPECT_TRUE(std::equal(want.begin(), want.end(), tiles.data())) << conv_tile_mode_name(mode);
+  }
+}
+
+// Off: the packed weight is ignored and the output is the FMA path's, bit for bit; likewise x3 with a
+// weight packed for x1 / x2 (no lo plane); and off packs nothing.
+TEST_F(ConvTiles, FallbackIsTheFmaPathBitForBit) {
+  ThreadPool pool(2);
+  ConvScratch scratch;
+  const TileCase& c = kCases[1];
+  const ConvRun run = make_run(c, 77);
+  const std::vector<float> fma = run_conv(c, run, pool, scratch, nullptr);  // no tiles passed: the FMA path
+  EXPECT_LE(max_rel_error(fma, run.ref), 2e-6);
+  set_conv_tile_mode(ConvTileMode::kX3);
+  const ConvTileWeights x3 = pack_conv_tiles(weight_view(run.w, c.p), c.p, ConvTileMode::kX3, &pool);
+  const ConvTileWeights x1 = pack_conv_tiles(weight_view(run.w, c.p), c.p, ConvTileMode::kX1, &pool);
+  EXPECT_EQ(x3.empty(), kernels().bf16_tile_gemm == nullptr);
+  EXPECT_EQ(run_conv(c, run, pool, scratch, &x1), fma) << "x3 with a weight packed without its lo plane";
+  set_conv_tile_mode(ConvTileMode::kOff);
+  EXPECT_EQ(conv_tile_mode_in_effect(), ConvTileMode::kOff);
+  EXPECT_EQ(run_conv(c, run, pool, scratch, &x3), fma) << "mode off";
+  EXPECT_TRUE(pack_conv_tiles(weight_view(run.w, c.p), c.p, ConvTileMode::kOff).empty());
+  EXPECT_EQ(conv_tile_weight_bytes(c.p, ConvTileMode::kOff), 0);
+  if (!x3.empty()) {  // and the tiles really are another arithmetic (the test above is not vacuous)
+    set_conv_tile_mode(ConvTileMode::kX3);
+    EXPECT_NE(run_conv(c, run, pool, scratch, &x3), fma);
+  }
+}
+
+}  // namespace
+}  // namespace frugal
