@@ -94,10 +94,10 @@ void scatter_band(const float* y, const float* bias, int64_t c_out, int64_t n, i
   });
 }
 
-// Tile path: the band's bf16 A planes stay within ConvScratch::tile_band_budget_bytes (16 MiB: a
-// 16-row tile of k = 384 * 27 is 648 KiB in hi + lo planes, so ~25 tiles), but each thread gets at
-// least kMinBandTilesPerThread.
-constexpr int64_t kMinBandTilesPerThread = 2;
+// Tile path: the band's bf16 B strips (16 pixels each) stay within ConvScratch::tile_band_budget_bytes
+// (16 MiB: a strip of k = 384 * 27 is 648 KiB in hi + lo planes, so ~25 strips), but each thread
+// gets at least kMinBandStripsPerThread.
+constexpr int64_t kMinBandStripsPerThread = 2;
 
 Bf16Products products_of(ConvTileMode mode) {
   switch (mode) {
@@ -111,54 +111,112 @@ uint16_t* align64(uint16_t* p) {
   return reinterpret_cast<uint16_t*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63});
 }
 
-// The tile path: per band, each thread gathers the rows of its own 16-pixel tiles straight into
-// bf16 tile order (one f32 row at a time) and multiplies them with the packed weight; the kernel
-// writes out[c_out, pixels] (+ bias) itself.
+// The im2col columns of 16 output pixels, k-major: staged[i * 16 + j] = element i (the weight's K
+// order ci * kvol + (dt * kh + dh) * kw + dw) of pixel first + j; pixels j >= n_valid are zero.
+// When the 16 pixels are one run of an output row (stride_w 1), each (ci, dt, dh, dw) reads 16
+// neighbouring input values (an upsampled frame: 8, each twice), so the copy is a short loop the
+// compiler vectorizes; otherwise each element is located on its own.
+void gather_strip(const ConvFrame* frames, int64_t height, int64_t width, const Conv3dParams& p, const OutGeometry& og,
+                  int64_t first, int64_t n_valid, float* staged) {
+  const int64_t kvol = p.kernel_volume();
+  const int64_t up = p.upsample, up_height = height * up, up_width = width * up;
+  int64_t t[16], ho[16], wo[16];
+  for (int64_t j = 0; j < 16; ++j) {
+    const int64_t pixel = first + std::min(j, n_valid - 1);
+    t[j] = pixel / og.pixels_per_frame();
+    const int64_t rem = pixel % og.pixels_per_frame();
+    ho[j] = rem / og.w;
+    wo[j] = rem % og.w;
+  }
+  const bool one_row = n_valid == 16 && t[0] == t[15] && ho[0] == ho[15] && wo[15] == wo[0] + 15 && p.stride_w == 1;
+  for (int64_t ci = 0; ci < p.c_in; ++ci) {
+    for (int64_t dt = 0; dt < p.kernel_t; ++dt) {
+      for (int64_t dh = 0; dh < p.kernel_h; ++dh) {
+        float* dst = staged + (ci * kvol + (dt * p.kernel_h + dh) * p.kernel_w) * 16;
+        if (one_row) {
+          const ConvFrame& frame = frames[t[0] * p.stride_t + dt];
+          const int64_t hi = ho[0] * p.stride_h - p.pad_top + dh;
+          if (frame.data == nullptr || hi < 0 || hi >= up_height) {
+            std::fill(dst, dst + 16 * p.kernel_w, 0.0f);
+            continue;
+          }
+          const float* src = frame.data + ci * frame.channel_stride + (hi / up) * width;
+          for (int64_t dw = 0; dw < p.kernel_w; ++dw, dst += 16) {
+            const int64_t w0 = wo[0] - p.pad_left + dw;  // upsampled column of pixel 0
+            if (up == 1 && w0 >= 0 && w0 + 16 <= width) {
+              for (int64_t j = 0; j < 16; ++j) dst[j] = src[w0 + j];
+            } else if (up == 2) {
+              for (int64_t j = 0; j < 16; ++j) {
+                const int64_t wi = w0 + j;
+                dst[j] = (wi >= 0 && wi < up_width) ? src[wi >> 1] : 0.0f;
+              }
+            } else {
+              for (int64_t j = 0; j < 16; ++j) {
+                const int64_t wi = w0 + j;
+                dst[j] = (wi >= 0 && wi < up_width) ? src[wi / up] : 0.0f;
+              }
+            }
+          }
+          continue;
+        }
+        for (int64_t dw = 0; dw < p.kernel_w; ++dw, dst += 16) {
+          for (int64_t j = 0; j < 16; ++j) {
+            const ConvFrame& frame = frames[t[j] * p.stride_t + dt];
+            const int64_t hi = ho[j] * p.stride_h - p.pad_top + dh;
+            const int64_t wi = wo[j] * p.stride_w - p.pad_left + dw;
+            const bool inside = j < n_valid && frame.data != nullptr && hi >= 0 && hi < up_height && wi >= 0 &&
+                                wi < up_width;
+            dst[j] = inside ? frame.data[ci * frame.channel_stride + (hi / up) * width + wi / up] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The tile path: per band, each thread gathers its own 16-pixel strips (k-major) and splits them
+// into bf16 B strips, then multiplies the packed weight (A: the output channels) with them; the
+// kernel writes out[c_out, pixels] (+ bias) row by row.
 void conv3d_tiles(const ConvFrame* frames, int64_t height, int64_t width, const Conv3dParams& p, const OutGeometry& og,
                   const ConvTileWeights& tiles, ConvTileMode mode, const float* bias, float* out, ThreadPool& pool,
                   ConvScratch& scratch) {
   const Bf16TileGemm& kt = *kernels().bf16_tile_gemm;
   const Bf16Products products = products_of(mode);
-  const int planes = products == Bf16Products::kX1 ? 1 : 2;
+  const int b_planes = products == Bf16Products::kX1 ? 1 : 2;
   const int64_t k = p.k(), k_pad = tiles.k_pad();
+  const int64_t strip_elems = bf16_tile_b_strip_elems(k_pad, b_planes);
   const int64_t total = og.pixels();
-  const int64_t total_tiles = (total + 15) / 16;
-  const int64_t tile_bytes = 16 * k_pad * static_cast<int64_t>(sizeof(uint16_t)) * planes;
-  const int64_t band_tiles =
-      std::min(total_tiles, std::max(kMinBandTilesPerThread * pool.num_threads(), scratch.tile_band_budget_bytes / tile_bytes));
-  const int64_t plane_elems = band_tiles * 16 * k_pad;
-  scratch.tile_a.resize(static_cast<size_t>(planes * plane_elems + 32));
-  uint16_t* hi = align64(scratch.tile_a.data());
-  uint16_t* lo = planes == 2 ? hi + plane_elems : nullptr;
-  for (int64_t p_begin = 0; p_begin < total; p_begin += band_tiles * 16) {
-    const int64_t n = std::min(band_tiles * 16, total - p_begin);
+  const int64_t total_strips = (total + 15) / 16;
+  const int64_t strip_bytes = strip_elems * static_cast<int64_t>(sizeof(uint16_t));
+  const int64_t band_strips = std::min(
+      total_strips, std::max(kMinBandStripsPerThread * pool.num_threads(), scratch.tile_band_budget_bytes / strip_bytes));
+  scratch.tile_b.resize(static_cast<size_t>(band_strips * strip_elems + 32));
+  uint16_t* b = align64(scratch.tile_b.data());
+  for (int64_t p_begin = 0; p_begin < total; p_begin += band_strips * 16) {
+    const int64_t n = std::min(band_strips * 16, total - p_begin);
     pool.parallel_for((n + 15) / 16, [&](int64_t begin, int64_t end) {
-      thread_local std::vector<float> row;
-      row.resize(static_cast<size_t>(k));
-      for (int64_t r = begin * 16; r < end * 16; ++r) {
-        if (r < n) {
-          const int64_t pixel = p_begin + r;
-          const int64_t t = pixel / og.pixels_per_frame();
-          const int64_t rem = pixel % og.pixels_per_frame();
-          gather_row(frames, height, width, p, t, rem / og.w, rem % og.w, row.data());
-        } else {
-          std::fill(row.begin(), row.end(), 0.0f);  // padding rows of the last tile: computed, never stored
-        }
-        kt.split_row(row.data(), k, k_pad, r, hi, lo);
+      thread_local std::vector<float> staged;  // [k][16]
+      staged.resize(static_cast<size_t>(k * 16));
+      for (int64_t s = begin; s < end; ++s) {
+        gather_strip(frames, height, width, p, og, p_begin + s * 16, std::min<int64_t>(16, n - s * 16), staged.data());
+        uint16_t* hi = b + s * strip_elems;
+        kt.split_strip(staged.data(), k, k_pad, hi, b_planes == 2 ? hi + k_pad * 16 : nullptr);
       }
       Bf16TileGemmArgs args;
       args.k_pad = k_pad;
-      args.a_hi = hi;
-      args.a_lo = lo;
-      args.row_tile_begin = begin;
-      args.row_tile_end = end;
-      args.n_rows = n;
-      args.b = tiles.data();
-      args.b_planes = tiles.planes();
-      args.n_cols = p.c_out;
+      args.a_hi = tiles.hi();
+      args.a_lo = tiles.lo();
+      args.row_tile_begin = 0;
+      args.row_tile_end = (p.c_out + 15) / 16;
+      args.n_rows = p.c_out;
+      args.b = b;
+      args.b_planes = b_planes;
+      args.col_strip_begin = begin;
+      args.col_strip_end = end;
+      args.n_cols = n;
       args.products = products;
       args.out = out + p_begin;
-      args.out_col_stride = total;
+      args.out_row_stride = total;
       args.bias = bias;
       kt.gemm(args);
     });
@@ -202,44 +260,41 @@ const char* conv_tile_mode_name(ConvTileMode mode) {
 int64_t conv_tile_weight_bytes(const Conv3dParams& params, ConvTileMode mode) {
   if (mode == ConvTileMode::kOff) return 0;
   const int planes = mode == ConvTileMode::kX3 ? 2 : 1;
-  return (bf16_tile_b_elems(params.c_out, bf16_tile_k_pad(params.k()), planes) + 32) *
+  return (planes * bf16_tile_round16(params.c_out) * bf16_tile_k_pad(params.k()) + 32) *
          static_cast<int64_t>(sizeof(uint16_t));
 }
 
 ConvTileWeights pack_conv_tiles(const TensorView& weight, const Conv3dParams& params, ConvTileMode mode,
                                 ThreadPool* pool) {
   ConvTileWeights packed;
-  if (mode == ConvTileMode::kOff || kernels().bf16_tile_gemm == nullptr) return packed;
+  const Bf16TileGemm* kt = kernels().bf16_tile_gemm;
+  if (mode == ConvTileMode::kOff || kt == nullptr) return packed;
   CHECK(weight.dtype == DType::kF32 && weight.data != nullptr, "pack_conv_tiles: weights must be f32");
   CHECK(weight.ne[0] == params.k() && weight.num_rows() == params.c_out, "pack_conv_tiles: weight shape");
-  const int planes = mode == ConvTileMode::kX3 ? 2 : 1;
   const int64_t k = params.k(), k_pad = bf16_tile_k_pad(k);
-  packed.storage_.resize(static_cast<size_t>(conv_tile_weight_bytes(params, mode) / 2));
-  packed.offset_ = static_cast<size_t>(align64(packed.storage_.data()) - packed.storage_.data());
-  packed.planes_ = planes;
+  packed.planes_ = mode == ConvTileMode::kX3 ? 2 : 1;
   packed.k_pad_ = k_pad;
   packed.c_out_ = params.c_out;
+  packed.plane_elems_ = bf16_tile_round16(params.c_out) * k_pad;
+  packed.storage_.resize(static_cast<size_t>(conv_tile_weight_bytes(params, mode) / 2));  // zero: padding rows
+  packed.offset_ = static_cast<size_t>(align64(packed.storage_.data()) - packed.storage_.data());
   const auto* w = static_cast<const float*>(weight.data);
-  uint16_t* dst = packed.storage_.data() + packed.offset_;
-  const int64_t strip_elems = bf16_tile_b_strip_elems(k_pad, planes);
-  const int64_t n_strips = (params.c_out + 15) / 16;
-  auto pack_strips = [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s) {
-      const int64_t rows = std::min<int64_t>(16, params.c_out - s * 16);
-      pack_bf16_tiles_b(w + s * 16 * k, rows, k, planes, dst + s * strip_elems);
-    }
+  uint16_t* hi = packed.storage_.data() + packed.offset_;
+  uint16_t* lo = packed.planes_ == 2 ? hi + packed.plane_elems_ : nullptr;
+  auto pack_rows = [&](int64_t begin, int64_t end) {
+    for (int64_t co = begin; co < end; ++co) kt->split_row(w + co * k, k, k_pad, co, hi, lo);
   };
   if (pool != nullptr) {
-    pool->parallel_for(n_strips, pack_strips);
+    pool->parallel_for(params.c_out, pack_rows);
   } else {
-    pack_strips(0, n_strips);
+    pack_rows(0, params.c_out);
   }
   return packed;
 }
 
 int64_t ConvScratch::capacity_bytes() const {
   return static_cast<int64_t>((cols.capacity() + y.capacity()) * sizeof(float) + matmul.act_bytes.capacity() +
-                              matmul.row_f32.capacity() * sizeof(float) + tile_a.capacity() * sizeof(uint16_t));
+                              matmul.row_f32.capacity() * sizeof(float) + tile_b.capacity() * sizeof(uint16_t));
 }
 
 int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_begin, int64_t pad_end) {

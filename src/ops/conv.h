@@ -11,8 +11,9 @@
 // (the pixels) across the threads, so every convolution parallelizes over its output pixels even
 // when c_out is 3, and y comes out channel-first, ready to copy into [C_out, T, H, W]. The band is
 // sized by a byte budget, so scratch does not grow with the frame count or the frame size.
-// Where the CPU grants AMX-BF16 tiles the same band runs as a bf16-split tile GEMM instead (each row
-// gathered and split straight into tile order; the weight packed once: ConvTileWeights below).
+// Where the CPU grants AMX-BF16 tiles the same band runs as a bf16-split tile GEMM instead: the
+// weight packed once as the A operand (ConvTileWeights below), the band gathered 16 pixels at a time
+// k-major and split into B strips, the output channels x pixels tiles stored straight into out.
 // Backend-neutral: sees only TensorView, the thread pool, ops::matmul and the kernel table.
 #pragma once
 
@@ -66,15 +67,17 @@ void set_conv_tile_mode(ConvTileMode mode);
 ConvTileMode conv_tile_mode_in_effect();
 const char* conv_tile_mode_name(ConvTileMode mode);
 
-// A convolution weight re-laid out for the tile path: the packed B of kernels/bf16_tile_gemm.h
-// (hi plane, and the lo plane for kX3), 64-byte aligned. Movable; empty = no tile path.
+// A convolution weight re-laid out for the tile path: the A planes of kernels/bf16_tile_gemm.h
+// (output channels as rows, padded to 16; the hi plane, and the lo plane for kX3), 64-byte aligned.
+// Movable; empty = no tile path.
 class ConvTileWeights {
  public:
   bool empty() const { return storage_.empty(); }
   int planes() const { return planes_; }
   int64_t k_pad() const { return k_pad_; }
   int64_t c_out() const { return c_out_; }
-  const uint16_t* data() const { return storage_.data() + offset_; }
+  const uint16_t* hi() const { return storage_.data() + offset_; }
+  const uint16_t* lo() const { return planes_ == 2 ? hi() + plane_elems_ : nullptr; }
   int64_t bytes() const { return static_cast<int64_t>(storage_.size() * sizeof(uint16_t)); }
 
  private:
@@ -82,7 +85,7 @@ class ConvTileWeights {
   std::vector<uint16_t> storage_;
   size_t offset_ = 0;  // elements to the first 64-byte boundary
   int planes_ = 0;
-  int64_t k_pad_ = 0, c_out_ = 0;
+  int64_t k_pad_ = 0, c_out_ = 0, plane_elems_ = 0;
 };
 
 // weight [c_out, k] f32 packed for `mode` (empty for kOff or where the table has no tiles); the
@@ -98,9 +101,9 @@ struct ConvScratch {
   std::vector<float> cols;   // [band_pixels, k]
   std::vector<float> y;      // [c_out, band_pixels]
   MatmulScratch matmul;
-  std::vector<uint16_t> tile_a;  // tile path: the band's im2col rows as bf16 hi (and lo) planes
-  // Tile path: bytes of A planes per band (the band is at least 2 row tiles per thread whatever
-  // this says; tests lower it to run several bands).
+  std::vector<uint16_t> tile_b;  // tile path: the band's im2col columns as bf16 B strips (hi, lo)
+  // Tile path: bytes of B strips per band (the band is at least 2 strips per thread whatever this
+  // says; tests lower it to run several bands).
   int64_t tile_band_budget_bytes = int64_t{16} << 20;
   int64_t capacity_bytes() const;
 };

@@ -1,9 +1,10 @@
 // conv3d on the bf16 tile path (ops/conv.h ConvTileMode, kernels/bf16_tile_gemm.h) against a direct
 // double-precision convolution, for shapes off the tiles (c_in, c_out not multiples of 16 / 32, k
-// not a multiple of 32), strides, one-sided padding, nearest upsampling, causal (null) frames and
-// several bands; and the fallbacks: mode off (or a weight packed without the lo plane under x3)
-// gives the FMA path's output bit for bit. Runs where the kernel table grants AMX-BF16 tiles; on
-// other CPUs only the fallback tests apply (pack_conv_tiles returns an empty weight there).
+// not a multiple of 32), strides, one-sided padding, nearest upsampling, causal (null) frames,
+// output rows of whole 16-pixel strips (the gather's fast path) and ragged ones, and several bands;
+// and the fallbacks: mode off (or a weight packed without the lo plane under x3) gives the FMA
+// path's output bit for bit. Runs where the kernel table grants AMX-BF16 tiles; on other CPUs only
+// the fallback tests apply (pack_conv_tiles returns an empty weight there).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -145,6 +146,11 @@ const TileCase kCases[] = {
     {"time 3x1x1, c_out 40", geometry(24, 40, 3, 1, 1, 0), 4, 5, 6, 2},
     {"1x1x1, c_in 48 c_out 3", geometry(48, 3, 1, 1, 1, 0), 3, 7, 9, 0},
     {"several bands + tail, c_in 70 c_out 50", geometry(70, 50, 3, 3, 1, 1), 1, 23, 21, 2},
+    // Output rows of whole 16-pixel strips: the gather's one-row path (edges, null frames, upsampling).
+    {"causal 3x3x3 width 32, c_in 19 c_out 21", geometry(19, 21, 3, 3, 1, 1), 3, 5, 32, 2},
+    {"nearest x2 + 3x3 width 8 -> 16, c_out 18", geometry(20, 18, 1, 3, 1, 1, 2), 1, 4, 8, 0},
+    {"nearest x3 + 3x3 width 16 -> 48", geometry(5, 6, 1, 3, 1, 1, 3), 1, 2, 16, 0},
+    {"time 3x1x1 width 16, causal", geometry(33, 16, 3, 1, 1, 0), 2, 3, 16, 2},
 };
 
 TEST_F(ConvTiles, TilePathMatchesDirectConvolution) {
@@ -173,21 +179,29 @@ TEST_F(ConvTiles, TilePathMatchesDirectConvolution) {
   }
 }
 
-// The packed weight from a pool (strips split across threads) equals the scalar packer of the whole matrix.
+// The packed weight from a pool (rows split across threads) is the scalar packer's A planes of the
+// whole matrix (output channels as rows), padding rows zero.
 TEST_F(ConvTiles, PackedWeightIsTheKernelLayout) {
   set_conv_tile_mode(ConvTileMode::kX3);
   if (conv_tile_mode_in_effect() == ConvTileMode::kOff) GTEST_SKIP() << "this CPU/OS grants no AMX-BF16 tiles";
   const Conv3dParams p = geometry(37, 35, 3, 3, 1, 1);
   const auto w = random_vector(static_cast<size_t>(p.c_out * p.k()), 9);
   ThreadPool pool(3);
+  const int64_t k_pad = bf16_tile_k_pad(p.k()), plane = bf16_tile_round16(p.c_out) * k_pad;
+  std::vector<uint16_t> want_hi(static_cast<size_t>(plane), 0), want_lo(want_hi.size(), 0);
+  for (int64_t co = 0; co < p.c_out; ++co) {
+    split_bf16_tiles_row_ref(w.data() + co * p.k(), p.k(), k_pad, co, want_hi.data(), want_lo.data());
+  }
   for (ConvTileMode mode : {ConvTileMode::kX3, ConvTileMode::kX1}) {
     const ConvTileWeights tiles = pack_conv_tiles(weight_view(w, p), p, mode, &pool);
-    const int planes = mode == ConvTileMode::kX3 ? 2 : 1;
-    std::vector<uint16_t> want(static_cast<size_t>(bf16_tile_b_elems(p.c_out, bf16_tile_k_pad(p.k()), planes)));
-    pack_bf16_tiles_b(w.data(), p.c_out, p.k(), planes, want.data());
-    ASSERT_EQ(tiles.planes(), planes);
-    ASSERT_EQ(reinterpret_cast<uintptr_t>(tiles.data()) % 64, 0u);
-    EXPECT_TRUE(std::equal(want.begin(), want.end(), tiles.data())) << conv_tile_mode_name(mode);
+    ASSERT_EQ(tiles.planes(), mode == ConvTileMode::kX3 ? 2 : 1);
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(tiles.hi()) % 64, 0u);
+    EXPECT_TRUE(std::equal(want_hi.begin(), want_hi.end(), tiles.hi())) << conv_tile_mode_name(mode);
+    if (mode == ConvTileMode::kX3) {
+      EXPECT_TRUE(std::equal(want_lo.begin(), want_lo.end(), tiles.lo()));
+    } else {
+      EXPECT_EQ(tiles.lo(), nullptr);
+    }
   }
 }
 

@@ -17,6 +17,7 @@ namespace {
 
 constexpr int64_t kAmxF32Kc = 256 / 32;  // k tiles per chunk
 constexpr int64_t kAmxF32Tb = 16;        // row tiles per block
+constexpr int64_t kAmxF32Cb = 32;        // column strips per block
 
 // f32 lanes -> 16 bf16 bit patterns (the f32 patterns' upper halves).
 inline __m256i bf16_halves(__m512i f32bits) { return _mm512_cvtepi32_epi16(_mm512_srli_epi32(f32bits, 16)); }
@@ -31,6 +32,24 @@ void split_row(const float* x, int64_t k, int64_t k_pad, int64_t r, uint16_t* hi
     if (lo != nullptr) {
       const __m512i l = bf16_rne_f32bits(_mm512_castps_si512(_mm512_sub_ps(v, _mm512_castsi512_ps(h))));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo + at), bf16_halves(l));
+    }
+  }
+}
+
+// Staged columns x [k][16] -> one B strip: per k pair, the 16 columns' (even, odd) elements as bf16
+// pairs (64 bytes), hi plane then lo plane.
+void split_strip(const float* x, int64_t k, int64_t k_pad, uint16_t* hi, uint16_t* lo) {
+  for (int64_t i = 0; i < k_pad; i += 2) {
+    const __m512 e0 = i < k ? _mm512_loadu_ps(x + i * 16) : _mm512_setzero_ps();
+    const __m512 e1 = i + 1 < k ? _mm512_loadu_ps(x + (i + 1) * 16) : _mm512_setzero_ps();
+    const __m512i h0 = bf16_rne_f32bits(_mm512_castps_si512(e0));
+    const __m512i h1 = bf16_rne_f32bits(_mm512_castps_si512(e1));
+    const int64_t at = (i / 32) * 512 + ((i % 32) / 2) * 32;
+    _mm512_storeu_si512(hi + at, bf16_pairs(h0, h1));
+    if (lo != nullptr) {
+      const __m512i l0 = bf16_rne_f32bits(_mm512_castps_si512(_mm512_sub_ps(e0, _mm512_castsi512_ps(h0))));
+      const __m512i l1 = bf16_rne_f32bits(_mm512_castps_si512(_mm512_sub_ps(e1, _mm512_castsi512_ps(h1))));
+      _mm512_storeu_si512(lo + at, bf16_pairs(l0, l1));
     }
   }
 }
@@ -63,76 +82,78 @@ FRUGAL_AMX_BF16_TARGET inline void tile_step(float* c, int64_t c_stride, bool fi
     _tile_loadd(6, s.b[0] + at, 64);
     _tile_loadd(7, s.b[1] + at, 64);
     _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
-    if constexpr (kProducts == 3) {  // Ah x Bl, then B hi again for Al x Bh
-      _tile_loadd(6, s.b[0] + s.b_plane + at, 64);
-      _tile_loadd(7, s.b[1] + s.b_plane + at, 64);
-      _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
-      _tile_loadd(6, s.b[0] + at, 64);
-      _tile_loadd(7, s.b[1] + at, 64);
-    }
-    if constexpr (kProducts >= 2) {  // Al x Bh
+    if constexpr (kProducts == 3) {  // Al x Bh while B hi is loaded
       _tile_loadd(4, s.a_lo[0] + at, 64);
       _tile_loadd(5, s.a_lo[1] + at, 64);
+      _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
+      _tile_loadd(4, s.a_hi[0] + at, 64);
+      _tile_loadd(5, s.a_hi[1] + at, 64);
+    }
+    if constexpr (kProducts >= 2) {  // Ah x Bl
+      _tile_loadd(6, s.b[0] + s.b_plane + at, 64);
+      _tile_loadd(7, s.b[1] + s.b_plane + at, 64);
       _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
     }
   }
   _tile_stored(0, c00, 64); _tile_stored(1, c01, 64); _tile_stored(2, c10, 64); _tile_stored(3, c11, 64);
 }
 
-// C tile (16 rows x 16 columns, row-major f32) -> out[c * stride + r] + bias[c] for the rows / columns that exist.
-inline void store_transposed(const float* tile, int64_t rows, int64_t cols, const float* bias, float* out,
-                             int64_t stride) {
-  const __m512i column = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                            _mm512_set1_epi32(16));
-  const auto mask = static_cast<__mmask16>((1u << rows) - 1u);
-  for (int64_t c = 0; c < cols; ++c) {
-    __m512 v = _mm512_i32gather_ps(column, tile + c, 4);
-    if (bias != nullptr) v = _mm512_add_ps(v, _mm512_set1_ps(bias[c]));
-    _mm512_mask_storeu_ps(out + c * stride, mask, v);
+// C tile (16 rows x 16 columns, row-major f32) -> out[r * stride + c] + bias[r] for the rows / columns that exist.
+inline void store_rows(const float* tile, int64_t rows, int64_t cols, const float* bias, float* out, int64_t stride) {
+  const auto mask = static_cast<__mmask16>((1u << cols) - 1u);
+  for (int64_t r = 0; r < rows; ++r) {
+    __m512 v = _mm512_load_ps(tile + 16 * r);
+    if (bias != nullptr) v = _mm512_add_ps(v, _mm512_set1_ps(bias[r]));
+    _mm512_mask_storeu_ps(out + r * stride, mask, v);
   }
 }
 
 template <int kProducts>
 FRUGAL_AMX_BF16_TARGET void gemm_products(const Bf16TileGemmArgs& a) {
   const int64_t kt_total = a.k_pad / 32;
-  const int64_t n_strips = (a.n_cols + 15) / 16;
-  const int64_t n_s2 = (n_strips + 1) / 2 * 2;  // an odd last strip is paired with itself (results not stored)
   const int64_t b_plane = a.k_pad * 16;
   const int64_t strip_elems = a.b_planes * b_plane;
   thread_local std::vector<float> c_buffer;
-  c_buffer.resize(static_cast<size_t>(kAmxF32Tb * n_s2 * 256 + 16));
+  c_buffer.resize(static_cast<size_t>(kAmxF32Tb * kAmxF32Cb * 256 + 16));
   float* c = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(c_buffer.data()) + 63) & ~uintptr_t{63});
   amx_configure_bf16();
-  for (int64_t rt0 = a.row_tile_begin; rt0 < a.row_tile_end; rt0 += kAmxF32Tb) {
-    const int64_t n_rt = std::min(kAmxF32Tb, a.row_tile_end - rt0);
-    const int64_t n_rt2 = (n_rt + 1) / 2 * 2;
-    for (int64_t k0 = 0; k0 < kt_total; k0 += kAmxF32Kc) {
-      TileStep step{};
-      step.b_plane = b_plane;
-      step.n_kt = std::min(kAmxF32Kc, kt_total - k0);
-      for (int64_t s = 0; s < n_s2; s += 2) {
-        const int64_t s1 = s + 1 < n_strips ? s + 1 : s;
-        step.b[0] = a.b + s * strip_elems + k0 * 512;
-        step.b[1] = a.b + s1 * strip_elems + k0 * 512;
-        for (int64_t t = 0; t < n_rt2; t += 2) {
-          const int64_t tile[2] = {rt0 + t, t + 1 < n_rt ? rt0 + t + 1 : rt0 + t};
-          for (int j = 0; j < 2; ++j) {
-            const int64_t at = (tile[j] * kt_total + k0) * 512;
-            step.a_hi[j] = a.a_hi + at;
-            step.a_lo[j] = kProducts >= 2 ? a.a_lo + at : nullptr;
+  for (int64_t cs0 = a.col_strip_begin; cs0 < a.col_strip_end; cs0 += kAmxF32Cb) {
+    const int64_t n_cs = std::min(kAmxF32Cb, a.col_strip_end - cs0);
+    const int64_t n_cs2 = (n_cs + 1) / 2 * 2;  // an odd last strip is paired with itself (results not stored)
+    for (int64_t rt0 = a.row_tile_begin; rt0 < a.row_tile_end; rt0 += kAmxF32Tb) {
+      const int64_t n_rt = std::min(kAmxF32Tb, a.row_tile_end - rt0);
+      const int64_t n_rt2 = (n_rt + 1) / 2 * 2;
+      for (int64_t k0 = 0; k0 < kt_total; k0 += kAmxF32Kc) {
+        TileStep step{};
+        step.b_plane = b_plane;
+        step.n_kt = std::min(kAmxF32Kc, kt_total - k0);
+        for (int64_t s = 0; s < n_cs2; s += 2) {
+          const int64_t s1 = s + 1 < n_cs ? s + 1 : s;
+          step.b[0] = a.b + (cs0 + s) * strip_elems + k0 * 512;
+          step.b[1] = a.b + (cs0 + s1) * strip_elems + k0 * 512;
+          for (int64_t t = 0; t < n_rt2; t += 2) {
+            const int64_t tile[2] = {rt0 + t, t + 1 < n_rt ? rt0 + t + 1 : rt0 + t};
+            for (int j = 0; j < 2; ++j) {
+              const int64_t at = (tile[j] * kt_total + k0) * 512;
+              step.a_hi[j] = a.a_hi + at;
+              step.a_lo[j] = kProducts == 3 ? a.a_lo + at : nullptr;
+            }
+            // C tile (row tile t, strip s) at (t * n_cs2 + s) * 256: the 2 x 2 step's are adjacent in s.
+            tile_step<kProducts>(c + (t * n_cs2 + s) * 256, n_cs2, k0 == 0, step);
           }
-          tile_step<kProducts>(c + (t * n_s2 + s) * 256, n_s2, k0 == 0, step);
         }
       }
-    }
-    for (int64_t t = 0; t < n_rt; ++t) {
-      const int64_t r0 = (rt0 + t) * 16;
-      const int64_t rows = std::min<int64_t>(16, a.n_rows - r0);
-      if (rows <= 0) break;
-      for (int64_t s = 0; s < n_strips; ++s) {
-        const int64_t c0 = s * 16;
-        store_transposed(c + (t * n_s2 + s) * 256, rows, std::min<int64_t>(16, a.n_cols - c0),
-                         a.bias != nullptr ? a.bias + c0 : nullptr, a.out + c0 * a.out_col_stride + r0, a.out_col_stride);
+      for (int64_t t = 0; t < n_rt; ++t) {
+        const int64_t r0 = (rt0 + t) * 16;
+        const int64_t rows = std::min<int64_t>(16, a.n_rows - r0);
+        if (rows <= 0) break;
+        for (int64_t s = 0; s < n_cs; ++s) {
+          const int64_t c0 = (cs0 + s) * 16;
+          const int64_t cols = std::min<int64_t>(16, a.n_cols - c0);
+          if (cols <= 0) break;
+          store_rows(c + (t * n_cs2 + s) * 256, rows, cols, a.bias != nullptr ? a.bias + r0 : nullptr,
+                     a.out + r0 * a.out_row_stride + c0, a.out_row_stride);
+        }
       }
     }
   }
@@ -150,7 +171,7 @@ void gemm(const Bf16TileGemmArgs& args) {
 }  // namespace
 
 const Bf16TileGemm& amx_bf16_f32_kernels() {
-  static const Bf16TileGemm kernels{split_row, gemm};
+  static const Bf16TileGemm kernels{split_row, split_strip, gemm};
   return kernels;
 }
 
