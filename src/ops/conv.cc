@@ -141,10 +141,15 @@ void gather_strip(const ConvFrame* frames, int64_t height, int64_t width, const 
             continue;
           }
           const float* src = frame.data + ci * frame.channel_stride + (hi / up) * width;
+          // The strips two and three ahead in this row read the next lines of the same input rows:
+          // each strip touches c_in * kt * kh rows, too many streams for the hardware prefetcher.
+          const int64_t ahead = (wo[0] + 32) / up;
+          if (ahead < width) __builtin_prefetch(src + ahead);
+          if (ahead + 16 < width) __builtin_prefetch(src + ahead + 16);
           for (int64_t dw = 0; dw < p.kernel_w; ++dw, dst += 16) {
             const int64_t w0 = wo[0] - p.pad_left + dw;  // upsampled column of pixel 0
             if (up == 1 && w0 >= 0 && w0 + 16 <= width) {
-              for (int64_t j = 0; j < 16; ++j) dst[j] = src[w0 + j];
+              std::memcpy(dst, src + w0, 16 * sizeof(float));
             } else if (up == 2) {
               for (int64_t j = 0; j < 16; ++j) {
                 const int64_t wi = w0 + j;

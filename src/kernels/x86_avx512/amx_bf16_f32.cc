@@ -37,19 +37,24 @@ void split_row(const float* x, int64_t k, int64_t k_pad, int64_t r, uint16_t* hi
 }
 
 // Staged columns x [k][16] -> one B strip: per k pair, the 16 columns' (even, odd) elements as bf16
-// pairs (64 bytes), hi plane then lo plane.
+// pairs (64 bytes), hi plane then lo plane. VCVTNE2PS2BF16 rounds to nearest even like
+// bf16_rne_f32bits (it flushes denormal inputs, which the tile products treat as zero anyway; the
+// VAE's activations are never that small); a word permute interleaves the two rows into pairs.
 void split_strip(const float* x, int64_t k, int64_t k_pad, uint16_t* hi, uint16_t* lo) {
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                              22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   for (int64_t i = 0; i < k_pad; i += 2) {
     const __m512 e0 = i < k ? _mm512_loadu_ps(x + i * 16) : _mm512_setzero_ps();
     const __m512 e1 = i + 1 < k ? _mm512_loadu_ps(x + (i + 1) * 16) : _mm512_setzero_ps();
-    const __m512i h0 = bf16_rne_f32bits(_mm512_castps_si512(e0));
-    const __m512i h1 = bf16_rne_f32bits(_mm512_castps_si512(e1));
+    const __m512i h = (__m512i)_mm512_cvtne2ps_pbh(e1, e0);  // words 0..15: e0, 16..31: e1
     const int64_t at = (i / 32) * 512 + ((i % 32) / 2) * 32;
-    _mm512_storeu_si512(hi + at, bf16_pairs(h0, h1));
+    _mm512_storeu_si512(hi + at, _mm512_permutexvar_epi16(interleave, h));
     if (lo != nullptr) {
-      const __m512i l0 = bf16_rne_f32bits(_mm512_castps_si512(_mm512_sub_ps(e0, _mm512_castsi512_ps(h0))));
-      const __m512i l1 = bf16_rne_f32bits(_mm512_castps_si512(_mm512_sub_ps(e1, _mm512_castsi512_ps(h1))));
-      _mm512_storeu_si512(lo + at, bf16_pairs(l0, l1));
+      const __m512 h0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(h)), 16));
+      const __m512 h1 =
+          _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(h, 1)), 16));
+      const __m512i l = (__m512i)_mm512_cvtne2ps_pbh(_mm512_sub_ps(e1, h1), _mm512_sub_ps(e0, h0));
+      _mm512_storeu_si512(lo + at, _mm512_permutexvar_epi16(interleave, l));
     }
   }
 }
