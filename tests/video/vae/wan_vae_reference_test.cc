@@ -226,7 +226,7 @@ TEST(WanVaeReference, ChunkedDecodeMatchesWholeSequenceDecode) {
     EXPECT_EQ(got->shape, WanVae::decoded_shape(shape));
     const std::vector<float> ref = reference.decode(z, shape[1], shape[2], shape[3]);
     const std::string what = "decode z " + shape_string({shape.begin(), shape.end()}) + " vs double";
-    EXPECT_LE(vae_test::compare(what, got->data, ref), vae_test::kVaeTolerance);
+    EXPECT_LE(vae_test::compare(what, got->data, ref), vae_test::vae_tolerance());
   }
 }
 
