@@ -12,6 +12,8 @@
 //   (q8amxrow_: one int8 scale per weight row and token; q8amx256_: per 256-element group), which
 //   report "amx_int8_peak_GOP/s" (a register-only TDPBSSD loop) and are validated bit for bit
 //   against the scalar reference (ref::tile_q8_mul_mat) on every 97th row, all tokens.
+//   "rms_rel_err": RMS error of sampled outputs against the f64 dot of the stored weights with the
+//   f32 activations, over the RMS of that dot (what each path's roundings cost).
 // Weights are packed as the model packs them (pack_for_kernels). Before timing, every 7th row of
 // every 97th token is checked against the ref table's vec_dot on the same quantized activations
 // (relative 1e-4 of sum |w_i * a_i|; bf16x1: 1e-2); a mismatch stops the benchmark with an error.
@@ -88,6 +90,26 @@ std::string validate(const Problem& p, const std::vector<float>& y, double rel) 
     }
   }
   return "";
+}
+
+// RMS error of every 97th token x 97th row against the f64 dot of the stored weights with the f32
+// activations, over the RMS of that dot: what the activation (and tile-Q8 weight) rounding costs.
+double rms_rel_error(const Problem& p, const std::vector<float>& y) {
+  const KernelTable& ref = *kernels_for(Isa::kRef);
+  const int64_t k = p.k, n_rows = p.view.num_rows();
+  std::vector<float> wf(static_cast<size_t>(k));
+  double err2 = 0.0, ref2 = 0.0;
+  for (int64_t r = 0; r < n_rows; r += 97) {
+    ref.dequantize_row[static_cast<size_t>(p.view.dtype)](p.view.row(r), wf.data(), k);
+    for (int64_t t = 0; t < kTokens; t += 97) {
+      double exact = 0.0;
+      for (int64_t i = 0; i < k; ++i) exact += static_cast<double>(wf[i]) * p.x[static_cast<size_t>(t * k + i)];
+      const double e = y[static_cast<size_t>(t * n_rows + r)] - exact;
+      err2 += e * e;
+      ref2 += exact * exact;
+    }
+  }
+  return std::sqrt(err2 / ref2);
 }
 
 double peak_gflops(int threads) {
@@ -183,6 +205,7 @@ void BM_DitLinearTiles(benchmark::State& state, int64_t n_rows, int64_t k, int64
       2.0 * static_cast<double>(k * n_rows * kTokens) * static_cast<double>(state.iterations()) * 1e-9,
       benchmark::Counter::kIsRate);
   state.counters["amx_int8_peak_GOP/s"] = amx_int8_peak_gops(threads);
+  state.counters["rms_rel_err"] = rms_rel_error(p, y);
 }
 
 void BM_DitLinear(benchmark::State& state, DType dtype, int64_t n_rows, int64_t k, AmxF16Mode amx) {
@@ -210,6 +233,7 @@ void BM_DitLinear(benchmark::State& state, DType dtype, int64_t n_rows, int64_t 
       2.0 * static_cast<double>(k * n_rows * kTokens) * static_cast<double>(state.iterations()) * 1e-9,
       benchmark::Counter::kIsRate);
   state.counters["peak_GFLOP/s"] = peak_gflops(threads);
+  state.counters["rms_rel_err"] = rms_rel_error(p, y);
   if (amx != AmxF16Mode::kOff) state.counters["amx_bf16_peak_GFLOP/s"] = amx_bf16_peak_gflops(threads);
   set_amx_f16_mode(AmxF16Mode::kAuto);
 }

@@ -72,14 +72,14 @@ class GroupGuard {
 bool tiles_granted() { return kernels().tile_q8_mul_mat != nullptr; }
 
 TEST(MatmulAmxQ8, CallersThatDoNotAskKeepTheVnniLayout) {
-  GroupGuard group(kAmxQ8PerRow);
+  GroupGuard guard(kAmxQ8PerRow);
   Q8Weights w;
   make_weights(w, 48, 256, 1, /*tiles=*/false);
   EXPECT_EQ(w.view.packed_tile_group, 0);
 }
 
 TEST(MatmulAmxQ8, TileCallersGetTheTileLayoutWhereGrantedBitEqualToTheReference) {
-  GroupGuard group(kAmxQ8PerRow);
+  GroupGuard guard(kAmxQ8PerRow);
   ThreadPool pool(2);
   const int64_t n_out = 80, k = 320, n_tokens = 100;
   Q8Weights plain, tiled;
@@ -121,13 +121,13 @@ TEST(MatmulAmxQ8, ForcedOffKeepsTheVnniKernelAndGroupsAreHonoured) {
   Q8Weights plain;
   make_weights(plain, n_out, k, 5, false);
   {
-    GroupGuard group(kAmxQ8Off);  // FRUGAL_AMX_Q8=off
+    GroupGuard guard(kAmxQ8Off);  // FRUGAL_AMX_Q8=off
     Q8Weights off;
     make_weights(off, n_out, k, 5, true);
     EXPECT_EQ(off.view.packed_tile_group, 0);
     EXPECT_EQ(run(off, x, n_tokens, pool), run(plain, x, n_tokens, pool));
   }
-  GroupGuard group(128);  // FRUGAL_AMX_Q8=128
+  GroupGuard guard(128);  // FRUGAL_AMX_Q8=128
   Q8Weights grouped;
   make_weights(grouped, n_out, k, 5, true);
   if (!tiles_granted()) GTEST_SKIP() << "this CPU/OS grants no AMX-INT8 tiles (the forced-off path was checked)";
@@ -137,7 +137,7 @@ TEST(MatmulAmxQ8, ForcedOffKeepsTheVnniKernelAndGroupsAreHonoured) {
 
 // matmul_multi quantizes the activations once for all tile-Q8 targets; each output equals its own matmul.
 TEST(MatmulAmxQ8, MultiTargetsEqualSeparateMatmuls) {
-  GroupGuard group(kAmxQ8PerRow);
+  GroupGuard guard(kAmxQ8PerRow);
   ThreadPool pool(2);
   const int64_t k = 192, n_tokens = 40;
   Q8Weights a, b;
