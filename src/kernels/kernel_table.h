@@ -45,6 +45,12 @@ struct MulMatArgs {
   // bf16x1 without (ref/ref_bf16_split.h).
   const uint16_t* act_bf16_hi = nullptr;
   const uint16_t* act_bf16_lo = nullptr;
+  // KernelTable::tile_q8_mul_mat only (kernels/tile_q8_layout.h): weights in the tile-Q8 layout with
+  // tile_group elements per scale group; activations as tile_q8_quantize's int8 A tiles (n_tokens
+  // rounded up to 16 with zero padding tokens) and scales [n_groups][n_tokens rounded up to 16].
+  int64_t tile_group = 0;
+  const int8_t* act_i8 = nullptr;
+  const float* act_i8_scales = nullptr;
 };
 
 // Arguments of a one-row, one-token mul_mat: how ISA tables express vec_dot through their tiles.
@@ -115,6 +121,16 @@ struct KernelTable {
   // Set only where the CPU grants AMX-BF16: f32 GEMMs through bf16 hi/lo splits on tiles (the VAE's
   // convolutions; kernels/bf16_tile_gemm.h). Null: the FMA kernels.
   const Bf16TileGemm* bf16_tile_gemm = nullptr;
+  // Set only where the CPU grants AMX-INT8: Q8_0 matrices packed in the tile-Q8 layout (re-quantized
+  // per row and scale group at load; kernels/tile_q8_layout.h) run on TDPBSSD tiles. The quantizer
+  // writes tokens [t_begin, t_end) of x [n, k] as int8 A tiles + scales (tile_q8::quantize_acts,
+  // bit for bit); the probe is a register-only TDPBSSD loop returning its int8 ops.
+  using TileQ8QuantizeFn = void (*)(const float* x, int64_t k, int64_t group, int64_t t_begin, int64_t t_end,
+                                    int8_t* q, float* scales, int64_t scale_stride);
+  using TileQ8MulMatFn = void (*)(const MulMatArgs& args);
+  TileQ8QuantizeFn tile_q8_quantize = nullptr;
+  TileQ8MulMatFn tile_q8_mul_mat = nullptr;
+  TileProbeFn amx_int8_probe = nullptr;
   FmaProbe fma_probe;  // peak-f32 FLOP/s probe loop at this ISA's vector width (engine/flops_probe)
 };
 
@@ -132,6 +148,17 @@ enum class AmxF16Mode { kAuto, kOff, kX1, kX3 };
 constexpr int64_t kAmxF16MinTokens = 64;
 AmxF16Mode amx_f16_mode();
 void set_amx_f16_mode(AmxF16Mode mode);
+
+// Tile-Q8 (AMX-INT8) prefill for Q8_0 weights (tables with tile_q8_mul_mat), for callers that ask
+// for it at load (pack_for_kernels(..., tiles = true): the video DiT): the weights are re-quantized
+// to one int8 scale per row and group of amx_q8_group() elements (kAmxQ8PerRow: the whole row), not
+// llama.cpp's Q8_0 numerics, so LLM weights never take it. kAmxQ8Off: the packed VNNI kernel.
+// FRUGAL_AMX_Q8=off|row|<group> (a multiple of 64) sets it for matrices loaded after start-up;
+// set_amx_q8_group changes it for matrices packed later (tests, benchmarks).
+constexpr int64_t kAmxQ8Off = -1;
+constexpr int64_t kAmxQ8PerRow = 0;
+int64_t amx_q8_group();
+void set_amx_q8_group(int64_t group);
 
 // The activation format a weight dtype's vec_dot consumes.
 DType activation_dtype(DType weight_dtype);

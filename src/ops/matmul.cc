@@ -6,6 +6,7 @@
 
 #include "core/check.h"
 #include "kernels/kernel_table.h"
+#include "kernels/tile_q8_layout.h"
 #include "quant/q8_0.h"
 #include "quant/q8_k.h"
 
@@ -34,6 +35,8 @@ struct ActBuffer {
   const float* block_scales = nullptr;
   const uint16_t* bf16_hi = nullptr;     // packed F16 on AMX-BF16: see MulMatArgs::act_bf16_hi
   const uint16_t* bf16_lo = nullptr;
+  const int8_t* i8 = nullptr;            // tile-Q8 weights: see MulMatArgs::act_i8
+  const float* i8_scales = nullptr;
 };
 
 // The AMX-BF16 arithmetic of the F16-weight targets of a call (kOff: the FMA kernel): the table
@@ -69,6 +72,29 @@ ActBuffer split_acts_bf16(bool x3, const float* x, int64_t k, int64_t n_tokens, 
   ActBuffer acts{DType::kF16, nullptr, 0};
   acts.bf16_hi = hi;
   acts.bf16_lo = lo;
+  return acts;
+}
+
+// x [n_tokens, k] -> int8 A tiles and scales for tile-Q8 weights of `group`-element scale groups
+// (KernelTable::tile_q8_quantize), n_tokens rounded up to 16 with zero padding tokens.
+ActBuffer quantize_acts_tiles(const float* x, int64_t k, int64_t group, int64_t n_tokens, ThreadPool& pool,
+                              MatmulScratch& scratch) {
+  const int64_t padded = tile_q8::padded_tokens(n_tokens), kp = tile_q8::padded_k(k);
+  scratch.act_i8.resize(static_cast<size_t>(padded * kp + 64));
+  scratch.act_i8_scales.resize(static_cast<size_t>(padded * (kp / group)));
+  auto* q = reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(scratch.act_i8.data()) + 63) & ~uintptr_t{63});
+  float* scales = scratch.act_i8_scales.data();
+  if (padded > n_tokens) std::fill_n(q + (padded - tile_q8::kRows) * kp, tile_q8::kRows * kp, int8_t{0});
+  const auto quantize = kernels().tile_q8_quantize;
+  const auto run = [&](int64_t begin, int64_t end) { quantize(x, k, group, begin, end, q, scales, padded); };
+  if (n_tokens <= kInlineQuantizeTokens) {
+    run(0, n_tokens);
+  } else {
+    pool.parallel_for(n_tokens, run);
+  }
+  ActBuffer acts{DType::kQ8_0, nullptr, 0};
+  acts.i8 = q;
+  acts.i8_scales = scales;
   return acts;
 }
 
@@ -127,7 +153,12 @@ void run_rows(const TensorView& w, const ActBuffer& acts, int64_t n_tokens, floa
   args.n_tokens = n_tokens;
   args.out = y;
   args.out_row_stride = w.num_rows();
-  if (w.packed != nullptr) {
+  if (w.packed != nullptr && w.packed_tile_group > 0) {
+    args.tile_group = w.packed_tile_group;
+    args.act_i8 = acts.i8;
+    args.act_i8_scales = acts.i8_scales;
+    kernels().tile_q8_mul_mat(args);
+  } else if (w.packed != nullptr) {
     args.act_block_sums = acts.block_sums;
     args.act_block_scales = acts.block_scales;
     args.act_bf16_hi = acts.bf16_hi;
@@ -186,8 +217,17 @@ void matmul_multi_fast(const MatmulTarget* targets, int n_targets, const float* 
   std::array<ActBuffer, 2> formats{};
   int n_formats = 0;
   const AmxF16Mode amx_f16 = amx_f16_for(targets, n_targets, k, n_tokens, scratch);
+  ActBuffer tile_acts{};  // tile-Q8 weights' activations (one scale grouping per call)
+  int64_t tile_group = 0;
   for (int i = 0; i < n_targets; ++i) {
     CHECK(targets[i].w->row_elems() == k, "matmul_multi: weights must share k");
+    if (const int64_t group = targets[i].w->packed_tile_group; group > 0) {
+      CHECK(tile_group == 0 || tile_group == group, "matmul_multi: tile-Q8 weights with different scale groups");
+      if (tile_group == 0) tile_acts = quantize_acts_tiles(x, k, group, n_tokens, pool, scratch);
+      tile_group = group;
+      acts[static_cast<size_t>(i)] = tile_acts;
+      continue;
+    }
     const DType dtype = activation_dtype(targets[i].w->dtype);
     int f = 0;
     while (f < n_formats && formats[static_cast<size_t>(f)].dtype != dtype) ++f;
@@ -268,14 +308,28 @@ uint8_t* PackedWeights::allocate(int64_t bytes) {
 
 void PackedWeights::Free::operator()(uint8_t* p) const { std::free(p); }
 
-void pack_for_kernels(TensorView& w, PackedWeights& storage) {
+int64_t pack_for_kernels(TensorView& w, PackedWeights& storage, bool tiles) {
   const KernelTable& kt = kernels();
+  if (w.data == nullptr) return 0;
+  const int64_t n_rows = w.num_rows(), k = w.row_elems();
+  if (tiles && w.dtype == DType::kQ8_0 && kt.tile_q8_mul_mat != nullptr && amx_q8_group() != kAmxQ8Off) {
+    const int64_t group = tile_q8::fit_group(k, amx_q8_group());
+    const int64_t bytes = tile_q8::packed_size(n_rows, k, group);
+    uint8_t* out = storage.allocate(bytes);
+    tile_q8::pack_rows(w.data, n_rows, k, group, out);
+    w.packed = out;
+    w.packed_tile_group = group;
+    return bytes;
+  }
   const auto size = kt.packed_size[static_cast<size_t>(w.dtype)];
   const auto pack = kt.pack_rows[static_cast<size_t>(w.dtype)];
-  if (size == nullptr || pack == nullptr || kt.mul_mat_packed == nullptr || w.data == nullptr) return;
-  uint8_t* out = storage.allocate(size(w.num_rows(), w.row_elems()));
-  pack(w.data, w.num_rows(), w.row_elems(), out);
+  if (size == nullptr || pack == nullptr || kt.mul_mat_packed == nullptr) return 0;
+  const int64_t bytes = size(n_rows, k);
+  uint8_t* out = storage.allocate(bytes);
+  pack(w.data, n_rows, k, out);
   w.packed = out;
+  w.packed_tile_group = 0;
+  return bytes;
 }
 
 void get_rows(const TensorView& table, const int32_t* ids, int64_t n_ids, float* out) {

@@ -30,6 +30,8 @@ struct MatmulScratch {
   // Set by callers that do not need batch-invariant outputs (the video DiT): packed F16 prefill
   // may then run on AMX-BF16 tiles where granted (AmxF16Mode::kAuto; kernels/kernel_table.h).
   bool tile_f16 = false;
+  std::vector<int8_t> act_i8;        // tile-Q8 weights: int8 A tiles (KernelTable::tile_q8_quantize)
+  std::vector<float> act_i8_scales;  // ... and their per-group, per-token scales
 };
 
 // Owns the re-laid-out copies made by pack_for_kernels (64-byte aligned buffers).
@@ -47,7 +49,11 @@ class PackedWeights {
 // When the kernel table in use has a faster packed layout for w's dtype, re-lays out w's rows into
 // `storage` and sets w.packed (matmuls then read only the packed copy). Otherwise leaves w as is.
 // Results: the kernels' arithmetic on packed weights is the same for every batch size.
-void pack_for_kernels(TensorView& w, PackedWeights& storage);
+// tiles: the caller accepts re-quantized Q8_0 weights (the video DiT): where the table runs tile-Q8
+// (AMX-INT8) and amx_q8_group() is not kAmxQ8Off, a Q8_0 matrix is packed in the tile-Q8 layout
+// instead (w.packed_tile_group set; kernels/tile_q8_layout.h), which every later matmul of it uses.
+// Returns the bytes the packed copy holds (0: not packed).
+int64_t pack_for_kernels(TensorView& w, PackedWeights& storage, bool tiles = false);
 
 // y[t, r] = sum_i w[r, i] * x[t, i]
 //   w: [n_out, k] (ne = {k, n_out}), any supported dtype

@@ -19,6 +19,9 @@ struct TensorView {
   // The same matrix re-laid out for the kernels in use (ops/matmul.h pack_for_kernels), or null.
   // Matmuls read it; data stays valid for everything else (reference path, get_rows).
   const void* packed = nullptr;
+  // > 0: `packed` holds the tile-Q8 layout (kernels/tile_q8_layout.h) with this many elements per
+  // scale group, for the AMX-INT8 matmul; 0: the table's usual packed layout.
+  int64_t packed_tile_group = 0;
 
   int64_t num_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t row_elems() const { return ne[0]; }

@@ -12,6 +12,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/x86_avx512/amx_bf16_f16.h"
 #include "kernels/x86_avx512/amx_bf16_f32.h"
+#include "kernels/x86_avx512/amx_int8_q8.h"
 #include "kernels/x86_avx512/amx_packed_q4k.h"
 #include "kernels/x86_avx512/zmm_f32_vec.h"
 #include "kernels/x86_avx512/zmm_float.h"
@@ -107,6 +108,12 @@ const KernelTable& avx512_kernel_table() {
       t.split_bf16 = x86::split_bf16_zmm;
       t.amx_bf16_probe = x86::amx_bf16_probe;
       t.bf16_tile_gemm = &x86::amx_bf16_f32_kernels();  // f32 GEMMs (VAE convolutions) on the same tiles
+    }
+    // Tile-Q8 (Q8_0 re-quantized per row at load) on AMX-INT8 tiles where granted.
+    if (cpu_features().supports_amx()) {
+      t.tile_q8_quantize = x86::tile_q8_quantize_zmm;
+      t.tile_q8_mul_mat = x86::amx_int8_q8_mul_mat;
+      t.amx_int8_probe = x86::amx_int8_probe;
     }
     t.dot_rows_f32 = x86::zmm_dot_rows_f32;
     t.axpy_rows_f32 = x86::zmm_axpy_rows_f32;

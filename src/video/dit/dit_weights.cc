@@ -7,7 +7,7 @@ namespace frugal::video {
 namespace {
 
 Status load_linear(const WeightStore& store, const std::string& prefix, const std::vector<int64_t>& weight_shape,
-                   WeightPrecision precision, DitLinear& out, MatrixUse use = MatrixUse::kMatmul) {
+                   WeightPrecision precision, DitLinear& out, MatrixUse use = MatrixUse::kMatmulTiles) {
   auto weight = store.load_matrix(prefix + ".weight", weight_shape, precision, use);
   if (!weight) return weight.error();
   auto bias = store.load_f32(prefix + ".bias", {weight_shape[0]});
@@ -52,6 +52,8 @@ Status load_block(const WeightStore& store, int64_t layer_idx, const DitConfig& 
 
 }  // namespace
 
+// The DiT's matmul weights are loaded kMatmulTiles: a Q8_0 DiT runs on AMX-INT8 tiles where granted
+// (re-quantized per row at load; docs/design/layering.md). A pass is never batched with other requests.
 Expected<DitWeights> load_dit_weights(const WeightStore& store, const DitConfig& c, WeightPrecision precision) {
   if (Status s = check_dit_store(c, store); !s) return s;
   DitWeights w;

@@ -40,6 +40,8 @@ enum class WeightPrecision {
 enum class MatrixUse {
   kMatmul,      // ops::matmul fast path: packed for the kernels when they pack this type (the unpacked
                 // bytes are then dropped: view().data is null), else the stored bytes
+  kMatmulTiles,  // kMatmul for a caller that accepts re-quantized Q8_0 (the video DiT): Q8_0 is packed
+                 // in the tile-Q8 layout where the kernels run AMX-INT8 (ops/matmul.h pack_for_kernels)
   kReference,   // MatmulPath::kReference or get_rows too: the bytes as loaded, never packed
   kMappedRows,  // get_rows on a large table (the umT5 token embedding: 2 GB, a prompt reads a few
                 // rows): view().data points into the mapped file, nothing is copied; the matrix keeps
