@@ -26,7 +26,8 @@ def load_folder(d):
     cfg = json.loads((d / "config.json").read_text())
     dsd = read_safetensors(d / "diffusion_pytorch_model.safetensors")
     dit = WanModel(dim=cfg["dim"], ffn_dim=cfg["ffn_dim"], freq_dim=cfg["freq_dim"], text_dim=cfg["text_dim"],
-                   text_len=cfg["text_len"], num_heads=cfg["num_heads"], num_layers=cfg["num_layers"])
+                   text_len=cfg["text_len"], num_heads=cfg["num_heads"], num_layers=cfg["num_layers"],
+                   patch_size=cfg.get("patch_size", (1, 2, 2)))
     dit.load_state_dict(dsd)
     tsd = read_safetensors(d / "models_t5_umt5-xxl-enc-bf16.safetensors")
     nl = len({k.split(".")[1] for k in tsd if k.startswith("blocks.")})

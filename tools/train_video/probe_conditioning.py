@@ -33,7 +33,7 @@ import stage_dit  # noqa: E402
 def load(ckpt, work):
     st = torch.load(ckpt)
     t5_sd, dit_sd = (st["ema"]["t5"], st["ema"]["dit"]) if "ema" in st else (st["t5"], st["dit"])
-    t5, dit = stage_dit.build(work)
+    t5, dit = stage_dit.build_for(work, dit_sd)
     t5.load_state_dict(t5_sd)
     dit.load_state_dict(dit_sd)
     return t5.eval(), dit.eval()

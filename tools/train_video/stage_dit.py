@@ -35,11 +35,45 @@ def load_vae(work):
     return vae
 
 
-def build(work):
+def build(work, patch_size=(1, 2, 2)):
     spm = Path(work) / "spiece.model"
     t5 = T5Encoder(common.vocab_size(spm), **T5_CFG)
-    dit = WanModel(**DIT_CFG)
+    dit = WanModel(**DIT_CFG, patch_size=patch_size)
     return t5, dit
+
+
+def patch_of(dit_sd):
+    """The patch size (pt, ph, pw) of a DiT state dict: patch_embedding.weight is [dim, in_dim, pt, ph, pw]."""
+    return tuple(int(v) for v in dit_sd["patch_embedding.weight"].shape[2:])
+
+
+def build_for(work, dit_sd):
+    """(t5, dit) shaped like a saved DiT state dict (its patch size)."""
+    return build(work, patch_of(dit_sd))
+
+
+def warm_start(t5, dit, init):
+    """Loads a trained checkpoint's umT5 and DiT (its EMA weights when it has them) into t5/dit, whose
+    patch size may be finer. Everything but patch_embedding and head.head has the same shape for any
+    patch size. From (1,2,2) to (1,1,1): the new embedding of one latent cell is the sum of the old
+    2x2 kernel (so a locally constant input gives the old token), the new head's output per cell is the
+    mean of the old head's four sub-cell outputs. Returns the checkpoint (for its latent pool)."""
+    st = torch.load(init)
+    t5_sd, dit_sd = (st["ema"]["t5"], st["ema"]["dit"]) if "ema" in st else (st["t5"], st["dit"])
+    t5.load_state_dict(t5_sd)
+    old, new = patch_of(dit_sd), tuple(dit.patch_size)
+    dit_sd = dict(dit_sd)
+    if old != new:
+        if new != (1, 1, 1):
+            raise SystemExit(f"warm start: patch {old} -> {new} is not supported (only -> (1, 1, 1))")
+        vol = old[0] * old[1] * old[2]
+        w = dit_sd["patch_embedding.weight"]  # [dim, in, pt, ph, pw]
+        dit_sd["patch_embedding.weight"] = w.sum(dim=(2, 3, 4), keepdim=True)
+        c = dit.out_dim
+        dit_sd["head.head.weight"] = dit_sd["head.head.weight"].view(vol, c, -1).mean(0)
+        dit_sd["head.head.bias"] = dit_sd["head.head.bias"].view(vol, c).mean(0)
+    dit.load_state_dict(dit_sd)
+    return st
 
 
 def caption_ids(work):
@@ -80,7 +114,7 @@ def sample_sigma(n, gen, shift=1.0):
 
 
 def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, ema_decay=0.995, seed=2,
-        obj_weight=1.0, train_shift=1.0):
+        obj_weight=1.0, train_shift=1.0, patch_size=(1, 2, 2), init=None):
     work = Path(work)
     ck = work / "dit.pt"
     done = work / "dit_final.pt"
@@ -89,9 +123,13 @@ def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, e
     torch.manual_seed(seed)
     vae = load_vae(work)
     bg_latents = background_latents(vae)
-    t5, dit = build(work)
+    t5, dit = build(work, patch_size)
     dit.init_weights()
     nn_init_t5(t5)
+    init_st = None
+    if init and not ck.exists():
+        init_st = warm_start(t5, dit, init)
+        common.log(work, f"dit: warm start from {init} (step {init_st.get('step', '?')}), patch {tuple(patch_size)}")
     params = list(t5.parameters()) + list(dit.parameters())
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, betas=(0.9, 0.99))
     ema = {"t5": copy.deepcopy(t5.state_dict()), "dit": copy.deepcopy(dit.state_dict())}
@@ -109,6 +147,10 @@ def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, e
         torch.set_rng_state(st["rng"])
         step, pool_z, pool_c = st["step"], st["pool_z"], st["pool_c"]
         common.log(work, f"dit: resumed at step {step}, pool {len(pool_c)}")
+    elif init_st is not None and "pool_z" in init_st:
+        pool_z, pool_c = init_st["pool_z"], init_st["pool_c"]  # the same VAE encoder: its latents still hold
+        common.log(work, f"dit: latent pool of {len(pool_c)} clips from {init}")
+    init_st = None
 
     def add_clips(n):
         nonlocal pool_z, pool_c
@@ -168,7 +210,7 @@ def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, e
         if step % 100 == 0 or step == steps:
             common.atomic_save({"t5": t5.state_dict(), "dit": dit.state_dict(), "opt": opt.state_dict(), "ema": ema,
                                 "gen": gen.get_state(), "rng": torch.get_rng_state(), "step": step,
-                                "pool_z": pool_z, "pool_c": pool_c}, ck)
+                                "pool_z": pool_z, "pool_c": pool_c, "dit_cfg": dit.cfg}, ck)
     common.atomic_save({"t5": ema["t5"], "dit": ema["dit"], "t5_cfg": t5.cfg, "dit_cfg": dit.cfg}, done)
     common.log(work, "dit done")
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 import common
 import data
-from stage_dit import build, caption_ids
+from stage_dit import build_for, caption_ids
 
 
 def euler_sigmas(n, shift):
@@ -43,7 +43,7 @@ def run(work, steps=300, batch=8, lr=1e-4, teacher_steps=8, teacher_shift=3.0, c
         return
     torch.manual_seed(seed)
     st = torch.load(work / "dit_final.pt")
-    t5, teacher = build(work)
+    t5, teacher = build_for(work, st["dit"])
     t5.load_state_dict(st["t5"])
     teacher.load_state_dict(st["dit"])
     for p in list(t5.parameters()) + list(teacher.parameters()):

@@ -38,6 +38,12 @@ def main():
                     help="loss weight of the latent cells a shape covers (background cells: 1)")
     ap.add_argument("--dit-train-shift", type=float, default=1.0,
                     help="shift applied to the training sigmas (3: as often at high noise as the sampler)")
+    ap.add_argument("--dit-patch", default="1,2,2",
+                    help="DiT patch size t,h,w (config.json patch_size); 1,1,1 gives one token per latent cell")
+    ap.add_argument("--dit-init", default=None,
+                    help="warm start a new DiT run from this checkpoint (e.g. an earlier dit.pt: its EMA weights "
+                         "and latent pool); patch_embedding and head are converted when --dit-patch is finer")
+    ap.add_argument("--dit-lr", type=float, default=6e-4)
     ap.add_argument("--draft-steps", type=int, default=50)
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
@@ -58,7 +64,8 @@ def main():
     if "dit" in stages:
         import stage_dit
         stage_dit.run(work, steps=args.dit_steps, pool0=args.dit_pool0, fresh=args.dit_fresh,
-                      obj_weight=args.dit_object_weight, train_shift=args.dit_train_shift)
+                      obj_weight=args.dit_object_weight, train_shift=args.dit_train_shift, lr=args.dit_lr,
+                      patch_size=tuple(int(v) for v in args.dit_patch.split(",")), init=args.dit_init)
         common.log(work, f"after dit: {time.time() - t0:.0f} s")
     if "draft" in stages:
         import stage_draft

@@ -71,7 +71,8 @@ def main():
     for case, ts in (("dit_a", (999, 500)), ("dit_b", (937, 21))):
         cfg = json.loads((ROOT / case / "config.json").read_text())
         dit = WanModel(dim=cfg["dim"], ffn_dim=cfg["ffn_dim"], freq_dim=cfg["freq_dim"], text_dim=cfg["text_dim"],
-                       text_len=cfg["text_len"], num_heads=cfg["num_heads"], num_layers=cfg["num_layers"])
+                       text_len=cfg["text_len"], num_heads=cfg["num_heads"], num_layers=cfg["num_layers"],
+                   patch_size=cfg.get("patch_size", (1, 2, 2)))
         dit.load_state_dict(read_safetensors(ROOT / case / "diffusion_pytorch_model.safetensors"), strict=True)
         dit.eval()
         print("DiT", case)

@@ -418,12 +418,12 @@ class Head(nn.Module):
 
 class WanModel(nn.Module):
     def __init__(self, dim=128, ffn_dim=512, freq_dim=64, text_dim=64, text_len=32, num_heads=4,
-                 num_layers=4, in_dim=16, out_dim=16, eps=1e-6):
+                 num_layers=4, in_dim=16, out_dim=16, eps=1e-6, patch_size=(1, 2, 2)):
         super().__init__()
-        self.patch_size = (1, 2, 2)
+        self.patch_size = tuple(int(p) for p in patch_size)
         self.cfg = {
             "_class_name": "WanModel", "_diffusers_version": "0.30.0", "model_type": "t2v",
-            "patch_size": [1, 2, 2], "text_len": text_len, "in_dim": in_dim, "dim": dim,
+            "patch_size": list(self.patch_size), "text_len": text_len, "in_dim": in_dim, "dim": dim,
             "ffn_dim": ffn_dim, "freq_dim": freq_dim, "text_dim": text_dim, "out_dim": out_dim,
             "num_heads": num_heads, "num_layers": num_layers, "window_size": [-1, -1],
             "qk_norm": True, "cross_attn_norm": True, "eps": eps}
@@ -473,8 +473,9 @@ class WanModel(nn.Module):
         rope = self.rope(f, h, w)
         for blk in self.blocks:
             x = blk(x, e0, ctx_emb, rope)
-        x = self.head(x, e)  # [B, L, 4*c]
+        x = self.head(x, e)  # [B, L, pt*ph*pw*c]
         c = self.out_dim
-        x = x.view(b, f, h, w, 1, 2, 2, c)
+        pt, ph, pw = self.patch_size
+        x = x.view(b, f, h, w, pt, ph, pw, c)
         x = torch.einsum("bfhwpqrc->bcfphqwr", x)
-        return x.reshape(b, c, f, h * 2, w * 2)
+        return x.reshape(b, c, f * pt, h * ph, w * pw)
