@@ -67,6 +67,7 @@ struct HeadsSpec {
   // medusa.tree.* (the measured tree), written when tree_parent is not empty.
   std::vector<int32_t> tree_parent, tree_rank;
   std::vector<float> tree_chance;
+  std::vector<int32_t> shortlist;  // medusa.shortlist, written when not empty
 };
 
 void write_heads(const std::string& path, const Model& base, const HeadsSpec& spec) {
@@ -91,6 +92,7 @@ void write_heads(const std::string& path, const Model& base, const HeadsSpec& sp
     w.set_int32_array("medusa.tree.rank", spec.tree_rank);
     w.set_float32_array("medusa.tree.chance", spec.tree_chance);
   }
+  if (!spec.shortlist.empty()) w.set_int32_array("medusa.shortlist", spec.shortlist);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-spec.weight_scale, spec.weight_scale);
   for (int32_t k = 0; k < spec.heads; ++k) {
@@ -246,6 +248,64 @@ TEST(MedusaHeads, ScoringFewerHeadsGivesTheSameCandidates) {
       EXPECT_NE(full[1], full[2]);
     }
   }
+}
+
+// With medusa.shortlist the heads pick among the listed tokens only: excluding each head's full-
+// vocabulary favourite makes its next-best (still listed) token the candidate.
+TEST(MedusaHeads, ShortlistRestrictsTheCandidates) {
+  const Target t = load_target(repo_model("kjv-target-f16.gguf"));
+  ASSERT_TRUE(t.model);
+  const int64_t d = t.model->config().n_embd, n = 2, n_vocab = t.model->config().n_vocab;
+  TempFile full_file("full.gguf");
+  write_heads(full_file.path, *t.model, HeadsSpec{});
+  auto full = MedusaHeads::load(full_file.path, *t.model);
+  ASSERT_TRUE(full.has_value()) << full.error().to_string();
+  const int32_t K = (*full)->num_heads();
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> hidden(static_cast<size_t>(n * d));
+  for (float& x : hidden) x = normal(rng);
+  ThreadPool pool(1);
+  MedusaHeads::Scratch scratch;
+  std::vector<int32_t> ranked;
+  (*full)->top_tokens(hidden.data(), n, K, 4, pool, scratch, ranked);  // [n, K, 4]
+  std::vector<bool> excluded(static_cast<size_t>(n_vocab), false);
+  for (int64_t r = 0; r < n * K; ++r) excluded[static_cast<size_t>(ranked[static_cast<size_t>(r * 4)])] = true;
+  HeadsSpec spec;  // the same weights (the writer's fixed seed), minus the favourites
+  for (int32_t id = 0; id < n_vocab; ++id) {
+    if (!excluded[static_cast<size_t>(id)]) spec.shortlist.push_back(id);
+  }
+  TempFile short_file("short.gguf");
+  write_heads(short_file.path, *t.model, spec);
+  auto shortlisted = MedusaHeads::load(short_file.path, *t.model);
+  ASSERT_TRUE(shortlisted.has_value()) << shortlisted.error().to_string();
+  EXPECT_EQ((*shortlisted)->shortlist(), spec.shortlist);
+  std::vector<int32_t> top;
+  (*shortlisted)->top_tokens(hidden.data(), n, K, 1, pool, scratch, top);
+  int checked = 0;
+  for (int64_t r = 0; r < n * K; ++r) {
+    EXPECT_FALSE(excluded[static_cast<size_t>(top[static_cast<size_t>(r)])]) << "row " << r << " picked an unlisted token";
+    for (int j = 1; j < 4; ++j) {  // the best listed one of the full ranking
+      const int32_t id = ranked[static_cast<size_t>(r * 4 + j)];
+      if (excluded[static_cast<size_t>(id)]) continue;
+      EXPECT_EQ(top[static_cast<size_t>(r)], id) << "row " << r;
+      ++checked;
+      break;
+    }
+  }
+  EXPECT_GT(checked, 0);
+  auto expect_error = [&](std::vector<int32_t> ids, const std::string& needle) {
+    HeadsSpec bad_spec;
+    bad_spec.shortlist = std::move(ids);
+    TempFile file("badshort.gguf");
+    write_heads(file.path, *t.model, bad_spec);
+    auto heads = MedusaHeads::load(file.path, *t.model);
+    ASSERT_FALSE(heads.has_value()) << needle;
+    EXPECT_NE(heads.error().message().find(needle), std::string::npos) << heads.error().message();
+  };
+  expect_error({5, 4, 9, 12}, "ascending");
+  expect_error({1, 2, 3, static_cast<int32_t>(n_vocab)}, "ascending token ids in [0, n_vocab)");
+  expect_error({1, 2}, "top_ranks to n_vocab");  // 4 ranks
 }
 
 TEST(MedusaHeadsFile, RejectsWrongKindShapeBaseAndMissingTensors) {
@@ -421,11 +481,13 @@ TEST(Medusa, RandomHeadsBatchedGreedyOutputIsTheTargets) {
   const SpecRunResult spec_run = run_requests(t, std::move(b), *heads);
   EXPECT_EQ(spec_run.outputs, plain.outputs);
   EXPECT_GT(spec_run.verifications, 0);
-  // A measured tree from the file (branching, ranks 0-2, depth 3) instead of the modelled one.
+  // A measured tree from the file (branching, ranks 0-2, depth 3) instead of the modelled one,
+  // heads scoring a shortlist.
   TempFile tree_file("random_tree.gguf");
   spec.tree_parent = {-1, -1, 0, 0, 1, 2, -1, 4};
   spec.tree_rank = {0, 1, 0, 1, 0, 0, 2, 1};
   spec.tree_chance = {0.5f, 0.3f, 0.3f, 0.1f, 0.2f, 0.2f, 0.1f, 0.1f};
+  for (int32_t id = 0; id < t.model->config().n_vocab; id += 2) spec.shortlist.push_back(id);  // and a shortlist
   write_heads(tree_file.path, *t.model, spec);
   auto tree_heads = MedusaHeads::load(tree_file.path, *t.model);
   ASSERT_TRUE(tree_heads.has_value()) << tree_heads.error().to_string();
