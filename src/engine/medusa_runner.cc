@@ -6,7 +6,10 @@ namespace frugal {
 
 MedusaRunner::MedusaRunner(std::shared_ptr<const MedusaHeads> heads, int32_t tree_nodes)
     : heads_(std::move(heads)),
-      tree_(build_medusa_tree(heads_->accuracy(), heads_->num_heads(), heads_->top_ranks(), tree_nodes)) {}
+      tree_(heads_->tree_parent().empty()
+                ? build_medusa_tree(heads_->accuracy(), heads_->num_heads(), heads_->top_ranks(), tree_nodes)
+                : measured_medusa_tree(heads_->tree_parent(), heads_->tree_rank(), heads_->tree_chance(), tree_nodes)),
+      heads_used_(std::max(1, medusa_tree_depth(tree_))) {}
 
 void MedusaRunner::propose(const std::vector<ScheduledChunk*>& chunks, const std::vector<int32_t>& node_caps,
                            const std::vector<int32_t>& depth_caps, KvCacheManager& kv, KvStore& target_kv) {
@@ -42,8 +45,8 @@ void MedusaRunner::update(const std::vector<Sequence*>& seqs, const std::vector<
     std::copy_n(hidden + rows[i] * n_embd, n_embd, hidden_rows_.begin() + static_cast<int64_t>(i) * n_embd);
   }
   const int32_t ranks = tree_.ranks_needed;
-  heads_->top_tokens(hidden_rows_.data(), static_cast<int64_t>(seqs.size()), ranks, pool, scratch_, top_);
-  const size_t per_seq = static_cast<size_t>(heads_->num_heads() * ranks);
+  heads_->top_tokens(hidden_rows_.data(), static_cast<int64_t>(seqs.size()), heads_used_, ranks, pool, scratch_, top_);
+  const size_t per_seq = static_cast<size_t>(heads_used_ * ranks);
   for (size_t i = 0; i < seqs.size(); ++i) {
     Sequence& seq = *seqs[i];
     seq.medusa_candidates.assign(top_.begin() + static_cast<int64_t>(i * per_seq), top_.begin() + static_cast<int64_t>((i + 1) * per_seq));

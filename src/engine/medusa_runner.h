@@ -49,6 +49,7 @@ class MedusaRunner {
  private:
   std::shared_ptr<const MedusaHeads> heads_;
   MedusaTree tree_;
+  int32_t heads_used_;  // the tree's depth: deeper heads are never scored
   MedusaHeads::Scratch scratch_;
   std::vector<float> hidden_rows_;
   std::vector<int32_t> top_;

@@ -6,7 +6,10 @@
 // parents before children), so the nodes of depth <= d are a prefix and a node's index is at least
 // depth - 1 (the KV compaction relies on it: medusa_runner.h).
 //
-// NOTE (how the tree is chosen): like Medusa's sparse trees, from measured accuracies. With p(k, r)
+// NOTE (how the tree is chosen): like Medusa's sparse trees, from measured acceptance. Heads files
+// from the current trainer carry a tree measured on held-out greedy text from JOINT acceptance (a
+// path counts when all its candidates are right together; the heads' errors are correlated, so
+// this is likelier than the product of marginals); older files only a per-head table. With p(k, r)
 // the probability that head k's rank-r candidate is the token the target picks (the trainer's
 // held-out table) and heads taken as independent, a node's chance of being on the accepted path is
 // the product of p along its path, and the expected tokens per verification are 1 + the sum of
@@ -36,6 +39,15 @@ struct MedusaTree {
 
 // cumulative_accuracy: [heads * ranks] cumulative top-r accuracy (MedusaHeads::accuracy()).
 MedusaTree build_medusa_tree(std::span<const float> cumulative_accuracy, int32_t heads, int32_t ranks, int32_t n_nodes);
+
+// A tree measured from JOINT acceptance (the trainer's medusa.tree.*): nodes listed most likely
+// first, parents before children (parent -1 = the root). Takes the first n_nodes of them, in
+// breadth-first order. The list must be valid (MedusaHeads::load checks it).
+MedusaTree measured_medusa_tree(std::span<const int32_t> parent, std::span<const int32_t> rank,
+                                std::span<const float> chance, int32_t n_nodes);
+
+// The deepest node of the tree: how many heads its proposals need.
+int32_t medusa_tree_depth(const MedusaTree& tree);
 
 // The child of `node` (-1 = root) among the first tokens.size() nodes whose token is `token`, or -1.
 int32_t medusa_child(const MedusaTree& tree, std::span<const int32_t> tokens, int32_t node, int32_t token);

@@ -53,9 +53,10 @@ struct SpecOptions {
   bool load_aware = true;          // false: speculate on every decode step ("always on")
   int32_t max_catchup_tokens = 256;  // draft tokens a sequence may catch up on in one step
   // kMedusa: the heads (MedusaHeads::load on the engine's target) and the candidate tree's size
-  // (nodes verified per step and sequence; 4: measured best on the bundled target, PERFORMANCE.md).
+  // (nodes verified per step and sequence; 5, the chain of the bundled heads' top candidates: the
+  // measured best on the bundled target, PERFORMANCE.md).
   std::shared_ptr<const MedusaHeads> medusa;
-  int32_t medusa_tree_nodes = 4;
+  int32_t medusa_tree_nodes = 5;
 };
 
 // Draftless proposal: the continuation (up to k tokens) of the most recent earlier occurrence of the

@@ -17,11 +17,13 @@ class StepBatch {
   ForwardBatch view() const { return buffers_.view(); }
 
  private:
-  // Appends seq's Medusa tree nodes (sequences seq_idx + 1 ..) given its slot table.
-  void add_tree(size_t seq_idx, const Sequence& seq, const std::vector<int32_t>& table);
+  // Appends seq's Medusa tree nodes given its slot table (seq_idx: the root's sequence, whose
+  // slot list it extends); returns how many sequences it added after seq_idx.
+  size_t add_tree(size_t seq_idx, const Sequence& seq, const std::vector<int32_t>& table);
 
   BatchBuffers buffers_;
-  std::vector<int32_t> path_, table_copy_;
+  std::vector<int32_t> path_, table_copy_, chain_of_, node_row_;
+  std::vector<uint8_t> continued_;
 };
 
 }  // namespace frugal

@@ -105,6 +105,12 @@ TEST(CliMedusa, BenchSpecAllComparesFourWays) {
   EXPECT_EQ(rows["medusa"]["spec_mode"], "medusa");
   EXPECT_GT(rows["medusa"]["tokens_per_verification"].get<double>(), 1.5) << "trained heads get several tokens a pass";
   EXPECT_GT(rows["draft"]["tokens_per_verification"].get<double>(), 1.5);
+  // The paired ratio against the draft arm: exactly 1 for the draft itself, and the medusa row's
+  // agrees with the two arms' single repetition.
+  ASSERT_TRUE(rows["medusa"].contains("speedup_vs_draft")) << rows["medusa"];
+  EXPECT_DOUBLE_EQ(rows["draft"]["speedup_vs_draft"].get<double>(), 1.0);
+  EXPECT_NEAR(rows["medusa"]["speedup_vs_draft"].get<double>(),
+              rows["medusa"]["tokens_per_s_median"].get<double>() / rows["draft"]["tokens_per_s_median"].get<double>(), 1e-9);
 }
 
 }  // namespace

@@ -64,6 +64,10 @@ struct HeadsSpec {
   int64_t n_embd = -1;         // -1 = the base's
   std::string arch = "medusa";
   bool drop_bias = false;
+  // medusa.tree.* (the measured tree), written when tree_parent is not empty.
+  std::vector<int32_t> tree_parent, tree_rank;
+  std::vector<float> tree_chance;
+  std::vector<int32_t> shortlist;  // medusa.shortlist, written when not empty
 };
 
 void write_heads(const std::string& path, const Model& base, const HeadsSpec& spec) {
@@ -83,6 +87,12 @@ void write_heads(const std::string& path, const Model& base, const HeadsSpec& sp
     for (int32_t r = 0; r < spec.ranks; ++r) acc.push_back(std::min(1.0f, 0.5f / static_cast<float>(k + 1) + 0.1f * static_cast<float>(r)));
   }
   w.set_float32_array("medusa.accuracy", acc);
+  if (!spec.tree_parent.empty()) {
+    w.set_int32_array("medusa.tree.parent", spec.tree_parent);
+    w.set_int32_array("medusa.tree.rank", spec.tree_rank);
+    w.set_float32_array("medusa.tree.chance", spec.tree_chance);
+  }
+  if (!spec.shortlist.empty()) w.set_int32_array("medusa.shortlist", spec.shortlist);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-spec.weight_scale, spec.weight_scale);
   for (int32_t k = 0; k < spec.heads; ++k) {
@@ -150,6 +160,152 @@ TEST(MedusaTree, BestFirstNodesInBreadthFirstOrder) {
   const std::vector<int32_t> tokens = {10, 11, 12, 13, 14, 15};
   EXPECT_EQ(medusa_child(tree, tokens, -1, 11), 1);
   EXPECT_EQ(medusa_child(tree, tokens, -1, 12), -1);
+}
+
+// A measured tree (most likely node first) keeps its first n nodes, reordered breadth-first.
+TEST(MedusaTree, MeasuredTreeTakesTheFirstNodesBreadthFirst) {
+  // Best-first: d1r0 (.8), d2r0 under it (.6), d1r1 (.1), d3r0 (.5), d2r1 under d1r0 (.05), d2r0 under d1r1 (.04).
+  const std::vector<int32_t> parent = {-1, 0, -1, 1, 0, 2}, rank = {0, 0, 1, 0, 1, 0};
+  const std::vector<float> chance = {0.8f, 0.6f, 0.1f, 0.5f, 0.05f, 0.04f};
+  const MedusaTree all = measured_medusa_tree(parent, rank, chance, 64);
+  ASSERT_EQ(all.size(), 6);
+  EXPECT_EQ(all.depth, (std::vector<int32_t>{1, 1, 2, 2, 2, 3}));
+  EXPECT_EQ(all.rank, (std::vector<int32_t>{0, 1, 0, 1, 0, 0}));
+  EXPECT_EQ(all.parent, (std::vector<int32_t>{-1, -1, 0, 0, 1, 2}));
+  EXPECT_EQ(all.ranks_needed, 2);
+  EXPECT_EQ(medusa_tree_depth(all), 3);
+  EXPECT_NEAR(all.expected_tokens(6), 1 + 0.8 + 0.6 + 0.1 + 0.5 + 0.05 + 0.04, 1e-6);
+  const MedusaTree three = measured_medusa_tree(parent, rank, chance, 3);  // d1r0, d2r0, d1r1
+  EXPECT_EQ(three.depth, (std::vector<int32_t>{1, 1, 2}));
+  EXPECT_EQ(three.parent, (std::vector<int32_t>{-1, -1, 0}));
+  EXPECT_EQ(medusa_tree_depth(three), 2);
+  const MedusaTree chain = measured_medusa_tree(parent, rank, chance, 2);
+  EXPECT_EQ(chain.ranks_needed, 1);
+  EXPECT_EQ(medusa_tree_depth(chain), 2);
+}
+
+TEST(MedusaHeadsFile, LoadsAMeasuredTreeAndRejectsABadOne) {
+  const Target t = load_target(repo_model("kjv-target-f16.gguf"));
+  ASSERT_TRUE(t.model);
+  auto with_tree = [](std::vector<int32_t> parent, std::vector<int32_t> rank, std::vector<float> chance) {
+    HeadsSpec spec;
+    spec.tree_parent = std::move(parent);
+    spec.tree_rank = std::move(rank);
+    spec.tree_chance = std::move(chance);
+    return spec;
+  };
+  {
+    TempFile file("tree.gguf");
+    write_heads(file.path, *t.model, with_tree({-1, 0, -1, 1}, {0, 0, 1, 0}, {0.8f, 0.6f, 0.1f, 0.5f}));
+    auto heads = MedusaHeads::load(file.path, *t.model);
+    ASSERT_TRUE(heads.has_value()) << heads.error().to_string();
+    EXPECT_EQ((*heads)->tree_parent(), (std::vector<int32_t>{-1, 0, -1, 1}));
+    EXPECT_EQ((*heads)->tree_rank(), (std::vector<int32_t>{0, 0, 1, 0}));
+    EXPECT_FLOAT_EQ((*heads)->tree_chance()[3], 0.5f);
+  }
+  auto expect_error = [&](const HeadsSpec& spec, const std::string& needle) {
+    TempFile file("badtree.gguf");
+    write_heads(file.path, *t.model, spec);
+    auto heads = MedusaHeads::load(file.path, *t.model);
+    ASSERT_FALSE(heads.has_value()) << needle;
+    EXPECT_NE(heads.error().message().find(needle), std::string::npos) << heads.error().message();
+  };
+  expect_error(with_tree({1, -1}, {0, 0}, {0.5f, 0.5f}), "its parent must come before it");
+  expect_error(with_tree({-1, 0, 1, 2}, {0, 0, 0, 0}, {0.5f, 0.4f, 0.3f, 0.2f}), "deeper than the heads");  // 3 heads
+  expect_error(with_tree({-1}, {4}, {0.5f}), "rank outside");  // 4 ranks
+  expect_error(with_tree({-1, 0}, {0}, {0.5f, 0.4f}), "same number of nodes");
+  expect_error(with_tree({-1}, {0}, {1.5f}), "chance values");
+}
+
+// Scoring only the first heads (a shallow tree) gives those heads' candidates of a full call.
+TEST(MedusaHeads, ScoringFewerHeadsGivesTheSameCandidates) {
+  const Target t = load_target(repo_model("kjv-target-f16.gguf"));
+  ASSERT_TRUE(t.model);
+  auto heads = MedusaHeads::load(repo_model("kjv-target-medusa.gguf"), *t.model);
+  ASSERT_TRUE(heads.has_value()) << heads.error().to_string();
+  const int32_t K = (*heads)->num_heads();
+  ASSERT_GE(K, 2);
+  const int64_t d = t.model->config().n_embd, n = 3;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> hidden(static_cast<size_t>(n * d));
+  for (float& x : hidden) x = normal(rng);
+  ThreadPool pool(1);
+  MedusaHeads::Scratch scratch;
+  for (const int32_t ranks : {1, 3}) {
+    std::vector<int32_t> full, part;
+    (*heads)->top_tokens(hidden.data(), n, K, ranks, pool, scratch, full);
+    (*heads)->top_tokens(hidden.data(), n, 2, ranks, pool, scratch, part);
+    ASSERT_EQ(full.size(), static_cast<size_t>(n * K * ranks));
+    ASSERT_EQ(part.size(), static_cast<size_t>(n * 2 * ranks));
+    for (int64_t i = 0; i < n; ++i) {
+      for (int32_t j = 0; j < 2 * ranks; ++j) {
+        EXPECT_EQ(part[static_cast<size_t>(i * 2 * ranks + j)], full[static_cast<size_t>(i * K * ranks + j)]) << i << " " << j;
+      }
+    }
+    if (ranks == 3) {  // ranked: best first and distinct
+      EXPECT_NE(full[0], full[1]);
+      EXPECT_NE(full[1], full[2]);
+    }
+  }
+}
+
+// With medusa.shortlist the heads pick among the listed tokens only: excluding each head's full-
+// vocabulary favourite makes its next-best (still listed) token the candidate.
+TEST(MedusaHeads, ShortlistRestrictsTheCandidates) {
+  const Target t = load_target(repo_model("kjv-target-f16.gguf"));
+  ASSERT_TRUE(t.model);
+  const int64_t d = t.model->config().n_embd, n = 2, n_vocab = t.model->config().n_vocab;
+  TempFile full_file("full.gguf");
+  write_heads(full_file.path, *t.model, HeadsSpec{});
+  auto full = MedusaHeads::load(full_file.path, *t.model);
+  ASSERT_TRUE(full.has_value()) << full.error().to_string();
+  const int32_t K = (*full)->num_heads();
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> hidden(static_cast<size_t>(n * d));
+  for (float& x : hidden) x = normal(rng);
+  ThreadPool pool(1);
+  MedusaHeads::Scratch scratch;
+  std::vector<int32_t> ranked;
+  (*full)->top_tokens(hidden.data(), n, K, 4, pool, scratch, ranked);  // [n, K, 4]
+  std::vector<bool> excluded(static_cast<size_t>(n_vocab), false);
+  for (int64_t r = 0; r < n * K; ++r) excluded[static_cast<size_t>(ranked[static_cast<size_t>(r * 4)])] = true;
+  HeadsSpec spec;  // the same weights (the writer's fixed seed), minus the favourites
+  for (int32_t id = 0; id < n_vocab; ++id) {
+    if (!excluded[static_cast<size_t>(id)]) spec.shortlist.push_back(id);
+  }
+  TempFile short_file("short.gguf");
+  write_heads(short_file.path, *t.model, spec);
+  auto shortlisted = MedusaHeads::load(short_file.path, *t.model);
+  ASSERT_TRUE(shortlisted.has_value()) << shortlisted.error().to_string();
+  EXPECT_EQ((*shortlisted)->shortlist(), spec.shortlist);
+  std::vector<int32_t> top;
+  (*shortlisted)->top_tokens(hidden.data(), n, K, 1, pool, scratch, top);
+  int checked = 0;
+  for (int64_t r = 0; r < n * K; ++r) {
+    EXPECT_FALSE(excluded[static_cast<size_t>(top[static_cast<size_t>(r)])]) << "row " << r << " picked an unlisted token";
+    for (int j = 1; j < 4; ++j) {  // the best listed one of the full ranking
+      const int32_t id = ranked[static_cast<size_t>(r * 4 + j)];
+      if (excluded[static_cast<size_t>(id)]) continue;
+      EXPECT_EQ(top[static_cast<size_t>(r)], id) << "row " << r;
+      ++checked;
+      break;
+    }
+  }
+  EXPECT_GT(checked, 0);
+  auto expect_error = [&](std::vector<int32_t> ids, const std::string& needle) {
+    HeadsSpec bad_spec;
+    bad_spec.shortlist = std::move(ids);
+    TempFile file("badshort.gguf");
+    write_heads(file.path, *t.model, bad_spec);
+    auto heads = MedusaHeads::load(file.path, *t.model);
+    ASSERT_FALSE(heads.has_value()) << needle;
+    EXPECT_NE(heads.error().message().find(needle), std::string::npos) << heads.error().message();
+  };
+  expect_error({5, 4, 9, 12}, "ascending");
+  expect_error({1, 2, 3, static_cast<int32_t>(n_vocab)}, "ascending token ids in [0, n_vocab)");
+  expect_error({1, 2}, "top_ranks to n_vocab");  // 4 ranks
 }
 
 TEST(MedusaHeadsFile, RejectsWrongKindShapeBaseAndMissingTensors) {
@@ -320,10 +476,24 @@ TEST(Medusa, RandomHeadsBatchedGreedyOutputIsTheTargets) {
     b.push_back(make_request(t, prompt, 24));
   }
   b[1].allow_speculation = false;
+  std::vector<EngineRequest> c = b;
   const SpecRunResult plain = run_requests(t, std::move(a), nullptr);
   const SpecRunResult spec_run = run_requests(t, std::move(b), *heads);
   EXPECT_EQ(spec_run.outputs, plain.outputs);
   EXPECT_GT(spec_run.verifications, 0);
+  // A measured tree from the file (branching, ranks 0-2, depth 3) instead of the modelled one,
+  // heads scoring a shortlist.
+  TempFile tree_file("random_tree.gguf");
+  spec.tree_parent = {-1, -1, 0, 0, 1, 2, -1, 4};
+  spec.tree_rank = {0, 1, 0, 1, 0, 0, 2, 1};
+  spec.tree_chance = {0.5f, 0.3f, 0.3f, 0.1f, 0.2f, 0.2f, 0.1f, 0.1f};
+  for (int32_t id = 0; id < t.model->config().n_vocab; id += 2) spec.shortlist.push_back(id);  // and a shortlist
+  write_heads(tree_file.path, *t.model, spec);
+  auto tree_heads = MedusaHeads::load(tree_file.path, *t.model);
+  ASSERT_TRUE(tree_heads.has_value()) << tree_heads.error().to_string();
+  const SpecRunResult tree_run = run_requests(t, std::move(c), *tree_heads, 8);
+  EXPECT_EQ(tree_run.outputs, plain.outputs);
+  EXPECT_GT(tree_run.verifications, 0);
 }
 
 // The joint distribution of the first four generated tokens (top-3 sampling at temperature 1, a

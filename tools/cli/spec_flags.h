@@ -16,7 +16,7 @@ namespace frugal::cli {
 struct SpecFlags {
   std::string draft_path;
   std::string medusa_path;   // --medusa: Medusa heads (kMedusa)
-  int32_t medusa_tree_nodes = 4;  // SpecOptions default
+  int32_t medusa_tree_nodes = 5;  // SpecOptions default
   std::string mode;       // "" = draft when --draft is given, else off
   int32_t max_draft_tokens = 6;
   bool always_on = false;  // disables the load-aware switch

@@ -23,8 +23,11 @@ half of each batch). The target runs in PyTorch (model.py, frugal's exact llama 
 weights read from the GGUF.
 
 Reports held-out top-1 / top-r accuracy per head (against the target's argmax at t+k) on held-out
-corpus windows and held-out greedy windows; the engine builds its candidate tree from the greedy
-table (stored in the GGUF as medusa.accuracy).
+corpus windows and held-out greedy windows (stored in the GGUF as medusa.accuracy), and measures
+the candidate tree on the held-out greedy windows from JOINT acceptance (how often a whole path of
+candidates is right together, which the per-head marginals underestimate: the heads' errors are
+correlated): the 64 most likely nodes, best first, stored as medusa.tree.*; the engine takes the
+first --medusa-tree of them.
 
 GGUF layout (docs/design/speculative.md, "Medusa heads"):
   general.architecture = "medusa"
@@ -33,6 +36,9 @@ GGUF layout (docs/design/speculative.md, "Medusa heads"):
   medusa.base.fingerprint (string): FNV-1a 64 (hex) of the base's output_norm.weight as f32 bytes
   medusa.base.name (string): the base's general.name (for messages)
   medusa.accuracy (f32 array [K * R]): cumulative top-r accuracy of head k at [k * R + r - 1]
+  medusa.tree.parent / medusa.tree.rank (i32 arrays [N]), medusa.tree.chance (f32 [N]): the measured
+    tree, most likely node first (parent -1 = the root, parents first; node i proposes head
+    (depth_i - 1)'s rank_i-th candidate; chance = measured share of positions that accept it)
   medusa.<k>.weight F32 ne = {n_embd, n_embd} (W_k, [out, in] rows), medusa.<k>.bias F32 {n_embd}
 """
 
@@ -53,6 +59,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as llama  # noqa: E402
 
 TOP_RANKS = 10
+TREE_NODES = 64  # the measured tree's size stored in the file (the engine takes its first --medusa-tree nodes)
 HELDOUT_EVERY, HELDOUT_PHASE = 40, 20  # prepare_corpus.py's split
 
 # ---- minimal GGUF v3 reader / writer (F16/F32 tensors, scalar/string/array metadata) ----
@@ -108,7 +115,7 @@ def read_gguf(path):
 
 
 def write_gguf(path, meta, tensors):
-    """meta: list of (key, type, value) with type in u32/f32/str/f32arr; tensors: (name, float32 array)."""
+    """meta: list of (key, type, value) with type in u32/f32/str/f32arr/i32arr; tensors: (name, float32 array)."""
     def s(x):
         b = x.encode("utf-8")
         return struct.pack("<Q", len(b)) + b
@@ -123,6 +130,8 @@ def write_gguf(path, meta, tensors):
             out += struct.pack("<I", 8) + s(val)
         elif typ == "f32arr":
             out += struct.pack("<IIQ", 9, 6, len(val)) + struct.pack(f"<{len(val)}f", *val)
+        elif typ == "i32arr":
+            out += struct.pack("<IIQ", 9, 5, len(val)) + struct.pack(f"<{len(val)}i", *val)
     offset, blobs = 0, []
     for name, arr in tensors:
         arr = np.ascontiguousarray(arr, dtype=np.float32)
@@ -294,13 +303,22 @@ def head_loss(heads, emb, h, am, rng, n_pos):
     return loss / K
 
 
+def ranked(heads, emb, h, keep):
+    """Each head's TOP_RANKS candidates [K, B, T, R], only among the tokens `keep` ([n_vocab] bool,
+    the shortlist the engine scores) when given."""
+    logits = heads(h.float(), emb)
+    if keep is not None:
+        logits = logits.masked_fill(~keep, float("-inf"))
+    return logits.topk(TOP_RANKS, -1).indices
+
+
 @torch.no_grad()
-def accuracy(heads, emb, h, am):
+def accuracy(heads, emb, h, am, keep=None):
     """[K, TOP_RANKS] cumulative top-r accuracy against the target's argmax k + 1 positions later."""
     K = heads.w.shape[0]
     hits, total = torch.zeros(K, TOP_RANKS), torch.zeros(K)
     for i in range(0, len(h), 4):
-        top = heads(h[i:i + 4].float(), emb).topk(TOP_RANKS, -1).indices  # [K, B, T, R]
+        top = ranked(heads, emb, h[i:i + 4], keep)  # [K, B, T, R]
         want = am[i:i + 4]
         for k in range(K):
             s = k + 1
@@ -310,7 +328,51 @@ def accuracy(heads, emb, h, am):
     return (hits / total[:, None]).numpy()
 
 
-def export(args, heads, meta, tensors, acc):
+@torch.no_grad()
+def joint_tree(heads, emb, h, am, keep=None, n_nodes=TREE_NODES):
+    """The candidate tree from measured JOINT acceptance on windows (h, am), not from per-head
+    marginals: a node is a path of ranks (r_1 .. r_d), head j-1's rank-r_j candidate at depth j; it
+    is accepted at a position when every head on its path holds the target's argmax at its offset
+    (the walk reaches it). Its chance is the share of positions whose per-head match ranks start
+    with the path. Returns (parent, rank, chance) lists, most likely node first; a child is never
+    likelier than its parent and ties go to the shallower node, so parents precede children."""
+    K = heads.w.shape[0]
+    counts, total = {}, 0
+    for i in range(0, len(h), 4):
+        top = ranked(heads, emb, h[i:i + 4], keep)  # [K, B, T, R]
+        want = am[i:i + 4]
+        B, T = want.shape
+        match = torch.full((K, B, T), -1, dtype=torch.long)  # rank of the target's token, -1 = none
+        for k in range(K):
+            s = k + 1
+            eq = top[k, :, :T - s] == want[:, s:, None]  # [B, T - s, R]
+            match[k, :, :T - s] = torch.where(eq.any(-1), eq.float().argmax(-1), torch.full(eq.shape[:2], -1))
+        rows = match[:, :, :T - K].reshape(K, -1).t().tolist()  # positions where every head has a label
+        total += len(rows)
+        for row in rows:
+            path = ()
+            for r in row:
+                if r < 0:
+                    break
+                path += (r,)
+                counts[path] = counts.get(path, 0) + 1
+    best = sorted(counts.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[:n_nodes]
+    index = {path: i for i, (path, _) in enumerate(best)}
+    parent = [index[p[:-1]] if len(p) > 1 else -1 for p, _ in best]
+    assert all(q < i for i, q in enumerate(parent)), "parents precede children"
+    return parent, [p[-1] for p, _ in best], [c / total for _, c in best], total
+
+
+def shortlist(am, n_vocab, size):
+    """The `size` tokens the target picks most often on the training windows (argmax counts), as
+    ascending ids, or None for size 0: the heads score only these (a fraction of the output matrix)."""
+    if size <= 0 or size >= n_vocab:
+        return None
+    counts = torch.bincount(am.reshape(-1), minlength=n_vocab)
+    return torch.sort(torch.argsort(counts, descending=True, stable=True)[:size]).values
+
+
+def export(args, heads, meta, tensors, acc, tree, short):
     K, d = heads.w.shape[0], heads.w.shape[1]
     kv = [("general.architecture", "str", "medusa"), ("general.name", "str", meta.get("general.name", "") + "-medusa"),
           ("medusa.head_count", "u32", K), ("medusa.top_ranks", "u32", TOP_RANKS),
@@ -318,7 +380,11 @@ def export(args, heads, meta, tensors, acc):
           ("medusa.base.block_count", "u32", meta["llama.block_count"]),
           ("medusa.base.fingerprint", "str", fingerprint(tensors["output_norm.weight"])),
           ("medusa.base.name", "str", meta.get("general.name", "")),
-          ("medusa.accuracy", "f32arr", [float(x) for x in acc.reshape(-1)])]
+          ("medusa.accuracy", "f32arr", [float(x) for x in acc.reshape(-1)]),
+          ("medusa.tree.parent", "i32arr", tree[0]), ("medusa.tree.rank", "i32arr", tree[1]),
+          ("medusa.tree.chance", "f32arr", [float(x) for x in tree[2]])]
+    if short is not None:
+        kv.append(("medusa.shortlist", "i32arr", [int(x) for x in short]))
     ts = []
     for k in range(K):
         ts += [(f"medusa.{k}.weight", heads.w[k].detach().numpy()), (f"medusa.{k}.bias", heads.b[k].detach().numpy())]
@@ -332,13 +398,16 @@ def main():
     ap.add_argument("--out", default="models/kjv-target-medusa.gguf")
     ap.add_argument("--frugal", default="build/frugal")
     ap.add_argument("--work", default="build/medusa-train")
-    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--heads", type=int, default=5)
     ap.add_argument("--minutes", type=float, default=15)
     ap.add_argument("--positions", type=int, default=512, help="positions per training step")
     ap.add_argument("--fill", type=float, default=0.4, help="share of the budget that adds new windows")
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--greedy", type=int, default=160, help="greedy windows to generate (the last 16 are held out)")
+    ap.add_argument("--greedy", type=int, default=320, help="greedy windows to generate (the last --heldout-greedy are held out)")
+    ap.add_argument("--heldout-greedy", type=int, default=32, help="held-out greedy windows (accuracy table, measured tree)")
     ap.add_argument("--seed", type=int, default=1613)
+    ap.add_argument("--shortlist", type=int, default=1024,
+                    help="the heads score only the N tokens the target picks most often (0 = the whole vocabulary)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--export-only", action="store_true")
     args = ap.parse_args()
@@ -348,7 +417,7 @@ def main():
     n_ctx, bos = net.cfg.n_ctx, meta["tokenizer.ggml.bos_token_id"]
     train_s, held_s = corpus_streams(args, args.work)
     greedy = greedy_windows(args, args.work, n_ctx, bos, train_s, meta["tokenizer.ggml.tokens"])
-    g_train, g_held = greedy[:-16], greedy[-16:]
+    g_train, g_held = greedy[:-args.heldout_greedy], greedy[-args.heldout_greedy:]
     c_train, c_held = corpus_windows(train_s, n_ctx, bos), corpus_windows(held_s, n_ctx, bos)[:32]
     print(f"data: {len(c_train)} corpus + {len(g_train)} greedy training windows; held out {len(c_held)} + {len(g_held)}")
 
@@ -361,7 +430,11 @@ def main():
     # are computed during the first --fill of the budget (cached in the work dir), then replayed.
     rng0 = np.random.default_rng(args.seed)
     c_pick = c_train[rng0.permutation(len(c_train))[:len(g_train) * 3]]
-    order = [g_train[i // 2] if i % 2 == 0 and i // 2 < len(g_train) else c_pick[i] for i in range(len(c_pick))]
+    order, g_next = [], 0
+    for i in range(len(c_pick)):  # two greedy windows, then one corpus window, until the greedy ones run out
+        take_greedy = g_next < len(g_train) and i % 3 != 2
+        order.append(g_train[g_next] if take_greedy else c_pick[i])
+        g_next += take_greedy
     step, spent, h, am = 0, 0.0, None, None
     if os.path.exists(feat_path) and (args.resume or args.export_only):
         h, am = torch.load(feat_path)
@@ -403,14 +476,31 @@ def main():
         save()
     hc, amc = features(net, c_held)
     hg, amg = features(net, g_held)
-    acc_c, acc_g = accuracy(heads, emb, hc, amc), accuracy(heads, emb, hg, amg)
+    short = shortlist(am, net.cfg.n_vocab, args.shortlist)
+    keep = None
+    if short is not None:
+        keep = torch.zeros(net.cfg.n_vocab, dtype=torch.bool)
+        keep[short] = True
+    acc_c, acc_g = accuracy(heads, emb, hc, amc, keep), accuracy(heads, emb, hg, amg, keep)
     report = {"steps": step, "heads": args.heads, "train_windows": 0 if h is None else len(h),
               "heldout_corpus_top1": acc_c[:, 0].round(4).tolist(), "heldout_corpus_top5": acc_c[:, 4].round(4).tolist(),
               "heldout_greedy_top1": acc_g[:, 0].round(4).tolist(), "heldout_greedy_top5": acc_g[:, 4].round(4).tolist()}
+    if keep is not None:  # how much of the target's choices the shortlist holds
+        report["shortlist"] = args.shortlist
+        report["shortlist_coverage_heldout_greedy"] = round(keep[amg].float().mean().item(), 4)
+        report["shortlist_coverage_heldout_corpus"] = round(keep[amc].float().mean().item(), 4)
+    tree = joint_tree(heads, emb, hg, amg, keep)
+    def on_chain(i):  # every node on the path is a rank-0 candidate
+        return i < 0 or (tree[1][i] == 0 and on_chain(tree[0][i]))
+    chain = [c for i, c in enumerate(tree[2]) if on_chain(i)]  # the top-1 chain, in depth order
+    report["tree_positions"] = tree[3]
+    report["tree_chance_first16"] = [round(c, 4) for c in tree[2][:16]]
+    report["tree_expected_tokens"] = {n: round(1 + sum(tree[2][:n]), 3) for n in (1, 2, 3, 4, 5, 6, 8, 12, 16)}
+    report["chain_joint_acceptance"] = [round(c, 4) for c in chain[:args.heads]]
     print(json.dumps(report, indent=1))
     with open(os.path.join(args.work, "medusa-report.json"), "w") as f:
         json.dump(report, f, indent=1)
-    export(args, heads, meta, tensors, acc_g)
+    export(args, heads, meta, tensors, acc_g, tree, short)
 
 
 if __name__ == "__main__":
