@@ -10,6 +10,8 @@
 // where a change hides, get up to 2×; flat ones down to 0.5×), normalised so the mean of g_c² over
 // the frame is 1 — the mean squared change stays strength², i.e. PSNR ≈ 20·log10(255 / strength)
 // (41.3 dB at the default 2.2, before rounding to 8 bits and clipping at 0 / 255 lower it further).
+// On frames with no edges or texture the activity mask keeps every cell under about 3/4 of a
+// level instead (WatermarkEmbedOptions::activity_mask; ~47 dB there).
 // The pattern is static over time, so H.264 carries it in its I-frames and cheap skip blocks, and
 // the detector averages it up over frames while moving content averages out.
 // Threading: one thread per embedder; embedders are independent.
@@ -40,7 +42,7 @@ struct WatermarkEmbedOptions {
   double mask_boost = 1.0;
   double luminance_masking = 1.0;
   // A flat cell's limit at mid grey, in levels (the mask's kJndFlat; 0.5·σ is added for texture).
-  double mask_flat = 0.5;
+  double mask_flat = 0.75;
   // The lattice: 0 = watermark_grid_for(width, height); else 16 or 32 (watermark_layout.h).
   int grid = 0;
 };
