@@ -194,8 +194,8 @@ void register_watermark(CLI::App& app) {
   embed->add_option("--job-id", emb->job_id, "The id whose keyed hash is the payload")->capture_default_str();
   embed->add_option("--strength", emb->strength, "RMS luma change in 8-bit levels")->capture_default_str();
   embed->add_flag("--activity-mask,!--no-activity-mask", emb->activity_mask,
-                  "Keep flat cells under 1.25 L + 0.5 sigma levels and give their budget to texture (the default; "
-                  "--no-activity-mask: every cell takes its share, the mark before the mask)");
+                  "On frames with no edges or texture, keep every cell under --mask-flat + 0.5 sigma levels (the default; "
+                  "--no-activity-mask: every cell takes its share of the budget, the mark before the mask)");
   embed->add_option("--mask-boost", emb->mask_boost,
                      "Activity mask: how far (x the unmasked amplitude) textured cells may take the budget flat ones give up (1 = not re-spent)")
       ->capture_default_str();
