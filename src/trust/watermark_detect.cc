@@ -31,9 +31,14 @@ struct Hypothesis {
   WatermarkWindow window;
 };
 
-std::vector<Hypothesis> hypotheses(bool search_crops) {
+// Which lattices are tried depends on the picture's size only (watermark_grid_searched), never on
+// what it shows, so the union bound holds: a picture under 128 pixels on its short side is searched
+// over the 16 lattice's 335 alignments (its one uncropped alignment gets half the rate), a larger one
+// over both lattices' 1,630.
+std::vector<Hypothesis> hypotheses(bool search_crops, int width, int height) {
   std::vector<Hypothesis> out;
   for (const int grid : kWatermarkGrids) {
+    if (!watermark_grid_searched(grid, width, height)) continue;
     const double step = 1.0 / (4.0 * grid);  // a quarter cell
     for (const double scale : kWindowScales) {
       if (!search_crops && scale != 1.0) continue;
@@ -167,7 +172,8 @@ void summarise_bits(WatermarkDetection& d, const WatermarkDetectOptions& options
 // hypothesis's T is bounded by watermark_null.h for any content, and the weighted union bound holds.
 class Evidence {
  public:
-  Evidence(const WatermarkKey& key, bool search_crops) : all_(hypotheses(search_crops)), sums_(all_.size()) {
+  Evidence(const WatermarkKey& key, bool search_crops, int width, int height)
+      : all_(hypotheses(search_crops, width, height)), sums_(all_.size()) {
     for (const int grid : kWatermarkGrids) layouts_.push_back(make_watermark_layout(key, grid));
   }
   void add(std::span<const float> luma, int width, int height) {
@@ -220,7 +226,13 @@ class Evidence {
   }
 
  private:
-  const WatermarkLayout& layout(int grid) const { return layouts_[grid == layouts_[0].grid ? 0 : 1]; }
+  const WatermarkLayout& layout(int grid) const {
+    for (const WatermarkLayout& l : layouts_) {
+      if (l.grid == grid) return l;
+    }
+    CHECK(false, "watermark: no layout for the lattice");
+    return layouts_.front();
+  }
   std::vector<Hypothesis> all_;
   std::vector<WatermarkLayout> layouts_;
   std::vector<std::vector<double>> sums_;  // [hypothesis][grid²]
@@ -347,7 +359,7 @@ Expected<WatermarkDetection> detect_watermark(const WatermarkKey& key, std::span
                                               int height, int64_t frames, const WatermarkDetectOptions& options) {
   if (Status st = check_picture(width, height, options); !st.is_ok()) return st;
   if (mean_luma.size() != static_cast<size_t>(width) * height) return invalid_argument("watermark: luma size");
-  Evidence evidence(key, options.search_crops);
+  Evidence evidence(key, options.search_crops, width, height);
   evidence.add(mean_luma, width, height);
   return evidence.decide(options, frames);
 }
@@ -369,7 +381,7 @@ Expected<WatermarkDetection> detect_watermark_in_frames(const WatermarkKey& key,
     const uint8_t* rgb = frames.data() + static_cast<size_t>(f) * frame_bytes;
     for (size_t i = 0; i < luma.size(); ++i) luma[i] = watermark_luma(rgb + 3 * i);
   };
-  Evidence evidence(key, options.search_crops);
+  Evidence evidence(key, options.search_crops, width, height);
   for (int64_t f = 0; f < n; f += evidence_stride(n)) {
     frame_luma(f);
     evidence.add(luma, width, height);
@@ -406,7 +418,7 @@ Expected<WatermarkDetection> detect_watermark_in_file(const WatermarkKey& key, c
         const double counted = info.duration_s * info.fps.per_second();
         if (counted > 0) expected = std::min<int64_t>(expected, static_cast<int64_t>(std::ceil(counted)));
         stride = expected == INT64_MAX ? 1 : evidence_stride(expected);
-        evidence.emplace(key, options.search_crops);
+        evidence.emplace(key, options.search_crops, info.width, info.height);
       }
     }
     acc->add_luma(luma);

@@ -10,6 +10,8 @@
 // where a change hides, get up to 2×; flat ones down to 0.5×), normalised so the mean of g_c² over
 // the frame is 1 — the mean squared change stays strength², i.e. PSNR ≈ 20·log10(255 / strength)
 // (41.3 dB at the default 2.2, before rounding to 8 bits and clipping at 0 / 255 lower it further).
+// On frames with no edges or texture the activity mask keeps every cell under about 3/4 of a
+// level instead (WatermarkEmbedOptions::activity_mask; ~47 dB there).
 // The pattern is static over time, so H.264 carries it in its I-frames and cheap skip blocks, and
 // the detector averages it up over frames while moving content averages out.
 // Threading: one thread per embedder; embedders are independent.
@@ -28,16 +30,27 @@ namespace frugal::trust {
 struct WatermarkEmbedOptions {
   // RMS luma change in 8-bit levels (see the header comment for the PSNR it gives).
   double strength = 2.2;
-  // Activity mask: on the 32 × 32 lattice, no cell moves more than 1.25 + 0.5·σ levels (σ: its luma
-  // standard deviation), and the budget a flat cell gives up is not spent elsewhere. Makes the mark
-  // invisible on smooth content (gradients: PSNR 46 dB) at a measured cost in robustness on busy
-  // content (docs/PERFORMANCE.md), so off by default.
-  bool activity_mask = false;
+  // Activity mask, on by default: on the 32 × 32 lattice, in frames with (almost) no texture (under
+  // 5 % of cells with σ ≥ 4 levels: smooth gradients, sky), no cell moves more than
+  // mask_flat·L + 0.5·σ levels (σ: its luma standard deviation; L ≥ 1: Chou–Li background-luminance
+  // masking, capped at luminance_masking). Frames with edges or texture keep the unmasked mark: there
+  // the mask was measured to cost the robustness bars (docs/PERFORMANCE.md). false: never masked.
+  bool activity_mask = true;
+  // Tuning of the mask (benchmarks: scripts/watermark-bench --embed-args): how far above the
+  // unmasked amplitude the budget flat cells give up may lift the others (1: not re-spent), and the
+  // most that background luminance may raise a cell's limit (1: no luminance masking).
+  double mask_boost = 1.0;
+  double luminance_masking = 1.0;
+  // A flat cell's limit at mid grey, in levels (the mask's kJndFlat; 0.5·σ is added for texture).
+  double mask_flat = 0.75;
+  // The lattice: 0 = watermark_grid_for(width, height); else 16 or 32 (watermark_layout.h).
+  int grid = 0;
 };
 
 class WatermarkEmbedder {
  public:
-  // kInvalidArgument when a side is below kWatermarkMinSide or strength is not in (0, 16].
+  // kInvalidArgument when a side is below kWatermarkMinSide, strength is not in (0, 16] or the
+  // grid is not one of kWatermarkGrids (or leaves cells under 2 pixels).
   static Expected<WatermarkEmbedder> create(const WatermarkKey& key, uint64_t payload, int width, int height,
                                             const WatermarkEmbedOptions& options = {});
   // Marks one frame in place: rgb [height, width, 3] (CHECKed size).
@@ -52,6 +65,7 @@ class WatermarkEmbedder {
   WatermarkEmbedder() = default;
   void texture_gains(const LumaIntegral& luma);
   void solve_changes(double amplitude, bool masked = false);
+  double spend_budget(bool masked, double max_amplitude);
   double mean_square_change() const;
   void apply_changes(std::span<uint8_t> rgb) const;
 
@@ -62,6 +76,7 @@ class WatermarkEmbedder {
   std::vector<int8_t> sign_;   // [grid²] chip · (2·bit − 1): the direction of each cell's change
   std::vector<float> luma_;    // [height, width] scratch
   std::vector<double> gain_;           // [grid²] perceptual gain, mean square 1
+  double busy_share_ = 0;              // share of cells with σ ≥ 4 levels in the current frame
   std::vector<double> limit_;          // [grid²] the most a cell may move (activity masking), levels
   std::vector<double> host_residual_;  // [grid²] the detector's residual of the unmarked frame
   std::vector<double> change_;         // [grid²] luma change per cell, in levels

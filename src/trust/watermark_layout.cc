@@ -68,4 +68,10 @@ WatermarkLayout make_watermark_layout(const WatermarkKey& key, int grid) {
 
 int watermark_grid_for(int width, int height) { return std::min(width, height) >= 256 ? 32 : 16; }
 
+bool watermark_grid_searched(int grid, int width, int height) {
+  const int side = std::min(width, height);
+  if (grid == 32) return side >= 128;
+  return grid == 16;
+}
+
 }  // namespace frugal::trust

@@ -19,7 +19,10 @@ namespace frugal::trust {
 
 inline constexpr int kWatermarkBits = 64;
 // The lattices used: 32 × 32 cells (16 per bit) for frames at least 256 pixels on their short side,
-// 16 × 16 (4 per bit) below. The detector tries both, so it needs no side information.
+// 16 × 16 (4 per bit) below (WatermarkEmbedOptions::grid can pick either where cells keep 2 pixels).
+// The detector tries the lattices a picture of its size can carry, so it needs no side information.
+// No coarser lattice: with c cells per bit each |z_i| ≤ sqrt(c), so T ≤ 64·c, and the blind test's
+// threshold (~146 at k = 64) needs c ≥ 3; 8 × 8 (c = 1) would make T ≡ 64 whatever the picture.
 inline constexpr int kWatermarkGrids[] = {16, 32};
 // Frames smaller than this on either side cannot hold the 16 × 16 lattice at 2 pixels per cell.
 inline constexpr int kWatermarkMinSide = 32;
@@ -40,7 +43,11 @@ inline void watermark_cell_span(int index, int grid, int size, int* lo, int* hi)
 inline float watermark_luma(const uint8_t* rgb) { return 0.2126f * rgb[0] + 0.7152f * rgb[1] + 0.0722f * rgb[2]; }
 
 WatermarkLayout make_watermark_layout(const WatermarkKey& key, int grid);
-// The lattice the embedder uses for a width × height frame.
+// The lattice the embedder uses for a width × height frame by default.
 int watermark_grid_for(int width, int height);
+// Whether a picture of this size is searched for the `grid` lattice (a function of the size only):
+// the 32 lattice from a short side of 128 (a 0.5x copy of the smallest frame that carries it by
+// default), the 16 lattice always.
+bool watermark_grid_searched(int grid, int width, int height);
 
 }  // namespace frugal::trust

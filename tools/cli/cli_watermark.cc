@@ -33,8 +33,12 @@ struct DetectArgs {
 struct EmbedArgs {
   std::string in_path, out_path, key_path, job_id = "frugal-watermark-embed";
   double strength = trust::WatermarkEmbedOptions{}.strength;
-  bool activity_mask = false;
+  bool activity_mask = trust::WatermarkEmbedOptions{}.activity_mask;
   int crf = 18;
+  int grid = 0;
+  double mask_boost = trust::WatermarkEmbedOptions{}.mask_boost;
+  double luminance_masking = trust::WatermarkEmbedOptions{}.luminance_masking;
+  double mask_flat = trust::WatermarkEmbedOptions{}.mask_flat;
   bool copy = false;
 };
 
@@ -131,7 +135,7 @@ int run_embed(const EmbedArgs& args) {
   media::Mp4ReadOptions read;
   read.on_frame = [&](const media::Mp4Info& info, std::span<const uint8_t> rgb) -> Status {
     if (!writer) {
-      auto made = trust::WatermarkEmbedder::create(*key, payload, info.width, info.height, {args.strength, args.activity_mask});
+      auto made = trust::WatermarkEmbedder::create(*key, payload, info.width, info.height, {args.strength, args.activity_mask, args.mask_boost, args.luminance_masking, args.mask_flat, args.grid});
       if (!made) return made.error();
       embedder.emplace(std::move(*made));
       media::Mp4Options options;
@@ -189,8 +193,19 @@ void register_watermark(CLI::App& app) {
   embed->add_option("--key", emb->key_path, "Watermark key file (created if missing)");
   embed->add_option("--job-id", emb->job_id, "The id whose keyed hash is the payload")->capture_default_str();
   embed->add_option("--strength", emb->strength, "RMS luma change in 8-bit levels")->capture_default_str();
-  embed->add_flag("--activity-mask", emb->activity_mask,
-                  "Keep flat cells under 1.25 + 0.5 sigma levels (invisible on smooth content, less robust on busy content)");
+  embed->add_flag("--activity-mask,!--no-activity-mask", emb->activity_mask,
+                  "On frames with no edges or texture, keep every cell under --mask-flat + 0.5 sigma levels (the default; "
+                  "--no-activity-mask: every cell takes its share of the budget, the mark before the mask)");
+  embed->add_option("--mask-boost", emb->mask_boost,
+                     "Activity mask: how far (x the unmasked amplitude) textured cells may take the budget flat ones give up (1 = not re-spent)")
+      ->capture_default_str();
+  embed->add_option("--luminance-masking", emb->luminance_masking,
+                    "Activity mask: the most a dark or bright background may raise a cell's limit (1 = none)")
+      ->capture_default_str();
+  embed->add_option("--mask-flat", emb->mask_flat, "Activity mask: a flat mid-grey cell's limit, in luma levels")
+      ->capture_default_str();
+  embed->add_option("--grid", emb->grid, "Lattice: 16 or 32 cells a side (0 = by frame size, as generated videos)")
+      ->capture_default_str();
   embed->add_option("--crf", emb->crf, "x264 CRF of the output")->capture_default_str();
   embed->add_flag("--copy", emb->copy, "Write the video unmarked through the same encoder (a reference for PSNR)");
   embed->callback([emb] {
