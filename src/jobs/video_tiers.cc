@@ -131,6 +131,7 @@ Expected<TierPreset> parse_tier(const nlohmann::json& item, int64_t default_vae_
   }
   tier.step_cache_start = item.value("step_cache_start", tier.step_cache_start);
   tier.step_cache_end = item.value("step_cache_end", tier.step_cache_end);
+  tier.step_cache_stagger = item.value("step_cache_stagger", tier.step_cache_stagger);
   tier.vae_mem_budget = default_vae_budget;
   if (Status s = parse_vae_budget(item, "tier \"" + tier.name + "\": ", &tier.vae_mem_budget); !s) return s;
   return tier;

@@ -87,7 +87,7 @@ nlohmann::json stats_json(const VideoRunStats& s, const VideoArgs& args) {
           {"step_cache_uncond", args.gen.step_cache_uncond}, {"step_cache_cond", args.gen.step_cache_cond},
           {"step_cache_uncond_max_skips", args.gen.step_cache_uncond_max_skips},
           {"step_cache_cfg", args.gen.step_cache_cfg}, {"step_cache_start", args.gen.step_cache_start},
-          {"step_cache_end", args.gen.step_cache_end}, {"attention", s.attention}, {"attention_tile_fraction", s.attention_fraction},
+          {"step_cache_end", args.gen.step_cache_end}, {"step_cache_stagger", args.gen.step_cache_stagger}, {"attention", s.attention}, {"attention_tile_fraction", s.attention_fraction},
           {"attention_rest", s.attention_rest}, {"attention_pooled_fraction", s.attention_pooled_fraction},
           {"text_encode_seconds", s.text_encode_seconds}, {"denoise_seconds", s.denoise_seconds},
           {"seconds_per_step", s.seconds_per_step}, {"vae_decode_seconds", s.vae_decode_seconds},

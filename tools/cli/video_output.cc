@@ -77,6 +77,9 @@ void VideoSettingsFlags::add_to(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--step-cache-end", step_cache_end, "Skip passes only before this fraction of the steps")
       ->capture_default_str();
+  cmd->add_flag("--step-cache-stagger", step_cache_stagger,
+                "The unconditional branch starts skipping one step later (with --step-cache-max-skips 1 the two "
+                "branches skip on alternate steps)");
 }
 
 Status VideoSettingsFlags::apply_model_defaults(const std::string& model_dir) {
@@ -144,6 +147,7 @@ Status VideoSettingsFlags::apply(video::VideoRequest& r) const {
   }
   r.step_cache_start = step_cache_start;
   r.step_cache_end = step_cache_end;
+  r.step_cache_stagger = step_cache_stagger;
   return Status::ok();
 }
 

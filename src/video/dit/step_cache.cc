@@ -50,7 +50,7 @@ bool StepCacheStream::should_skip(const float* m, int64_t n, bool force_compute,
     accumulated_ += last_rel_;
     const bool capped = config_.max_skips > 0 && skips_in_row_ >= config_.max_skips;
     // Extrapolation needs two computed passes: until then the blocks run.
-    const bool history = config_.mode == StepCacheMode::kReuse || has_previous_;
+    const bool history = (config_.mode == StepCacheMode::kReuse || has_previous_) && run_ >= config_.min_run;
     // A delta stream needs its base's residual of this very call (the base runs first each step).
     const bool base_ready = base_ == nullptr || (base_->calls() == calls() + 1 && base_->applied().size() == size);
     skip = !force_compute && !capped && history && base_ready && accumulated_ < config_.threshold;
@@ -144,6 +144,8 @@ StepCacheStream* StepCache::stream(int index) {
     const bool uncond = streams_.size() % 2 == 1;
     c.threshold *= uncond ? c.uncond_scale : c.cond_scale;
     if (uncond && c.uncond_max_skips >= 0) c.max_skips = c.uncond_max_skips;
+    // Stagger: one computed call more than the history needs (reuse 1, extrapolation 2, quadratic 2).
+    if (uncond && c.stagger) c.min_run = (c.mode == StepCacheMode::kReuse ? 1 : 2) + 1;
     streams_.emplace_back(c);
     if (uncond && c.cfg_delta) streams_.back().set_delta_base(&streams_[streams_.size() - 2]);
   }

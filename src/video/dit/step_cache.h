@@ -20,7 +20,9 @@
 // unconditional streams cache the DIFFERENCE of their residual from the conditional stream's of the
 // same step (FasterCache's CFG cache at the residual): a skipped unconditional call adds the
 // conditional call's residual of this step (computed or itself cached) plus the reused or
-// extrapolated difference, so the part both branches share is never stale. The steps a generation
+// extrapolated difference, so the part both branches share is never stale. With stagger the
+// unconditional streams compute one more call before their first skip, so that under max_skips 1
+// the two branches skip on alternate steps (one exact branch in every step). The steps a generation
 // may skip at all are a window of the sampler's steps (start, end: allows_skip). No polynomial
 // rescaling of rel: the threshold is chosen per tier from the measured passes-saved vs PSNR curve
 // (scripts/video-quality-sweep, docs/PERFORMANCE.md "Video speed modes").
@@ -47,6 +49,8 @@ struct StepCacheConfig {
   int uncond_max_skips = -1;                       // the unconditional streams' cap; -1: max_skips
   bool cfg_delta = false;                          // unconditional streams cache (uncond - cond) residuals
   double start = 0.0, end = 1.0;                   // fractions of the steps: skipping only in [start, end)
+  bool stagger = false;                            // unconditional streams first skip one call later
+  int min_run = 0;                                 // computed calls before a stream's first skip (set per stream)
 
   // Whether sampler step `step` of `steps` (0-based) lies in the window where passes may be skipped.
   bool allows_skip(int step, int steps) const;

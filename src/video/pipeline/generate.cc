@@ -131,6 +131,7 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
   cache_config.cfg_delta = request.step_cache_cfg_delta;
   cache_config.start = request.step_cache_start;
   cache_config.end = request.step_cache_end;
+  cache_config.stagger = request.step_cache_stagger;
   StepCache cache(cache_config);
   int step = 0;
   auto model_fn = [&](const float* x, float timestep, float* v_out) -> Status {

@@ -258,6 +258,30 @@ TEST(StepCache, PerBranchScalesAndCaps) {
   EXPECT_EQ(capped, (std::vector<bool>{false, true, false, true, false}));
 }
 
+// Stagger: under max_skips 1 the unconditional stream computes one more call first, so the two
+// branches skip on alternate calls and every step has one computed branch.
+TEST(StepCache, StaggerPutsTheBranchesSkipsOnAlternateSteps) {
+  StepCacheConfig config;
+  config.threshold = 10.0;
+  config.max_skips = 1;
+  config.mode = StepCacheMode::kExtrapolate;
+  config.stagger = true;
+  StepCache cache(config);
+  std::vector<bool> cond, uncond;
+  for (int i = 0; i < 9; ++i) {
+    cond.push_back(call(*cache.stream(0), 1000.0f - 100 * i, 1).first);
+    uncond.push_back(call(*cache.stream(1), 1000.0f - 100 * i, 1).first);
+  }
+  EXPECT_EQ(cond, (std::vector<bool>{false, false, true, false, true, false, true, false, true}));
+  EXPECT_EQ(uncond, (std::vector<bool>{false, false, false, true, false, true, false, true, false}));
+  config.stagger = false;
+  StepCache together(config);
+  for (int i = 0; i < 3; ++i) {
+    call(*together.stream(0), 1000.0f - 100 * i, 1);
+    EXPECT_EQ(call(*together.stream(1), 1000.0f - 100 * i, 1).first, i == 2) << "without stagger the same steps";
+  }
+}
+
 TEST(StepCacheConfig, TheWindowRoundsToSteps) {
   StepCacheConfig c;
   for (int step = 0; step < 30; ++step) EXPECT_TRUE(c.allows_skip(step, 30)) << step;
