@@ -54,6 +54,15 @@ Status check_tier(const TierPreset& tier, const VideoServiceConfig& config) {
   if (!(tier.step_cache_uncond >= 0 && tier.step_cache_uncond <= 100)) {
     return invalid_argument(where + "step_cache_uncond must be in [0, 100]");
   }
+  if (!(tier.step_cache_cond >= 0 && tier.step_cache_cond <= 100)) {
+    return invalid_argument(where + "step_cache_cond must be in [0, 100]");
+  }
+  if (tier.step_cache_uncond_max_skips < -1 || tier.step_cache_uncond_max_skips > 1000) {
+    return invalid_argument(where + "step_cache_uncond_max_skips must be in [-1, 1000]");
+  }
+  if (!(tier.step_cache_start >= 0 && tier.step_cache_start <= tier.step_cache_end && tier.step_cache_end <= 1)) {
+    return invalid_argument(where + "step_cache_start / step_cache_end need 0 <= start <= end <= 1");
+  }
   return Status::ok();
 }
 
@@ -108,11 +117,21 @@ Expected<TierPreset> parse_tier(const nlohmann::json& item, int64_t default_vae_
   tier.step_cache = item.value("step_cache", tier.step_cache);
   if (item.contains("step_cache_mode")) {
     auto mode = video::parse_step_cache_mode(item.value("step_cache_mode", ""));
-    if (!mode) return invalid_argument("tier \"" + tier.name + "\": step_cache_mode must be reuse or extrapolate");
+    if (!mode) return invalid_argument("tier \"" + tier.name + "\": step_cache_mode must be reuse, extrapolate or quadratic");
     tier.step_cache_mode = *mode;
   }
   tier.step_cache_max_skips = item.value("step_cache_max_skips", tier.step_cache_max_skips);
   tier.step_cache_uncond = item.value("step_cache_uncond", tier.step_cache_uncond);
+  tier.step_cache_cond = item.value("step_cache_cond", tier.step_cache_cond);
+  tier.step_cache_uncond_max_skips = item.value("step_cache_uncond_max_skips", tier.step_cache_uncond_max_skips);
+  if (item.contains("step_cache_cfg")) {
+    const std::string cfg = item.value("step_cache_cfg", "");
+    if (cfg != "own" && cfg != "delta") return invalid_argument("tier \"" + tier.name + "\": step_cache_cfg must be own or delta");
+    tier.step_cache_cfg_delta = cfg == "delta";
+  }
+  tier.step_cache_start = item.value("step_cache_start", tier.step_cache_start);
+  tier.step_cache_end = item.value("step_cache_end", tier.step_cache_end);
+  tier.step_cache_stagger = item.value("step_cache_stagger", tier.step_cache_stagger);
   tier.vae_mem_budget = default_vae_budget;
   if (Status s = parse_vae_budget(item, "tier \"" + tier.name + "\": ", &tier.vae_mem_budget); !s) return s;
   return tier;

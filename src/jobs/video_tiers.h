@@ -8,10 +8,17 @@
 //               "sampler": "unipc", "cfg": 5.0, "shift": 5.0, "concurrency": 1, "priority": 3,
 //               "attention": "dense", "attention_tile": [4, 4, 4], "attention_window": [3, 3, 3],
 //               "attention_keep": 0.25, "attention_rest": "drop", "attention_warmup": 0, "step_cache": 0,
-//               "step_cache_mode": "reuse", "step_cache_max_skips": 0, "step_cache_uncond": 1, "vae_mem_budget": "4GiB"}, ...]}
+//               "step_cache_mode": "reuse", "step_cache_max_skips": 0, "step_cache_uncond": 1,
+//               "step_cache_cond": 1, "step_cache_uncond_max_skips": -1, "step_cache_cfg": "own",
+//               "step_cache_start": 0, "step_cache_end": 1, "step_cache_stagger": false,
+//               "vae_mem_budget": "4GiB"}, ...]}
 // (attention: dense | sliding-tile | block-sparse, ops/attention_tiled.h; step_cache: the step-caching
-// threshold, 0 = off, step_cache_mode reuse | extrapolate, step_cache_max_skips the most skipped passes
-// in a row (0 = no cap), step_cache_uncond the unconditional branch's threshold / step_cache,
+// threshold, 0 = off, step_cache_mode reuse | extrapolate | quadratic, step_cache_max_skips the most
+// skipped passes in a row (0 = no cap), step_cache_uncond / _cond each branch's threshold / step_cache,
+// step_cache_uncond_max_skips the unconditional branch's own cap (-1 = step_cache_max_skips),
+// step_cache_cfg own | delta (a skipped unconditional pass adds the conditional residual of the step
+// plus the cached difference), step_cache_start / _end the fractions of the steps that may skip,
+// step_cache_stagger: the unconditional branch starts skipping one step later,
 // video/dit/step_cache.h; vae_mem_budget: the VAE decode's memory budget, a size
 // such as "4GiB" or a byte count, "" / 0 = untiled, video/vae/vae_memory.h — a "vae_mem_budget" at the
 // root is every tier's default.)
@@ -46,6 +53,11 @@ struct TierPreset {
   video::StepCacheMode step_cache_mode = video::StepCacheMode::kReuse;
   int step_cache_max_skips = 0;     // most skipped passes in a row, 0 = no cap
   double step_cache_uncond = 1.0;   // the unconditional branch's threshold / step_cache
+  double step_cache_cond = 1.0;     // the conditional branch's threshold / step_cache (0: never skipped)
+  int step_cache_uncond_max_skips = -1;  // the unconditional branch's cap, -1 = step_cache_max_skips
+  bool step_cache_cfg_delta = false;     // "step_cache_cfg": "delta"
+  double step_cache_start = 0, step_cache_end = 1;  // fractions of the steps where passes may be skipped
+  bool step_cache_stagger = false;  // the unconditional branch skips on the steps between the conditional one's
   int64_t vae_mem_budget = 0; // the VAE decode's memory budget in bytes, 0 = untiled
 };
 

@@ -63,6 +63,12 @@ Expected<video::VideoRequest> to_video_request(const JobRecord& job, const Video
     request.step_cache_mode = tier->step_cache_mode;
     request.step_cache_max_skips = tier->step_cache_max_skips;
     request.step_cache_uncond = tier->step_cache_uncond;
+    request.step_cache_cond = tier->step_cache_cond;
+    request.step_cache_uncond_max_skips = tier->step_cache_uncond_max_skips;
+    request.step_cache_cfg_delta = tier->step_cache_cfg_delta;
+    request.step_cache_start = tier->step_cache_start;
+    request.step_cache_end = tier->step_cache_end;
+    request.step_cache_stagger = tier->step_cache_stagger;
     request.vae_mem_budget = tier->vae_mem_budget;
   }
   return request;

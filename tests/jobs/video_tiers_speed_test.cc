@@ -12,7 +12,9 @@ TEST(VideoTiersSpeed, AttentionAndStepCacheAreReadPerTier) {
       {"name": "a"},
       {"name": "b", "attention": "sliding-tile", "attention_tile": [2, 4, 8], "attention_window": [1, 3, 5],
        "attention_warmup": 0.25, "step_cache": 0.15,
-       "step_cache_mode": "extrapolate", "step_cache_max_skips": 1, "step_cache_uncond": 2.5},
+       "step_cache_mode": "extrapolate", "step_cache_max_skips": 1, "step_cache_uncond": 2.5,
+       "step_cache_cond": 0.5, "step_cache_uncond_max_skips": 3, "step_cache_cfg": "delta",
+       "step_cache_start": 0.1, "step_cache_end": 0.9},
       {"name": "c", "attention": "block-sparse", "attention_keep": 0.4, "attention_rest": "pooled"}]})");
   ASSERT_TRUE(config) << config.error().to_string();
   const TierPreset* a = config->find_tier("a");
@@ -29,6 +31,16 @@ TEST(VideoTiersSpeed, AttentionAndStepCacheAreReadPerTier) {
   EXPECT_EQ(a->step_cache_mode, video::StepCacheMode::kReuse);
   EXPECT_EQ(a->step_cache_max_skips, 0);
   EXPECT_DOUBLE_EQ(a->step_cache_uncond, 1.0);
+  EXPECT_DOUBLE_EQ(b->step_cache_cond, 0.5);
+  EXPECT_EQ(b->step_cache_uncond_max_skips, 3);
+  EXPECT_TRUE(b->step_cache_cfg_delta);
+  EXPECT_DOUBLE_EQ(b->step_cache_start, 0.1);
+  EXPECT_DOUBLE_EQ(b->step_cache_end, 0.9);
+  EXPECT_DOUBLE_EQ(a->step_cache_cond, 1.0);
+  EXPECT_EQ(a->step_cache_uncond_max_skips, -1);
+  EXPECT_FALSE(a->step_cache_cfg_delta);
+  EXPECT_DOUBLE_EQ(a->step_cache_start, 0.0);
+  EXPECT_DOUBLE_EQ(a->step_cache_end, 1.0);
   EXPECT_DOUBLE_EQ(b->attention_warmup, 0.25);
   EXPECT_EQ(a->attention_warmup, 0.0);
   const TierPreset* c = config->find_tier("c");
@@ -51,6 +63,11 @@ TEST(VideoTiersSpeed, BadSpeedSettingsAreRefused) {
                           R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_mode": "taylor"}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_max_skips": -1}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_uncond": -2}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_cond": -1}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_uncond_max_skips": -2}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_cfg": "both"}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_start": 0.6, "step_cache_end": 0.5}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_end": 1.5}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "attention_warmup": 1.5}]})"}) {
     auto config = parse_video_service_config(bad);
     EXPECT_FALSE(config) << bad;

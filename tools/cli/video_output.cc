@@ -58,12 +58,28 @@ void VideoSettingsFlags::add_to(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--step-cache", step_cache, "Step caching threshold (accumulated relative change; 0 = off)")
       ->capture_default_str();
-  cmd->add_option("--step-cache-mode", step_cache_mode, "A skipped pass: reuse | extrapolate the blocks' residual")
+  cmd->add_option("--step-cache-mode", step_cache_mode, "A skipped pass: reuse | extrapolate (linear) | quadratic the blocks' residual")
       ->capture_default_str();
   cmd->add_option("--step-cache-max-skips", step_cache_max_skips, "Most consecutive skipped passes (0 = no cap)")
       ->capture_default_str();
   cmd->add_option("--step-cache-uncond", step_cache_uncond, "The unconditional branch's threshold / --step-cache")
       ->capture_default_str();
+  cmd->add_option("--step-cache-cond", step_cache_cond, "The conditional branch's threshold / --step-cache (0: never skipped)")
+      ->capture_default_str();
+  cmd->add_option("--step-cache-uncond-max-skips", step_cache_uncond_max_skips,
+                  "The unconditional branch's most consecutive skips (-1: --step-cache-max-skips)")
+      ->capture_default_str();
+  cmd->add_option("--step-cache-cfg", step_cache_cfg,
+                  "A skipped unconditional pass: own (its cached residual) | delta (this step's conditional "
+                  "residual + the cached difference)")
+      ->capture_default_str();
+  cmd->add_option("--step-cache-start", step_cache_start, "Skip passes only from this fraction of the steps on")
+      ->capture_default_str();
+  cmd->add_option("--step-cache-end", step_cache_end, "Skip passes only before this fraction of the steps")
+      ->capture_default_str();
+  cmd->add_flag("--step-cache-stagger", step_cache_stagger,
+                "The unconditional branch starts skipping one step later (with --step-cache-max-skips 1 the two "
+                "branches skip on alternate steps)");
 }
 
 Status VideoSettingsFlags::apply_model_defaults(const std::string& model_dir) {
@@ -108,7 +124,7 @@ Status VideoSettingsFlags::apply(video::VideoRequest& r) const {
   if (!(step_cache >= 0.0 && step_cache <= 10.0)) return invalid_argument("--step-cache must be in [0, 10] (0 = off)");
   r.step_cache = step_cache;
   auto cache_mode = video::parse_step_cache_mode(step_cache_mode);
-  if (!cache_mode) return invalid_argument("--step-cache-mode must be reuse or extrapolate, not \"" + step_cache_mode + "\"");
+  if (!cache_mode) return invalid_argument("--step-cache-mode must be reuse, extrapolate or quadratic, not \"" + step_cache_mode + "\"");
   r.step_cache_mode = *cache_mode;
   if (step_cache_max_skips < 0 || step_cache_max_skips > 1000) {
     return invalid_argument("--step-cache-max-skips must be in [0, 1000] (0 = no cap)");
@@ -116,6 +132,22 @@ Status VideoSettingsFlags::apply(video::VideoRequest& r) const {
   r.step_cache_max_skips = step_cache_max_skips;
   if (!(step_cache_uncond >= 0.0 && step_cache_uncond <= 100.0)) return invalid_argument("--step-cache-uncond must be in [0, 100]");
   r.step_cache_uncond = step_cache_uncond;
+  if (!(step_cache_cond >= 0.0 && step_cache_cond <= 100.0)) return invalid_argument("--step-cache-cond must be in [0, 100]");
+  r.step_cache_cond = step_cache_cond;
+  if (step_cache_uncond_max_skips < -1 || step_cache_uncond_max_skips > 1000) {
+    return invalid_argument("--step-cache-uncond-max-skips must be in [-1, 1000] (-1 = --step-cache-max-skips)");
+  }
+  r.step_cache_uncond_max_skips = step_cache_uncond_max_skips;
+  if (step_cache_cfg != "own" && step_cache_cfg != "delta") {
+    return invalid_argument("--step-cache-cfg must be own or delta, not \"" + step_cache_cfg + "\"");
+  }
+  r.step_cache_cfg_delta = step_cache_cfg == "delta";
+  if (!(step_cache_start >= 0.0 && step_cache_start <= step_cache_end && step_cache_end <= 1.0)) {
+    return invalid_argument("--step-cache-start / --step-cache-end need 0 <= start <= end <= 1");
+  }
+  r.step_cache_start = step_cache_start;
+  r.step_cache_end = step_cache_end;
+  r.step_cache_stagger = step_cache_stagger;
   return Status::ok();
 }
 

@@ -50,6 +50,11 @@ struct VideoSettingsFlags {
   std::string step_cache_mode = "reuse";  // --step-cache-mode reuse | extrapolate
   int step_cache_max_skips = 0;         // --step-cache-max-skips, 0 = no cap
   double step_cache_uncond = 1.0;       // --step-cache-uncond: the unconditional branch's threshold / --step-cache
+  double step_cache_cond = 1.0;         // --step-cache-cond: the conditional branch's threshold / --step-cache
+  int step_cache_uncond_max_skips = -1;  // --step-cache-uncond-max-skips, -1 = --step-cache-max-skips
+  std::string step_cache_cfg = "own";   // --step-cache-cfg own | delta: what a skipped uncond pass adds
+  double step_cache_start = 0.0, step_cache_end = 1.0;  // --step-cache-start / -end: fractions of the steps
+  bool step_cache_stagger = false;      // --step-cache-stagger: the branches skip on alternate steps
   CLI::Option* size_opt = nullptr;  // set by add_to: was the flag given?
   CLI::Option* frames_opt = nullptr;
   CLI::Option* steps_opt = nullptr;
@@ -59,7 +64,9 @@ struct VideoSettingsFlags {
 
   // Adds --size --frames --steps --sampler --shift --cfg (defaults: the values set before the call)
   // and the speed flags --attention --attention-tile --attention-window --attention-keep --attention-rest
-  // --attention-warmup --step-cache --step-cache-mode --step-cache-max-skips --step-cache-uncond.
+  // --attention-warmup --step-cache --step-cache-mode --step-cache-max-skips --step-cache-uncond
+  // --step-cache-cond --step-cache-uncond-max-skips --step-cache-cfg --step-cache-start --step-cache-end
+  // --step-cache-stagger.
   void add_to(CLI::App* cmd);
   // After parsing: the model folder's generation_config.json (if any) replaces the values of the
   // flags that were not given on the command line; a malformed file is an error.

@@ -8,13 +8,33 @@
 namespace frugal::video {
 
 const char* step_cache_mode_name(StepCacheMode mode) {
-  return mode == StepCacheMode::kExtrapolate ? "extrapolate" : "reuse";
+  switch (mode) {
+    case StepCacheMode::kExtrapolate: return "extrapolate";
+    case StepCacheMode::kQuadratic: return "quadratic";
+    case StepCacheMode::kReuse: break;
+  }
+  return "reuse";
 }
 
 std::optional<StepCacheMode> parse_step_cache_mode(const std::string& name) {
   if (name == "reuse") return StepCacheMode::kReuse;
   if (name == "extrapolate") return StepCacheMode::kExtrapolate;
+  if (name == "quadratic") return StepCacheMode::kQuadratic;
   return std::nullopt;
+}
+
+bool StepCacheConfig::allows_skip(int step, int steps) const {
+  if (steps <= 0) return false;
+  // The window's first and end steps, rounded to the nearest step (0.1 of 30 steps = step 3).
+  const int first = static_cast<int>(std::lround(start * steps));
+  const int stop = static_cast<int>(std::lround(end * steps));
+  return step >= first && step < stop;
+}
+
+void StepCacheStream::set_delta_base(StepCacheStream* base) {
+  CHECK(base != nullptr && base != this, "StepCacheStream: a delta base is another stream");
+  base_ = base;
+  base->keep_applied_ = true;
 }
 
 bool StepCacheStream::should_skip(const float* m, int64_t n, bool force_compute, float timestep) {
@@ -30,11 +50,14 @@ bool StepCacheStream::should_skip(const float* m, int64_t n, bool force_compute,
     accumulated_ += last_rel_;
     const bool capped = config_.max_skips > 0 && skips_in_row_ >= config_.max_skips;
     // Extrapolation needs two computed passes: until then the blocks run.
-    const bool history = config_.mode != StepCacheMode::kExtrapolate || has_previous_;
-    skip = !force_compute && !capped && history && accumulated_ < config_.threshold;
+    const bool history = (config_.mode == StepCacheMode::kReuse || has_previous_) && run_ >= config_.min_run;
+    // A delta stream needs its base's residual of this very call (the base runs first each step).
+    const bool base_ready = base_ == nullptr || (base_->calls() == calls() + 1 && base_->applied().size() == size);
+    skip = !force_compute && !capped && history && base_ready && accumulated_ < config_.threshold;
   }
   prev_m_.assign(m, m + n);
   timestep_ = timestep;
+  last_skipped_ = skip;
   if (skip) {
     ++skipped_;
     ++skips_in_row_;
@@ -46,21 +69,51 @@ bool StepCacheStream::should_skip(const float* m, int64_t n, bool force_compute,
   return skip;
 }
 
-void StepCacheStream::apply_residual(float* x, int64_t n) const {
+void StepCacheStream::apply_residual(float* x, int64_t n) {
   CHECK(has_residual_ && residual_.size() == static_cast<size_t>(n), "StepCacheStream: no residual of this size");
-  const float* r1 = residual_.data();
-  if (config_.mode == StepCacheMode::kExtrapolate && has_previous_ && t1_ != t0_) {
-    // r(t) ~ r1 + (r1 - r0) / (t1 - t0) * (t - t1)
-    const float k = (timestep_ - t1_) / (t1_ - t0_);
-    const float* r0 = previous_.data();
-    for (int64_t i = 0; i < n; ++i) x[i] += r1[i] + k * (r1[i] - r0[i]);
-    return;
+  // What this call adds: the base's residual of this step (delta streams) + r, r by mode.
+  const float* base = nullptr;
+  if (base_ != nullptr) {
+    CHECK(base_->applied().size() == static_cast<size_t>(n), "StepCacheStream: the delta base did not run first");
+    base = base_->applied().data();
   }
-  for (int64_t i = 0; i < n; ++i) x[i] += r1[i];
+  float* keep = nullptr;
+  if (keep_applied_) {
+    applied_.resize(static_cast<size_t>(n));
+    keep = applied_.data();
+  }
+  // r(t): reuse r1; linear r1 + (r1 - r0) k through (t1, r1), (t0, r0); quadratic: the Lagrange
+  // weights of the parabola through those and (t2, r2).
+  const float* r1 = residual_.data();
+  const float* r0 = previous_.data();
+  const float* r2 = previous2_.data();
+  const double t = timestep_, t1 = t1_, t0 = t0_, t2 = t2_;
+  const bool quadratic = config_.mode == StepCacheMode::kQuadratic && has_previous2_ && t1 != t0 && t0 != t2 && t1 != t2;
+  const bool linear = !quadratic && config_.mode != StepCacheMode::kReuse && has_previous_ && t1 != t0;
+  const float k = linear ? (timestep_ - t1_) / (t1_ - t0_) : 0.0f;  // in float, as before kQuadratic
+  float w1 = 1, w0 = 0, w2 = 0;
+  if (quadratic) {
+    w1 = static_cast<float>((t - t0) * (t - t2) / ((t1 - t0) * (t1 - t2)));
+    w0 = static_cast<float>((t - t1) * (t - t2) / ((t0 - t1) * (t0 - t2)));
+    w2 = static_cast<float>((t - t1) * (t - t0) / ((t2 - t1) * (t2 - t0)));
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    float r = r1[i];
+    if (linear) r = r1[i] + k * (r1[i] - r0[i]);
+    if (quadratic) r = w1 * r1[i] + w0 * r0[i] + w2 * r2[i];
+    if (base != nullptr) r += base[i];
+    if (keep != nullptr) keep[i] = r;
+    x[i] += r;
+  }
 }
 
 void StepCacheStream::save_input(const float* x, int64_t n) {
-  if (config_.mode == StepCacheMode::kExtrapolate && has_residual_) {
+  if (config_.mode != StepCacheMode::kReuse && has_residual_) {
+    if (config_.mode == StepCacheMode::kQuadratic && has_previous_) {
+      std::swap(previous2_, previous_);
+      t2_ = t0_;
+      has_previous2_ = true;
+    }
     std::swap(previous_, residual_);
     t0_ = t1_;
     has_previous_ = true;
@@ -73,8 +126,14 @@ void StepCacheStream::save_input(const float* x, int64_t n) {
 void StepCacheStream::save_residual(const float* x, int64_t n) {
   CHECK(residual_.size() == static_cast<size_t>(n), "StepCacheStream: save_input first");
   for (int64_t i = 0; i < n; ++i) residual_[static_cast<size_t>(i)] = x[i] - residual_[static_cast<size_t>(i)];
+  if (base_ != nullptr) {  // cfg_delta: keep what this branch adds beyond the base's residual of this step
+    const std::vector<float>& base = base_->applied();
+    CHECK(base.size() == residual_.size() && base_->calls() == calls(), "StepCacheStream: the delta base did not run first");
+    for (size_t i = 0; i < base.size(); ++i) residual_[i] -= base[i];
+  }
   has_residual_ = true;
   has_previous_ = has_previous_ && previous_.size() == residual_.size();
+  has_previous2_ = has_previous2_ && has_previous_ && previous2_.size() == residual_.size();
 }
 
 StepCacheStream* StepCache::stream(int index) {
@@ -82,8 +141,13 @@ StepCacheStream* StepCache::stream(int index) {
   CHECK(index >= 0, "StepCache: negative stream");
   while (static_cast<int>(streams_.size()) <= index) {
     StepCacheConfig c = config_;
-    if (streams_.size() % 2 == 1) c.threshold *= c.uncond_scale;
+    const bool uncond = streams_.size() % 2 == 1;
+    c.threshold *= uncond ? c.uncond_scale : c.cond_scale;
+    if (uncond && c.uncond_max_skips >= 0) c.max_skips = c.uncond_max_skips;
+    // Stagger: one computed call more than the history needs (reuse 1, extrapolation 2, quadratic 2).
+    if (uncond && c.stagger) c.min_run = (c.mode == StepCacheMode::kReuse ? 1 : 2) + 1;
     streams_.emplace_back(c);
+    if (uncond && c.cfg_delta) streams_.back().set_delta_base(&streams_[streams_.size() - 2]);
   }
   return &streams_[static_cast<size_t>(index)];
 }

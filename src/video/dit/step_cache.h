@@ -11,9 +11,19 @@
 //   kExtrapolate: r1 + (r1 - r0) * (t - t1) / (t1 - t0), first order in the timestep t through the
 //                 last two computed passes (t1, r1), (t0, r0) (TaylorSeer / FORA); r1 while only one
 //                 pass has been computed.
+//   kQuadratic:   the parabola in t through the last three computed passes (TaylorSeer's second
+//                 order); kExtrapolate's line while only two have been computed.
 // The first call of a stream and any call with force_compute set always run. One stream per
 // distinct forward sequence (with CFG: even index conditional, odd index unconditional; the
-// unconditional streams use threshold * uncond_scale), one StepCache per generation. No polynomial
+// conditional streams use threshold * cond_scale, the unconditional ones threshold * uncond_scale
+// and their own cap uncond_max_skips), one StepCache per generation. With cfg_delta the
+// unconditional streams cache the DIFFERENCE of their residual from the conditional stream's of the
+// same step (FasterCache's CFG cache at the residual): a skipped unconditional call adds the
+// conditional call's residual of this step (computed or itself cached) plus the reused or
+// extrapolated difference, so the part both branches share is never stale. With stagger the
+// unconditional streams compute one more call before their first skip, so that under max_skips 1
+// the two branches skip on alternate steps (one exact branch in every step). The steps a generation
+// may skip at all are a window of the sampler's steps (start, end: allows_skip). No polynomial
 // rescaling of rel: the threshold is chosen per tier from the measured passes-saved vs PSNR curve
 // (scripts/video-quality-sweep, docs/PERFORMANCE.md "Video speed modes").
 #pragma once
@@ -26,15 +36,24 @@
 
 namespace frugal::video {
 
-enum class StepCacheMode { kReuse, kExtrapolate };
+enum class StepCacheMode { kReuse, kExtrapolate, kQuadratic };
 const char* step_cache_mode_name(StepCacheMode mode);
-std::optional<StepCacheMode> parse_step_cache_mode(const std::string& name);  // "reuse" | "extrapolate"
+std::optional<StepCacheMode> parse_step_cache_mode(const std::string& name);  // "reuse" | "extrapolate" | "quadratic"
 
 struct StepCacheConfig {
   double threshold = 0;                            // accumulated relative change; 0 = off
   StepCacheMode mode = StepCacheMode::kReuse;
   int max_skips = 0;                               // most consecutive skipped calls per stream; 0 = no cap
   double uncond_scale = 1.0;                       // the unconditional streams' threshold / threshold
+  double cond_scale = 1.0;                         // the conditional streams' threshold / threshold (0: never skip)
+  int uncond_max_skips = -1;                       // the unconditional streams' cap; -1: max_skips
+  bool cfg_delta = false;                          // unconditional streams cache (uncond - cond) residuals
+  double start = 0.0, end = 1.0;                   // fractions of the steps: skipping only in [start, end)
+  bool stagger = false;                            // unconditional streams first skip one call later
+  int min_run = 0;                                 // computed calls before a stream's first skip (set per stream)
+
+  // Whether sampler step `step` of `steps` (0-based) lies in the window where passes may be skipped.
+  bool allows_skip(int step, int steps) const;
 };
 
 class StepCacheStream {
@@ -47,9 +66,18 @@ class StepCacheStream {
   bool should_skip(const float* m, int64_t n, bool force_compute, float timestep = 0.0f);
   // Skipped call: x[i] += the residual of this call (by mode, at the timestep should_skip saw).
   // Computed call: save_input before the blocks, save_residual after.
-  void apply_residual(float* x, int64_t n) const;
+  void apply_residual(float* x, int64_t n);
   void save_input(const float* x, int64_t n);
   void save_residual(const float* x, int64_t n);  // residual = x - saved input
+
+  // cfg_delta: this (unconditional) stream caches its residual minus `base`'s residual of the same
+  // call; base (the conditional stream of the same expert) must be called first in every step and
+  // keeps the residual it added (`applied`).
+  void set_delta_base(StepCacheStream* base);
+  // The residual the last call added to x (computed or cached); empty until a call completes,
+  // and only kept by a delta base.
+  const std::vector<float>& applied() const { return last_skipped_ ? applied_ : residual_; }
+  int calls() const { return run_ + skipped_; }
 
   int passes_run() const { return run_; }
   int passes_skipped() const { return skipped_; }
@@ -59,13 +87,17 @@ class StepCacheStream {
   StepCacheConfig config_;
   double accumulated_ = 0;
   double last_rel_ = 0;
-  bool has_residual_ = false, has_previous_ = false;
+  bool has_residual_ = false, has_previous_ = false, has_previous2_ = false;
   int run_ = 0, skipped_ = 0, skips_in_row_ = 0;
+  bool keep_applied_ = false, last_skipped_ = false;
+  StepCacheStream* base_ = nullptr;         // cfg_delta: the conditional stream of the same step
   float timestep_ = 0;                      // this call's
-  float t1_ = 0, t0_ = 0;                   // timesteps of residual_ and previous_
+  float t1_ = 0, t0_ = 0, t2_ = 0;          // timesteps of residual_, previous_ and previous2_
   std::vector<float> prev_m_;               // [n]
   std::vector<float> residual_;             // [n] saved input, then blocks' output - input
   std::vector<float> previous_;             // [n] the computed residual before residual_
+  std::vector<float> previous2_;            // [n] kQuadratic: the one before previous_
+  std::vector<float> applied_;              // [n] delta base: the residual a skipped call added
 };
 
 // The streams of one generation: stream(i) for forward sequence i (even: conditional, odd:

@@ -126,6 +126,12 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
   cache_config.mode = request.step_cache_mode;
   cache_config.max_skips = request.step_cache_max_skips;
   cache_config.uncond_scale = request.step_cache_uncond;
+  cache_config.cond_scale = request.step_cache_cond;
+  cache_config.uncond_max_skips = request.step_cache_uncond_max_skips;
+  cache_config.cfg_delta = request.step_cache_cfg_delta;
+  cache_config.start = request.step_cache_start;
+  cache_config.end = request.step_cache_end;
+  cache_config.stagger = request.step_cache_stagger;
   StepCache cache(cache_config);
   int step = 0;
   auto model_fn = [&](const float* x, float timestep, float* v_out) -> Status {
@@ -135,7 +141,8 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
     const size_t e = n_experts == 2 && timestep < request.expert_boundary * 1000.0f ? 1 : 0;
     WanDit& dit = *model_->dits[e];
     dit.set_attention(step < dense_steps ? dense_attention : request.attention);
-    const bool last = step >= request.steps - 1;  // the last step always runs the blocks
+    // The last step always runs the blocks, and so does every step outside the cache's window.
+    const bool last = step >= request.steps - 1 || !cache_config.allows_skip(step, request.steps);
     StepCacheStream* cond_cache = cache.stream(static_cast<int>(2 * e));
     if (Status s = dit.forward_embedded(x, T, H, W, pos_embedded[e].data(), timestep, v_out, pool, cond_cache, last); !s) {
       return s;

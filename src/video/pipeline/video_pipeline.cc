@@ -67,6 +67,13 @@ Status VideoPipeline::validate(const VideoRequest& r) const {
   if (!(r.step_cache_uncond >= 0.0 && r.step_cache_uncond <= 100.0)) {
     return invalid_argument("step_cache_uncond: must be in [0, 100]");
   }
+  if (!(r.step_cache_cond >= 0.0 && r.step_cache_cond <= 100.0)) return invalid_argument("step_cache_cond: must be in [0, 100]");
+  if (r.step_cache_uncond_max_skips < -1 || r.step_cache_uncond_max_skips > 1000) {
+    return invalid_argument("step_cache_uncond_max_skips: must be in [-1, 1000] (-1 = step_cache_max_skips)");
+  }
+  if (!(r.step_cache_start >= 0.0 && r.step_cache_start <= r.step_cache_end && r.step_cache_end <= 1.0)) {
+    return invalid_argument("step_cache_start / step_cache_end: need 0 <= start <= end <= 1");
+  }
   if (r.cfg_high_noise) {
     if (!(*r.cfg_high_noise >= 0.0f) || !std::isfinite(*r.cfg_high_noise)) {
       return invalid_argument("cfg_high_noise: must be a finite number >= 0");

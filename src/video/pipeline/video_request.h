@@ -41,6 +41,12 @@ struct VideoRequest {
   StepCacheMode step_cache_mode = StepCacheMode::kReuse;  // a skipped pass: reuse or extrapolate the residual
   int step_cache_max_skips = 0;          // most consecutive skipped passes per CFG branch, [0, 1000]; 0 = no cap
   double step_cache_uncond = 1.0;        // the unconditional branch's threshold / step_cache, [0, 100]
+  double step_cache_cond = 1.0;          // the conditional branch's threshold / step_cache, [0, 100] (0: never skipped)
+  int step_cache_uncond_max_skips = -1;  // the unconditional branch's cap, [-1, 1000]; -1: step_cache_max_skips
+  bool step_cache_cfg_delta = false;     // a skipped uncond pass = this step's cond residual + cached difference
+  double step_cache_start = 0.0;         // skipping only in sampler steps [start, end) x steps, 0 <= start <= end <= 1
+  double step_cache_end = 1.0;
+  bool step_cache_stagger = false;       // the uncond branch skips on the steps between the cond branch's skips
   // Two-expert models: the guidance scale while the high-noise expert runs (Wan2.2 A14B t2v ships
   // sample_guide_scale (3.0, 4.0): cfg 3 for the low-noise expert, 4 for the high-noise one); unset:
   // cfg for both. A one-DiT model refuses it.

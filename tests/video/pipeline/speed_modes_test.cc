@@ -126,10 +126,21 @@ TEST(VideoSpeedModes, StepCacheExtrapolationAndItsCapAndOffIsBitIdentical) {
   r.step_cache_mode = StepCacheMode::kExtrapolate;
   r.step_cache_max_skips = 1;
   r.step_cache_uncond = 3.0;
+  r.step_cache_cond = 0.5;
+  r.step_cache_uncond_max_skips = 4;
+  r.step_cache_cfg_delta = true;
+  r.step_cache_start = 0.2;
+  r.step_cache_end = 0.8;
   const Generated off = generate(*p, r);
   ASSERT_EQ(off.frames.size(), plain.frames.size());
   EXPECT_EQ(std::memcmp(off.frames.data(), plain.frames.data(), plain.frames.size() * sizeof(float)), 0);
   EXPECT_EQ(off.stats.dit_passes_skipped, 0);
+  r.step_cache_cond = 1.0;
+  r.step_cache_uncond = 1.0;
+  r.step_cache_uncond_max_skips = -1;
+  r.step_cache_cfg_delta = false;
+  r.step_cache_start = 0.0;
+  r.step_cache_end = 1.0;
   r.step_cache = 10.0;
   r.step_cache_max_skips = 0;
   const Generated all = generate(*p, r);
@@ -139,6 +150,23 @@ TEST(VideoSpeedModes, StepCacheExtrapolationAndItsCapAndOffIsBitIdentical) {
   EXPECT_EQ(capped.stats.dit_passes_skipped, 2 * 2);
   for (float v : capped.frames) ASSERT_TRUE(std::isfinite(v));
   EXPECT_NE(std::memcmp(capped.frames.data(), plain.frames.data(), plain.frames.size() * sizeof(float)), 0);
+  // The window: only steps [0.5 x 6, 6) = 3, 4 may skip (5 is the last): one pass per branch.
+  r.step_cache_max_skips = 0;
+  r.step_cache_start = 0.5;
+  EXPECT_EQ(generate(*p, r).stats.dit_passes_skipped, 2 * 2);
+  r.step_cache_end = 0.5;  // an empty window: the cache decides nothing, the run is the plain one
+  const Generated empty = generate(*p, r);
+  EXPECT_EQ(empty.stats.dit_passes_skipped, 0);
+  EXPECT_EQ(std::memcmp(empty.frames.data(), plain.frames.data(), plain.frames.size() * sizeof(float)), 0);
+  // The conditional branch never skipped, the unconditional one through the CFG difference: the
+  // first two steps run (extrapolation history), then every unforced step skips the uncond pass.
+  r.step_cache_start = 0.0;
+  r.step_cache_end = 1.0;
+  r.step_cache_cond = 0.0;
+  r.step_cache_cfg_delta = true;
+  const Generated delta = generate(*p, r);
+  EXPECT_EQ(delta.stats.dit_passes_skipped, r.steps - 3);
+  for (float v : delta.frames) ASSERT_TRUE(std::isfinite(v));
 }
 
 TEST(VideoSpeedModes, BadSettingsAreRefused) {
@@ -154,6 +182,17 @@ TEST(VideoSpeedModes, BadSettingsAreRefused) {
   r.step_cache_uncond = -1;
   EXPECT_NE(p->validate(r).message().find("step_cache_uncond"), std::string::npos);
   r.step_cache_uncond = 1;
+  r.step_cache_cond = 101;
+  EXPECT_NE(p->validate(r).message().find("step_cache_cond"), std::string::npos);
+  r.step_cache_cond = 1;
+  r.step_cache_uncond_max_skips = -2;
+  EXPECT_NE(p->validate(r).message().find("step_cache_uncond_max_skips"), std::string::npos);
+  r.step_cache_uncond_max_skips = -1;
+  r.step_cache_start = 0.7;
+  r.step_cache_end = 0.6;
+  EXPECT_NE(p->validate(r).message().find("step_cache_start"), std::string::npos);
+  r.step_cache_start = 0;
+  r.step_cache_end = 1;
   r.attention.keep = 0;
   EXPECT_NE(p->validate(r).message().find("attention"), std::string::npos);
   r.attention.keep = 0.5;
@@ -171,6 +210,10 @@ TEST(VideoSpeedModes, BadSettingsAreRefused) {
       {"--step-cache 0.1 --step-cache-mode taylor", "--step-cache-mode"},
       {"--step-cache 0.1 --step-cache-max-skips -2", "--step-cache-max-skips"},
       {"--step-cache 0.1 --step-cache-uncond -1", "--step-cache-uncond"},
+      {"--step-cache 0.1 --step-cache-cond -1", "--step-cache-cond"},
+      {"--step-cache 0.1 --step-cache-uncond-max-skips -3", "--step-cache-uncond-max-skips"},
+      {"--step-cache 0.1 --step-cache-cfg both", "--step-cache-cfg"},
+      {"--step-cache 0.1 --step-cache-start 0.9 --step-cache-end 0.2", "--step-cache-start"},
       {"--attention sliding-tile --attention-warmup 1.5", "--attention-warmup"},
   };
   for (const auto& [flags, needle] : cases) {
