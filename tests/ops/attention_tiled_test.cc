@@ -12,27 +12,20 @@
 #include <vector>
 
 #include "ops/attention_tiled.h"
+#include "common/random_fill.h"
 
 namespace frugal {
 namespace {
-
-std::vector<float> random_vector(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
 
 struct Case {
   TokenGrid3 grid{5, 6, 7};  // edges not multiples of the tiles below
   AttentionShape shape{3, 3, 16, 0.25f};
   std::vector<float> q, k, v;
   Case() {
-    const size_t n = static_cast<size_t>(grid.n_tokens() * shape.n_head * shape.head_dim);
-    q = random_vector(n, 1);
-    k = random_vector(n, 2);
-    v = random_vector(n, 3);
+    const int64_t n = grid.n_tokens() * shape.n_head * shape.head_dim;
+    q = testing::gaussian(n, 1);
+    k = testing::gaussian(n, 2);
+    v = testing::gaussian(n, 3);
   }
   int64_t n() const { return grid.n_tokens(); }
 };

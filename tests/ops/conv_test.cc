@@ -8,64 +8,11 @@
 #include <random>
 
 #include "ops/conv.h"
+#include "common/random_fill.h"
+#include "conv_reference.h"
 
 namespace frugal {
 namespace {
-
-std::vector<float> random_vector(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-TensorView weight_view(const std::vector<float>& w, const Conv3dParams& p) {
-  TensorView v;
-  v.dtype = DType::kF32;
-  v.n_dims = 2;
-  v.ne = {p.k(), p.c_out, 1, 1};
-  v.data = w.data();
-  return v;
-}
-
-// The convolution straight from its definition, in double.
-std::vector<float> reference_conv(const std::vector<ConvFrame>& frames, int64_t height, int64_t width,
-                                  const Conv3dParams& p, const std::vector<float>& w, const std::vector<float>& bias) {
-  const int64_t t_out = conv_out_size(static_cast<int64_t>(frames.size()), p.kernel_t, p.stride_t, 0, 0);
-  const int64_t u = p.upsample, up_height = height * u, up_width = width * u;
-  const int64_t h_out = conv_out_size(up_height, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom);
-  const int64_t w_out = conv_out_size(up_width, p.kernel_w, p.stride_w, p.pad_left, p.pad_right);
-  std::vector<float> out(static_cast<size_t>(p.c_out * t_out * h_out * w_out));
-  for (int64_t co = 0; co < p.c_out; ++co) {
-    for (int64_t t = 0; t < t_out; ++t) {
-      for (int64_t ho = 0; ho < h_out; ++ho) {
-        for (int64_t wo = 0; wo < w_out; ++wo) {
-          double acc = bias.empty() ? 0.0 : bias[static_cast<size_t>(co)];
-          for (int64_t ci = 0; ci < p.c_in; ++ci) {
-            for (int64_t dt = 0; dt < p.kernel_t; ++dt) {
-              const ConvFrame& f = frames[static_cast<size_t>(t * p.stride_t + dt)];
-              if (f.data == nullptr) continue;
-              for (int64_t dh = 0; dh < p.kernel_h; ++dh) {
-                const int64_t hi = ho * p.stride_h - p.pad_top + dh;
-                if (hi < 0 || hi >= up_height) continue;
-                for (int64_t dw = 0; dw < p.kernel_w; ++dw) {
-                  const int64_t wi = wo * p.stride_w - p.pad_left + dw;
-                  if (wi < 0 || wi >= up_width) continue;
-                  const double wv = w[static_cast<size_t>(((co * p.c_in + ci) * p.kernel_t + dt) * p.kernel_h * p.kernel_w +
-                                                          dh * p.kernel_w + dw)];
-                  acc += wv * f.data[ci * f.channel_stride + (hi / u) * width + wi / u];
-                }
-              }
-            }
-          }
-          out[static_cast<size_t>(((co * t_out + t) * h_out + ho) * w_out + wo)] = static_cast<float>(acc);
-        }
-      }
-    }
-  }
-  return out;
-}
 
 struct ConvCase {
   const char* name;
@@ -124,17 +71,17 @@ TEST(Conv3d, MatchesDirectConvolution) {
     uint32_t seed = 10;
     for (const ConvCase& c : cases) {
       const Conv3dParams& p = c.p;
-      const auto x = random_vector(static_cast<size_t>(p.c_in * c.frames * c.height * c.width), ++seed);
-      const auto w = random_vector(static_cast<size_t>(p.c_out * p.k()), ++seed);
-      const auto bias = c.with_bias ? random_vector(static_cast<size_t>(p.c_out), ++seed) : std::vector<float>{};
+      const auto x = testing::gaussian(p.c_in * c.frames * c.height * c.width, ++seed);
+      const auto w = testing::gaussian(p.c_out * p.k(), ++seed);
+      const auto bias = c.with_bias ? testing::gaussian(p.c_out, ++seed) : std::vector<float>{};
       std::vector<ConvFrame> frames(static_cast<size_t>(c.pad_front + c.frames + c.pad_back));
       const int64_t plane = c.height * c.width;
       for (int64_t t = 0; t < c.frames; ++t) {
         frames[static_cast<size_t>(c.pad_front + t)] = ConvFrame{x.data() + t * plane, c.frames * plane};
       }
-      const auto ref = reference_conv(frames, c.height, c.width, p, w, bias);
+      const auto ref = testing::reference_conv(frames, c.height, c.width, p, w, bias);
       std::vector<float> out(ref.size(), -7.0f);
-      conv3d(x.data(), c.frames, c.height, c.width, c.pad_front, c.pad_back, p, weight_view(w, p),
+      conv3d(x.data(), c.frames, c.height, c.width, c.pad_front, c.pad_back, p, testing::conv_weight_view(w, p),
              c.with_bias ? bias.data() : nullptr, out.data(), pool, scratch);
       const double err = max_rel_error(out, ref);
       std::printf("conv3d %-34s threads %d: max|d|/max|ref| = %.3g\n", c.name, threads, err);
@@ -150,9 +97,9 @@ TEST(Conv3d, SeparateFramesEqualContiguousTensor) {
   ConvScratch scratch;
   const Conv3dParams p = geometry(6, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1);
   const int64_t frames = 5, height = 5, width = 6, plane = height * width;
-  const auto x = random_vector(static_cast<size_t>(p.c_in * frames * plane), 3);
-  const auto w = random_vector(static_cast<size_t>(p.c_out * p.k()), 4);
-  const auto bias = random_vector(static_cast<size_t>(p.c_out), 5);
+  const auto x = testing::gaussian(p.c_in * frames * plane, 3);
+  const auto w = testing::gaussian(p.c_out * p.k(), 4);
+  const auto bias = testing::gaussian(p.c_out, 5);
   // The first two frames copied out as standalone [C, H, W] frames.
   std::vector<float> cache(static_cast<size_t>(2 * p.c_in * plane));
   for (int64_t t = 0; t < 2; ++t) {
@@ -165,9 +112,9 @@ TEST(Conv3d, SeparateFramesEqualContiguousTensor) {
   const int64_t t_out = frames - 2;
   std::vector<float> split(static_cast<size_t>(p.c_out * t_out * plane));
   std::vector<float> whole(split.size());
-  conv3d_frames(list.data(), static_cast<int64_t>(list.size()), height, width, p, weight_view(w, p), bias.data(),
+  conv3d_frames(list.data(), static_cast<int64_t>(list.size()), height, width, p, testing::conv_weight_view(w, p), bias.data(),
                 split.data(), pool, scratch);
-  conv3d(x.data(), frames, height, width, 0, 0, p, weight_view(w, p), bias.data(), whole.data(), pool, scratch);
+  conv3d(x.data(), frames, height, width, 0, 0, p, testing::conv_weight_view(w, p), bias.data(), whole.data(), pool, scratch);
   EXPECT_EQ(split, whole);
 }
 

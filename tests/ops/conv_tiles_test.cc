@@ -15,26 +15,11 @@
 
 #include "kernels/kernel_table.h"
 #include "ops/conv.h"
+#include "common/random_fill.h"
+#include "conv_reference.h"
 
 namespace frugal {
 namespace {
-
-std::vector<float> random_vector(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-TensorView weight_view(const std::vector<float>& w, const Conv3dParams& p) {
-  TensorView v;
-  v.dtype = DType::kF32;
-  v.n_dims = 2;
-  v.ne = {p.k(), p.c_out, 1, 1};
-  v.data = w.data();
-  return v;
-}
 
 Conv3dParams geometry(int64_t c_in, int64_t c_out, int64_t kt, int64_t ks, int64_t stride, int64_t pad,
                       int64_t upsample = 1, bool one_sided = false) {
@@ -48,44 +33,6 @@ Conv3dParams geometry(int64_t c_in, int64_t c_out, int64_t kt, int64_t ks, int64
   p.pad_bottom = p.pad_right = pad;
   p.upsample = upsample;
   return p;
-}
-
-// The convolution from its definition, in double (frames may be null = zero).
-std::vector<float> reference_conv(const std::vector<ConvFrame>& frames, int64_t height, int64_t width,
-                                  const Conv3dParams& p, const std::vector<float>& w, const std::vector<float>& bias) {
-  const int64_t t_out = conv_out_size(static_cast<int64_t>(frames.size()), p.kernel_t, p.stride_t, 0, 0);
-  const int64_t u = p.upsample;
-  const int64_t h_out = conv_out_size(height * u, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom);
-  const int64_t w_out = conv_out_size(width * u, p.kernel_w, p.stride_w, p.pad_left, p.pad_right);
-  std::vector<float> out(static_cast<size_t>(p.c_out * t_out * h_out * w_out));
-  for (int64_t co = 0; co < p.c_out; ++co) {
-    for (int64_t t = 0; t < t_out; ++t) {
-      for (int64_t ho = 0; ho < h_out; ++ho) {
-        for (int64_t wo = 0; wo < w_out; ++wo) {
-          double acc = bias[static_cast<size_t>(co)];
-          for (int64_t ci = 0; ci < p.c_in; ++ci) {
-            for (int64_t dt = 0; dt < p.kernel_t; ++dt) {
-              const ConvFrame& f = frames[static_cast<size_t>(t * p.stride_t + dt)];
-              if (f.data == nullptr) continue;
-              for (int64_t dh = 0; dh < p.kernel_h; ++dh) {
-                const int64_t hi = ho * p.stride_h - p.pad_top + dh;
-                if (hi < 0 || hi >= height * u) continue;
-                for (int64_t dw = 0; dw < p.kernel_w; ++dw) {
-                  const int64_t wi = wo * p.stride_w - p.pad_left + dw;
-                  if (wi < 0 || wi >= width * u) continue;
-                  acc += static_cast<double>(w[static_cast<size_t>(((co * p.c_in + ci) * p.kernel_t + dt) * p.kernel_h *
-                                                                       p.kernel_w + dh * p.kernel_w + dw)]) *
-                         f.data[ci * f.channel_stride + (hi / u) * width + wi / u];
-                }
-              }
-            }
-          }
-          out[static_cast<size_t>(((co * t_out + t) * h_out + ho) * w_out + wo)] = static_cast<float>(acc);
-        }
-      }
-    }
-  }
-  return out;
 }
 
 struct TileCase {
@@ -110,14 +57,14 @@ struct ConvRun {
 ConvRun make_run(const TileCase& c, uint32_t seed) {
   ConvRun run;
   const Conv3dParams& p = c.p;
-  run.x = random_vector(static_cast<size_t>(p.c_in * c.frames * c.height * c.width), seed);
-  run.w = random_vector(static_cast<size_t>(p.c_out * p.k()), seed + 1);
+  run.x = testing::gaussian(p.c_in * c.frames * c.height * c.width, seed);
+  run.w = testing::gaussian(p.c_out * p.k(), seed + 1);
   for (float& v : run.w) v *= 0.1f;
-  run.bias = random_vector(static_cast<size_t>(p.c_out), seed + 2);
+  run.bias = testing::gaussian(p.c_out, seed + 2);
   run.frames.resize(static_cast<size_t>(c.pad_front));  // null = zero (causal front padding)
   const int64_t plane = c.height * c.width;
   for (int64_t t = 0; t < c.frames; ++t) run.frames.push_back(ConvFrame{run.x.data() + t * plane, c.frames * plane});
-  run.ref = reference_conv(run.frames, c.height, c.width, p, run.w, run.bias);
+  run.ref = testing::reference_conv(run.frames, c.height, c.width, p, run.w, run.bias);
   return run;
 }
 
@@ -125,7 +72,7 @@ std::vector<float> run_conv(const TileCase& c, const ConvRun& run, ThreadPool& p
                             const ConvTileWeights* tiles) {
   std::vector<float> out(run.ref.size(), -7.0f);
   conv3d_frames(run.frames.data(), static_cast<int64_t>(run.frames.size()), c.height, c.width, c.p,
-                weight_view(run.w, c.p), run.bias.data(), out.data(), pool, scratch, tiles);
+                testing::conv_weight_view(run.w, c.p), run.bias.data(), out.data(), pool, scratch, tiles);
   return out;
 }
 
@@ -167,7 +114,7 @@ TEST_F(ConvTiles, TilePathMatchesDirectConvolution) {
       double worst = 0.0;
       for (const TileCase& c : kCases) {
         const ConvRun run = make_run(c, seed += 3);
-        const ConvTileWeights tiles = pack_conv_tiles(weight_view(run.w, c.p), c.p, mode, &pool);
+        const ConvTileWeights tiles = pack_conv_tiles(testing::conv_weight_view(run.w, c.p), c.p, mode, &pool);
         ASSERT_FALSE(tiles.empty());
         EXPECT_EQ(tiles.bytes(), conv_tile_weight_bytes(c.p, mode));
         const double err = max_rel_error(run_conv(c, run, pool, scratch, &tiles), run.ref);
@@ -185,7 +132,7 @@ TEST_F(ConvTiles, PackedWeightIsTheKernelLayout) {
   set_conv_tile_mode(ConvTileMode::kX3);
   if (conv_tile_mode_in_effect() == ConvTileMode::kOff) GTEST_SKIP() << "this CPU/OS grants no AMX-BF16 tiles";
   const Conv3dParams p = geometry(37, 35, 3, 3, 1, 1);
-  const auto w = random_vector(static_cast<size_t>(p.c_out * p.k()), 9);
+  const auto w = testing::gaussian(p.c_out * p.k(), 9);
   ThreadPool pool(3);
   const int64_t k_pad = bf16_tile_k_pad(p.k()), plane = bf16_tile_round16(p.c_out) * k_pad;
   std::vector<uint16_t> want_hi(static_cast<size_t>(plane), 0), want_lo(want_hi.size(), 0);
@@ -193,7 +140,7 @@ TEST_F(ConvTiles, PackedWeightIsTheKernelLayout) {
     split_bf16_tiles_row_ref(w.data() + co * p.k(), p.k(), k_pad, co, want_hi.data(), want_lo.data());
   }
   for (ConvTileMode mode : {ConvTileMode::kX3, ConvTileMode::kX1}) {
-    const ConvTileWeights tiles = pack_conv_tiles(weight_view(w, p), p, mode, &pool);
+    const ConvTileWeights tiles = pack_conv_tiles(testing::conv_weight_view(w, p), p, mode, &pool);
     ASSERT_EQ(tiles.planes(), mode == ConvTileMode::kX3 ? 2 : 1);
     ASSERT_EQ(reinterpret_cast<uintptr_t>(tiles.hi()) % 64, 0u);
     EXPECT_TRUE(std::equal(want_hi.begin(), want_hi.end(), tiles.hi())) << conv_tile_mode_name(mode);
@@ -215,14 +162,14 @@ TEST_F(ConvTiles, FallbackIsTheFmaPathBitForBit) {
   const std::vector<float> fma = run_conv(c, run, pool, scratch, nullptr);  // no tiles passed: the FMA path
   EXPECT_LE(max_rel_error(fma, run.ref), 2e-6);
   set_conv_tile_mode(ConvTileMode::kX3);
-  const ConvTileWeights x3 = pack_conv_tiles(weight_view(run.w, c.p), c.p, ConvTileMode::kX3, &pool);
-  const ConvTileWeights x1 = pack_conv_tiles(weight_view(run.w, c.p), c.p, ConvTileMode::kX1, &pool);
+  const ConvTileWeights x3 = pack_conv_tiles(testing::conv_weight_view(run.w, c.p), c.p, ConvTileMode::kX3, &pool);
+  const ConvTileWeights x1 = pack_conv_tiles(testing::conv_weight_view(run.w, c.p), c.p, ConvTileMode::kX1, &pool);
   EXPECT_EQ(x3.empty(), kernels().bf16_tile_gemm == nullptr);
   EXPECT_EQ(run_conv(c, run, pool, scratch, &x1), fma) << "x3 with a weight packed without its lo plane";
   set_conv_tile_mode(ConvTileMode::kOff);
   EXPECT_EQ(conv_tile_mode_in_effect(), ConvTileMode::kOff);
   EXPECT_EQ(run_conv(c, run, pool, scratch, &x3), fma) << "mode off";
-  EXPECT_TRUE(pack_conv_tiles(weight_view(run.w, c.p), c.p, ConvTileMode::kOff).empty());
+  EXPECT_TRUE(pack_conv_tiles(testing::conv_weight_view(run.w, c.p), c.p, ConvTileMode::kOff).empty());
   EXPECT_EQ(conv_tile_weight_bytes(c.p, ConvTileMode::kOff), 0);
   if (!x3.empty()) {  // and the tiles really are another arithmetic (the test above is not vacuous)
     set_conv_tile_mode(ConvTileMode::kX3);

@@ -106,15 +106,8 @@ struct AmxARows {
 FRUGAL_AMX_BF16_TARGET inline void amx_bf16_block(float* c, int64_t c_stride, bool first, const AmxARows& a,
                                                   const uint8_t* b0, const uint8_t* b1, int64_t plane_bytes,
                                                   int64_t n_kt) {
-  float* c00 = c;
-  float* c01 = c + 256;
-  float* c10 = c + c_stride * 256;
-  float* c11 = c10 + 256;
-  if (first) {
-    _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);  // NOLINT
-  } else {
-    _tile_loadd(0, c00, 64); _tile_loadd(1, c01, 64); _tile_loadd(2, c10, 64); _tile_loadd(3, c11, 64);
-  }
+  const CTileBlock<float> block(c, c_stride);
+  block.load_or_zero(first);
   for (int64_t kt = 0; kt < n_kt; ++kt) {
     _tile_loadd(4, a.hi[0] + 512 * kt, 64);
     _tile_loadd(5, a.hi[1] + 512 * kt, 64);
@@ -132,7 +125,7 @@ FRUGAL_AMX_BF16_TARGET inline void amx_bf16_block(float* c, int64_t c_stride, bo
       _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
     }
   }
-  _tile_stored(0, c00, 64); _tile_stored(1, c01, 64); _tile_stored(2, c10, 64); _tile_stored(3, c11, 64);
+  block.store();
 }
 
 // As packed_f16_mul_mat over the same packed weights, with args.act_bf16_hi (and _lo for bf16x3)

@@ -68,18 +68,11 @@ struct TileStep {
   int64_t n_kt;
 };
 
-// C tiles c00 = c, c01 = c + 256, c10 = c + c_stride * 256, c11 = c10 + 256 (+)= the step.
+// The 2 x 2 C tiles at c (CTileBlock; c_stride tiles from one tile row to the next) (+)= the step.
 template <int kProducts>
 FRUGAL_AMX_BF16_TARGET inline void tile_step(float* c, int64_t c_stride, bool first, const TileStep& s) {
-  float* c00 = c;
-  float* c01 = c + 256;
-  float* c10 = c + c_stride * 256;
-  float* c11 = c10 + 256;
-  if (first) {
-    _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);  // NOLINT
-  } else {
-    _tile_loadd(0, c00, 64); _tile_loadd(1, c01, 64); _tile_loadd(2, c10, 64); _tile_loadd(3, c11, 64);
-  }
+  const CTileBlock<float> block(c, c_stride);
+  block.load_or_zero(first);
   for (int64_t kt = 0; kt < s.n_kt; ++kt) {
     const int64_t at = kt * 512;
     _tile_loadd(4, s.a_hi[0] + at, 64);
@@ -100,7 +93,7 @@ FRUGAL_AMX_BF16_TARGET inline void tile_step(float* c, int64_t c_stride, bool fi
       _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
     }
   }
-  _tile_stored(0, c00, 64); _tile_stored(1, c01, 64); _tile_stored(2, c10, 64); _tile_stored(3, c11, 64);
+  block.store();
 }
 
 // C tile (16 rows x 16 columns, row-major f32) -> out[r * stride + c] + bias[r] for the rows / columns that exist.

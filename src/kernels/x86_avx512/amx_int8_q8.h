@@ -43,15 +43,8 @@ FRUGAL_AMX_INT8_TARGET inline void amx_configure_int8() {
 FRUGAL_AMX_INT8_TARGET inline void amx_int8_block(int32_t* c, int64_t c_stride, bool first, const int8_t* a0,
                                                   const int8_t* a1, const uint8_t* b0, const uint8_t* b1,
                                                   int64_t n_kt) {
-  int32_t* c00 = c;
-  int32_t* c01 = c + 256;
-  int32_t* c10 = c + c_stride * 256;
-  int32_t* c11 = c10 + 256;
-  if (first) {
-    _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);  // NOLINT
-  } else {
-    _tile_loadd(0, c00, 64); _tile_loadd(1, c01, 64); _tile_loadd(2, c10, 64); _tile_loadd(3, c11, 64);
-  }
+  const CTileBlock<int32_t> block(c, c_stride);
+  block.load_or_zero(first);
   for (int64_t kt = 0; kt < n_kt; ++kt) {
     _tile_loadd(4, a0 + tile_q8::kTileBytes * kt, 64);
     _tile_loadd(5, a1 + tile_q8::kTileBytes * kt, 64);
@@ -59,7 +52,7 @@ FRUGAL_AMX_INT8_TARGET inline void amx_int8_block(int32_t* c, int64_t c_stride, 
     _tile_loadd(7, b1 + tile_q8::kTileBytes * kt, 64);
     _tile_dpbssd(0, 4, 6); _tile_dpbssd(1, 4, 7); _tile_dpbssd(2, 5, 6); _tile_dpbssd(3, 5, 7);
   }
-  _tile_stored(0, c00, 64); _tile_stored(1, c01, 64); _tile_stored(2, c10, 64); _tile_stored(3, c11, 64);
+  block.store();
 }
 
 // Tokens [t_begin, t_end) of x [n, k] -> tile_q8::quantize_acts' bytes and scales, bit-equal.
