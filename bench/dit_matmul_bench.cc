@@ -180,6 +180,19 @@ std::string validate_tiles(const Problem& p, const std::vector<float>& y) {
 }
 
 // Q8_0 weights in the tile-Q8 layout (what a Q8_0 DiT runs where AMX-INT8 is granted).
+// The timed loop (the problem's matmul over kTokens tokens into y) and its "GFLOP/s" counter
+// (2 FLOPs per multiply-add of the [n_rows, k] matrix).
+void time_matmul(benchmark::State& state, const Problem& p, std::vector<float>& y, ThreadPool& pool,
+                 MatmulScratch& scratch) {
+  for (auto _ : state) {
+    matmul(p.view, p.x.data(), kTokens, y.data(), pool, scratch);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double flops = 2.0 * static_cast<double>(p.view.row_elems() * p.view.num_rows() * kTokens);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * static_cast<double>(state.iterations()) * 1e-9, benchmark::Counter::kIsRate);
+}
+
 void BM_DitLinearTiles(benchmark::State& state, int64_t n_rows, int64_t k, int64_t group) {
   const int threads = static_cast<int>(state.range(0));
   if (kernels().tile_q8_mul_mat == nullptr) {
@@ -197,13 +210,7 @@ void BM_DitLinearTiles(benchmark::State& state, int64_t n_rows, int64_t k, int64
     state.SkipWithError(error.c_str());
     return;
   }
-  for (auto _ : state) {
-    matmul(p.view, p.x.data(), kTokens, y.data(), pool, scratch);
-    benchmark::DoNotOptimize(y.data());
-  }
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      2.0 * static_cast<double>(k * n_rows * kTokens) * static_cast<double>(state.iterations()) * 1e-9,
-      benchmark::Counter::kIsRate);
+  time_matmul(state, p, y, pool, scratch);
   state.counters["amx_int8_peak_GOP/s"] = amx_int8_peak_gops(threads);
   state.counters["rms_rel_err"] = rms_rel_error(p, y);
 }
@@ -225,13 +232,7 @@ void BM_DitLinear(benchmark::State& state, DType dtype, int64_t n_rows, int64_t 
     state.SkipWithError(error.c_str());
     return;
   }
-  for (auto _ : state) {
-    matmul(p.view, p.x.data(), kTokens, y.data(), pool, scratch);
-    benchmark::DoNotOptimize(y.data());
-  }
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      2.0 * static_cast<double>(k * n_rows * kTokens) * static_cast<double>(state.iterations()) * 1e-9,
-      benchmark::Counter::kIsRate);
+  time_matmul(state, p, y, pool, scratch);
   state.counters["peak_GFLOP/s"] = peak_gflops(threads);
   state.counters["rms_rel_err"] = rms_rel_error(p, y);
   if (amx != AmxF16Mode::kOff) state.counters["amx_bf16_peak_GFLOP/s"] = amx_bf16_peak_gflops(threads);

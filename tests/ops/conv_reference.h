@@ -1,7 +1,9 @@
 // Test helper for the convolution tests (tests/ops): the convolution straight from its definition in
-// double, and an f32 weight [c_out, c_in * kt * kh * kw] viewed as the matrix ops::conv3d takes.
+// double, its error measure, and an f32 weight [c_out, c_in * kt * kh * kw] viewed as the matrix ops::conv3d takes.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -55,6 +57,16 @@ inline std::vector<float> reference_conv(const std::vector<ConvFrame>& frames, i
     }
   }
   return out;
+}
+
+// max |got - ref| / max |ref| (ref all zero: the absolute difference over 1e-30).
+inline double max_rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
+  double max_diff = 0.0, max_ref = 1e-30;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[i]) - ref[i]));
+    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
+  }
+  return max_diff / max_ref;
 }
 
 }  // namespace frugal::testing

@@ -22,15 +22,6 @@ struct ConvCase {
   bool with_bias;
 };
 
-double max_rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
-  double max_diff = 0.0, max_ref = 1e-30;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[i]) - ref[i]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
-  }
-  return max_diff / max_ref;
-}
-
 Conv3dParams geometry(int64_t c_in, int64_t c_out, int64_t kt, int64_t kh, int64_t kw, int64_t st, int64_t sh,
                       int64_t sw, int64_t top, int64_t bottom, int64_t left, int64_t right, int64_t upsample = 1) {
   Conv3dParams p;
@@ -83,7 +74,7 @@ TEST(Conv3d, MatchesDirectConvolution) {
       std::vector<float> out(ref.size(), -7.0f);
       conv3d(x.data(), c.frames, c.height, c.width, c.pad_front, c.pad_back, p, testing::conv_weight_view(w, p),
              c.with_bias ? bias.data() : nullptr, out.data(), pool, scratch);
-      const double err = max_rel_error(out, ref);
+      const double err = testing::max_rel_error(out, ref);
       std::printf("conv3d %-34s threads %d: max|d|/max|ref| = %.3g\n", c.name, threads, err);
       EXPECT_LE(err, 2e-6) << c.name;
     }

@@ -76,15 +76,6 @@ std::vector<float> run_conv(const TileCase& c, const ConvRun& run, ThreadPool& p
   return out;
 }
 
-double max_rel_error(const std::vector<float>& got, const std::vector<float>& ref) {
-  double max_diff = 0.0, max_ref = 1e-30;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[i]) - ref[i]));
-    max_ref = std::max(max_ref, std::fabs(static_cast<double>(ref[i])));
-  }
-  return max_diff / max_ref;
-}
-
 const TileCase kCases[] = {
     {"causal 3x3x3, c_in 5, c_out 7", geometry(5, 7, 3, 3, 1, 1), 4, 6, 7, 2},
     {"3x3x3 c_in 37 c_out 19 (k 999)", geometry(37, 19, 3, 3, 1, 1), 3, 9, 10, 2},
@@ -117,7 +108,7 @@ TEST_F(ConvTiles, TilePathMatchesDirectConvolution) {
         const ConvTileWeights tiles = pack_conv_tiles(testing::conv_weight_view(run.w, c.p), c.p, mode, &pool);
         ASSERT_FALSE(tiles.empty());
         EXPECT_EQ(tiles.bytes(), conv_tile_weight_bytes(c.p, mode));
-        const double err = max_rel_error(run_conv(c, run, pool, scratch, &tiles), run.ref);
+        const double err = testing::max_rel_error(run_conv(c, run, pool, scratch, &tiles), run.ref);
         worst = std::max(worst, err);
         EXPECT_LE(err, tol) << c.name << " mode " << conv_tile_mode_name(mode) << " threads " << threads;
       }
@@ -160,7 +151,7 @@ TEST_F(ConvTiles, FallbackIsTheFmaPathBitForBit) {
   const TileCase& c = kCases[1];
   const ConvRun run = make_run(c, 77);
   const std::vector<float> fma = run_conv(c, run, pool, scratch, nullptr);  // no tiles passed: the FMA path
-  EXPECT_LE(max_rel_error(fma, run.ref), 2e-6);
+  EXPECT_LE(testing::max_rel_error(fma, run.ref), 2e-6);
   set_conv_tile_mode(ConvTileMode::kX3);
   const ConvTileWeights x3 = pack_conv_tiles(testing::conv_weight_view(run.w, c.p), c.p, ConvTileMode::kX3, &pool);
   const ConvTileWeights x1 = pack_conv_tiles(testing::conv_weight_view(run.w, c.p), c.p, ConvTileMode::kX1, &pool);
