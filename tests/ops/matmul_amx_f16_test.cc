@@ -11,6 +11,7 @@
 #include "core/fp16.h"
 #include "kernels/kernel_table.h"
 #include "ops/matmul.h"
+#include "common/random_fill.h"
 
 namespace frugal {
 namespace {
@@ -31,14 +32,6 @@ void make_weights(F16Weights& w, int64_t n_out, int64_t k, uint32_t seed) {
   w.view.n_dims = 2;
   w.view.data = w.rows.data();
   pack_for_kernels(w.view, w.packed);
-}
-
-std::vector<float> random_acts(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(n));
-  for (auto& v : x) v = dist(rng);
-  return x;
 }
 
 // Every token alone (the FMA kernel: one token never takes the tile path).
@@ -73,7 +66,7 @@ TEST(MatmulAmxF16, CallersThatNeedBatchInvarianceKeepTheFmaKernel) {
   ThreadPool pool(2);
   F16Weights w;
   make_weights(w, 80, 256, 1);
-  const auto x = random_acts(100 * 256, 2);
+  const auto x = testing::gaussian(100 * 256, 2);
   EXPECT_EQ(batched(w, x, 100, pool, /*tile_f16=*/false), per_token(w, x, 100, pool));
 }
 
@@ -82,7 +75,7 @@ TEST(MatmulAmxF16, TileF16CallersGetTheTilesWhereGrantedAndStayCloseToReference)
   ThreadPool pool(2);
   F16Weights w;
   make_weights(w, 80, 256, 3);
-  const auto x = random_acts(100 * 256, 4);
+  const auto x = testing::gaussian(100 * 256, 4);
   const auto tiles = batched(w, x, 100, pool, /*tile_f16=*/true);
   const auto fma = per_token(w, x, 100, pool);
   if (!tiles_granted()) {
@@ -107,7 +100,7 @@ TEST(MatmulAmxF16, ForcedOffSmallBatchesAndOddKFallBackToTheFmaKernel) {
   ThreadPool pool(2);
   F16Weights w;
   make_weights(w, 48, 256, 5);
-  const auto x = random_acts(100 * 256, 6);
+  const auto x = testing::gaussian(100 * 256, 6);
   {
     ModeGuard mode(AmxF16Mode::kOff);  // FRUGAL_AMX_F16=off
     EXPECT_EQ(batched(w, x, 100, pool, true), per_token(w, x, 100, pool));
@@ -116,7 +109,7 @@ TEST(MatmulAmxF16, ForcedOffSmallBatchesAndOddKFallBackToTheFmaKernel) {
   EXPECT_EQ(batched(w, x, kAmxF16MinTokens - 1, pool, true), per_token(w, x, kAmxF16MinTokens - 1, pool));
   F16Weights odd;
   make_weights(odd, 48, 48, 7);  // k % 32 != 0
-  const auto x48 = random_acts(100 * 48, 8);
+  const auto x48 = testing::gaussian(100 * 48, 8);
   EXPECT_EQ(batched(odd, x48, 100, pool, true), per_token(odd, x48, 100, pool));
 }
 

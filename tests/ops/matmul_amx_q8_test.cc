@@ -12,6 +12,7 @@
 #include "kernels/ref/ref_tile_q8.h"
 #include "kernels/tile_q8_layout.h"
 #include "ops/matmul.h"
+#include "common/random_fill.h"
 
 namespace frugal {
 namespace {
@@ -38,14 +39,6 @@ void make_weights(Q8Weights& w, int64_t n_out, int64_t k, uint32_t seed, bool ti
   w.view.n_dims = 2;
   w.view.data = w.rows.data();
   w.packed_bytes = pack_for_kernels(w.view, w.packed, tiles);
-}
-
-std::vector<float> random_acts(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(n));
-  for (auto& v : x) v = dist(rng);
-  return x;
 }
 
 std::vector<float> run(const Q8Weights& w, const std::vector<float>& x, int64_t n_tokens, ThreadPool& pool) {
@@ -85,7 +78,7 @@ TEST(MatmulAmxQ8, TileCallersGetTheTileLayoutWhereGrantedBitEqualToTheReference)
   Q8Weights plain, tiled;
   make_weights(plain, n_out, k, 3, false);
   make_weights(tiled, n_out, k, 3, true);
-  const auto x = random_acts(n_tokens * k, 4);
+  const auto x = testing::gaussian(n_tokens * k, 4);
   const auto y = run(tiled, x, n_tokens, pool);
   if (!tiles_granted()) {
     EXPECT_EQ(tiled.view.packed_tile_group, 0);
@@ -117,7 +110,7 @@ TEST(MatmulAmxQ8, TileCallersGetTheTileLayoutWhereGrantedBitEqualToTheReference)
 TEST(MatmulAmxQ8, ForcedOffKeepsTheVnniKernelAndGroupsAreHonoured) {
   ThreadPool pool(2);
   const int64_t n_out = 48, k = 512, n_tokens = 70;
-  const auto x = random_acts(n_tokens * k, 6);
+  const auto x = testing::gaussian(n_tokens * k, 6);
   Q8Weights plain;
   make_weights(plain, n_out, k, 5, false);
   {
@@ -143,7 +136,7 @@ TEST(MatmulAmxQ8, MultiTargetsEqualSeparateMatmuls) {
   Q8Weights a, b;
   make_weights(a, 64, k, 7, true);
   make_weights(b, 32, k, 8, true);
-  const auto x = random_acts(n_tokens * k, 9);
+  const auto x = testing::gaussian(n_tokens * k, 9);
   std::vector<float> ya(static_cast<size_t>(n_tokens * 64)), yb(static_cast<size_t>(n_tokens * 32));
   const MatmulTarget targets[] = {{&a.view, ya.data()}, {&b.view, yb.data()}};
   MatmulScratch scratch;
