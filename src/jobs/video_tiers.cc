@@ -63,6 +63,9 @@ Status check_tier(const TierPreset& tier, const VideoServiceConfig& config) {
   if (!(tier.step_cache_start >= 0 && tier.step_cache_start <= tier.step_cache_end && tier.step_cache_end <= 1)) {
     return invalid_argument(where + "step_cache_start / step_cache_end need 0 <= start <= end <= 1");
   }
+  if (!(tier.step_cache_error_tol >= 0 && tier.step_cache_error_tol <= 10)) {
+    return invalid_argument(where + "step_cache_error_tol must be in [0, 10]");
+  }
   return Status::ok();
 }
 
@@ -132,6 +135,7 @@ Expected<TierPreset> parse_tier(const nlohmann::json& item, int64_t default_vae_
   tier.step_cache_start = item.value("step_cache_start", tier.step_cache_start);
   tier.step_cache_end = item.value("step_cache_end", tier.step_cache_end);
   tier.step_cache_stagger = item.value("step_cache_stagger", tier.step_cache_stagger);
+  tier.step_cache_error_tol = item.value("step_cache_error_tol", tier.step_cache_error_tol);
   tier.vae_mem_budget = default_vae_budget;
   if (Status s = parse_vae_budget(item, "tier \"" + tier.name + "\": ", &tier.vae_mem_budget); !s) return s;
   return tier;

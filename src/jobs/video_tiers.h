@@ -11,14 +11,15 @@
 //               "step_cache_mode": "reuse", "step_cache_max_skips": 0, "step_cache_uncond": 1,
 //               "step_cache_cond": 1, "step_cache_uncond_max_skips": -1, "step_cache_cfg": "own",
 //               "step_cache_start": 0, "step_cache_end": 1, "step_cache_stagger": false,
-//               "vae_mem_budget": "4GiB"}, ...]}
+//               "step_cache_error_tol": 0, "vae_mem_budget": "4GiB"}, ...]}
 // (attention: dense | sliding-tile | block-sparse, ops/attention_tiled.h; step_cache: the step-caching
 // threshold, 0 = off, step_cache_mode reuse | extrapolate | quadratic, step_cache_max_skips the most
 // skipped passes in a row (0 = no cap), step_cache_uncond / _cond each branch's threshold / step_cache,
 // step_cache_uncond_max_skips the unconditional branch's own cap (-1 = step_cache_max_skips),
 // step_cache_cfg own | delta (a skipped unconditional pass adds the conditional residual of the step
 // plus the cached difference), step_cache_start / _end the fractions of the steps that may skip,
-// step_cache_stagger: the unconditional branch starts skipping one step later,
+// step_cache_stagger: the unconditional branch starts skipping one step later, step_cache_error_tol:
+// error-controlled skipping (the summed predicted relative error of a run of skips, 0 = off),
 // video/dit/step_cache.h; vae_mem_budget: the VAE decode's memory budget, a size
 // such as "4GiB" or a byte count, "" / 0 = untiled, video/vae/vae_memory.h — a "vae_mem_budget" at the
 // root is every tier's default.)
@@ -58,6 +59,7 @@ struct TierPreset {
   bool step_cache_cfg_delta = false;     // "step_cache_cfg": "delta"
   double step_cache_start = 0, step_cache_end = 1;  // fractions of the steps where passes may be skipped
   bool step_cache_stagger = false;  // the unconditional branch skips on the steps between the conditional one's
+  double step_cache_error_tol = 0;  // error-controlled skipping: tolerance, 0 = off
   int64_t vae_mem_budget = 0; // the VAE decode's memory budget in bytes, 0 = untiled
 };
 

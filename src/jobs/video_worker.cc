@@ -69,6 +69,7 @@ Expected<video::VideoRequest> to_video_request(const JobRecord& job, const Video
     request.step_cache_start = tier->step_cache_start;
     request.step_cache_end = tier->step_cache_end;
     request.step_cache_stagger = tier->step_cache_stagger;
+    request.step_cache_error_tol = tier->step_cache_error_tol;
     request.vae_mem_budget = tier->vae_mem_budget;
   }
   return request;

@@ -14,7 +14,7 @@ TEST(VideoTiersSpeed, AttentionAndStepCacheAreReadPerTier) {
        "attention_warmup": 0.25, "step_cache": 0.15,
        "step_cache_mode": "extrapolate", "step_cache_max_skips": 1, "step_cache_uncond": 2.5,
        "step_cache_cond": 0.5, "step_cache_uncond_max_skips": 3, "step_cache_cfg": "delta",
-       "step_cache_start": 0.1, "step_cache_end": 0.9},
+       "step_cache_start": 0.1, "step_cache_end": 0.9, "step_cache_error_tol": 0.04},
       {"name": "c", "attention": "block-sparse", "attention_keep": 0.4, "attention_rest": "pooled"}]})");
   ASSERT_TRUE(config) << config.error().to_string();
   const TierPreset* a = config->find_tier("a");
@@ -41,6 +41,8 @@ TEST(VideoTiersSpeed, AttentionAndStepCacheAreReadPerTier) {
   EXPECT_FALSE(a->step_cache_cfg_delta);
   EXPECT_DOUBLE_EQ(a->step_cache_start, 0.0);
   EXPECT_DOUBLE_EQ(a->step_cache_end, 1.0);
+  EXPECT_DOUBLE_EQ(b->step_cache_error_tol, 0.04);
+  EXPECT_EQ(a->step_cache_error_tol, 0.0) << "error control is off unless a tier sets it";
   EXPECT_DOUBLE_EQ(b->attention_warmup, 0.25);
   EXPECT_EQ(a->attention_warmup, 0.0);
   const TierPreset* c = config->find_tier("c");
@@ -68,6 +70,7 @@ TEST(VideoTiersSpeed, BadSpeedSettingsAreRefused) {
                           R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_cfg": "both"}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_start": 0.6, "step_cache_end": 0.5}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_end": 1.5}]})",
+                          R"({"default_tier": "a", "tiers": [{"name": "a", "step_cache_error_tol": -0.1}]})",
                           R"({"default_tier": "a", "tiers": [{"name": "a", "attention_warmup": 1.5}]})"}) {
     auto config = parse_video_service_config(bad);
     EXPECT_FALSE(config) << bad;

@@ -80,6 +80,10 @@ void VideoSettingsFlags::add_to(CLI::App* cmd) {
   cmd->add_flag("--step-cache-stagger", step_cache_stagger,
                 "The unconditional branch starts skipping one step later (with --step-cache-max-skips 1 the two "
                 "branches skip on alternate steps)");
+  cmd->add_option("--step-cache-error-tol", step_cache_error_tol,
+                  "Error control: skip only while the summed predicted relative error of the skipped residuals "
+                  "(extrapolate mode; measured at every computed pass) stays below this (0 = off)")
+      ->capture_default_str();
 }
 
 Status VideoSettingsFlags::apply_model_defaults(const std::string& model_dir) {
@@ -148,6 +152,10 @@ Status VideoSettingsFlags::apply(video::VideoRequest& r) const {
   r.step_cache_start = step_cache_start;
   r.step_cache_end = step_cache_end;
   r.step_cache_stagger = step_cache_stagger;
+  if (!(step_cache_error_tol >= 0.0 && step_cache_error_tol <= 10.0)) {
+    return invalid_argument("--step-cache-error-tol must be in [0, 10] (0 = off)");
+  }
+  r.step_cache_error_tol = step_cache_error_tol;
   return Status::ok();
 }
 

@@ -55,6 +55,7 @@ struct VideoSettingsFlags {
   std::string step_cache_cfg = "own";   // --step-cache-cfg own | delta: what a skipped uncond pass adds
   double step_cache_start = 0.0, step_cache_end = 1.0;  // --step-cache-start / -end: fractions of the steps
   bool step_cache_stagger = false;      // --step-cache-stagger: the branches skip on alternate steps
+  double step_cache_error_tol = 0;      // --step-cache-error-tol: error-controlled skipping, 0 = off
   CLI::Option* size_opt = nullptr;  // set by add_to: was the flag given?
   CLI::Option* frames_opt = nullptr;
   CLI::Option* steps_opt = nullptr;
@@ -66,7 +67,7 @@ struct VideoSettingsFlags {
   // and the speed flags --attention --attention-tile --attention-window --attention-keep --attention-rest
   // --attention-warmup --step-cache --step-cache-mode --step-cache-max-skips --step-cache-uncond
   // --step-cache-cond --step-cache-uncond-max-skips --step-cache-cfg --step-cache-start --step-cache-end
-  // --step-cache-stagger.
+  // --step-cache-stagger --step-cache-error-tol.
   void add_to(CLI::App* cmd);
   // After parsing: the model folder's generation_config.json (if any) replaces the values of the
   // flags that were not given on the command line; a malformed file is an error.

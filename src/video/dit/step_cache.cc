@@ -37,6 +37,12 @@ void StepCacheStream::set_delta_base(StepCacheStream* base) {
   base->keep_applied_ = true;
 }
 
+void StepCacheStream::pair_with(StepCacheStream* other) {
+  CHECK(other != nullptr && other != this, "StepCacheStream: a partner is another stream");
+  partner_ = other;
+  other->partner_ = this;
+}
+
 bool StepCacheStream::should_skip(const float* m, int64_t n, bool force_compute, float timestep) {
   const auto size = static_cast<size_t>(n);
   bool skip = false;
@@ -53,7 +59,11 @@ bool StepCacheStream::should_skip(const float* m, int64_t n, bool force_compute,
     const bool history = (config_.mode == StepCacheMode::kReuse || has_previous_) && run_ >= config_.min_run;
     // A delta stream needs its base's residual of this very call (the base runs first each step).
     const bool base_ready = base_ == nullptr || (base_->calls() == calls() + 1 && base_->applied().size() == size);
-    skip = !force_compute && !capped && history && base_ready && accumulated_ < config_.threshold;
+    // Error control: the summed predicted error of the skips since the last computed call.
+    const double predicted = skip_error(timestep);
+    const bool within_error = config_.error_tol <= 0 || (predicted < config_.error_tol && paired_allows(predicted, timestep, force_compute));
+    skip = !force_compute && !capped && history && base_ready && within_error && accumulated_ < config_.threshold;
+    if (skip) predicted_error_ = predicted;
   }
   prev_m_.assign(m, m + n);
   timestep_ = timestep;
@@ -63,10 +73,43 @@ bool StepCacheStream::should_skip(const float* m, int64_t n, bool force_compute,
     ++skips_in_row_;
   } else {
     accumulated_ = 0;
+    predicted_error_ = 0;
     skips_in_row_ = 0;
     ++run_;
   }
   return skip;
+}
+
+double StepCacheStream::skip_error(float timestep) const {
+  if (config_.error_tol <= 0 || !has_previous_) return 0;
+  // Until kappa is measured: one skip in a row on the plain rules, no more.
+  if (kappa_ < 0) return skips_in_row_ == 0 ? 0 : INFINITY;
+  return predicted_error_ + kappa_ * std::fabs((static_cast<double>(timestep) - t1_) * (static_cast<double>(timestep) - t0_));
+}
+
+bool StepCacheStream::may_skip(bool force_compute) const {
+  const bool capped = config_.max_skips > 0 && skips_in_row_ >= config_.max_skips;
+  const bool history = (config_.mode == StepCacheMode::kReuse || has_previous_) && run_ >= config_.min_run;
+  return !force_compute && !capped && history && has_residual_;
+}
+
+bool StepCacheStream::paired_allows(double predicted, float timestep, bool force_compute) const {
+  if (partner_ == nullptr) return true;
+  const double pair_tol = config_.error_tol * config_.error_pair;
+  const bool measured = kappa_ >= 0 && partner_->kappa_ >= 0;
+  if (partner_->calls() == calls()) {
+    // The first branch of the step: skip when the other one cannot (it computes), when both
+    // together stay under the pair tolerance, or when the other one's skip would err more (it
+    // computes instead).
+    const double other = partner_->skip_error(timestep);
+    if (!partner_->may_skip(force_compute) || !(other < config_.error_tol)) return true;
+    return (measured && predicted + other < pair_tol) || predicted <= other;
+  }
+  if (partner_->calls() == calls() + 1 && partner_->last_skipped_) {
+    // The other branch skipped this step: skip too only as a pair.
+    return measured && partner_->predicted_error_ + predicted < pair_tol;
+  }
+  return true;
 }
 
 void StepCacheStream::apply_residual(float* x, int64_t n) {
@@ -109,7 +152,7 @@ void StepCacheStream::apply_residual(float* x, int64_t n) {
 
 void StepCacheStream::save_input(const float* x, int64_t n) {
   if (config_.mode != StepCacheMode::kReuse && has_residual_) {
-    if (config_.mode == StepCacheMode::kQuadratic && has_previous_) {
+    if ((config_.mode == StepCacheMode::kQuadratic || config_.error_tol > 0) && has_previous_) {
       std::swap(previous2_, previous_);
       t2_ = t0_;
       has_previous2_ = true;
@@ -134,6 +177,22 @@ void StepCacheStream::save_residual(const float* x, int64_t n) {
   has_residual_ = true;
   has_previous_ = has_previous_ && previous_.size() == residual_.size();
   has_previous2_ = has_previous2_ && has_previous_ && previous2_.size() == residual_.size();
+  if (config_.error_tol > 0 && has_previous2_) update_curvature();
+}
+
+void StepCacheStream::update_curvature() {
+  // What the line through (t2, r2), (t0, r0) predicted for this call at t1, against what it got:
+  // e = mean|pred - r1| / mean|r1|, and the line's leading error term is kappa * |(t1 - t0)(t1 - t2)|.
+  const double span = (static_cast<double>(t1_) - t0_) * (static_cast<double>(t1_) - t2_);
+  if (t0_ == t2_ || span == 0) return;
+  const double k = (static_cast<double>(t1_) - t0_) / (static_cast<double>(t0_) - t2_);
+  double miss = 0, size = 0;
+  for (size_t i = 0; i < residual_.size(); ++i) {
+    const double pred = previous_[i] + k * (static_cast<double>(previous_[i]) - previous2_[i]);
+    miss += std::fabs(pred - residual_[i]);
+    size += std::fabs(static_cast<double>(residual_[i]));
+  }
+  kappa_ = size > 0 ? miss / size / std::fabs(span) : 0.0;
 }
 
 StepCacheStream* StepCache::stream(int index) {
@@ -148,6 +207,10 @@ StepCacheStream* StepCache::stream(int index) {
     if (uncond && c.stagger) c.min_run = (c.mode == StepCacheMode::kReuse ? 1 : 2) + 1;
     streams_.emplace_back(c);
     if (uncond && c.cfg_delta) streams_.back().set_delta_base(&streams_[streams_.size() - 2]);
+    // Error control with stagger: the two branches of a step decide together (paired_allows).
+    if (uncond && c.stagger && c.error_tol > 0) {
+      streams_.back().pair_with(&streams_[streams_.size() - 2]);
+    }
   }
   return &streams_[static_cast<size_t>(index)];
 }

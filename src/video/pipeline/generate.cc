@@ -132,6 +132,7 @@ Status VideoPipeline::denoise(const VideoRequest& request, const std::vector<flo
   cache_config.start = request.step_cache_start;
   cache_config.end = request.step_cache_end;
   cache_config.stagger = request.step_cache_stagger;
+  cache_config.error_tol = request.step_cache_error_tol;
   StepCache cache(cache_config);
   int step = 0;
   auto model_fn = [&](const float* x, float timestep, float* v_out) -> Status {

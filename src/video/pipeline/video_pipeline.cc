@@ -74,6 +74,9 @@ Status VideoPipeline::validate(const VideoRequest& r) const {
   if (!(r.step_cache_start >= 0.0 && r.step_cache_start <= r.step_cache_end && r.step_cache_end <= 1.0)) {
     return invalid_argument("step_cache_start / step_cache_end: need 0 <= start <= end <= 1");
   }
+  if (!(r.step_cache_error_tol >= 0.0 && r.step_cache_error_tol <= 10.0)) {
+    return invalid_argument("step_cache_error_tol: must be in [0, 10] (0 = off)");
+  }
   if (r.cfg_high_noise) {
     if (!(*r.cfg_high_noise >= 0.0f) || !std::isfinite(*r.cfg_high_noise)) {
       return invalid_argument("cfg_high_noise: must be a finite number >= 0");

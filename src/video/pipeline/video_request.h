@@ -47,6 +47,7 @@ struct VideoRequest {
   double step_cache_start = 0.0;         // skipping only in sampler steps [start, end) x steps, 0 <= start <= end <= 1
   double step_cache_end = 1.0;
   bool step_cache_stagger = false;       // the uncond branch skips on the steps between the cond branch's skips
+  double step_cache_error_tol = 0;       // error control: summed predicted relative error of a skip run, [0, 10]; 0 = off
   // Two-expert models: the guidance scale while the high-noise expert runs (Wan2.2 A14B t2v ships
   // sample_guide_scale (3.0, 4.0): cfg 3 for the low-noise expert, 4 for the high-noise one); unset:
   // cfg for both. A one-DiT model refuses it.

@@ -131,6 +131,7 @@ TEST(VideoSpeedModes, StepCacheExtrapolationAndItsCapAndOffIsBitIdentical) {
   r.step_cache_cfg_delta = true;
   r.step_cache_start = 0.2;
   r.step_cache_end = 0.8;
+  r.step_cache_error_tol = 0.05;
   const Generated off = generate(*p, r);
   ASSERT_EQ(off.frames.size(), plain.frames.size());
   EXPECT_EQ(std::memcmp(off.frames.data(), plain.frames.data(), plain.frames.size() * sizeof(float)), 0);
@@ -141,6 +142,7 @@ TEST(VideoSpeedModes, StepCacheExtrapolationAndItsCapAndOffIsBitIdentical) {
   r.step_cache_cfg_delta = false;
   r.step_cache_start = 0.0;
   r.step_cache_end = 1.0;
+  r.step_cache_error_tol = 0;
   r.step_cache = 10.0;
   r.step_cache_max_skips = 0;
   const Generated all = generate(*p, r);
@@ -150,6 +152,14 @@ TEST(VideoSpeedModes, StepCacheExtrapolationAndItsCapAndOffIsBitIdentical) {
   EXPECT_EQ(capped.stats.dit_passes_skipped, 2 * 2);
   for (float v : capped.frames) ASSERT_TRUE(std::isfinite(v));
   EXPECT_NE(std::memcmp(capped.frames.data(), plain.frames.data(), plain.frames.size() * sizeof(float)), 0);
+  // Error control (off by default): a tolerance no real residual meets keeps only the skips made
+  // before the curvature is measured (step 2: three computed calls first); a loose one changes nothing.
+  EXPECT_EQ(VideoRequest{}.step_cache_error_tol, 0.0);
+  r.step_cache_error_tol = 1e-12;
+  EXPECT_EQ(generate(*p, r).stats.dit_passes_skipped, 2 * 1);
+  r.step_cache_error_tol = 10.0;
+  EXPECT_EQ(generate(*p, r).stats.dit_passes_skipped, capped.stats.dit_passes_skipped);
+  r.step_cache_error_tol = 0;
   // The window: only steps [0.5 x 6, 6) = 3, 4 may skip (5 is the last): one pass per branch.
   r.step_cache_max_skips = 0;
   r.step_cache_start = 0.5;
@@ -193,6 +203,9 @@ TEST(VideoSpeedModes, BadSettingsAreRefused) {
   EXPECT_NE(p->validate(r).message().find("step_cache_start"), std::string::npos);
   r.step_cache_start = 0;
   r.step_cache_end = 1;
+  r.step_cache_error_tol = 11;
+  EXPECT_NE(p->validate(r).message().find("step_cache_error_tol"), std::string::npos);
+  r.step_cache_error_tol = 0;
   r.attention.keep = 0;
   EXPECT_NE(p->validate(r).message().find("attention"), std::string::npos);
   r.attention.keep = 0.5;
