@@ -61,7 +61,8 @@ bool StepCacheStream::should_skip(const float* m, int64_t n, bool force_compute,
     const bool base_ready = base_ == nullptr || (base_->calls() == calls() + 1 && base_->applied().size() == size);
     // Error control: the summed predicted error of the skips since the last computed call.
     const double predicted = skip_error(timestep);
-    const bool within_error = config_.error_tol <= 0 || (predicted < config_.error_tol && paired_allows(predicted, timestep, force_compute));
+    const bool within_error =
+        config_.error_tol <= 0 || (predicted < config_.error_tol && paired_allows(predicted, timestep, force_compute));
     skip = !force_compute && !capped && history && base_ready && within_error && accumulated_ < config_.threshold;
     if (skip) predicted_error_ = predicted;
   }
@@ -84,7 +85,8 @@ double StepCacheStream::skip_error(float timestep) const {
   if (config_.error_tol <= 0 || !has_previous_) return 0;
   // Until kappa is measured: one skip in a row on the plain rules, no more.
   if (kappa_ < 0) return skips_in_row_ == 0 ? 0 : INFINITY;
-  return predicted_error_ + kappa_ * std::fabs((static_cast<double>(timestep) - t1_) * (static_cast<double>(timestep) - t0_));
+  const double t = timestep;
+  return predicted_error_ + kappa_ * std::fabs((t - t1_) * (t - t0_));
 }
 
 bool StepCacheStream::may_skip(bool force_compute) const {
