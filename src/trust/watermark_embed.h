@@ -45,6 +45,15 @@ struct WatermarkEmbedOptions {
   double mask_flat = 0.75;
   // The lattice: 0 = watermark_grid_for(width, height); else 16 or 32 (watermark_layout.h).
   int grid = 0;
+  // On masked frames, lift the cells of bits predicted weak after CRF 28 + 0.5x (their target and
+  // limit, up to max_lift times; WatermarkEmbedder::lift_weak_bits). Off by default: it reads every
+  // key on the bench's gradients after CRF 28 + 0.5x, but the lifted cells are visible patches at 4x
+  // zoom (docs/PERFORMANCE.md). false: every flat cell capped alike.
+  bool lift_weak_bits = false;
+  // A bit is weak when its predicted z after that attack is under weak_bit_z; its cells' target and
+  // limit rise by 1.25x per round (4 rounds) up to max_lift.
+  double weak_bit_z = 2.0;
+  double max_lift = 2.0;
 };
 
 class WatermarkEmbedder {
@@ -65,6 +74,7 @@ class WatermarkEmbedder {
   WatermarkEmbedder() = default;
   void texture_gains(const LumaIntegral& luma);
   void solve_changes(double amplitude, bool masked = false);
+  void lift_weak_bits(double amplitude);
   double spend_budget(bool masked, double max_amplitude);
   double mean_square_change() const;
   void apply_changes(std::span<uint8_t> rgb) const;
@@ -78,6 +88,7 @@ class WatermarkEmbedder {
   std::vector<double> gain_;           // [grid²] perceptual gain, mean square 1
   double busy_share_ = 0;              // share of cells with σ ≥ 4 levels in the current frame
   std::vector<double> limit_;          // [grid²] the most a cell may move (activity masking), levels
+  std::vector<double> lift_;           // [grid²] masked frames: factor on a weak bit's cells' target and limit (≥ 1)
   std::vector<double> host_residual_;  // [grid²] the detector's residual of the unmarked frame
   std::vector<double> change_;         // [grid²] luma change per cell, in levels
   // The cross-fade along each axis (x: width entries, y: height entries): a pixel coordinate's

@@ -39,6 +39,9 @@ struct EmbedArgs {
   double mask_boost = trust::WatermarkEmbedOptions{}.mask_boost;
   double luminance_masking = trust::WatermarkEmbedOptions{}.luminance_masking;
   double mask_flat = trust::WatermarkEmbedOptions{}.mask_flat;
+  bool lift_weak_bits = trust::WatermarkEmbedOptions{}.lift_weak_bits;
+  double weak_bit_z = trust::WatermarkEmbedOptions{}.weak_bit_z;
+  double max_lift = trust::WatermarkEmbedOptions{}.max_lift;
   bool copy = false;
 };
 
@@ -135,7 +138,7 @@ int run_embed(const EmbedArgs& args) {
   media::Mp4ReadOptions read;
   read.on_frame = [&](const media::Mp4Info& info, std::span<const uint8_t> rgb) -> Status {
     if (!writer) {
-      auto made = trust::WatermarkEmbedder::create(*key, payload, info.width, info.height, {args.strength, args.activity_mask, args.mask_boost, args.luminance_masking, args.mask_flat, args.grid});
+      auto made = trust::WatermarkEmbedder::create(*key, payload, info.width, info.height, {args.strength, args.activity_mask, args.mask_boost, args.luminance_masking, args.mask_flat, args.grid, args.lift_weak_bits, args.weak_bit_z, args.max_lift});
       if (!made) return made.error();
       embedder.emplace(std::move(*made));
       media::Mp4Options options;
@@ -203,6 +206,12 @@ void register_watermark(CLI::App& app) {
                     "Activity mask: the most a dark or bright background may raise a cell's limit (1 = none)")
       ->capture_default_str();
   embed->add_option("--mask-flat", emb->mask_flat, "Activity mask: a flat mid-grey cell's limit, in luma levels")
+      ->capture_default_str();
+  embed->add_flag("--lift-weak-bits,!--no-lift-weak-bits", emb->lift_weak_bits,
+                  "Activity mask: lift the cells of bits predicted weak after CRF 28 + 0.5x (off by default: more visible)");
+  embed->add_option("--weak-bit-z", emb->weak_bit_z, "Activity mask: a bit is lifted when its predicted z is under this")
+      ->capture_default_str();
+  embed->add_option("--max-lift", emb->max_lift, "Activity mask: the most a weak bit's cells are lifted (x target and limit)")
       ->capture_default_str();
   embed->add_option("--grid", emb->grid, "Lattice: 16 or 32 cells a side (0 = by frame size, as generated videos)")
       ->capture_default_str();
