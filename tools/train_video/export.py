@@ -1,4 +1,11 @@
-"""Writes the trained parts as a Wan2.1 release folder (official file and tensor names)."""
+"""Writes the trained parts as a Wan2.1 release folder (official file and tensor names).
+
+Also a command, for one DiT checkpoint (its EMA weights when it has them, e.g. a running dit.pt) into a
+scratch folder, with the VAE and tokenizer of --work (see restore.py), final tier only:
+
+  /usr/bin/python3 tools/train_video/export.py --work build/train_video/base --dit build/train_video/run/dit.pt --out /tmp/x
+"""
+import argparse
 import json
 import shutil
 from pathlib import Path
@@ -77,3 +84,31 @@ def run(work, out, draft_out):
         common.log(work, f"exported {draft_out}")
     n = lambda sd: sum(v.numel() for v in sd.values())
     common.log(work, f"params: VAE {n(vae['model'])}, umT5 {n(dit['t5'])}, DiT {n(dit['dit'])}")
+
+
+def export_checkpoint(work, ckpt, out):
+    """One DiT checkpoint (EMA weights if present) + work's VAE and tokenizer -> a final-tier folder."""
+    work = Path(work)
+    vae = torch.load(work / "vae_decoder_final.pt" if (work / "vae_decoder_final.pt").exists() else work / "vae_final.pt")
+    st = torch.load(ckpt)
+    t5_sd, dit_sd = (st["ema"]["t5"], st["ema"]["dit"]) if "ema" in st else (st["t5"], st["dit"])
+    t5_cfg = st.get("t5_cfg") or T5Encoder(common.vocab_size(work / "spiece.model")).cfg
+    write_folder(out, dit_sd, st["dit_cfg"], t5_sd, t5_cfg, vae["model"], vae["cfg"], work / "spiece.model",
+                 {"tier": "final", "step": st.get("step")}, FINAL_GEN)
+    check_names(out)
+    print(f"exported {ckpt} (step {st.get('step')}) to {out}")
+
+
+def main():
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", required=True, help="folder with spiece.model and vae_(decoder_)final.pt")
+    ap.add_argument("--dit", required=True, help="a DiT checkpoint (dit.pt, dit_final.pt, restore.py's init_dit.pt)")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    export_checkpoint(args.work, args.dit, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 import common
 import data
+import dit_contrast
 from wan_modules import T5Encoder, WanModel, WanVAE
 
 DIT_CFG = dict(dim=128, ffn_dim=384, freq_dim=64, text_dim=64, text_len=common.TEXT_LEN, num_heads=4, num_layers=4)
@@ -114,7 +115,9 @@ def sample_sigma(n, gen, shift=1.0):
 
 
 def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, ema_decay=0.995, seed=2,
-        obj_weight=1.0, train_shift=1.0, patch_size=(1, 2, 2), init=None):
+        obj_weight=1.0, train_shift=1.0, patch_size=(1, 2, 2), init=None, text_lr_mult=1.0, contrast=None):
+    """contrast: None or dict(frac, margin, weight, sigma_min, attrs) for dit_contrast's caption-swap hinge;
+    text_lr_mult scales the learning rate of the text path (umT5, text_embedding, every cross_attn)."""
     work = Path(work)
     ck = work / "dit.pt"
     done = work / "dit_final.pt"
@@ -131,11 +134,19 @@ def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, e
         init_st = warm_start(t5, dit, init)
         common.log(work, f"dit: warm start from {init} (step {init_st.get('step', '?')}), patch {tuple(patch_size)}")
     params = list(t5.parameters()) + list(dit.parameters())
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, betas=(0.9, 0.99))
+    text = set(id(p) for p in t5.parameters()) | set(id(p) for p in dit.text_embedding.parameters())
+    text |= set(id(p) for b in dit.blocks for p in b.cross_attn.parameters())
+    groups = [{"params": [p for p in params if id(p) not in text], "mult": 1.0},
+              {"params": [p for p in params if id(p) in text], "mult": text_lr_mult}]
+    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=0.01, betas=(0.9, 0.99))
     ema = {"t5": copy.deepcopy(t5.state_dict()), "dit": copy.deepcopy(dit.state_dict())}
     gen = torch.Generator().manual_seed(seed)
     train, _ = data.split_combos()
     cap, empty_ids, neg_ids = caption_ids(work)
+    if contrast:
+        swaps = dit_contrast.swap_options(train, contrast["attrs"])
+        common.log(work, f"dit: caption contrast {contrast}, text lr x{text_lr_mult}")
+    c_stats = []
     step, pool_z, pool_c = 0, None, []
     if ck.exists():
         st = torch.load(ck)
@@ -176,26 +187,42 @@ def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, e
     while step < steps:
         cur = lr * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
-            g["lr"] = cur
+            g["lr"] = cur * g.get("mult", 1.0)
         if fresh:
             add_clips(fresh)
         idx = torch.randint(len(pool_c), (batch,), generator=gen)
         x0 = pool_z[idx]
-        ids = []
+        ids, kept = [], []
         for i in idx.tolist():
             r = torch.rand(1, generator=gen).item()
             ids.append(cap[pool_c[i]] if r >= 0.1 else (empty_ids if r < 0.05 else neg_ids))
+            kept.append(r >= 0.1)
         sig = sample_sigma(batch, gen, train_shift)
         noise = torch.randn(x0.shape, generator=gen)
         s = sig.view(-1, 1, 1, 1, 1)
         xt = (1 - s) * x0 + s * noise
         ctx = dit.embed_context(common.encode_text(t5, ids))
         v = dit(xt, sig * 1000, ctx)
+        combos = [pool_c[i] for i in idx.tolist()]
+        w = None
         if obj_weight != 1.0:
-            w = object_weights(x0, [pool_c[i] for i in idx.tolist()], bg_latents, obj_weight)
+            w = object_weights(x0, combos, bg_latents, obj_weight)
             loss = (w * (v - (noise - x0)) ** 2).mean() / w.mean()
         else:
             loss = F.mse_loss(v, noise - x0)
+        if contrast:
+            rows, alt = dit_contrast.pick_swaps(combos, kept, sig, swaps, contrast["attrs"], contrast["frac"],
+                                                contrast["sigma_min"], gen)
+            if rows:
+                r = torch.tensor(rows)
+                tgt = (noise - x0)[r]
+                wr = None if w is None else w[r]
+                v_sw = dit(xt[r], sig[r] * 1000, dit.embed_context(common.encode_text(t5, [cap[c] for c in alt])))
+                e_t = dit_contrast.per_sample_error(v[r], tgt, wr)
+                e_s = dit_contrast.per_sample_error(v_sw, tgt, wr)
+                h = dit_contrast.hinge(e_t, e_s, contrast["margin"])
+                loss = loss + contrast["weight"] * h.mean()
+                c_stats.append((float((e_s / e_t).mean()) - 1, float((h > 0).float().mean())))
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -206,7 +233,13 @@ def run(work, steps=800, batch=24, lr=6e-4, pool0=384, fresh=2, pool_max=4096, e
                     ema[key][k].mul_(ema_decay).add_(v_, alpha=1 - ema_decay)
         step += 1
         if step % 20 == 0:
-            common.log(work, f"dit step {step}/{steps} loss {loss.item():.4f} lr {cur:.2e} pool {len(pool_c)}")
+            extra = ""
+            if c_stats:
+                gap = sum(a for a, _ in c_stats) / len(c_stats)
+                act = sum(b for _, b in c_stats) / len(c_stats)
+                extra = f" swap gap {gap:+.3f} hinge active {act:.2f}"
+                c_stats = []
+            common.log(work, f"dit step {step}/{steps} loss {loss.item():.4f} lr {cur:.2e} pool {len(pool_c)}{extra}")
         if step % 100 == 0 or step == steps:
             common.atomic_save({"t5": t5.state_dict(), "dit": dit.state_dict(), "opt": opt.state_dict(), "ema": ema,
                                 "gen": gen.get_state(), "rng": torch.get_rng_state(), "step": step,

@@ -44,6 +44,14 @@ def main():
                     help="warm start a new DiT run from this checkpoint (e.g. an earlier dit.pt: its EMA weights "
                          "and latent pool); patch_embedding and head are converted when --dit-patch is finer")
     ap.add_argument("--dit-lr", type=float, default=6e-4)
+    ap.add_argument("--dit-text-lr-mult", type=float, default=1.0,
+                    help="learning-rate factor for the text path (umT5, text_embedding, every cross_attn)")
+    ap.add_argument("--dit-contrast", type=float, default=0.0,
+                    help="fraction of each batch also predicted with a swapped caption word (dit_contrast.py); 0: off")
+    ap.add_argument("--dit-contrast-attrs", default="direction", help="words to swap, e.g. direction,shape")
+    ap.add_argument("--dit-contrast-margin", type=float, default=0.2, help="relative error margin of the hinge")
+    ap.add_argument("--dit-contrast-weight", type=float, default=0.5, help="weight of the hinge in the loss")
+    ap.add_argument("--dit-contrast-sigma-min", type=float, default=0.3, help="only samples with sigma >= this")
     ap.add_argument("--draft-steps", type=int, default=50)
     args = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
@@ -65,7 +73,11 @@ def main():
         import stage_dit
         stage_dit.run(work, steps=args.dit_steps, pool0=args.dit_pool0, fresh=args.dit_fresh,
                       obj_weight=args.dit_object_weight, train_shift=args.dit_train_shift, lr=args.dit_lr,
-                      patch_size=tuple(int(v) for v in args.dit_patch.split(",")), init=args.dit_init)
+                      patch_size=tuple(int(v) for v in args.dit_patch.split(",")), init=args.dit_init,
+                      text_lr_mult=args.dit_text_lr_mult,
+                      contrast=dict(frac=args.dit_contrast, margin=args.dit_contrast_margin,
+                                    weight=args.dit_contrast_weight, sigma_min=args.dit_contrast_sigma_min,
+                                    attrs=args.dit_contrast_attrs.split(",")) if args.dit_contrast > 0 else None)
         common.log(work, f"after dit: {time.time() - t0:.0f} s")
     if "draft" in stages:
         import stage_draft
