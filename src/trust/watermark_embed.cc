@@ -90,6 +90,22 @@ void shift_luma(uint8_t* p, float delta, float offset) {
   for (int ch = 0; ch < 3; ++ch) p[ch] = static_cast<uint8_t>(std::clamp(std::floor(v[ch] + offset + 0.5f), 0.0f, 255.0f));
 }
 
+// The mean of `values` [grid²] over the up-to-8 lattice neighbours of (row, col) that lie inside
+// the lattice: how a change of theirs moves this cell's residual (the detector subtracts it).
+double neighbour_mean(const std::vector<double>& values, int grid, int row, int col) {
+  double sum = 0;
+  int n = 0;
+  for (int dy = -1; dy <= 1; ++dy) {
+    for (int dx = -1; dx <= 1; ++dx) {
+      const int r = row + dy, c = col + dx;
+      if ((dy == 0 && dx == 0) || r < 0 || c < 0 || r >= grid || c >= grid) continue;
+      sum += values[static_cast<size_t>(r) * grid + c];
+      ++n;
+    }
+  }
+  return n > 0 ? sum / n : 0.0;
+}
+
 }  // namespace
 
 Expected<WatermarkEmbedder> WatermarkEmbedder::create(const WatermarkKey& key, uint64_t payload, int width, int height,
@@ -225,21 +241,11 @@ void WatermarkEmbedder::solve_changes(double amplitude, bool masked) {
     for (int row = 0; row < grid; ++row) {
       for (int col = 0; col < grid; ++col) {
         const size_t cell = static_cast<size_t>(row) * grid + col;
-        double neighbours = 0;
-        int n = 0;
-        for (int dy = -1; dy <= 1; ++dy) {
-          for (int dx = -1; dx <= 1; ++dx) {
-            const int r = row + dy, c = col + dx;
-            if ((dy == 0 && dx == 0) || r < 0 || c < 0 || r >= grid || c >= grid) continue;
-            neighbours += change_[static_cast<size_t>(r) * grid + c];
-            ++n;
-          }
-        }
         const double sign = sign_[cell];
         const double lift = masked ? lift_[cell] : 1.0;
         const double target = amplitude * gain_[cell] * lift;
         // The residual the detector would see without this cell's own change:
-        const double others = host_residual_[cell] - (n > 0 ? neighbours / n : 0.0);
+        const double others = host_residual_[cell] - neighbour_mean(change_, grid, row, col);
         const double needed = std::max(0.0, target - sign * others);
         change_[cell] = needed <= kCapOverAmplitude * target ? sign * (masked ? std::min(needed, lift * limit_[cell]) : needed) : 0.0;
       }
@@ -329,17 +335,7 @@ void WatermarkEmbedder::lift_weak_bits(double amplitude) {
     for (int row = 0; row < grid; ++row) {
       for (int col = 0; col < grid; ++col) {
         const size_t cell = static_cast<size_t>(row) * grid + col;
-        double neighbours = 0;
-        int n = 0;
-        for (int dy = -1; dy <= 1; ++dy) {
-          for (int dx = -1; dx <= 1; ++dx) {
-            const int r = row + dy, c = col + dx;
-            if ((dy == 0 && dx == 0) || r < 0 || c < 0 || r >= grid || c >= grid) continue;
-            neighbours += change_[static_cast<size_t>(r) * grid + c];
-            ++n;
-          }
-        }
-        const double mark = change_[cell] - (n > 0 ? neighbours / n : 0.0);
+        const double mark = change_[cell] - neighbour_mean(change_, grid, row, col);
         const double q = sign_[cell] * (host_residual_[cell] + kAttackKept * mark);  // toward the bit, levels
         const int bit = layout_.bit[cell];
         sum[static_cast<size_t>(bit)] += q;

@@ -15,19 +15,11 @@
 namespace frugal::trust {
 namespace {
 
+using testing::mark_clip;
 using testing::natural_clip;
 using testing::psnr;
 using testing::smooth_clip;
 using testing::test_key;
-
-std::vector<uint8_t> mark(const WatermarkKey& key, uint64_t payload, std::vector<uint8_t> clip, int w, int h, int n,
-                          const WatermarkEmbedOptions& options) {
-  auto embedder = WatermarkEmbedder::create(key, payload, w, h, options);
-  EXPECT_TRUE(embedder.has_value());
-  const size_t frame = static_cast<size_t>(w) * h * 3;
-  for (int f = 0; f < n; ++f) embedder->embed_frame(std::span<uint8_t>(clip.data() + f * frame, frame));
-  return clip;
-}
 
 WatermarkEmbedOptions lifted() {
   WatermarkEmbedOptions options;
@@ -59,11 +51,11 @@ TEST(WatermarkLift, OffByDefaultAndBusyFramesAreNotLifted) {
   const std::vector<uint8_t> smooth = smooth_clip(w, h, 1, 5);
   WatermarkEmbedOptions off;
   off.lift_weak_bits = false;
-  EXPECT_EQ(mark(key, payload, smooth, w, h, 1, {}), mark(key, payload, smooth, w, h, 1, off));
+  EXPECT_EQ(mark_clip(key, payload, smooth, w, h, 1, {}), mark_clip(key, payload, smooth, w, h, 1, off));
   // On a smooth (masked) frame the lift changes the mark; on a busy one (never masked) it does not.
-  EXPECT_NE(mark(key, payload, smooth, w, h, 1, lifted()), mark(key, payload, smooth, w, h, 1, off));
+  EXPECT_NE(mark_clip(key, payload, smooth, w, h, 1, lifted()), mark_clip(key, payload, smooth, w, h, 1, off));
   const std::vector<uint8_t> busy = natural_clip(w, h, 1, 6);
-  EXPECT_EQ(mark(key, payload, busy, w, h, 1, lifted()), mark(key, payload, busy, w, h, 1, off));
+  EXPECT_EQ(mark_clip(key, payload, busy, w, h, 1, lifted()), mark_clip(key, payload, busy, w, h, 1, off));
 }
 
 // Under the attack the lift models (a third of the mark kept, codec-like noise), the lifted mark's
@@ -73,8 +65,8 @@ TEST(WatermarkLift, WeakBitsSurviveAWeakenedReadBetter) {
   const int w = 480, h = 320, n = 3;
   const uint64_t payload = watermark_payload_for(key, "weak-bits");
   const std::vector<uint8_t> clip = smooth_clip(w, h, n, 9);
-  const std::vector<uint8_t> plain = mark(key, payload, clip, w, h, n, {});
-  const std::vector<uint8_t> lift = mark(key, payload, clip, w, h, n, lifted());
+  const std::vector<uint8_t> plain = mark_clip(key, payload, clip, w, h, n, {});
+  const std::vector<uint8_t> lift = mark_clip(key, payload, clip, w, h, n, lifted());
   EXPECT_GE(psnr(clip, lift), 40.0);
   EXPECT_LT(psnr(clip, lift), psnr(clip, plain));  // the lift spends more where it is needed
   double plain_z = 0, lift_z = 0;

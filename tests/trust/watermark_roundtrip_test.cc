@@ -14,19 +14,11 @@
 namespace frugal::trust {
 namespace {
 
+using testing::mark_clip;
 using testing::natural_clip;
 using testing::psnr;
 using testing::smooth_clip;
 using testing::test_key;
-
-std::vector<uint8_t> mark(const WatermarkKey& key, uint64_t payload, std::vector<uint8_t> clip, int w, int h, int n,
-                          const WatermarkEmbedOptions& options = {}) {
-  auto embedder = WatermarkEmbedder::create(key, payload, w, h, options);
-  EXPECT_TRUE(embedder.has_value());
-  const size_t frame = static_cast<size_t>(w) * h * 3;
-  for (int f = 0; f < n; ++f) embedder->embed_frame(std::span<uint8_t>(clip.data() + f * frame, frame));
-  return clip;
-}
 
 struct Case {
   int width, height, frames;
@@ -40,7 +32,7 @@ TEST_P(RoundTrip, PayloadComesBackAtPsnrAbove40) {
   const WatermarkKey key = test_key(7);
   const uint64_t payload = watermark_payload_for(key, "job-123");
   const std::vector<uint8_t> clip = smooth ? smooth_clip(w, h, n, 11) : natural_clip(w, h, n, 11);
-  const std::vector<uint8_t> marked = mark(key, payload, clip, w, h, n);
+  const std::vector<uint8_t> marked = mark_clip(key, payload, clip, w, h, n);
   EXPECT_GE(psnr(clip, marked), 40.0);
   auto d = detect_watermark_in_frames(key, marked, n, w, h);
   ASSERT_TRUE(d.has_value()) << d.error().to_string();
@@ -68,7 +60,7 @@ TEST(WatermarkEmbed, DifferentPayloadsReadBackDifferently) {
   const std::vector<uint8_t> clip = natural_clip(320, 256, 3, 5);
   for (const char* id : {"a", "b", "job-000000000042"}) {
     const uint64_t payload = watermark_payload_for(key, id);
-    auto d = detect_watermark_in_frames(key, mark(key, payload, clip, 320, 256, 3), 3, 320, 256);
+    auto d = detect_watermark_in_frames(key, mark_clip(key, payload, clip, 320, 256, 3), 3, 320, 256);
     ASSERT_TRUE(d.has_value());
     EXPECT_TRUE(d->detected);
     // Three busy frames are a hard case: a bit whose 16 cells all sit on texture can flip.
@@ -85,7 +77,7 @@ TEST(WatermarkEmbed, CellsCrossFadeAndTheMaskQuietsSmoothPictures) {
   const int w = 480, h = 320;
   const std::vector<uint8_t> clip = smooth_clip(w, h, 1, 3);
   const uint64_t payload = watermark_payload_for(key, "fade");
-  const std::vector<uint8_t> marked = mark(key, payload, clip, w, h, 1, {2.2, /*activity_mask=*/false});
+  const std::vector<uint8_t> marked = mark_clip(key, payload, clip, w, h, 1, {2.2, /*activity_mask=*/false});
   std::vector<double> change(static_cast<size_t>(w) * h);
   for (size_t i = 0; i < change.size(); ++i) change[i] = watermark_luma(&marked[3 * i]) - watermark_luma(&clip[3 * i]);
   const int grid = watermark_grid_for(w, h);
@@ -105,7 +97,7 @@ TEST(WatermarkEmbed, CellsCrossFadeAndTheMaskQuietsSmoothPictures) {
   EXPECT_LT(worst_step, peak / 3) << "peak " << peak;
   // The activity mask (the default): a smooth picture keeps its mark near a level (PSNR well above
   // 40 dB), no pixel moves by more than the mask's largest limit there, and it still reads.
-  const std::vector<uint8_t> quiet = mark(key, payload, clip, w, h, 1);
+  const std::vector<uint8_t> quiet = mark_clip(key, payload, clip, w, h, 1);
   EXPECT_GT(psnr(clip, quiet), psnr(clip, marked) + 2.0);
   double most = 0;
   for (size_t i = 0; i < change.size(); ++i) most = std::max(most, static_cast<double>(std::fabs(watermark_luma(&quiet[3 * i]) - watermark_luma(&clip[3 * i]))));
@@ -125,14 +117,14 @@ TEST(WatermarkEmbed, TheMaskLeavesBusyFramesAlone) {
   const int w = 512, h = 320;
   const uint64_t payload = watermark_payload_for(key, "busy");
   const std::vector<uint8_t> busy = natural_clip(w, h, 1, 21);
-  EXPECT_EQ(mark(key, payload, busy, w, h, 1), mark(key, payload, busy, w, h, 1, {2.2, /*activity_mask=*/false}));
+  EXPECT_EQ(mark_clip(key, payload, busy, w, h, 1), mark_clip(key, payload, busy, w, h, 1, {2.2, /*activity_mask=*/false}));
   const std::vector<uint8_t> smooth = smooth_clip(w, h, 1, 22);
-  const std::vector<uint8_t> quiet = mark(key, payload, smooth, w, h, 1);
-  const std::vector<uint8_t> loud = mark(key, payload, smooth, w, h, 1, {2.2, /*activity_mask=*/false});
+  const std::vector<uint8_t> quiet = mark_clip(key, payload, smooth, w, h, 1);
+  const std::vector<uint8_t> loud = mark_clip(key, payload, smooth, w, h, 1, {2.2, /*activity_mask=*/false});
   EXPECT_GT(psnr(smooth, quiet), psnr(smooth, loud) + 3.0);
   WatermarkEmbedOptions lax;
   lax.mask_flat = 16;
-  EXPECT_EQ(mark(key, payload, smooth, w, h, 1, lax), loud);
+  EXPECT_EQ(mark_clip(key, payload, smooth, w, h, 1, lax), loud);
 }
 
 // The frame-by-frame re-reading: a few frames that carry this payload well outvote many that carry
@@ -190,7 +182,7 @@ TEST(WatermarkDetect, SmallPicturesAreSearchedOnTheirOwnLattices) {
   for (const auto [side, grid, hypotheses] : {std::array<int, 3>{64, 16, 335}, std::array<int, 3>{128, 32, 1630}}) {
     const int n = 5;
     const std::vector<uint8_t> clip = smooth_clip(side, side, n, 5);
-    const std::vector<uint8_t> marked = mark(key, payload, clip, side, side, n, {2.2, true, 2.0, 1.0, 0.5, grid});
+    const std::vector<uint8_t> marked = mark_clip(key, payload, clip, side, side, n, {2.2, true, 2.0, 1.0, 0.5, grid});
     auto d = detect_watermark_in_frames(key, marked, n, side, side);
     ASSERT_TRUE(d.has_value());
     EXPECT_EQ(d->hypotheses, hypotheses) << side;

@@ -6,8 +6,12 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "trust/watermark_embed.h"
 #include "trust/watermark_key.h"
 
 namespace frugal::trust::testing {
@@ -76,6 +80,16 @@ inline WatermarkKey test_key(uint8_t fill) {
   WatermarkKey key;
   for (size_t i = 0; i < key.bytes.size(); ++i) key.bytes[i] = static_cast<uint8_t>(fill + 31 * i);
   return key;
+}
+
+// Marks the first n frames of an RGB8 clip [n, h, w, 3] with `options`; returns the marked copy.
+inline std::vector<uint8_t> mark_clip(const WatermarkKey& key, uint64_t payload, std::vector<uint8_t> clip, int w, int h,
+                                      int n, const WatermarkEmbedOptions& options = {}) {
+  auto embedder = WatermarkEmbedder::create(key, payload, w, h, options);
+  EXPECT_TRUE(embedder.has_value());
+  const size_t frame = static_cast<size_t>(w) * h * 3;
+  for (int f = 0; f < n; ++f) embedder->embed_frame(std::span<uint8_t>(clip.data() + f * frame, frame));
+  return clip;
 }
 
 }  // namespace frugal::trust::testing
