@@ -54,16 +54,13 @@ bool StepCacheStream::should_skip(const float* m, int64_t n, bool force_compute,
     }
     last_rel_ = base > 0 ? diff / base : (diff > 0 ? INFINITY : 0.0);
     accumulated_ += last_rel_;
-    const bool capped = config_.max_skips > 0 && skips_in_row_ >= config_.max_skips;
-    // Extrapolation needs two computed passes: until then the blocks run.
-    const bool history = (config_.mode == StepCacheMode::kReuse || has_previous_) && run_ >= config_.min_run;
     // A delta stream needs its base's residual of this very call (the base runs first each step).
     const bool base_ready = base_ == nullptr || (base_->calls() == calls() + 1 && base_->applied().size() == size);
     // Error control: the summed predicted error of the skips since the last computed call.
     const double predicted = skip_error(timestep);
     const bool within_error =
         config_.error_tol <= 0 || (predicted < config_.error_tol && paired_allows(predicted, timestep, force_compute));
-    skip = !force_compute && !capped && history && base_ready && within_error && accumulated_ < config_.threshold;
+    skip = may_skip(force_compute) && base_ready && within_error && accumulated_ < config_.threshold;
     if (skip) predicted_error_ = predicted;
   }
   prev_m_.assign(m, m + n);
@@ -91,6 +88,7 @@ double StepCacheStream::skip_error(float timestep) const {
 
 bool StepCacheStream::may_skip(bool force_compute) const {
   const bool capped = config_.max_skips > 0 && skips_in_row_ >= config_.max_skips;
+  // Extrapolation needs two computed passes: until then the blocks run.
   const bool history = (config_.mode == StepCacheMode::kReuse || has_previous_) && run_ >= config_.min_run;
   return !force_compute && !capped && history && has_residual_;
 }
